@@ -1,0 +1,72 @@
+/* forward_bench.c — Inception-V3 forward images/s of pixab on one device, for
+ * the batch sizes given; one JSON line per batch size (median of the runs).
+ * usage: forward_bench MODEL [--device D] [--batch 1,8] [--runs N] */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pixab.h"
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv) {
+    const char *model = NULL, *device = "cpu", *batches = "1,8";
+    int runs = 7;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--device") && i + 1 < argc) device = argv[++i];
+        else if (!strcmp(argv[i], "--batch") && i + 1 < argc) batches = argv[++i];
+        else if (!strcmp(argv[i], "--runs") && i + 1 < argc) runs = atoi(argv[++i]);
+        else model = argv[i];
+    }
+    if (!model || runs < 1) {
+        fprintf(stderr, "usage: forward_bench MODEL [--device D] [--batch 1,8] [--runs N]\n");
+        return 2;
+    }
+    pixab_model *m;
+    if (pixab_model_load(model, &m)) {
+        fprintf(stderr, "forward_bench: %s\n", pixab_last_error());
+        return 2;
+    }
+    const int S = pixab_model_preproc(m)->size, K = pixab_model_num_classes(m);
+    for (const char *p = batches; *p;) {
+        int batch = (int)strtol(p, (char **)&p, 10);
+        if (*p == ',') p++;
+        pixab_engine *e;
+        if (batch < 1 || pixab_engine_create(m, device, batch, &e)) {
+            fprintf(stderr, "forward_bench: batch %d: %s\n", batch, pixab_last_error());
+            return 2;
+        }
+        size_t n = (size_t)batch * S * S * 3;
+        float *x = malloc(sizeof(float) * n), *y = malloc(sizeof(float) * (size_t)batch * K);
+        double *t = malloc(sizeof(double) * (size_t)runs);
+        for (size_t i = 0; i < n; i++) x[i] = (float)((i * 2654435761u) % 1000) / 500.0f - 1.0f;
+        pixab_engine_forward(e, x, batch, y); /* warm-up */
+        for (int r = 0; r < runs; r++) {
+            double t0 = now_s();
+            if (pixab_engine_forward(e, x, batch, y)) {
+                fprintf(stderr, "forward_bench: %s\n", pixab_last_error());
+                return 2;
+            }
+            t[r] = now_s() - t0;
+        }
+        qsort(t, (size_t)runs, sizeof(double), cmp_double);
+        double med = t[runs / 2];
+        printf("{\"impl\":\"pixab\",\"device\":\"%s\",\"batch\":%d,\"images_per_s\":%.3f,\"s_per_image\":%.4f}\n",
+               pixab_engine_device(e), batch, batch / med, med / batch);
+        fflush(stdout);
+        free(x), free(y), free(t);
+        pixab_engine_destroy(e);
+    }
+    pixab_model_free(m);
+    return 0;
+}

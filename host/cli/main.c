@@ -1,0 +1,37 @@
+/* main.c — the `pixab` command: dispatches to the subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char help[] =
+    "pixab — fast CAM explanations (Pixab-CAM and baselines) for CNN image classifiers\n"
+    "\n"
+    "usage: pixab COMMAND [options]   (pixab COMMAND --help for its options)\n"
+    "\n"
+    "commands:\n"
+    "  classify   top-K classes per image as JSON lines, logits as .npy\n"
+    "\n"
+    "  --help     this text;  --version  the version and whether CUDA is built in\n"
+    "\n"
+    "Planned, not in this version yet: explain, bench, eval, synth.\n";
+
+int main(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        fputs(help, argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_FATAL : CLI_OK;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("pixab 0.1.0 (CUDA backend %s)\n", pixab_built_with_cuda() ? "built" : "not built");
+        return CLI_OK;
+    }
+    if (!strcmp(argv[1], "classify")) return cmd_classify(argc - 1, argv + 1);
+    static const char *planned[] = {"explain", "bench", "eval", "synth"};
+    for (size_t i = 0; i < sizeof planned / sizeof planned[0]; i++)
+        if (!strcmp(argv[1], planned[i])) {
+            fprintf(stderr, "pixab: '%s' is not in this version yet\n", argv[1]);
+            return CLI_FATAL;
+        }
+    fprintf(stderr, "pixab: unknown command '%s' (see pixab --help)\n", argv[1]);
+    return CLI_FATAL;
+}

@@ -1,0 +1,199 @@
+/* cpu_backend.c — the CPU backend: NHWC convolution as one GEMM over the whole
+ * batch (1x1: straight on the activations; k x k: through im2col in row
+ * chunks that fit a fixed workspace), pools, global average pooling and the FC
+ * layer. cblas_sgemm (OpenBLAS) does the heavy work, OpenMP the element loops.
+ * It is a product path and the reference the CUDA backend is tested against. */
+#include <cblas.h>
+#include <float.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "error.h"
+
+/* im2col workspace cap (floats): large enough for efficient GEMMs, small
+ * enough to stay out of the way (32 MiB). */
+#define IM2COL_CAP_FLOATS (8u << 20)
+
+typedef struct {
+    float *col;        /* (rows_chunk, k_h * k_w * c_in) */
+    size_t col_floats;
+} cpu_ctx;
+
+static int is_pointwise(const graph_op *o) {
+    return o->k_h == 1 && o->k_w == 1 && o->s_h == 1 && o->s_w == 1 && o->p_h == 0 && o->p_w == 0;
+}
+
+static pixab_status cpu_create(const graph *g, int max_batch, int device, void **out) {
+    cpu_ctx *c = calloc(1, sizeof *c);
+    if (!c) return pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
+    size_t need = 0;
+    for (int i = 0; i < g->n_ops; i++) {
+        const graph_op *o = &g->ops[i];
+        if (o->kind != OP_CONV || is_pointwise(o)) continue;
+        size_t kk = (size_t)o->k_h * o->k_w * o->c_in;
+        const tshape *y = &g->tensors[o->dst];
+        size_t rows = (size_t)max_batch * y->h * y->w;
+        size_t chunk = IM2COL_CAP_FLOATS / kk;
+        if (chunk < 1) chunk = 1;
+        if (chunk > rows) chunk = rows;
+        if (chunk * kk > need) need = chunk * kk;
+    }
+    c->col_floats = need;
+    if (need && !(c->col = malloc(need * sizeof(float)))) {
+        free(c);
+        return pixab_fail(PIXAB_ERR_NOMEM, "out of memory for a %zu MiB im2col workspace", need * 4 >> 20);
+    }
+    *out = c;
+    return PIXAB_OK;
+}
+
+static void cpu_destroy(void *ctx) {
+    cpu_ctx *c = ctx;
+    if (!c) return;
+    free(c->col);
+    free(c);
+}
+
+static pixab_status cpu_alloc(void *ctx, size_t bytes, void **out) {
+    *out = malloc(bytes ? bytes : 1);
+    return *out ? PIXAB_OK : pixab_fail(PIXAB_ERR_NOMEM, "out of memory for %zu MiB of activations", bytes >> 20);
+}
+
+static void cpu_free(void *ctx, void *p) { free(p); }
+
+static pixab_status cpu_copy(void *ctx, void *dst, const void *src, size_t bytes) {
+    memcpy(dst, src, bytes);
+    return PIXAB_OK;
+}
+
+/* y[r, 0:c] = max(y[r, 0:c] + b, 0) (or without the max) for `rows` rows of stride ldy. */
+static void bias_act(float *y, size_t rows, int c, int ldy, const float *b, int relu) {
+#pragma omp parallel for schedule(static)
+    for (size_t r = 0; r < rows; r++) {
+        float *yr = y + r * (size_t)ldy;
+        if (relu)
+            for (int k = 0; k < c; k++) yr[k] = yr[k] + b[k] > 0.0f ? yr[k] + b[k] : 0.0f;
+        else
+            for (int k = 0; k < c; k++) yr[k] += b[k];
+    }
+}
+
+/* Rows [r0, r0 + rows) of the im2col matrix of x (n, h, w, c_in) for op o:
+ * col[r, (ky * k_w + kx) * c_in + ci]; zero outside the image. */
+static void im2col(float *col, const float *x, const tshape *xs, const tshape *ys, const graph_op *o, size_t r0,
+                   size_t rows) {
+    const size_t kk = (size_t)o->k_h * o->k_w * o->c_in, hw = (size_t)ys->h * ys->w;
+#pragma omp parallel for schedule(static)
+    for (size_t r = 0; r < rows; r++) {
+        size_t row = r0 + r, img = row / hw, p = row % hw;
+        int oy = (int)(p / (size_t)ys->w), ox = (int)(p % (size_t)ys->w);
+        float *dst = col + r * kk;
+        for (int ky = 0; ky < o->k_h; ky++) {
+            int iy = oy * o->s_h - o->p_h + ky;
+            for (int kx = 0; kx < o->k_w; kx++, dst += o->c_in) {
+                int ix = ox * o->s_w - o->p_w + kx;
+                if (iy < 0 || iy >= xs->h || ix < 0 || ix >= xs->w)
+                    memset(dst, 0, sizeof(float) * (size_t)o->c_in);
+                else
+                    memcpy(dst, x + ((img * xs->h + iy) * xs->w + ix) * (size_t)xs->c, sizeof(float) * (size_t)o->c_in);
+            }
+        }
+    }
+}
+
+static void conv(cpu_ctx *c, const graph *g, const graph_op *o, int n, const float *x, float *y) {
+    const tshape *xs = &g->tensors[o->src], *ys = &g->tensors[o->dst];
+    const float *w = g->params + o->w_off, *b = g->params + o->b_off;
+    const size_t rows = (size_t)n * ys->h * ys->w;
+    float *out = y + o->dst_c0;
+    if (is_pointwise(o)) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, o->c_out, o->c_in, 1.0f, x, xs->c, w,
+                    o->c_in, 0.0f, out, ys->c);
+    } else {
+        const size_t kk = (size_t)o->k_h * o->k_w * o->c_in, chunk = c->col_floats / kk;
+        for (size_t r0 = 0; r0 < rows; r0 += chunk) {
+            size_t m = rows - r0 < chunk ? rows - r0 : chunk;
+            im2col(c->col, x, xs, ys, o, r0, m);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, o->c_out, (int)kk, 1.0f, c->col, (int)kk, w,
+                        (int)kk, 0.0f, out + r0 * (size_t)ys->c, ys->c);
+        }
+    }
+    bias_act(out, rows, o->c_out, ys->c, b, o->relu);
+}
+
+/* Max or average (padding counted, as torchvision's count_include_pad=True) pool. */
+static void pool(const graph *g, const graph_op *o, int n, const float *x, float *y) {
+    const tshape *xs = &g->tensors[o->src], *ys = &g->tensors[o->dst];
+    const size_t rows = (size_t)n * ys->h * ys->w, hw = (size_t)ys->h * ys->w;
+    const int is_max = o->kind == OP_MAXPOOL, C = o->c_in;
+    const float inv = 1.0f / (float)(o->k_h * o->k_w);
+#pragma omp parallel for schedule(static)
+    for (size_t r = 0; r < rows; r++) {
+        size_t img = r / hw, p = r % hw;
+        int oy = (int)(p / (size_t)ys->w), ox = (int)(p % (size_t)ys->w);
+        float *dst = y + r * (size_t)ys->c + o->dst_c0;
+        for (int k = 0; k < C; k++) dst[k] = is_max ? -FLT_MAX : 0.0f;
+        for (int ky = 0; ky < o->k_h; ky++) {
+            int iy = oy * o->s_h - o->p_h + ky;
+            if (iy < 0 || iy >= xs->h) continue;
+            for (int kx = 0; kx < o->k_w; kx++) {
+                int ix = ox * o->s_w - o->p_w + kx;
+                if (ix < 0 || ix >= xs->w) continue;
+                const float *src = x + ((img * xs->h + iy) * xs->w + ix) * (size_t)xs->c;
+                if (is_max)
+                    for (int k = 0; k < C; k++) dst[k] = src[k] > dst[k] ? src[k] : dst[k];
+                else
+                    for (int k = 0; k < C; k++) dst[k] += src[k];
+            }
+        }
+        if (!is_max)
+            for (int k = 0; k < C; k++) dst[k] *= inv;
+    }
+}
+
+static void global_avg_pool(const graph *g, const graph_op *o, int n, const float *x, float *y) {
+    const tshape *xs = &g->tensors[o->src], *ys = &g->tensors[o->dst];
+    const size_t hw = (size_t)xs->h * xs->w;
+    const int C = o->c_in;
+#pragma omp parallel for schedule(static)
+    for (int img = 0; img < n; img++) {
+        float *dst = y + (size_t)img * ys->c + o->dst_c0;
+        const float *src = x + (size_t)img * hw * xs->c;
+        for (int k = 0; k < C; k++) dst[k] = 0.0f;
+        for (size_t p = 0; p < hw; p++)
+            for (int k = 0; k < C; k++) dst[k] += src[p * xs->c + k];
+        for (int k = 0; k < C; k++) dst[k] /= (float)hw;
+    }
+}
+
+static void fully_connected(const graph *g, const graph_op *o, int n, const float *x, float *y) {
+    const tshape *xs = &g->tensors[o->src], *ys = &g->tensors[o->dst];
+    float *out = y + o->dst_c0;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, o->c_out, o->c_in, 1.0f, x, xs->c,
+                g->params + o->w_off, o->c_in, 0.0f, out, ys->c);
+    bias_act(out, (size_t)n, o->c_out, ys->c, g->params + o->b_off, 0);
+}
+
+static pixab_status cpu_run_op(void *ctx, const graph *g, int i, int n, const float *x, float *y) {
+    const graph_op *o = &g->ops[i];
+    switch (o->kind) {
+    case OP_CONV: conv(ctx, g, o, n, x, y); break;
+    case OP_MAXPOOL:
+    case OP_AVGPOOL: pool(g, o, n, x, y); break;
+    case OP_GAP: global_avg_pool(g, o, n, x, y); break;
+    case OP_FC: fully_connected(g, o, n, x, y); break;
+    }
+    return PIXAB_OK;
+}
+
+const backend_ops cpu_backend = {
+    .name = "cpu",
+    .create = cpu_create,
+    .destroy = cpu_destroy,
+    .alloc = cpu_alloc,
+    .free = cpu_free,
+    .upload = cpu_copy,
+    .download = cpu_copy,
+    .run_op = cpu_run_op,
+};

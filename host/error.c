@@ -1,0 +1,52 @@
+/* error.c — per-thread last-error string and status names (see error.h). */
+#include "error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static _Thread_local char last_error[512];
+
+const char *pixab_last_error(void) { return last_error; }
+
+void pixab_clear_error(void) { last_error[0] = '\0'; }
+
+pixab_status pixab_fail(pixab_status s, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+pixab_status pixab_fail_context(pixab_status s, const char *fmt, ...) {
+    char prefix[256], old[sizeof last_error];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    va_end(ap);
+    memcpy(old, last_error, sizeof old);
+    size_t n = strlen(prefix);
+    memcpy(last_error, prefix, n); /* n < 256 < sizeof last_error - 2 */
+    memcpy(last_error + n, ": ", 2);
+    n += 2;
+    size_t rest = strlen(old);
+    if (rest > sizeof last_error - n - 1) rest = sizeof last_error - n - 1;
+    memcpy(last_error + n, old, rest);
+    last_error[n + rest] = '\0';
+    return s;
+}
+
+const char *pixab_status_name(pixab_status s) {
+    switch (s) {
+    case PIXAB_OK: return "ok";
+    case PIXAB_ERR_ARG: return "bad argument";
+    case PIXAB_ERR_IO: return "i/o error";
+    case PIXAB_ERR_FORMAT: return "format error";
+    case PIXAB_ERR_SHAPE: return "shape error";
+    case PIXAB_ERR_NOMEM: return "out of memory";
+    case PIXAB_ERR_DEVICE: return "device error";
+    case PIXAB_ERR_UNSUPPORTED: return "unsupported";
+    }
+    return "unknown status";
+}

@@ -1,0 +1,21 @@
+/* error.h — the library's one error mechanism: set a status and a one-line,
+ * per-thread reason that pixab_last_error() returns. Only the CLI prints. */
+#ifndef PIXAB_ERROR_H
+#define PIXAB_ERROR_H
+
+#include "pixab.h"
+
+#if defined(__GNUC__)
+#define PIXAB_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define PIXAB_PRINTF(a, b)
+#endif
+
+/* Record `fmt` as the reason and return `s`, so callers write
+ * `return pixab_fail(PIXAB_ERR_IO, "cannot open '%s'", path);` */
+pixab_status pixab_fail(pixab_status s, const char *fmt, ...) PIXAB_PRINTF(2, 3);
+/* Prefix the current reason with "context: " (keeps the status). */
+pixab_status pixab_fail_context(pixab_status s, const char *fmt, ...) PIXAB_PRINTF(2, 3);
+void pixab_clear_error(void);
+
+#endif

@@ -1,0 +1,133 @@
+/* graph.c — building the op list, shape inference and the activation memory
+ * plan (liveness-based offsets in one arena) for a graph (see graph.h). */
+#include "graph.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+
+static int grow(void **p, int *cap, int need, size_t elem) {
+    if (need <= *cap) return 0;
+    int ncap = *cap ? *cap * 2 : 64;
+    while (ncap < need) ncap *= 2;
+    void *q = realloc(*p, (size_t)ncap * elem);
+    if (!q) return -1;
+    *p = q;
+    *cap = ncap;
+    return 0;
+}
+
+int graph_add_tensor(graph *g, int channels) {
+    if (grow((void **)&g->tensors, &g->cap_tensors, g->n_tensors + 1, sizeof(tshape))) return -1;
+    g->tensors[g->n_tensors] = (tshape){channels, 0, 0};
+    return g->n_tensors++;
+}
+
+int graph_add_op(graph *g, const graph_op *op) {
+    if (grow((void **)&g->ops, &g->cap_ops, g->n_ops + 1, sizeof(graph_op))) return -1;
+    graph_op *o = &g->ops[g->n_ops];
+    *o = *op;
+    o->dst_c0 = g->tensors[op->dst].c;
+    g->tensors[op->dst].c += op->c_out;
+    return g->n_ops++;
+}
+
+int graph_add_layer(graph *g, const char *name, int out) {
+    if (grow((void **)&g->layers, &g->cap_layers, g->n_layers + 1, sizeof(graph_layer))) return -1;
+    graph_layer *l = &g->layers[g->n_layers];
+    memset(l, 0, sizeof *l);
+    strncpy(l->name, name, sizeof l->name - 1);
+    l->end_op = g->n_ops;
+    l->out = out;
+    return g->n_layers++;
+}
+
+void graph_free(graph *g) {
+    free(g->ops);
+    free(g->tensors);
+    free(g->layers);
+    free(g->params);
+    memset(g, 0, sizeof *g);
+}
+
+int graph_layer_begin(const graph *g, int l) { return l > 0 ? g->layers[l - 1].end_op : 0; }
+
+size_t graph_tensor_floats(const graph *g, int t) {
+    const tshape *s = &g->tensors[t];
+    return (size_t)s->c * (size_t)s->h * (size_t)s->w;
+}
+
+/* Output size of a window: floor((in + 2p - k) / s) + 1, or 0 if it does not fit. */
+static int window_out(int in, int k, int s, int p) {
+    int span = in + 2 * p - k;
+    return span < 0 ? 0 : span / s + 1;
+}
+
+pixab_status graph_infer_shapes(graph *g, int input_size) {
+    if (input_size < 1 || input_size > PIXAB_IMAGE_MAX_SIDE)
+        return pixab_fail(PIXAB_ERR_ARG, "input size %d out of range", input_size);
+    g->tensors[0].h = g->tensors[0].w = input_size;
+    for (int t = 1; t < g->n_tensors; t++) g->tensors[t].h = g->tensors[t].w = -1;
+    for (int i = 0; i < g->n_ops; i++) {
+        const graph_op *o = &g->ops[i];
+        const tshape *x = &g->tensors[o->src];
+        tshape *y = &g->tensors[o->dst];
+        int h, w;
+        if (o->kind == OP_GAP || o->kind == OP_FC) {
+            h = w = 1;
+        } else {
+            h = window_out(x->h, o->k_h, o->s_h, o->p_h);
+            w = window_out(x->w, o->k_w, o->s_w, o->p_w);
+        }
+        if (h < 1 || w < 1)
+            return pixab_fail(PIXAB_ERR_ARG, "input size %d is too small: '%s' would get an empty output",
+                              input_size, o->name);
+        if (y->h >= 0 && (y->h != h || y->w != w))
+            return pixab_fail(PIXAB_ERR_SHAPE, "'%s' writes %dx%d into a %dx%d concatenation", o->name, h, w,
+                              y->h, y->w);
+        y->h = h;
+        y->w = w;
+    }
+    g->input_size = input_size;
+    return PIXAB_OK;
+}
+
+/* Greedy first-fit over live intervals: tensor t lives from its first writer to
+ * its last reader or writer; the input lives from the start. */
+size_t graph_plan_memory(const graph *g, int batch, size_t *offsets) {
+    int n = g->n_tensors;
+    int *first = malloc(sizeof(int) * (size_t)n), *last = malloc(sizeof(int) * (size_t)n);
+    size_t total = 0;
+    if (!first || !last) goto done;
+    for (int t = 0; t < n; t++) first[t] = t == 0 ? -1 : g->n_ops, last[t] = -1;
+    for (int i = 0; i < g->n_ops; i++) {
+        const graph_op *o = &g->ops[i];
+        if (i < first[o->dst]) first[o->dst] = i;
+        if (i > last[o->dst]) last[o->dst] = i;
+        if (i > last[o->src]) last[o->src] = i;
+    }
+    for (int t = 0; t < n; t++) {
+        const size_t align = 64; /* floats: 256-byte aligned tensors */
+        size_t size = (graph_tensor_floats(g, t) * (size_t)batch + align - 1) / align * align;
+        /* Lowest offset that overlaps no already placed tensor whose life overlaps t's. */
+        size_t off = 0;
+        for (int moved = 1; moved;) {
+            moved = 0;
+            for (int u = 0; u < t; u++) {
+                int live = first[u] <= last[t] && first[t] <= last[u];
+                size_t usize = (graph_tensor_floats(g, u) * (size_t)batch + align - 1) / align * align;
+                if (live && off < offsets[u] + usize && offsets[u] < off + size) {
+                    off = offsets[u] + usize;
+                    moved = 1;
+                }
+            }
+        }
+        offsets[t] = off;
+        if (off + size > total) total = off + size;
+    }
+done:
+    free(first);
+    free(last);
+    return total;
+}

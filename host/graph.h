@@ -1,0 +1,60 @@
+/* graph.h — a CNN as a flat list of ops over NHWC tensors, in forward order,
+ * with named layers (torchvision names) that split it into body and head.
+ * Concatenation is free: an op writes its output into a channel slice of its
+ * destination tensor (dst_c0 ...), so a block's branches share one tensor.
+ * The graph owns the (BN-folded) weights in one allocation. */
+#ifndef PIXAB_GRAPH_H
+#define PIXAB_GRAPH_H
+
+#include <stddef.h>
+
+#include "pixab.h"
+
+typedef enum { OP_CONV, OP_MAXPOOL, OP_AVGPOOL, OP_GAP, OP_FC } op_kind;
+
+typedef struct { int c, h, w; } tshape; /* per image; tensors are (N, h, w, c) */
+
+typedef struct {
+    op_kind kind;
+    int src, dst;                 /* tensor ids */
+    int dst_c0;                   /* first channel of this op's slice of dst */
+    int c_in, c_out;              /* pools: c_out == c_in */
+    int k_h, k_w, s_h, s_w, p_h, p_w; /* window; GAP and FC: 1 */
+    int relu;                     /* conv: ReLU after bias */
+    size_t w_off, b_off;          /* into graph.params: w (c_out, k_h, k_w, c_in), b (c_out) */
+    char name[64];                /* module prefix, e.g. "Mixed_5b.branch1x1" */
+} graph_op;
+
+typedef struct {
+    char name[32];                /* "Conv2d_1a_3x3", "Mixed_5b", "fc", ... */
+    int end_op;                   /* ops [previous layer's end_op, end_op) */
+    int out;                      /* tensor the layer produces */
+} graph_layer;
+
+typedef struct {
+    graph_op *ops;       int n_ops, cap_ops;
+    tshape *tensors;     int n_tensors, cap_tensors; /* tensor 0: the input image */
+    graph_layer *layers; int n_layers, cap_layers;
+    float *params;       size_t n_params;
+    int input_size;      /* S the shapes were inferred for */
+} graph;
+
+/* Building (used by model builders such as inception_v3.c). */
+int graph_add_tensor(graph *g, int channels);               /* -1 on NOMEM */
+int graph_add_op(graph *g, const graph_op *op);              /* appends to dst's channels; -1 on NOMEM */
+int graph_add_layer(graph *g, const char *name, int out);   /* ends at the current op */
+void graph_free(graph *g);
+
+/* Spatial sizes of every tensor for an S x S input; error if any size < 1. */
+pixab_status graph_infer_shapes(graph *g, int input_size);
+/* Floats per image of tensor t. */
+size_t graph_tensor_floats(const graph *g, int t);
+/* First op of layer l (the body of l is ops [0, layers[l].end_op)). */
+int graph_layer_begin(const graph *g, int l);
+
+/* Memory plan: an offset (in floats, per-image units scaled by the batch) for
+ * every tensor so that tensors alive at the same time never overlap. Returns
+ * the arena size in floats for `batch` images. offsets: n_tensors entries. */
+size_t graph_plan_memory(const graph *g, int batch, size_t *offsets);
+
+#endif

@@ -1,0 +1,236 @@
+/* image.c — decoding image files into 8-bit RGB (stb_image; gray -> RGB, alpha
+ * dropped) with a size check before any pixel is decoded, and the CPU
+ * preprocessing to the network input, which runs the same per-element code as
+ * the CUDA kernel (kernels/preprocess.cuh). */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <stb_image.h>
+
+#include "error.h"
+#include "pixab.h"
+#include "preprocess.cuh"
+
+/* Files of this size or more are refused unread: an uncompressed 16-bit RGBA PNG
+ * or a 32-bit BMP at PIXAB_IMAGE_MAX_PIXELS stays well below it, and stb takes
+ * an int length. */
+#define IMAGE_MAX_FILE_BYTES ((size_t)1 << 30)
+
+/* Dimensions from the header of a PNG, GIF, BMP or JPEG file, read without
+ * stb: stb's own header scan refuses some huge images without saying how big
+ * they are, and a size limit should be reported as one. Returns 1 when found. */
+static int image_sniff_size(const unsigned char *d, size_t n, long long *w, long long *h) {
+#define BE16(p) ((long long)(p)[0] << 8 | (p)[1])
+#define LE16(p) ((long long)(p)[1] << 8 | (p)[0])
+#define BE32(p) (BE16(p) << 16 | BE16((p) + 2))
+#define LE32(p) (LE16((p) + 2) << 16 | LE16(p))
+    if (n >= 24 && memcmp(d, "\x89PNG\r\n\x1a\n", 8) == 0 && memcmp(d + 12, "IHDR", 4) == 0) {
+        *w = BE32(d + 16);
+        *h = BE32(d + 20);
+        return 1;
+    }
+    if (n >= 10 && (memcmp(d, "GIF87a", 6) == 0 || memcmp(d, "GIF89a", 6) == 0)) {
+        *w = LE16(d + 6);
+        *h = LE16(d + 8);
+        return 1;
+    }
+    if (n >= 26 && d[0] == 'B' && d[1] == 'M') {
+        long long hsz = LE32(d + 14);
+        if (hsz == 12) { /* OS/2 BITMAPCOREHEADER: 16-bit sizes */
+            *w = LE16(d + 18);
+            *h = LE16(d + 20);
+        } else { /* signed 32-bit; a negative height means top-down rows */
+            *w = (int32_t)(uint32_t)LE32(d + 18);
+            *h = (int32_t)(uint32_t)LE32(d + 22);
+            if (*w < 0) *w = -*w;
+            if (*h < 0) *h = -*h;
+        }
+        return 1;
+    }
+    if (n >= 4 && d[0] == 0xFF && d[1] == 0xD8) { /* JPEG: walk the markers up to a SOFn */
+        size_t i = 2;
+        while (i + 4 <= n && d[i] == 0xFF) {
+            unsigned m = d[i + 1];
+            if (m == 0xFF) { /* fill byte */
+                i++;
+                continue;
+            }
+            if (m == 0x01 || (m >= 0xD0 && m <= 0xD8)) { /* markers without a length */
+                i += 2;
+                continue;
+            }
+            size_t len = (size_t)BE16(d + i + 2);
+            if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) {
+                if (i + 9 > n) return 0;
+                *h = BE16(d + i + 5);
+                *w = BE16(d + i + 7);
+                return 1;
+            }
+            if (len < 2) return 0;
+            i += 2 + len;
+        }
+    }
+    return 0;
+#undef BE16
+#undef LE16
+#undef BE32
+#undef LE32
+}
+
+static int image_too_large(long long w, long long h) {
+    return w > PIXAB_IMAGE_MAX_SIDE || h > PIXAB_IMAGE_MAX_SIDE || w * h > PIXAB_IMAGE_MAX_PIXELS;
+}
+
+/* Decode data[0..size) into out. `label` names the source in errors
+ * ("image 'cat.jpg'"). The header is read first (stbi_info) and its dimensions
+ * are checked against the limits before stb allocates or decodes anything. */
+static pixab_status image_decode(const unsigned char *data, size_t size, const char *label,
+                                 pixab_image *out) {
+    if (size == 0) return pixab_fail(PIXAB_ERR_FORMAT, "%s is empty", label);
+    if (size >= IMAGE_MAX_FILE_BYTES)
+        return pixab_fail(PIXAB_ERR_FORMAT, "%s is too large (%zu bytes, limit %zu)", label, size,
+                          IMAGE_MAX_FILE_BYTES);
+
+    /* Size limits first, from the header alone: nothing is allocated or decoded
+     * for an image that is too large (decompression bombs). */
+    long long sw = 0, sh = 0;
+    if (image_sniff_size(data, size, &sw, &sh)) {
+        if (sw == 0 || sh == 0)
+            return pixab_fail(PIXAB_ERR_FORMAT, "%s has zero size (%lldx%lld)", label, sw, sh);
+        if (image_too_large(sw, sh))
+            return pixab_fail(PIXAB_ERR_FORMAT,
+                              "%s is too large: %lldx%lld (limit %d pixels per side, %d pixels)",
+                              label, sw, sh, PIXAB_IMAGE_MAX_SIDE, PIXAB_IMAGE_MAX_PIXELS);
+    }
+    int w = 0, h = 0, comp = 0;
+    if (!stbi_info_from_memory(data, (int)size, &w, &h, &comp))
+        return pixab_fail(PIXAB_ERR_FORMAT,
+                          "%s is not a supported image (JPEG, PNG, BMP, GIF, TGA, PNM) or its "
+                          "header is corrupt",
+                          label);
+    if (w <= 0 || h <= 0) return pixab_fail(PIXAB_ERR_FORMAT, "%s has zero size (%dx%d)", label, w, h);
+    if (image_too_large(w, h))
+        return pixab_fail(PIXAB_ERR_FORMAT,
+                          "%s is too large: %dx%d (limit %d pixels per side, %d pixels)", label, w,
+                          h, PIXAB_IMAGE_MAX_SIDE, PIXAB_IMAGE_MAX_PIXELS);
+
+    int dw = 0, dh = 0, dcomp = 0;
+    unsigned char *rgb = stbi_load_from_memory(data, (int)size, &dw, &dh, &dcomp, 3);
+    if (!rgb) {
+        const char *why = stbi_failure_reason();
+        if (why && strcmp(why, "outofmem") == 0)
+            return pixab_fail(PIXAB_ERR_NOMEM, "%s: out of memory decoding %dx%d pixels", label, w, h);
+        return pixab_fail(PIXAB_ERR_FORMAT, "%s is corrupt or truncated (stb_image: %s)", label,
+                          why ? why : "decoder error");
+    }
+    if (dw != w || dh != h) { /* header and decoder disagree: never trust either */
+        stbi_image_free(rgb);
+        return pixab_fail(PIXAB_ERR_FORMAT, "%s is corrupt (header says %dx%d, data %dx%d)", label, w,
+                          h, dw, dh);
+    }
+    out->width = w;
+    out->height = h;
+    out->rgb = rgb; /* malloc'd by stb (STBI_MALLOC = malloc) */
+    return PIXAB_OK;
+}
+
+/* Read a whole file into a malloc'd buffer (no size hint needed: works for
+ * pipes too), refusing more than IMAGE_MAX_FILE_BYTES. */
+static pixab_status image_read_file(const char *path, unsigned char **data, size_t *size) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return pixab_fail(PIXAB_ERR_IO, "cannot open image '%s': %s", path, strerror(errno));
+    size_t cap = 0, n = 0;
+    unsigned char *buf = NULL;
+    for (;;) {
+        if (n == cap) {
+            if (cap >= IMAGE_MAX_FILE_BYTES) {
+                free(buf);
+                fclose(f);
+                return pixab_fail(PIXAB_ERR_FORMAT, "image '%s' is too large (limit %zu bytes)", path,
+                                  IMAGE_MAX_FILE_BYTES);
+            }
+            size_t ncap = cap ? cap * 2 : (size_t)1 << 16; /* reaches the limit exactly */
+            unsigned char *nbuf = realloc(buf, ncap);
+            if (!nbuf) {
+                free(buf);
+                fclose(f);
+                return pixab_fail(PIXAB_ERR_NOMEM, "cannot read image '%s': out of memory", path);
+            }
+            buf = nbuf;
+            cap = ncap;
+        }
+        size_t want = cap - n, got = fread(buf + n, 1, want, f);
+        n += got;
+        if (got < want) { /* end of file or error */
+            if (ferror(f)) {
+                int e = errno;
+                free(buf);
+                fclose(f);
+                return pixab_fail(PIXAB_ERR_IO, "cannot read image '%s': %s", path,
+                                  e ? strerror(e) : "read error");
+            }
+            break;
+        }
+    }
+    fclose(f);
+    *data = buf;
+    *size = n;
+    return PIXAB_OK;
+}
+
+pixab_status pixab_image_load(const char *path, pixab_image *out) {
+    if (!out) return pixab_fail(PIXAB_ERR_ARG, "pixab_image_load: out is NULL");
+    out->width = out->height = 0;
+    out->rgb = NULL;
+    if (!path) return pixab_fail(PIXAB_ERR_ARG, "pixab_image_load: path is NULL");
+
+    unsigned char *data = NULL;
+    size_t size = 0;
+    errno = 0;
+    pixab_status s = image_read_file(path, &data, &size);
+    if (s != PIXAB_OK) return s;
+
+    char label[300];
+    snprintf(label, sizeof label, "image '%s'", path);
+    s = image_decode(data, size, label, out);
+    free(data);
+    return s;
+}
+
+pixab_status pixab_image_load_memory(const unsigned char *data, size_t size, pixab_image *out) {
+    if (!out) return pixab_fail(PIXAB_ERR_ARG, "pixab_image_load_memory: out is NULL");
+    out->width = out->height = 0;
+    out->rgb = NULL;
+    if (!data && size > 0) return pixab_fail(PIXAB_ERR_ARG, "pixab_image_load_memory: data is NULL");
+    return image_decode(data, size, "image in memory", out);
+}
+
+void pixab_image_free(pixab_image *img) {
+    if (!img) return;
+    free(img->rgb);
+    img->rgb = NULL;
+    img->width = img->height = 0;
+}
+
+pixab_status pixab_image_preprocess(const pixab_image *img, const pixab_preproc *p, float *out) {
+    if (!img || !img->rgb || !p || !out)
+        return pixab_fail(PIXAB_ERR_ARG, "pixab_image_preprocess: NULL %s",
+                          !img ? "image" : !img->rgb ? "pixels" : !p ? "preproc" : "output");
+    char why[160];
+    if (preprocess_check(why, sizeof why, img->width, img->height, p))
+        return pixab_fail(PIXAB_ERR_ARG, "pixab_image_preprocess: %s", why);
+
+    const int S = p->size, in_w = img->width, in_h = img->height;
+    const unsigned char *rgb = img->rgb; /* (in_h, in_w, 3) */
+    /* out: (S, S, 3). Rows are independent; the taps of a row are cheap enough
+     * to recompute per pixel (the same call the CUDA kernel makes). */
+#pragma omp parallel for schedule(static)
+    for (int oy = 0; oy < S; oy++)
+        for (int ox = 0; ox < S; ox++)
+            preprocess_pixel(out + ((size_t)oy * S + ox) * 3, rgb, in_h, in_w, S, oy, ox, p->mean,
+                             p->std);
+    return PIXAB_OK;
+}

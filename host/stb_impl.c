@@ -1,0 +1,15 @@
+/* stb_impl.c — the one translation unit that compiles the stb single-header
+ * libraries (libstb-dev): stb_image (decoding, used by image.c) and
+ * stb_image_write (PNG overlays). Everyone else includes the headers only.
+ * Decoding is limited to the common formats; PSD, PIC and HDR are left out
+ * (less-tested decoders, and HDR would need tone mapping). */
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_PNG
+#define STBI_ONLY_BMP
+#define STBI_ONLY_GIF
+#define STBI_ONLY_TGA
+#define STBI_ONLY_PNM
+#define STB_IMAGE_IMPLEMENTATION
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#include <stb_image.h>
+#include <stb_image_write.h>

@@ -1,0 +1,125 @@
+/* pixab.h — the public C API of pixab, a C11 + CUDA engine for CAM explanations
+ * (Pixab-CAM and its baselines) of CNN image classifiers; first model Inception-V3.
+ *
+ * Use:
+ *   pixab_model *m;   pixab_model_load("model.safetensors", &m);
+ *   pixab_engine *e;  pixab_engine_create(m, "cpu", 8, &e);
+ *   pixab_image img;  pixab_image_load("cat.jpg", &img);
+ *   float *x = malloc(...);  pixab_image_preprocess(&img, pixab_model_preproc(m), x);
+ *   pixab_engine_forward(e, x, 1, logits);
+ * Every call returns a pixab_status; on failure pixab_last_error() holds a one-line
+ * reason (per thread). The library never prints and never exits.
+ *
+ * Layout: images and activations are NHWC float32, batch first:
+ * input (N, S, S, 3), activation at a layer (N, H, W, C), logits (N, classes). */
+#ifndef PIXAB_H
+#define PIXAB_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    PIXAB_OK = 0,
+    PIXAB_ERR_ARG,       /* bad argument: unknown name, out-of-range value */
+    PIXAB_ERR_IO,        /* cannot open, read, map or write a file */
+    PIXAB_ERR_FORMAT,    /* malformed file: safetensors, image, ... */
+    PIXAB_ERR_SHAPE,     /* a tensor is missing or has the wrong shape */
+    PIXAB_ERR_NOMEM,     /* allocation failed or a size overflowed */
+    PIXAB_ERR_DEVICE,    /* no CUDA device, or a CUDA/cuDNN/cuBLAS failure */
+    PIXAB_ERR_UNSUPPORTED /* a capability this build does not have */
+} pixab_status;
+
+/* One-line reason for the last failure on this thread ("" if none). */
+const char *pixab_last_error(void);
+/* Short name of a status code ("io error", ...). */
+const char *pixab_status_name(pixab_status s);
+
+/* ---- images and preprocessing ------------------------------------------ */
+
+typedef struct {
+    int width, height;
+    unsigned char *rgb; /* (height, width, 3), 8-bit RGB */
+} pixab_image;
+
+/* Largest accepted image side and pixel count (decompression-bomb guard). */
+#define PIXAB_IMAGE_MAX_SIDE 16384
+#define PIXAB_IMAGE_MAX_PIXELS (1 << 26)
+
+typedef struct {
+    int size;       /* S: the network input is S x S */
+    float mean[3];  /* per channel, applied to [0,1] values */
+    float std[3];
+} pixab_preproc;
+
+/* Decode a JPEG/PNG/BMP/TGA/GIF/... file; gray becomes RGB, alpha is dropped. */
+pixab_status pixab_image_load(const char *path, pixab_image *out);
+pixab_status pixab_image_load_memory(const unsigned char *data, size_t size, pixab_image *out);
+void pixab_image_free(pixab_image *img);
+/* [0,1] -> bilinear resize to S x S (half-pixel centres; identity when already
+ * S x S) -> (x - mean)/std.  out: (S, S, 3). */
+pixab_status pixab_image_preprocess(const pixab_image *img, const pixab_preproc *p, float *out);
+
+/* ---- model --------------------------------------------------------------- */
+
+typedef struct pixab_model pixab_model;
+
+/* Load an Inception-V3 checkpoint (safetensors, torchvision/timm names;
+ * F32/F16/BF16). Channel counts and classes come from the tensor shapes; BN is
+ * folded into the convolutions. */
+pixab_status pixab_model_load(const char *path, pixab_model **out);
+void pixab_model_free(pixab_model *m);
+
+int pixab_model_num_classes(const pixab_model *m);
+/* Preprocessing the checkpoint asks for (metadata pixab.mean/std/input_size,
+ * else mean = std = 0.5, S = 299). */
+const pixab_preproc *pixab_model_preproc(const pixab_model *m);
+/* Override it (CLI flags); layer shapes follow the new input size. Engines
+ * created before keep the old one. */
+pixab_status pixab_model_set_preproc(pixab_model *m, const pixab_preproc *p);
+/* Class name from metadata "pixab.classes" (comma separated), or NULL. */
+const char *pixab_model_class_name(const pixab_model *m, int cls);
+
+/* Addressable layers, in forward order: Conv2d_1a_3x3 ... maxpool2, Mixed_5b ...
+ * Mixed_7c, avgpool, fc. */
+int pixab_model_num_layers(const pixab_model *m);
+const char *pixab_model_layer_name(const pixab_model *m, int layer);
+/* Index of a layer by name, or -1 (and an error naming it) if unknown. */
+int pixab_model_find_layer(const pixab_model *m, const char *name);
+/* Per-image output shape of a layer for the model's input size. */
+pixab_status pixab_model_layer_shape(const pixab_model *m, int layer, int *c, int *h, int *w);
+
+/* ---- engine: a model on a device, buffers planned for a maximum batch ------ */
+
+typedef struct pixab_engine pixab_engine;
+
+/* device: "cpu", "cuda", "cuda:K" or "auto" (CUDA when usable, else CPU). */
+pixab_status pixab_engine_create(const pixab_model *m, const char *device, int max_batch,
+                                 pixab_engine **out);
+void pixab_engine_destroy(pixab_engine *e);
+/* "cpu" or "cuda:K". */
+const char *pixab_engine_device(const pixab_engine *e);
+
+/* input (n, S, S, 3) -> logits (n, classes). n <= max_batch. */
+pixab_status pixab_engine_forward(pixab_engine *e, const float *input, int n, float *logits);
+/* Body: input (n, S, S, 3) -> activation of `layer` (n, H, W, C). */
+pixab_status pixab_engine_body(pixab_engine *e, const float *input, int n, int layer, float *act);
+/* Head: activation of `layer` (n, H, W, C) -> logits (n, classes). */
+pixab_status pixab_engine_head(pixab_engine *e, const float *act, int n, int layer, float *logits);
+
+/* In-place softmax over each row of x (rows, cols). */
+void pixab_softmax(float *x, int rows, int cols);
+
+/* ---- CUDA ---------------------------------------------------------------- */
+
+/* Number of usable CUDA devices (0 when none, or when built without CUDA). */
+int pixab_cuda_device_count(void);
+/* 1 when this build includes the CUDA backend. */
+int pixab_built_with_cuda(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PIXAB_H */
