@@ -1,48 +1,65 @@
-/* cpu_backend.c — the CPU backend: NHWC convolution as one GEMM over the whole
- * batch (1x1: straight on the activations; k x k: through im2col in row
- * chunks that fit a fixed workspace), pools, global average pooling and the FC
- * layer. cblas_sgemm (OpenBLAS) does the heavy work, OpenMP the element loops.
- * It is a product path and the reference the CUDA backend is tested against. */
+/* cpu_backend.c — the CPU backend: NHWC convolution as GEMMs over the whole
+ * batch (1x1: straight on the activations; k x k: through im2col), pools,
+ * global average pooling and the FC layer. cblas_sgemm (OpenBLAS) does the
+ * heavy work, OpenMP all the parallelism. It is a product path and the
+ * reference the CUDA backend is tested against. */
 #include <cblas.h>
 #include <float.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backend.h"
 #include "error.h"
 
-/* im2col workspace cap (floats): large enough for efficient GEMMs, small
- * enough to stay out of the way (32 MiB). */
-#define IM2COL_CAP_FLOATS (8u << 20)
+/* Convolutions run as tiles of output rows (pixels of the batch), one per
+ * OpenMP thread at a time: im2col of the tile into the thread's own buffer,
+ * a single-threaded GEMM, bias and ReLU, all while the tile is in that core's
+ * cache. Layers with too few rows for every thread split output channels. */
+#define TILE_COL_FLOATS (96u << 10) /* im2col tile: 384 KiB, under half an L2 */
+#define TILE_MIN_ROWS 16
 
 typedef struct {
-    float *col;        /* (rows_chunk, k_h * k_w * c_in) */
+    float *col;        /* im2col workspace: a tile per thread, or all rows of a small layer */
     size_t col_floats;
+    int threads;
 } cpu_ctx;
 
 static int is_pointwise(const graph_op *o) {
     return o->k_h == 1 && o->k_w == 1 && o->s_h == 1 && o->s_w == 1 && o->p_h == 0 && o->p_w == 0;
 }
 
+/* Rows of a tile for an im2col width of kk floats. */
+static size_t tile_rows(size_t kk) {
+    size_t r = TILE_COL_FLOATS / kk;
+    return r < TILE_MIN_ROWS ? TILE_MIN_ROWS : r;
+}
+
+/* A conv of `rows` output rows is split by rows when every thread gets a tile. */
+static int split_rows(const cpu_ctx *c, size_t rows, size_t kk) { return rows >= tile_rows(kk) * (size_t)c->threads; }
+
 static pixab_status cpu_create(const graph *g, int max_batch, int device, void **out) {
     cpu_ctx *c = calloc(1, sizeof *c);
     if (!c) return pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
+    /* All parallelism is ours (OpenMP over tiles): BLAS runs single-threaded. */
+    openblas_set_num_threads(1);
+    c->threads = omp_get_max_threads();
     size_t need = 0;
     for (int i = 0; i < g->n_ops; i++) {
         const graph_op *o = &g->ops[i];
         if (o->kind != OP_CONV || is_pointwise(o)) continue;
-        size_t kk = (size_t)o->k_h * o->k_w * o->c_in;
         const tshape *y = &g->tensors[o->dst];
-        size_t rows = (size_t)max_batch * y->h * y->w;
-        size_t chunk = IM2COL_CAP_FLOATS / kk;
-        if (chunk < 1) chunk = 1;
-        if (chunk > rows) chunk = rows;
-        if (chunk * kk > need) need = chunk * kk;
+        size_t kk = (size_t)o->k_h * o->k_w * o->c_in, rows = (size_t)max_batch * y->h * y->w;
+        /* Row tiles for every thread, or (too few rows to split) all rows once;
+         * smaller batches need no more than max_batch does. */
+        size_t floats = split_rows(c, rows, kk) ? tile_rows(kk) * kk * (size_t)c->threads : rows * kk;
+        if (floats > need) need = floats;
     }
     c->col_floats = need;
     if (need && !(c->col = malloc(need * sizeof(float)))) {
         free(c);
-        return pixab_fail(PIXAB_ERR_NOMEM, "out of memory for a %zu MiB im2col workspace", need * 4 >> 20);
+        return pixab_fail(PIXAB_ERR_NOMEM, "out of memory for im2col workspaces (%zu MiB)",
+                          need * sizeof(float) >> 20);
     }
     *out = c;
     return PIXAB_OK;
@@ -69,7 +86,6 @@ static pixab_status cpu_copy(void *ctx, void *dst, const void *src, size_t bytes
 
 /* y[r, 0:c] = max(y[r, 0:c] + b, 0) (or without the max) for `rows` rows of stride ldy. */
 static void bias_act(float *y, size_t rows, int c, int ldy, const float *b, int relu) {
-#pragma omp parallel for schedule(static)
     for (size_t r = 0; r < rows; r++) {
         float *yr = y + r * (size_t)ldy;
         if (relu)
@@ -84,7 +100,6 @@ static void bias_act(float *y, size_t rows, int c, int ldy, const float *b, int 
 static void im2col(float *col, const float *x, const tshape *xs, const tshape *ys, const graph_op *o, size_t r0,
                    size_t rows) {
     const size_t kk = (size_t)o->k_h * o->k_w * o->c_in, hw = (size_t)ys->h * ys->w;
-#pragma omp parallel for schedule(static)
     for (size_t r = 0; r < rows; r++) {
         size_t row = r0 + r, img = row / hw, p = row % hw;
         int oy = (int)(p / (size_t)ys->w), ox = (int)(p % (size_t)ys->w);
@@ -102,24 +117,44 @@ static void im2col(float *col, const float *x, const tshape *xs, const tshape *y
     }
 }
 
-static void conv(cpu_ctx *c, const graph *g, const graph_op *o, int n, const float *x, float *y) {
+/* out[r0 : r0+m, c0 : c0+nc] = ReLU(A W[c0 : c0+nc]^T + b), where A is the
+ * tile's im2col rows (in col) or, for a pointwise conv, x's pixels. */
+static void conv_tile(const graph *g, const graph_op *o, const float *x, float *out, const float *col, size_t r0,
+                      size_t m, int c0, int nc) {
     const tshape *xs = &g->tensors[o->src], *ys = &g->tensors[o->dst];
     const float *w = g->params + o->w_off, *b = g->params + o->b_off;
-    const size_t rows = (size_t)n * ys->h * ys->w;
+    const float *a = is_pointwise(o) ? x + r0 * (size_t)xs->c : col;
+    const int kk = o->k_h * o->k_w * o->c_in, lda = is_pointwise(o) ? xs->c : kk;
+    float *y = out + r0 * (size_t)ys->c + c0;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, nc, kk, 1.0f, a, lda, w + (size_t)c0 * kk, kk,
+                0.0f, y, ys->c);
+    bias_act(y, m, nc, ys->c, b + c0, o->relu);
+}
+
+static void conv(cpu_ctx *c, const graph *g, const graph_op *o, int n, const float *x, float *y) {
+    const tshape *xs = &g->tensors[o->src], *ys = &g->tensors[o->dst];
+    const size_t rows = (size_t)n * ys->h * ys->w, kk = (size_t)o->k_h * o->k_w * o->c_in, tr = tile_rows(kk);
+    const int pw = is_pointwise(o);
     float *out = y + o->dst_c0;
-    if (is_pointwise(o)) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, o->c_out, o->c_in, 1.0f, x, xs->c, w,
-                    o->c_in, 0.0f, out, ys->c);
-    } else {
-        const size_t kk = (size_t)o->k_h * o->k_w * o->c_in, chunk = c->col_floats / kk;
-        for (size_t r0 = 0; r0 < rows; r0 += chunk) {
-            size_t m = rows - r0 < chunk ? rows - r0 : chunk;
-            im2col(c->col, x, xs, ys, o, r0, m);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, o->c_out, (int)kk, 1.0f, c->col, (int)kk, w,
-                        (int)kk, 0.0f, out + r0 * (size_t)ys->c, ys->c);
+    if (split_rows(c, rows, kk)) {
+        const long tiles = (long)((rows + tr - 1) / tr);
+#pragma omp parallel for schedule(dynamic)
+        for (long t = 0; t < tiles; t++) {
+            size_t r0 = (size_t)t * tr, m = rows - r0 < tr ? rows - r0 : tr;
+            float *col = c->col + (size_t)omp_get_thread_num() * tr * kk;
+            if (!pw) im2col(col, x, xs, ys, o, r0, m);
+            conv_tile(g, o, x, out, col, r0, m, 0, o->c_out);
         }
+        return;
     }
-    bias_act(out, rows, o->c_out, ys->c, b, o->relu);
+    /* Few rows (late layers, small batches): one shared im2col, channels split. */
+    if (!pw) im2col(c->col, x, xs, ys, o, 0, rows);
+    const int parts = c->threads, step = (o->c_out + parts - 1) / parts;
+#pragma omp parallel for schedule(static)
+    for (int p = 0; p < parts; p++) {
+        int c0 = p * step, nc = o->c_out - c0 < step ? o->c_out - c0 : step;
+        if (nc > 0) conv_tile(g, o, x, out, c->col, 0, rows, c0, nc);
+    }
 }
 
 /* Max or average (padding counted, as torchvision's count_include_pad=True) pool. */

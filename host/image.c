@@ -3,6 +3,7 @@
  * preprocessing to the network input, which runs the same per-element code as
  * the CUDA kernel (kernels/preprocess.cuh). */
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,14 +20,47 @@
  * an int length. */
 #define IMAGE_MAX_FILE_BYTES ((size_t)1 << 30)
 
-/* Dimensions from the header of a PNG, GIF, BMP or JPEG file, read without
+/* stb_image 2.27 reads the integers of a binary PNM header (P5/P6) into an int
+ * without an overflow check (signed overflow: undefined behaviour). This walks
+ * the header exactly as stbi__pnm_info does (same whitespace, comment and EOF
+ * rules, so the same tokens) and refuses it before stb sees an integer that
+ * does not fit. Returns 1 with the size, or -1 when an integer overflows. */
+static int image_sniff_pnm(const unsigned char *d, size_t n, long long *w, long long *h) {
+    size_t pos = 2; /* after "P5" / "P6" */
+    long long v[3] = {0, 0, 0};
+#define PNM_GET8() (pos < n ? d[pos++] : 0)
+#define PNM_EOF() (pos >= n)
+#define PNM_SPACE(ch) ((ch) == ' ' || ((ch) >= '\t' && (ch) <= '\r'))
+    unsigned char c = PNM_GET8();
+    for (int k = 0; k < 3; k++) {
+        for (;;) { /* stbi__pnm_skip_whitespace */
+            while (!PNM_EOF() && PNM_SPACE(c)) c = PNM_GET8();
+            if (PNM_EOF() || c != '#') break;
+            while (!PNM_EOF() && c != '\n' && c != '\r') c = PNM_GET8();
+        }
+        while (!PNM_EOF() && c >= '0' && c <= '9') { /* stbi__pnm_getinteger */
+            v[k] = v[k] * 10 + (c - '0');
+            if (v[k] > INT_MAX) return -1;
+            c = PNM_GET8();
+        }
+    }
+#undef PNM_GET8
+#undef PNM_EOF
+#undef PNM_SPACE
+    *w = v[0];
+    *h = v[1];
+    return 1;
+}
+
+/* Dimensions from the header of a PNG, GIF, BMP, JPEG or PNM file, read without
  * stb: stb's own header scan refuses some huge images without saying how big
- * they are, and a size limit should be reported as one. Returns 1 when found. */
+ * they are, and a size limit should be reported as one. Returns 1 when found,
+ * 0 when not one of these formats, -1 for a header stb must not parse. */
 static int image_sniff_size(const unsigned char *d, size_t n, long long *w, long long *h) {
-#define BE16(p) ((long long)(p)[0] << 8 | (p)[1])
-#define LE16(p) ((long long)(p)[1] << 8 | (p)[0])
-#define BE32(p) (BE16(p) << 16 | BE16((p) + 2))
-#define LE32(p) (LE16((p) + 2) << 16 | LE16(p))
+#define BE16(p) (((long long)(p)[0] << 8) | (long long)(p)[1])
+#define LE16(p) (((long long)(p)[1] << 8) | (long long)(p)[0])
+#define BE32(p) ((BE16(p) << 16) | BE16((p) + 2))
+#define LE32(p) ((LE16((p) + 2) << 16) | LE16(p))
     if (n >= 24 && memcmp(d, "\x89PNG\r\n\x1a\n", 8) == 0 && memcmp(d + 12, "IHDR", 4) == 0) {
         *w = BE32(d + 16);
         *h = BE32(d + 20);
@@ -50,6 +84,7 @@ static int image_sniff_size(const unsigned char *d, size_t n, long long *w, long
         }
         return 1;
     }
+    if (n >= 2 && d[0] == 'P' && (d[1] == '5' || d[1] == '6')) return image_sniff_pnm(d, n, w, h);
     if (n >= 4 && d[0] == 0xFF && d[1] == 0xD8) { /* JPEG: walk the markers up to a SOFn */
         size_t i = 2;
         while (i + 4 <= n && d[i] == 0xFF) {
@@ -97,7 +132,11 @@ static pixab_status image_decode(const unsigned char *data, size_t size, const c
     /* Size limits first, from the header alone: nothing is allocated or decoded
      * for an image that is too large (decompression bombs). */
     long long sw = 0, sh = 0;
-    if (image_sniff_size(data, size, &sw, &sh)) {
+    int sniffed = image_sniff_size(data, size, &sw, &sh);
+    if (sniffed < 0)
+        return pixab_fail(PIXAB_ERR_FORMAT, "%s has a corrupt header (a size does not fit in 32 bits)",
+                          label);
+    if (sniffed) {
         if (sw == 0 || sh == 0)
             return pixab_fail(PIXAB_ERR_FORMAT, "%s has zero size (%lldx%lld)", label, sw, sh);
         if (image_too_large(sw, sh))

@@ -432,6 +432,20 @@ Test(image, oversized_rejected_before_decoding) {
     write_bytes(tpath(p, "huge.jpg"), b, n);
     expect_fail(pixab_image_load(p, &img), PIXAB_ERR_FORMAT, "huge.jpg", "too large: 65000x65000");
 
+    /* width and height distinct and byte-asymmetric, so a swapped or misread
+     * field shows; BMP with a negative (top-down) height; GIF's 16-bit sizes */
+    n = png_header_only(b, 123456, 70000);
+    expect_fail(pixab_image_load_memory(b, n, &img), PIXAB_ERR_FORMAT, "too large: 123456x70000", NULL);
+    n = png_header_only(b, 0x01000010u, 1); /* stb's own header scan refuses this silently */
+    expect_fail(pixab_image_load_memory(b, n, &img), PIXAB_ERR_FORMAT, "too large: 16777232x1", NULL);
+    n = bmp_header_only(b, 70001, (uint32_t)-3);
+    expect_fail(pixab_image_load_memory(b, n, &img), PIXAB_ERR_FORMAT, "too large: 70001x3", NULL);
+    n = jpeg_header_only(b, 1000, 40000);
+    expect_fail(pixab_image_load_memory(b, n, &img), PIXAB_ERR_FORMAT, "too large: 1000x40000", NULL);
+    const unsigned char gif[] = {'G', 'I', 'F', '8', '9', 'a', 0x20, 0x4e, 0x02, 0x00, 0, 0, 0, ';'};
+    expect_fail(pixab_image_load_memory(gif, sizeof gif, &img), PIXAB_ERR_FORMAT, "too large: 20000x2",
+                NULL);
+
     /* one side over the limit; the pixel count over the limit with both sides under it */
     n = png_header_only(b, PIXAB_IMAGE_MAX_SIDE + 1, 1);
     expect_fail(pixab_image_load_memory(b, n, &img), PIXAB_ERR_FORMAT, "too large: 16385x1", NULL);
@@ -448,6 +462,23 @@ Test(image, oversized_rejected_before_decoding) {
     expect_fail(pixab_image_load_memory(b, n, &img), PIXAB_ERR_FORMAT, "corrupt", NULL);
 }
 
+Test(image, pnm) {
+    /* binary PPM with a comment; exact pixels */
+    const char ppm[] = "P6 # comment\n3 2\n255\nABCDEFGHIJKLMNOPQR";
+    pixab_image img;
+    cr_assert_eq(pixab_image_load_memory((const unsigned char *)ppm, sizeof ppm - 1, &img), PIXAB_OK,
+                 "%s", pixab_last_error());
+    cr_assert(img.width == 3 && img.height == 2);
+    cr_assert_arr_eq(img.rgb, "ABCDEFGHIJKLMNOPQR", 18);
+    pixab_image_free(&img);
+    /* integers that overflow stb's int parser are refused before stb reads them */
+    const char *bad[] = {"P6\n99999999999 1\n255\n", "P5 1 3000000000 255\n",
+                         "P6 1 1 77777777777777\n"};
+    for (int i = 0; i < 3; i++)
+        expect_fail(pixab_image_load_memory((const unsigned char *)bad[i], strlen(bad[i]), &img),
+                    PIXAB_ERR_FORMAT, "corrupt header", NULL);
+}
+
 Test(image, zero_size) {
     unsigned char b[128];
     pixab_image img;
@@ -455,6 +486,9 @@ Test(image, zero_size) {
     expect_fail(pixab_image_load_memory(b, n, &img), PIXAB_ERR_FORMAT, "zero size", NULL);
     n = bmp_header_only(b, 10, 0);
     expect_fail(pixab_image_load_memory(b, n, &img), PIXAB_ERR_FORMAT, "zero size", NULL);
+    const char *pgm = "P5 0 4 255\n";
+    expect_fail(pixab_image_load_memory((const unsigned char *)pgm, strlen(pgm), &img),
+                PIXAB_ERR_FORMAT, "zero size", NULL);
 }
 
 Test(image, bad_arguments) {
