@@ -102,8 +102,8 @@ Test(forward, f16_checkpoint_logits_match_pytorch) {
     check_logits(DATA "inception_v3_w8_f16.safetensors", DATA "inception_v3_w8_f16.goldens.safetensors");
 }
 
-Test(forward, intermediate_layers_match_pytorch) {
-    fixture f = load(MODEL, GOLDENS, 1);
+static void check_layers(const char *model, const char *goldens) {
+    fixture f = load(model, goldens, 1);
     const char *layers[] = {"maxpool2", "Conv2d_4a_3x3", "Mixed_5b", "Mixed_6a", "Mixed_6e", "Mixed_7c"};
     for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++) {
         int l = pixab_model_find_layer(f.m, layers[i]), C, H, W, nd;
@@ -124,6 +124,18 @@ Test(forward, intermediate_layers_match_pytorch) {
         free(got);
     }
     unload(&f);
+}
+
+Test(forward, intermediate_layers_match_pytorch) { check_layers(MODEL, GOLDENS); }
+
+/* Full width: tools/check_full_width.sh makes the model and goldens in the
+ * build tree (about 120 MB, never committed) and runs these; skipped without. */
+#define FULL PIXAB_BUILD_DIR "/full/inception_v3_full"
+Test(full_width, logits_and_layers_match_pytorch) {
+    if (access(FULL ".safetensors", R_OK) || access(FULL ".goldens.safetensors", R_OK))
+        cr_skip_test("no %s.safetensors: run tools/check_full_width.sh", FULL);
+    check_logits(FULL ".safetensors", FULL ".goldens.safetensors");
+    check_layers(FULL ".safetensors", FULL ".goldens.safetensors");
 }
 
 Test(forward, reduced_model_shapes) {
