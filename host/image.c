@@ -20,14 +20,29 @@
  * an int length. */
 #define IMAGE_MAX_FILE_BYTES ((size_t)1 << 30)
 
-/* stb_image 2.27 reads the integers of a binary PNM header (P5/P6) into an int
- * without an overflow check (signed overflow: undefined behaviour). This walks
- * the header exactly as stbi__pnm_info does (same whitespace, comment and EOF
- * rules, so the same tokens) and refuses it before stb sees an integer that
- * does not fit. Returns 1 with the size, or -1 when an integer overflows. */
-static int image_sniff_pnm(const unsigned char *d, size_t n, long long *w, long long *h) {
+/* Big- and little-endian integers of a header, as long long. */
+#define BE16(p) (((long long)(p)[0] << 8) | (long long)(p)[1])
+#define LE16(p) (((long long)(p)[1] << 8) | (long long)(p)[0])
+#define BE32(p) ((BE16(p) << 16) | BE16((p) + 2))
+#define LE32(p) ((LE16((p) + 2) << 16) | LE16(p))
+
+/* ---- guards for stb_image 2.27 (Debian's libstb-dev) --------------------------
+ * Fuzzing found memory-safety bugs in this stb_image version that later upstream
+ * versions fix. Files that would reach them are refused here, before stb reads
+ * them; each walker follows stb's own parsing rules, so it sees what stb sees. */
+
+typedef struct {
+    long long w, h, maxval; /* the three header integers */
+    size_t data;            /* offset of the pixel data */
+    int overflow;           /* an integer did not fit in an int */
+} image_pnm;
+
+/* A binary PNM header (P5/P6) read exactly as stbi__pnm_info reads it: the same
+ * whitespace, comment and end-of-data rules, so the same tokens. */
+static image_pnm image_pnm_header(const unsigned char *d, size_t n) {
+    image_pnm r = {0, 0, 0, 0, 0};
+    long long *v[3] = {&r.w, &r.h, &r.maxval};
     size_t pos = 2; /* after "P5" / "P6" */
-    long long v[3] = {0, 0, 0};
 #define PNM_GET8() (pos < n ? d[pos++] : 0)
 #define PNM_EOF() (pos >= n)
 #define PNM_SPACE(ch) ((ch) == ' ' || ((ch) >= '\t' && (ch) <= '\r'))
@@ -39,28 +54,99 @@ static int image_sniff_pnm(const unsigned char *d, size_t n, long long *w, long 
             while (!PNM_EOF() && c != '\n' && c != '\r') c = PNM_GET8();
         }
         while (!PNM_EOF() && c >= '0' && c <= '9') { /* stbi__pnm_getinteger */
-            v[k] = v[k] * 10 + (c - '0');
-            if (v[k] > INT_MAX) return -1;
+            *v[k] = *v[k] * 10 + (c - '0');
+            if (*v[k] > INT_MAX) {
+                r.overflow = 1;
+                return r;
+            }
             c = PNM_GET8();
         }
     }
 #undef PNM_GET8
 #undef PNM_EOF
 #undef PNM_SPACE
-    *w = v[0];
-    *h = v[1];
+    r.data = pos; /* stb has consumed the one whitespace byte after maxval */
+    return r;
+}
+
+/* stbi__process_marker's DHT reading, from just after the length field, with
+ * stb's get8 returning 0 past the end: 1 when every table has at most 256 codes
+ * (stb 2.27 writes past its 256-entry tables otherwise). */
+static int image_jpeg_dht_ok(const unsigned char *d, size_t n, size_t pos, long long len) {
+    long long L = len - 2;
+    while (L > 0) {
+        pos++; /* table class / id: stb rejects bad ones itself */
+        long long codes = 0;
+        for (int i = 0; i < 16; i++, pos++) codes += pos < n ? d[pos] : 0;
+        if (codes > 256) return 0;
+        pos += (size_t)codes;
+        L -= 17 + codes;
+    }
     return 1;
+}
+
+/* Every DHT segment stb could read: segments are walked by their lengths (stb
+ * skips or parses exactly that much, or fails), stray bytes between them are
+ * skipped one by one (stb's resynchronisation), and after a SOS header the
+ * entropy-coded data runs to the first marker that is not a stuffed 0xFF00 or a
+ * restart marker, as stb's decoder reads it. Stops at EOI, as stb does. */
+static int image_jpeg_ok(const unsigned char *d, size_t n) {
+    size_t i = 2; /* after SOI */
+    int in_scan = 0;
+    while (i < n) {
+        if (d[i] != 0xFF) {
+            i++;
+            continue;
+        }
+        size_t j = i + 1;
+        while (j < n && d[j] == 0xFF) j++; /* fill bytes */
+        if (j >= n) break;
+        unsigned m = d[j];
+        if (in_scan && (m == 0x00 || (m >= 0xD0 && m <= 0xD7))) { /* still entropy data */
+            i = j + 1;
+            continue;
+        }
+        in_scan = 0;
+        if (m == 0xD9) break; /* EOI */
+        if (m == 0x00 || m == 0x01 || (m >= 0xD0 && m <= 0xD8)) { /* no length field */
+            i = j + 1;
+            continue;
+        }
+        if (j + 2 >= n) break;
+        long long len = BE16(d + j + 1);
+        if (m == 0xC4 && !image_jpeg_dht_ok(d, n, j + 3, len)) return 0;
+        if (m == 0xDA) in_scan = 1;
+        i = j + 1 + (size_t)len;
+    }
+    return 1;
+}
+
+/* Refuse files that would reach a known stb_image 2.27 bug. */
+static pixab_status image_stb_guard(const unsigned char *d, size_t n, const char *label) {
+    if (n >= 2 && d[0] == 'P' && (d[1] == '5' || d[1] == '6')) {
+        image_pnm h = image_pnm_header(d, n);
+        if (h.overflow) /* stb's int parser would overflow */
+            return pixab_fail(PIXAB_ERR_FORMAT,
+                              "%s has a corrupt header (a size does not fit in 32 bits)", label);
+        if (h.maxval > 255) /* stb 2.27 mishandles 16-bit gray PNM */
+            return pixab_fail(PIXAB_ERR_FORMAT, "%s: 16-bit PNM (maxval %lld) is not supported",
+                              label, h.maxval);
+        long long need = h.w * h.h * (d[1] == '6' ? 3 : 1); /* sizes already checked */
+        if ((long long)(n - h.data) < need) /* stb would return uninitialised pixels */
+            return pixab_fail(PIXAB_ERR_FORMAT, "%s is truncated (%zu of %lld pixel bytes)", label,
+                              n - h.data, need);
+    }
+    if (n >= 2 && d[0] == 0xFF && d[1] == 0xD8 && !image_jpeg_ok(d, n))
+        return pixab_fail(PIXAB_ERR_FORMAT,
+                          "%s is corrupt (a Huffman table declares more than 256 codes)", label);
+    return PIXAB_OK;
 }
 
 /* Dimensions from the header of a PNG, GIF, BMP, JPEG or PNM file, read without
  * stb: stb's own header scan refuses some huge images without saying how big
  * they are, and a size limit should be reported as one. Returns 1 when found,
- * 0 when not one of these formats, -1 for a header stb must not parse. */
+ * 0 when not one of these formats. */
 static int image_sniff_size(const unsigned char *d, size_t n, long long *w, long long *h) {
-#define BE16(p) (((long long)(p)[0] << 8) | (long long)(p)[1])
-#define LE16(p) (((long long)(p)[1] << 8) | (long long)(p)[0])
-#define BE32(p) ((BE16(p) << 16) | BE16((p) + 2))
-#define LE32(p) ((LE16((p) + 2) << 16) | LE16(p))
     if (n >= 24 && memcmp(d, "\x89PNG\r\n\x1a\n", 8) == 0 && memcmp(d + 12, "IHDR", 4) == 0) {
         *w = BE32(d + 16);
         *h = BE32(d + 20);
@@ -84,7 +170,13 @@ static int image_sniff_size(const unsigned char *d, size_t n, long long *w, long
         }
         return 1;
     }
-    if (n >= 2 && d[0] == 'P' && (d[1] == '5' || d[1] == '6')) return image_sniff_pnm(d, n, w, h);
+    if (n >= 2 && d[0] == 'P' && (d[1] == '5' || d[1] == '6')) {
+        image_pnm p = image_pnm_header(d, n);
+        if (p.overflow) return 0; /* image_stb_guard reports it */
+        *w = p.w;
+        *h = p.h;
+        return 1;
+    }
     if (n >= 4 && d[0] == 0xFF && d[1] == 0xD8) { /* JPEG: walk the markers up to a SOFn */
         size_t i = 2;
         while (i + 4 <= n && d[i] == 0xFF) {
@@ -109,10 +201,6 @@ static int image_sniff_size(const unsigned char *d, size_t n, long long *w, long
         }
     }
     return 0;
-#undef BE16
-#undef LE16
-#undef BE32
-#undef LE32
 }
 
 static int image_too_large(long long w, long long h) {
@@ -132,11 +220,7 @@ static pixab_status image_decode(const unsigned char *data, size_t size, const c
     /* Size limits first, from the header alone: nothing is allocated or decoded
      * for an image that is too large (decompression bombs). */
     long long sw = 0, sh = 0;
-    int sniffed = image_sniff_size(data, size, &sw, &sh);
-    if (sniffed < 0)
-        return pixab_fail(PIXAB_ERR_FORMAT, "%s has a corrupt header (a size does not fit in 32 bits)",
-                          label);
-    if (sniffed) {
+    if (image_sniff_size(data, size, &sw, &sh)) {
         if (sw == 0 || sh == 0)
             return pixab_fail(PIXAB_ERR_FORMAT, "%s has zero size (%lldx%lld)", label, sw, sh);
         if (image_too_large(sw, sh))
@@ -144,6 +228,8 @@ static pixab_status image_decode(const unsigned char *data, size_t size, const c
                               "%s is too large: %lldx%lld (limit %d pixels per side, %d pixels)",
                               label, sw, sh, PIXAB_IMAGE_MAX_SIDE, PIXAB_IMAGE_MAX_PIXELS);
     }
+    pixab_status s = image_stb_guard(data, size, label);
+    if (s != PIXAB_OK) return s;
     int w = 0, h = 0, comp = 0;
     if (!stbi_info_from_memory(data, (int)size, &w, &h, &comp))
         return pixab_fail(PIXAB_ERR_FORMAT,

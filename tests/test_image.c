@@ -479,6 +479,37 @@ Test(image, pnm) {
                     PIXAB_ERR_FORMAT, "corrupt header", NULL);
 }
 
+/* Files that reach memory-safety bugs of stb_image 2.27 (found by fuzzing) are
+ * refused before stb reads them; under ASan these would crash otherwise. */
+Test(image, stb_bug_guards) {
+    pixab_image img;
+    /* JPEG DHT table declaring 300 codes: stb 2.27 writes past its 256-entry arrays */
+    unsigned char jpg[128] = {0xFF, 0xD8, 0xFF, 0xC4, 0x00, 0x13, 0x00, 255, 45};
+    size_t n = 6 + 17;
+    jpg[n++] = 0xFF;
+    jpg[n++] = 0xD9;
+    expect_fail(pixab_image_load_memory(jpg, n, &img), PIXAB_ERR_FORMAT, "Huffman", NULL);
+    /* the same table after a scan (progressive JPEGs define tables between scans) */
+    size_t m = jpeg_header_only(jpg, 8, 8) - 2; /* drop EOI */
+    const unsigned char sos[] = {0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3F, 0x00,
+                                 0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56};
+    memcpy(jpg + m, sos, sizeof sos);
+    m += sizeof sos;
+    const unsigned char dht[] = {0xFF, 0xC4, 0x00, 0x13, 0x10, 200, 200}; /* 14 more zeros */
+    memset(jpg + m, 0, 6 + 17);
+    memcpy(jpg + m, dht, sizeof dht);
+    m += 6 + 17;
+    expect_fail(pixab_image_load_memory(jpg, m, &img), PIXAB_ERR_FORMAT, "Huffman", NULL);
+    /* 16-bit gray PGM: stb 2.27 converts it with the 8-bit routine and reads past the buffer */
+    const char pgm16[] = "P5 4 2 65535\n0123456789abcdef";
+    expect_fail(pixab_image_load_memory((const unsigned char *)pgm16, sizeof pgm16 - 1, &img),
+                PIXAB_ERR_FORMAT, "16-bit PNM", NULL);
+    /* truncated PPM: stb 2.27 returns uninitialised memory as pixels */
+    const char ppm[] = "P6 4 4 255\nABCDEF";
+    expect_fail(pixab_image_load_memory((const unsigned char *)ppm, sizeof ppm - 1, &img),
+                PIXAB_ERR_FORMAT, "truncated (6 of 48", NULL);
+}
+
 Test(image, zero_size) {
     unsigned char b[128];
     pixab_image img;
