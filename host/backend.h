@@ -21,6 +21,12 @@ typedef struct {
     /* Op `i` of g on n images: x is its whole src tensor (n, h, w, c), y its
      * whole dst tensor, of which the op writes channels [dst_c0, dst_c0 + c_out). */
     pixab_status (*run_op)(void *ctx, const graph *g, int i, int n, const float *x, float *y);
+    /* Backward of op `i`: dx += (d op / d x)^T dy, given its forward input x and
+     * output y. The op's slice of dy may be overwritten (ReLU masking): each
+     * slice belongs to exactly one op. dx must be zeroed by the caller first. */
+    pixab_status (*run_op_backward)(void *ctx, const graph *g, int i, int n, const float *x, const float *y,
+                                    float *dx, float *dy);
+    pixab_status (*zero)(void *ctx, void *p, size_t bytes);
 } backend_ops;
 
 extern const backend_ops cpu_backend;

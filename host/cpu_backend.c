@@ -44,15 +44,13 @@ static pixab_status cpu_create(const graph *g, int max_batch, int device, void *
     /* All parallelism is ours (OpenMP over tiles): BLAS runs single-threaded. */
     openblas_set_num_threads(1);
     c->threads = omp_get_max_threads();
+    /* A row tile per thread for the widest im2col; smaller layers, and layers
+     * with too few rows to split (fewer than a tile per thread), fit in it. */
     size_t need = 0;
     for (int i = 0; i < g->n_ops; i++) {
         const graph_op *o = &g->ops[i];
         if (o->kind != OP_CONV || is_pointwise(o)) continue;
-        const tshape *y = &g->tensors[o->dst];
-        size_t kk = (size_t)o->k_h * o->k_w * o->c_in, rows = (size_t)max_batch * y->h * y->w;
-        /* Row tiles for every thread, or (too few rows to split) all rows once;
-         * smaller batches need no more than max_batch does. */
-        size_t floats = split_rows(c, rows, kk) ? tile_rows(kk) * kk * (size_t)c->threads : rows * kk;
+        size_t kk = (size_t)o->k_h * o->k_w * o->c_in, floats = tile_rows(kk) * kk * (size_t)c->threads;
         if (floats > need) need = floats;
     }
     c->col_floats = need;
@@ -222,6 +220,115 @@ static pixab_status cpu_run_op(void *ctx, const graph *g, int i, int n, const fl
     return PIXAB_OK;
 }
 
+/* ---- backward (data gradients only: weights stay fixed) ------------------ */
+
+/* col2im: dx (n, h, w, c_in) += the tile's dcol rows scattered back to the pixels they were read from. */
+static void col2im_add(float *dx, const float *dcol, const tshape *xs, const tshape *ys, const graph_op *o,
+                       size_t r0, size_t rows) {
+    const size_t kk = (size_t)o->k_h * o->k_w * o->c_in, hw = (size_t)ys->h * ys->w;
+    for (size_t r = 0; r < rows; r++) {
+        size_t row = r0 + r, img = row / hw, p = row % hw;
+        int oy = (int)(p / (size_t)ys->w), ox = (int)(p % (size_t)ys->w);
+        const float *src = dcol + r * kk;
+        for (int ky = 0; ky < o->k_h; ky++) {
+            int iy = oy * o->s_h - o->p_h + ky;
+            for (int kx = 0; kx < o->k_w; kx++, src += o->c_in) {
+                int ix = ox * o->s_w - o->p_w + kx;
+                if (iy < 0 || iy >= xs->h || ix < 0 || ix >= xs->w) continue;
+                float *d = dx + ((img * xs->h + iy) * xs->w + ix) * (size_t)xs->c;
+                for (int k = 0; k < o->c_in; k++) d[k] += src[k];
+            }
+        }
+    }
+}
+
+static void conv_backward(cpu_ctx *c, const graph *g, const graph_op *o, int n, const float *y, float *dx,
+                          float *dy) {
+    const tshape *xs = &g->tensors[o->src], *ys = &g->tensors[o->dst];
+    const float *w = g->params + o->w_off;
+    const size_t rows = (size_t)n * ys->h * ys->w, kk = (size_t)o->k_h * o->k_w * o->c_in;
+    float *dys = dy + o->dst_c0;
+    const float *yo = y + o->dst_c0;
+    if (o->relu) /* y = ReLU(z): dz = dy where y > 0 */
+#pragma omp parallel for schedule(static)
+        for (size_t r = 0; r < rows; r++)
+            for (int k = 0; k < o->c_out; k++)
+                if (!(yo[r * ys->c + k] > 0.0f)) dys[r * ys->c + k] = 0.0f;
+    if (is_pointwise(o)) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, o->c_in, o->c_out, 1.0f, dys, ys->c, w,
+                    o->c_in, 1.0f, dx, xs->c);
+        return;
+    }
+    /* dcol = dz W, a tile at a time (tiles overlap in dx, so they run in turn). */
+    const size_t tr = c->col_floats / kk;
+    for (size_t r0 = 0; r0 < rows; r0 += tr) {
+        size_t m = rows - r0 < tr ? rows - r0 : tr;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)kk, o->c_out, 1.0f,
+                    dys + r0 * (size_t)ys->c, ys->c, w, (int)kk, 0.0f, c->col, (int)kk);
+        col2im_add(dx, c->col, xs, ys, o, r0, m);
+    }
+}
+
+/* Max pool: the gradient goes to the first maximum of each window (PyTorch's
+ * choice); average pool: spread evenly, the padding counted. */
+static void pool_backward(const graph *g, const graph_op *o, int n, const float *x, const float *y, float *dx,
+                          const float *dy) {
+    const tshape *xs = &g->tensors[o->src], *ys = &g->tensors[o->dst];
+    const size_t rows = (size_t)n * ys->h * ys->w, hw = (size_t)ys->h * ys->w;
+    const int is_max = o->kind == OP_MAXPOOL, C = o->c_in;
+    const float inv = 1.0f / (float)(o->k_h * o->k_w);
+    for (size_t r = 0; r < rows; r++) {
+        size_t img = r / hw, p = r % hw;
+        int oy = (int)(p / (size_t)ys->w), ox = (int)(p % (size_t)ys->w);
+        const float *g_out = dy + r * (size_t)ys->c + o->dst_c0, *y_out = y + r * (size_t)ys->c + o->dst_c0;
+        for (int k = 0; k < C; k++) {
+            int found = 0;
+            for (int ky = 0; ky < o->k_h && !found; ky++) {
+                int iy = oy * o->s_h - o->p_h + ky;
+                if (iy < 0 || iy >= xs->h) continue;
+                for (int kx = 0; kx < o->k_w && !found; kx++) {
+                    int ix = ox * o->s_w - o->p_w + kx;
+                    if (ix < 0 || ix >= xs->w) continue;
+                    size_t at = ((img * xs->h + iy) * xs->w + ix) * (size_t)xs->c + k;
+                    if (!is_max)
+                        dx[at] += g_out[k] * inv;
+                    else if (x[at] == y_out[k])
+                        dx[at] += g_out[k], found = 1;
+                }
+            }
+        }
+    }
+}
+
+static pixab_status cpu_run_op_backward(void *ctx, const graph *g, int i, int n, const float *x, const float *y,
+                                        float *dx, float *dy) {
+    const graph_op *o = &g->ops[i];
+    const tshape *xs = &g->tensors[o->src], *ys = &g->tensors[o->dst];
+    switch (o->kind) {
+    case OP_CONV: conv_backward(ctx, g, o, n, y, dx, dy); break;
+    case OP_MAXPOOL:
+    case OP_AVGPOOL: pool_backward(g, o, n, x, y, dx, dy); break;
+    case OP_GAP: {
+        const size_t hw = (size_t)xs->h * xs->w;
+        for (int img = 0; img < n; img++)
+            for (size_t p = 0; p < hw; p++)
+                for (int k = 0; k < o->c_in; k++)
+                    dx[((size_t)img * hw + p) * xs->c + k] += dy[(size_t)img * ys->c + o->dst_c0 + k] / (float)hw;
+        break;
+    }
+    case OP_FC:
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, o->c_in, o->c_out, 1.0f, dy + o->dst_c0, ys->c,
+                    g->params + o->w_off, o->c_in, 1.0f, dx, xs->c);
+        break;
+    }
+    return PIXAB_OK;
+}
+
+static pixab_status cpu_zero(void *ctx, void *p, size_t bytes) {
+    memset(p, 0, bytes);
+    return PIXAB_OK;
+}
+
 const backend_ops cpu_backend = {
     .name = "cpu",
     .create = cpu_create,
@@ -231,4 +338,6 @@ const backend_ops cpu_backend = {
     .upload = cpu_copy,
     .download = cpu_copy,
     .run_op = cpu_run_op,
+    .run_op_backward = cpu_run_op_backward,
+    .zero = cpu_zero,
 };

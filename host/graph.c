@@ -93,31 +93,37 @@ pixab_status graph_infer_shapes(graph *g, int input_size) {
     return PIXAB_OK;
 }
 
-/* Greedy first-fit over live intervals: tensor t lives from its first writer to
- * its last reader or writer; the input lives from the start. */
-size_t graph_plan_memory(const graph *g, int batch, size_t *offsets) {
+/* Greedy first-fit over live intervals: tensor t lives from its first writer
+ * (or the start, for tensors the range only reads) to its last reader or writer. */
+size_t graph_plan_memory(const graph *g, int batch, int first_op, int reuse, size_t *offsets) {
     int n = g->n_tensors;
     int *first = malloc(sizeof(int) * (size_t)n), *last = malloc(sizeof(int) * (size_t)n);
     size_t total = 0;
+    const size_t align = 64; /* floats: 256-byte aligned tensors */
     if (!first || !last) goto done;
-    for (int t = 0; t < n; t++) first[t] = t == 0 ? -1 : g->n_ops, last[t] = -1;
-    for (int i = 0; i < g->n_ops; i++) {
+    for (int t = 0; t < n; t++) first[t] = g->n_ops, last[t] = -1;
+    for (int i = first_op; i < g->n_ops; i++) {
         const graph_op *o = &g->ops[i];
         if (i < first[o->dst]) first[o->dst] = i;
         if (i > last[o->dst]) last[o->dst] = i;
+        if (first_op - 1 < first[o->src] && last[o->src] < 0) first[o->src] = first_op - 1; /* an input */
         if (i > last[o->src]) last[o->src] = i;
     }
+    if (!reuse)
+        for (int t = 0; t < n; t++)
+            if (last[t] >= 0) first[t] = first_op - 1, last[t] = g->n_ops;
     for (int t = 0; t < n; t++) {
-        const size_t align = 64; /* floats: 256-byte aligned tensors */
+        offsets[t] = 0;
+        if (last[t] < 0) continue; /* not touched by the range */
         size_t size = (graph_tensor_floats(g, t) * (size_t)batch + align - 1) / align * align;
-        /* Lowest offset that overlaps no already placed tensor whose life overlaps t's. */
+        /* Lowest offset that overlaps no placed tensor whose life overlaps t's. */
         size_t off = 0;
         for (int moved = 1; moved;) {
             moved = 0;
             for (int u = 0; u < t; u++) {
-                int live = first[u] <= last[t] && first[t] <= last[u];
+                if (last[u] < 0 || first[u] > last[t] || first[t] > last[u]) continue;
                 size_t usize = (graph_tensor_floats(g, u) * (size_t)batch + align - 1) / align * align;
-                if (live && off < offsets[u] + usize && offsets[u] < off + size) {
+                if (off < offsets[u] + usize && offsets[u] < off + size) {
                     off = offsets[u] + usize;
                     moved = 1;
                 }

@@ -52,9 +52,11 @@ size_t graph_tensor_floats(const graph *g, int t);
 /* First op of layer l (the body of l is ops [0, layers[l].end_op)). */
 int graph_layer_begin(const graph *g, int l);
 
-/* Memory plan: an offset (in floats, per-image units scaled by the batch) for
- * every tensor so that tensors alive at the same time never overlap. Returns
- * the arena size in floats for `batch` images. offsets: n_tensors entries. */
-size_t graph_plan_memory(const graph *g, int batch, size_t *offsets);
+/* Memory plan for running ops [first_op, n_ops) on `batch` images: an offset
+ * in floats for every tensor those ops touch, such that tensors alive at the
+ * same time never overlap (reuse = 0: no tensor shares memory, as a backward
+ * pass needs). Tensors the ops do not touch get no memory (offset 0, unusable).
+ * Returns the arena size in floats (0 when out of memory). offsets: n_tensors. */
+size_t graph_plan_memory(const graph *g, int batch, int first_op, int reuse, size_t *offsets);
 
 #endif

@@ -109,6 +109,61 @@ pixab_status pixab_engine_body(pixab_engine *e, const float *input, int n, int l
 /* Head: activation of `layer` (n, H, W, C) -> logits (n, classes). */
 pixab_status pixab_engine_head(pixab_engine *e, const float *act, int n, int layer, float *logits);
 
+/* ---- explanations (DESIGN.md §4) ------------------------------------------- */
+
+typedef enum {
+    PIXAB_METHOD_PIXAB,      /* Pixab-CAM (default) */
+    PIXAB_METHOD_ABLATION,   /* Ablation-CAM */
+    PIXAB_METHOD_ACTIVATION, /* Activation-CAM */
+    PIXAB_METHOD_GRADCAM,
+    PIXAB_METHOD_GRADCAMPP,
+    PIXAB_METHOD_XGRADCAM,
+    PIXAB_METHOD_SCORECAM,
+    PIXAB_METHOD_COUNT
+} pixab_method;
+
+typedef enum {
+    PIXAB_SCORE_DEFAULT,     /* the method's own: softmax for pixab, ablation, scorecam; logit for gradients */
+    PIXAB_SCORE_SOFTMAX,
+    PIXAB_SCORE_LOGIT
+} pixab_score;
+
+#define PIXAB_MAX_BOXES 16
+
+typedef struct {
+    int layer;               /* target layer index (pixab_model_find_layer) */
+    int cls;                 /* target class, or -1 for the top-1 prediction */
+    pixab_score score;
+    int n_boxes;             /* Pixab-CAM boxes; 0 = the default 1x1,1x2,2x1,2x2 */
+    int box_h[PIXAB_MAX_BOXES], box_w[PIXAB_MAX_BOXES];
+} pixab_explain_opts;
+
+typedef struct {
+    pixab_method method;
+    int h, w;                /* layer resolution */
+    float *map;              /* (h, w), ReLU'd and min-max normalised to [0,1] */
+    int cls;                 /* the class explained */
+    float score;             /* S of that class for the unmodified input, in the score used */
+    pixab_score score_kind;  /* softmax or logit: the score used */
+    double ms;               /* time this method took, without the shared body forward */
+} pixab_map;
+
+/* "pixab", "ablation", "activation", "gradcam", "gradcampp", "xgradcam", "scorecam". */
+const char *pixab_method_name(pixab_method m);
+/* -1 (and an error naming it) when unknown. */
+int pixab_method_from_name(const char *name);
+/* Parse "1x1,1x2,2x1,2x2" into opts->boxes. */
+pixab_status pixab_parse_boxes(const char *text, pixab_explain_opts *opts);
+
+/* Explain one preprocessed image (S, S, 3) with several methods, sharing one
+ * body forward. maps: n_methods entries, filled in order; free each with
+ * pixab_map_free. */
+pixab_status pixab_explain(pixab_engine *e, const float *input, const pixab_method *methods, int n_methods,
+                           const pixab_explain_opts *opts, pixab_map *maps);
+void pixab_map_free(pixab_map *m);
+/* Bilinear (half-pixel centres) resize of a map (h, w) to (out_h, out_w). */
+pixab_status pixab_map_upsample(const float *map, int h, int w, int out_h, int out_w, float *out);
+
 /* In-place softmax over each row of x (rows, cols). */
 void pixab_softmax(float *x, int rows, int cols);
 
