@@ -134,6 +134,8 @@ const char *pixab_engine_device(const pixab_engine *e) { return e->device; }
 
 const graph *engine_graph(const pixab_engine *e) { return &e->g; }
 
+int engine_max_batch(const pixab_engine *e) { return e->max_batch; }
+
 static float *at(const plan *p, int t) { return p->arena + p->offsets[t]; }
 
 static pixab_status run_ops(pixab_engine *e, const plan *p, int begin, int end, int n) {

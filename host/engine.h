@@ -7,6 +7,8 @@
 #include "pixab.h"
 
 const graph *engine_graph(const pixab_engine *e);
+/* Images per body forward (pixab_engine_forward's limit). */
+int engine_max_batch(const pixab_engine *e);
 
 /* Write activations first .. first+count-1 of a generated batch into dst
  * (count, H, W, C) of the head's input layer. */

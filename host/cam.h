@@ -1,0 +1,43 @@
+/* cam.h — what the CAM methods share: the context of one explanation (the
+ * target layer's activation, the class, the score) and the common steps
+ * (score of a logit row, weighted channel sum, ReLU + min-max). Each method
+ * lives in its own file and is reached through pixab_explain (explain.c). */
+#ifndef PIXAB_CAM_H
+#define PIXAB_CAM_H
+
+#include "engine.h"
+#include "pixab.h"
+
+typedef struct {
+    pixab_engine *e;
+    int layer, H, W, K, classes;
+    int cls;                      /* the class explained */
+    pixab_score score;            /* softmax or logit (never DEFAULT here) */
+    const float *input;           /* (S, S, 3) the preprocessed image */
+    int size;                     /* S */
+    const float *act;             /* (H, W, K) activation of the layer */
+    const float *logits;          /* (classes) of the unmodified input */
+    int n_boxes;
+    const int *box_h, *box_w;     /* (n_boxes) */
+} cam_ctx;
+
+/* S(.) of class c for one logit row: softmax probability or the logit. */
+float cam_score(const float *logits, int classes, int cls, pixab_score kind);
+/* map (H, W) = sum_k w[k] A_k (w NULL: all ones). */
+void cam_weighted_sum(const cam_ctx *c, const float *w, float *map);
+/* In place: ReLU, then min-max to [0,1] (all zeros when max == min). */
+void cam_normalize(float *map, int n);
+/* 1 when the head after the layer is global average pooling + FC, so the
+ * pooled fast path applies. */
+int cam_head_is_gap(const cam_ctx *c);
+/* Logits (n, classes) of the head for a batch of pooled features (n, K): the
+ * fast path's one GEMM. */
+pixab_status cam_head_pooled(const cam_ctx *c, int n, engine_fill_fn fill, void *ctx, float *logits);
+
+/* The methods: the raw map (H, W) before ReLU + min-max. */
+pixab_status cam_pixab(const cam_ctx *c, int fast, float *map);
+pixab_status cam_ablation(const cam_ctx *c, int fast, float *map);
+pixab_status cam_gradient(const cam_ctx *c, pixab_method m, float *map);
+pixab_status cam_scorecam(const cam_ctx *c, float *map);
+
+#endif

@@ -1,0 +1,157 @@
+/* explain.c — pixab_explain: one body forward per image to the target layer,
+ * the class and the score chosen, then each requested method on the shared
+ * activation, each map ReLU'd and min-max normalised (public API, pixab.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cam.h"
+#include "error.h"
+#include "graph.h"
+#include "preprocess.cuh"
+
+static const char *const method_names[PIXAB_METHOD_COUNT] = {
+    "pixab", "ablation", "activation", "gradcam", "gradcampp", "xgradcam", "scorecam",
+};
+
+const char *pixab_method_name(pixab_method m) {
+    return m >= 0 && m < PIXAB_METHOD_COUNT ? method_names[m] : "unknown";
+}
+
+int pixab_method_from_name(const char *name) {
+    for (int m = 0; m < PIXAB_METHOD_COUNT; m++)
+        if (!strcmp(name, method_names[m])) return m;
+    pixab_fail(PIXAB_ERR_ARG,
+               "unknown method '%s' (expected pixab, ablation, activation, gradcam, gradcampp, xgradcam or scorecam)",
+               name);
+    return -1;
+}
+
+pixab_status pixab_parse_boxes(const char *text, pixab_explain_opts *opts) {
+    int n = 0;
+    const char *p = text;
+    while (*p) {
+        char *end;
+        long h = strtol(p, &end, 10), w;
+        if (end == p || (*end != 'x' && *end != 'X')) goto bad;
+        p = end + 1;
+        w = strtol(p, &end, 10);
+        if (end == p || h < 1 || w < 1 || h > 64 || w > 64 || n == PIXAB_MAX_BOXES) goto bad;
+        opts->box_h[n] = (int)h;
+        opts->box_w[n++] = (int)w;
+        p = end;
+        if (*p == ',') p++;
+        else if (*p) goto bad;
+    }
+    if (!n) goto bad;
+    opts->n_boxes = n;
+    return PIXAB_OK;
+bad:
+    return pixab_fail(PIXAB_ERR_ARG, "boxes '%s': expected HxW[,HxW...] with 1 <= H, W <= 64, at most %d boxes",
+                      text, PIXAB_MAX_BOXES);
+}
+
+/* The method's own score when none is asked for (DESIGN.md §4). */
+static pixab_score default_score(pixab_method m) {
+    switch (m) {
+    case PIXAB_METHOD_GRADCAM:
+    case PIXAB_METHOD_GRADCAMPP:
+    case PIXAB_METHOD_XGRADCAM: return PIXAB_SCORE_LOGIT;
+    default: return PIXAB_SCORE_SOFTMAX;
+    }
+}
+
+static double now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return 1e3 * (double)t.tv_sec + 1e-6 * (double)t.tv_nsec;
+}
+
+static pixab_status run_method(cam_ctx *c, pixab_method m, float *map) {
+    switch (m) {
+    case PIXAB_METHOD_PIXAB: return cam_pixab(c, cam_head_is_gap(c), map);
+    case PIXAB_METHOD_ABLATION: return cam_ablation(c, cam_head_is_gap(c), map);
+    case PIXAB_METHOD_ACTIVATION: cam_weighted_sum(c, NULL, map); return PIXAB_OK;
+    case PIXAB_METHOD_GRADCAM:
+    case PIXAB_METHOD_GRADCAMPP:
+    case PIXAB_METHOD_XGRADCAM: return cam_gradient(c, m, map);
+    case PIXAB_METHOD_SCORECAM: return cam_scorecam(c, map);
+    default: return pixab_fail(PIXAB_ERR_ARG, "method %d out of range", (int)m);
+    }
+}
+
+pixab_status pixab_explain(pixab_engine *e, const float *input, const pixab_method *methods, int n_methods,
+                           const pixab_explain_opts *opts, pixab_map *maps) {
+    const graph *g = engine_graph(e);
+    const int classes = g->tensors[g->layers[g->n_layers - 1].out].c;
+    static const int default_h[] = {1, 1, 2, 2}, default_w[] = {1, 2, 1, 2};
+    for (int i = 0; i < n_methods; i++) maps[i] = (pixab_map){.method = methods[i]};
+    if (opts->layer < 0 || opts->layer >= g->n_layers - 2) /* avgpool and fc have no spatial map */
+        return pixab_fail(PIXAB_ERR_ARG, "layer index %d cannot be explained (a convolutional layer is needed)",
+                          opts->layer);
+    if (opts->cls < -1 || opts->cls >= classes)
+        return pixab_fail(PIXAB_ERR_ARG, "class %d out of range (the model has %d classes: 0 to %d)", opts->cls,
+                          classes, classes - 1);
+    const tshape *ts = &g->tensors[g->layers[opts->layer].out];
+    cam_ctx c = {.e = e, .layer = opts->layer, .H = ts->h, .W = ts->w, .K = ts->c, .classes = classes,
+                 .input = input, .size = g->input_size, .n_boxes = opts->n_boxes, .box_h = opts->box_h,
+                 .box_w = opts->box_w};
+    if (!opts->n_boxes) c.n_boxes = 4, c.box_h = default_h, c.box_w = default_w;
+    const size_t hw = (size_t)c.H * c.W;
+    float *act = malloc(sizeof(float) * hw * c.K), *logits = malloc(sizeof(float) * (size_t)classes);
+    pixab_status s = PIXAB_OK;
+    if (!act || !logits) {
+        s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory for the layer's activation");
+        goto done;
+    }
+    /* One body forward, then the head once for the class and its score. */
+    if ((s = pixab_engine_body(e, input, 1, opts->layer, act)) || (s = pixab_engine_head(e, act, 1, opts->layer, logits)))
+        goto done;
+    c.act = act;
+    c.logits = logits;
+    c.cls = opts->cls;
+    if (c.cls < 0)
+        for (int k = c.cls = 0; k < classes; k++) c.cls = logits[k] > logits[c.cls] ? k : c.cls;
+    for (int i = 0; i < n_methods && !s; i++) {
+        pixab_map *m = &maps[i];
+        c.score = opts->score != PIXAB_SCORE_DEFAULT ? opts->score : default_score(methods[i]);
+        m->h = c.H;
+        m->w = c.W;
+        m->cls = c.cls;
+        m->score_kind = c.score;
+        m->score = cam_score(logits, classes, c.cls, c.score);
+        if (!(m->map = malloc(sizeof(float) * hw))) {
+            s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory for a map");
+            break;
+        }
+        double t0 = now_ms();
+        if ((s = run_method(&c, methods[i], m->map))) {
+            pixab_fail_context(s, "%s", pixab_method_name(methods[i]));
+            break;
+        }
+        cam_normalize(m->map, (int)hw);
+        m->ms = now_ms() - t0;
+    }
+done:
+    if (s)
+        for (int i = 0; i < n_methods; i++) pixab_map_free(&maps[i]);
+    free(act);
+    free(logits);
+    return s;
+}
+
+void pixab_map_free(pixab_map *m) {
+    free(m->map);
+    m->map = NULL;
+}
+
+pixab_status pixab_map_upsample(const float *map, int h, int w, int out_h, int out_w, float *out) {
+    if (h < 1 || w < 1 || out_h < 1 || out_w < 1)
+        return pixab_fail(PIXAB_ERR_ARG, "cannot resize a %dx%d map to %dx%d", h, w, out_h, out_w);
+    for (int y = 0; y < out_h; y++) {
+        bilinear_tap ty = bilinear_axis(y, h, out_h);
+        for (int x = 0; x < out_w; x++) out[(size_t)y * out_w + x] = bilinear_sample_f32(map, w, 1, ty, bilinear_axis(x, w, out_w));
+    }
+    return PIXAB_OK;
+}

@@ -1,0 +1,73 @@
+/* ablate.cuh — per-element logic of the ablation methods, shared by the CPU
+ * backend (host/pixab_cam.c, host/ablation_cam.c) and the CUDA kernels:
+ * which elements a box keeps in each perspective, box sums, the layout of an
+ * ablation batch and the reduction of its scores to Pixab-CAM's p(i, j)
+ * (DESIGN.md §4). Activations are (H, W, K), channels last. */
+#ifndef PIXAB_ABLATE_CUH
+#define PIXAB_ABLATE_CUH
+
+#include "pixab_hd.h"
+
+enum { ABLATE_ORIGINAL = 0, ABLATE_ZERO = 1, ABLATE_DELETE = 2, ABLATE_PRESERVE = 3 };
+
+/* Region of box (bh x bw) anchored at (i, j) in an H x W grid: rows [*r0, *r1),
+ * cols [*c0, *c1), cut at the bottom/right edge (stride 1, so every box gives an
+ * H x W grid of anchors). */
+PIXAB_HD void ablate_region(int bh, int bw, int i, int j, int H, int W, int *r0, int *r1, int *c0, int *c1) {
+    *r0 = i;
+    *r1 = i + bh < H ? i + bh : H;
+    *c0 = j;
+    *c1 = j + bw < W ? j + bw : W;
+}
+
+PIXAB_HD int ablate_inside(int y, int x, int r0, int r1, int c0, int c1) {
+    return y >= r0 && y < r1 && x >= c0 && x < c1;
+}
+
+/* Whether element (y, x) keeps its activation: deletion zeroes the region,
+ * preservation zeroes everything else. */
+PIXAB_HD int ablate_keeps(int kind, int y, int x, int r0, int r1, int c0, int c1) {
+    int in = ablate_inside(y, x, r0, r1, c0, c1);
+    return kind == ABLATE_ORIGINAL || (kind == ABLATE_DELETE && !in) || (kind == ABLATE_PRESERVE && in);
+}
+
+/* Pixab-CAM batch layout: item 0 = the original A, 1 = the zero tensor Z, then
+ * for box b, anchor (i, j): item 2 + 2 (b H W + i W + j) = deletion D_b(i, j),
+ * the next one = preservation P_b(i, j). Total 2 + 2 n_boxes H W. */
+PIXAB_HD int ablate_batch_size(int n_boxes, int H, int W) { return 2 + 2 * n_boxes * H * W; }
+
+PIXAB_HD int ablate_decode(int item, int H, int W, int *box, int *i, int *j) {
+    if (item < 2) return item; /* ABLATE_ORIGINAL or ABLATE_ZERO */
+    int k = (item - 2) / 2, pos = k % (H * W);
+    *box = k / (H * W);
+    *i = pos / W;
+    *j = pos % W;
+    return (item - 2) % 2 ? ABLATE_PRESERVE : ABLATE_DELETE;
+}
+
+/* Sum of channel k of a (H, W, K) activation over rows [r0, r1), cols [c0, c1). */
+PIXAB_HD float ablate_box_sum(const float *a, int W, int K, int k, int r0, int r1, int c0, int c1) {
+    float s = 0.0f;
+    for (int y = r0; y < r1; y++)
+        for (int x = c0; x < c1; x++) s += a[((long)y * W + x) * K + k];
+    return s;
+}
+
+/* Pooled (global-average) channel k of an ablated tensor, from A's pooled value
+ * and the region's box sum: GAP(D) = GAP(A) - boxsum / HW, GAP(P) = boxsum / HW. */
+PIXAB_HD float ablate_pooled(int kind, float pooled_a, float box_sum, int HW) {
+    switch (kind) {
+    case ABLATE_ORIGINAL: return pooled_a;
+    case ABLATE_DELETE: return pooled_a - box_sum / (float)HW;
+    case ABLATE_PRESERVE: return box_sum / (float)HW;
+    default: return 0.0f; /* ABLATE_ZERO */
+    }
+}
+
+/* p(i, j) = mean_b [Y - S(D_b)] + mean_b [S(P_b) - Ybar], given
+ * sum_b S(D_b(i, j)) and sum_b S(P_b(i, j)) over n_boxes boxes. */
+PIXAB_HD float ablate_pixab_point(float y, float y_zero, float sum_deleted, float sum_preserved, int n_boxes) {
+    return (y - sum_deleted / (float)n_boxes) + (sum_preserved / (float)n_boxes - y_zero);
+}
+
+#endif /* PIXAB_ABLATE_CUH */

@@ -1,0 +1,180 @@
+/* test_methods.c — every CAM method against goldens from independent
+ * implementations (tools/make_cam_goldens.py: pytorch-grad-cam for the gradient
+ * methods and Ablation-CAM, plain PyTorch from DESIGN.md §4 for Pixab-CAM,
+ * Score-CAM and Activation-CAM), at Mixed_7c and Mixed_6e, softmax and logit
+ * scores, the top-1 class and another; and Pixab-CAM's / Ablation-CAM's fast
+ * (pooled) path against the general (materialised) path. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cam.h"
+#include "pixab.h"
+#include "safetensors.h"
+
+#define DATA PIXAB_TEST_DATA "/"
+#define MAP_TOL 1e-3f
+
+static pixab_model *model;
+static pixab_engine *engine;
+static safetensors *gold;
+static float input[299 * 299 * 3];
+
+static void setup(void) {
+    cr_assert_eq(pixab_model_load(DATA "inception_v3_w8.safetensors", &model), PIXAB_OK, "%s", pixab_last_error());
+    cr_assert_eq(pixab_engine_create(model, "cpu", 8, &engine), PIXAB_OK, "%s", pixab_last_error());
+    cr_assert_eq(safetensors_open(DATA "cam_goldens_w8.safetensors", &gold), PIXAB_OK, "%s", pixab_last_error());
+    pixab_image img;
+    cr_assert_eq(pixab_image_load(DATA "test299.png", &img), PIXAB_OK);
+    cr_assert_eq(pixab_image_preprocess(&img, pixab_model_preproc(model), input), PIXAB_OK);
+    pixab_image_free(&img);
+}
+
+static void teardown(void) {
+    safetensors_close(gold);
+    pixab_engine_destroy(engine);
+    pixab_model_free(model);
+}
+
+/* Golden tensor `key` into out (n floats). */
+static void golden(const char *key, float *out, int64_t n) {
+    const st_tensor *t = safetensors_find(gold, key);
+    cr_assert(t, "golden '%s' missing", key);
+    cr_assert_eq(safetensors_numel(t), n, "golden '%s' has %lld values, expected %lld", key,
+                 (long long)safetensors_numel(t), (long long)n);
+    cr_assert_eq(safetensors_to_f32(t, out), PIXAB_OK);
+}
+
+/* One method over both layers, both scores, top-1 and another class (all 8
+ * cases, or only those `keep` allows). */
+static void check_method_cases(pixab_method m, int (*keep)(int layer, int score, int tag)) {
+    static const char *layers[] = {"Mixed_7c", "Mixed_6e"}, *scores[] = {"softmax", "logit"},
+                      *tags[] = {"top1", "other"};
+    const char *name = pixab_method_name(m);
+    float worst = 0.0f;
+    for (int l = 0; l < 2; l++)
+        for (int s = 0; s < 2; s++)
+            for (int t = 0; t < 2; t++) {
+                if (keep && !keep(l, s, t)) continue;
+                char key[128];
+                float cls_f, score_want, want[17 * 17];
+                snprintf(key, sizeof key, "class/%s/%s/%s", layers[l], scores[s], tags[t]);
+                golden(key, &cls_f, 1);
+                snprintf(key, sizeof key, "score/%s/%s/%s", layers[l], scores[s], tags[t]);
+                golden(key, &score_want, 1);
+                pixab_explain_opts o = {.layer = pixab_model_find_layer(model, layers[l]),
+                                        .cls = t == 0 ? -1 : (int)cls_f,
+                                        .score = s == 0 ? PIXAB_SCORE_SOFTMAX : PIXAB_SCORE_LOGIT};
+                pixab_map map;
+                cr_assert_eq(pixab_explain(engine, input, &m, 1, &o, &map), PIXAB_OK, "%s", pixab_last_error());
+                cr_expect_eq(map.cls, (int)cls_f, "%s %s %s: class %d, want %d", name, layers[l], tags[t], map.cls,
+                             (int)cls_f);
+                cr_expect(fabsf(map.score - score_want) <= 1e-4f * fmaxf(1.0f, fabsf(score_want)),
+                          "score %g, want %g", map.score, score_want);
+                snprintf(key, sizeof key, "%s/%s/%s/%s", name, layers[l], scores[s], tags[t]);
+                golden(key, want, (int64_t)map.h * map.w);
+                float err = 0.0f;
+                for (int i = 0; i < map.h * map.w; i++) {
+                    cr_expect(map.map[i] >= 0.0f && map.map[i] <= 1.0f);
+                    float d = fabsf(map.map[i] - want[i]);
+                    err = d > err || d != d ? d : err;
+                }
+                cr_log_info("%s %s %s %s: max|d| = %.2e", name, layers[l], scores[s], tags[t], err);
+                cr_expect(err <= MAP_TOL, "%s: max|d| = %g > %g", key, err, MAP_TOL);
+                worst = err > worst ? err : worst;
+                pixab_map_free(&map);
+            }
+    cr_log_info("%s: worst max|d| = %.2e", name, worst);
+}
+
+static void check_method(pixab_method m) { check_method_cases(m, NULL); }
+
+/* Score-CAM runs K full forward passes per case: all cases at Mixed_6e
+ * (K = 96 here), the default (softmax, top-1) at Mixed_7c (K = 256). */
+static int scorecam_cases(int layer, int score, int tag) { return layer == 1 || (score == 0 && tag == 0); }
+
+TestSuite(methods, .init = setup, .fini = teardown, .timeout = 300);
+
+Test(methods, pixab_matches_golden) { check_method(PIXAB_METHOD_PIXAB); }
+Test(methods, ablation_matches_pytorch_grad_cam) { check_method(PIXAB_METHOD_ABLATION); }
+Test(methods, activation_matches_golden) { check_method(PIXAB_METHOD_ACTIVATION); }
+Test(methods, gradcam_matches_pytorch_grad_cam) { check_method(PIXAB_METHOD_GRADCAM); }
+Test(methods, gradcampp_matches_pytorch_grad_cam) { check_method(PIXAB_METHOD_GRADCAMPP); }
+Test(methods, xgradcam_matches_pytorch_grad_cam) { check_method(PIXAB_METHOD_XGRADCAM); }
+Test(methods, scorecam_matches_golden) { check_method_cases(PIXAB_METHOD_SCORECAM, scorecam_cases); }
+
+/* Fast (pooled, one GEMM) and general (materialised tensors, real head) paths. */
+Test(methods, fast_and_general_paths_agree) {
+    int layer = pixab_model_find_layer(model, "Mixed_7c"), K, H, W;
+    pixab_model_layer_shape(model, layer, &K, &H, &W);
+    float *act = malloc(sizeof(float) * (size_t)K * H * W), logits[10];
+    cr_assert_eq(pixab_engine_body(engine, input, 1, layer, act), PIXAB_OK);
+    cr_assert_eq(pixab_engine_head(engine, act, 1, layer, logits), PIXAB_OK);
+    static const int bh[] = {1, 1, 2, 2, 3}, bw[] = {1, 2, 1, 2, 3};
+    cam_ctx c = {.e = engine, .layer = layer, .H = H, .W = W, .K = K, .classes = 10, .cls = 6,
+                 .input = input, .size = 299, .act = act, .logits = logits, .n_boxes = 5, .box_h = bh, .box_w = bw};
+    cr_assert(cam_head_is_gap(&c));
+    for (int s = 0; s < 2; s++) {
+        c.score = s ? PIXAB_SCORE_LOGIT : PIXAB_SCORE_SOFTMAX;
+        float fast[64], general[64], fast_a[64], general_a[64], scale = 0.0f, err = 0.0f, scale_a = 0.0f,
+                                                                err_a = 0.0f;
+        cr_assert_eq(cam_pixab(&c, 1, fast), PIXAB_OK);
+        cr_assert_eq(cam_pixab(&c, 0, general), PIXAB_OK);
+        cr_assert_eq(cam_ablation(&c, 1, fast_a), PIXAB_OK);
+        cr_assert_eq(cam_ablation(&c, 0, general_a), PIXAB_OK);
+        for (int i = 0; i < H * W; i++) {
+            scale = fmaxf(scale, fabsf(general[i]));
+            err = fmaxf(err, fabsf(fast[i] - general[i]));
+            scale_a = fmaxf(scale_a, fabsf(general_a[i]));
+            err_a = fmaxf(err_a, fabsf(fast_a[i] - general_a[i]));
+        }
+        cr_log_info("score %d: pixab fast vs general max|d| = %.2e of %.2e; ablation %.2e of %.2e", s, err, scale,
+                    err_a, scale_a);
+        cr_expect(scale > 0.0f && err <= 1e-4f * scale, "pixab paths differ: %g of %g", err, scale);
+        cr_expect(scale_a > 0.0f && err_a <= 1e-4f * scale_a, "ablation paths differ: %g of %g", err_a, scale_a);
+    }
+    free(act);
+}
+
+Test(methods, several_methods_share_one_call) {
+    pixab_method ms[] = {PIXAB_METHOD_ACTIVATION, PIXAB_METHOD_PIXAB, PIXAB_METHOD_GRADCAM};
+    pixab_map maps[3];
+    pixab_explain_opts o = {.layer = pixab_model_find_layer(model, "Mixed_7c"), .cls = -1};
+    cr_assert_eq(pixab_explain(engine, input, ms, 3, &o, maps), PIXAB_OK, "%s", pixab_last_error());
+    cr_expect_eq(maps[1].score_kind, PIXAB_SCORE_SOFTMAX, "Pixab-CAM defaults to softmax");
+    cr_expect_eq(maps[2].score_kind, PIXAB_SCORE_LOGIT, "Grad-CAM defaults to the logit");
+    for (int i = 0; i < 3; i++) {
+        cr_expect(maps[i].h == 8 && maps[i].w == 8 && maps[i].method == ms[i]);
+        pixab_map_free(&maps[i]);
+    }
+}
+
+Test(methods, bad_options) {
+    pixab_method m = PIXAB_METHOD_PIXAB;
+    pixab_map map;
+    pixab_explain_opts o = {.layer = pixab_model_find_layer(model, "Mixed_7c"), .cls = 10};
+    cr_expect_eq(pixab_explain(engine, input, &m, 1, &o, &map), PIXAB_ERR_ARG);
+    cr_expect(strstr(pixab_last_error(), "class 10 out of range"), "%s", pixab_last_error());
+    o.cls = -1;
+    o.layer = pixab_model_find_layer(model, "fc");
+    cr_expect_eq(pixab_explain(engine, input, &m, 1, &o, &map), PIXAB_ERR_ARG);
+    cr_expect_eq(pixab_method_from_name("lime"), -1);
+    cr_expect(strstr(pixab_last_error(), "unknown method 'lime'"));
+    cr_expect_eq(pixab_parse_boxes("1x1,2x", &o), PIXAB_ERR_ARG);
+    cr_expect_eq(pixab_parse_boxes("0x1", &o), PIXAB_ERR_ARG);
+    cr_expect_eq(pixab_parse_boxes("1x1,1x2,2x1,2x2", &o), PIXAB_OK);
+    cr_expect(o.n_boxes == 4 && o.box_h[2] == 2 && o.box_w[2] == 1);
+}
+
+Test(methods, map_upsample_is_identity_at_same_size_and_bilinear_otherwise) {
+    float m[6] = {0, 1, 2, 3, 4, 5}, out[6], up[4 * 6];
+    cr_assert_eq(pixab_map_upsample(m, 2, 3, 2, 3, out), PIXAB_OK);
+    for (int i = 0; i < 6; i++) cr_expect_eq(out[i], m[i]);
+    cr_assert_eq(pixab_map_upsample(m, 2, 3, 4, 6, up), PIXAB_OK);
+    /* Half-pixel centres: output row 0 and column 0 clamp to the source's first. */
+    cr_expect_float_eq(up[0], 0.0f, 1e-6);
+    cr_expect_float_eq(up[1], 0.25f, 1e-6); /* src x = 0.25 */
+    cr_expect_float_eq(up[6], 0.75f, 1e-6); /* src y = 0.25: 0.75 * 0 + 0.25 * 3 */
+}
