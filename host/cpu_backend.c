@@ -200,14 +200,6 @@ static void global_avg_pool(const graph *g, const graph_op *o, int n, const floa
     }
 }
 
-static void fully_connected(const graph *g, const graph_op *o, int n, const float *x, float *y) {
-    const tshape *xs = &g->tensors[o->src], *ys = &g->tensors[o->dst];
-    float *out = y + o->dst_c0;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, o->c_out, o->c_in, 1.0f, x, xs->c,
-                g->params + o->w_off, o->c_in, 0.0f, out, ys->c);
-    bias_act(out, (size_t)n, o->c_out, ys->c, g->params + o->b_off, 0);
-}
-
 static pixab_status cpu_run_op(void *ctx, const graph *g, int i, int n, const float *x, float *y) {
     const graph_op *o = &g->ops[i];
     switch (o->kind) {
@@ -215,7 +207,7 @@ static pixab_status cpu_run_op(void *ctx, const graph *g, int i, int n, const fl
     case OP_MAXPOOL:
     case OP_AVGPOOL: pool(g, o, n, x, y); break;
     case OP_GAP: global_avg_pool(g, o, n, x, y); break;
-    case OP_FC: fully_connected(g, o, n, x, y); break;
+    case OP_FC: conv(ctx, g, o, n, x, y); break; /* a 1x1 convolution of the pooled pixel, no ReLU */
     }
     return PIXAB_OK;
 }
