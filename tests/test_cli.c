@@ -6,47 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_run.h"
 #include "npy.h"
 #include "safetensors.h"
 
 #define DATA PIXAB_TEST_DATA "/"
 #define MODEL DATA "inception_v3_w8.safetensors"
-
-typedef struct {
-    int status;
-    char out[8192], err[4096];
-} run_result;
-
-/* Run `pixab ARGS` through the shell; capture stdout and stderr. */
-static run_result run(const char *args) {
-    run_result r = {0};
-    char errpath[] = "/tmp/pixab_cli_err_XXXXXX", cmd[4096];
-    int fd = mkstemp(errpath);
-    cr_assert(fd >= 0);
-    close(fd);
-    snprintf(cmd, sizeof cmd, "OPENBLAS_CORETYPE=Haswell '%s' %s 2>'%s'", PIXAB_CLI_PATH, args, errpath);
-    FILE *p = popen(cmd, "r");
-    cr_assert(p);
-    size_t n = fread(r.out, 1, sizeof r.out - 1, p);
-    r.out[n] = '\0';
-    int st = pclose(p);
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    FILE *e = fopen(errpath, "r");
-    n = fread(r.err, 1, sizeof r.err - 1, e);
-    r.err[n] = '\0';
-    fclose(e);
-    unlink(errpath);
-    return r;
-}
-
-static int count_lines(const char *s) {
-    int n = 0;
-    for (; *s; s++) n += *s == '\n';
-    return n;
-}
 
 /* Index of the largest golden logit. */
 static int golden_top1(float *logits, int k) {

@@ -2,8 +2,82 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
+
+double cli_now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* "pixab, ablation, ..." for error messages. */
+static void cli_method_list(char *buf, size_t cap) {
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int k = 0; k < PIXAB_METHOD_COUNT && used < cap; k++)
+        used += (size_t)snprintf(buf + used, cap - used, "%s%s", k ? ", " : "", pixab_method_name((pixab_method)k));
+}
+
+/* Append method k unless it is there already. */
+static void cli_method_add(pixab_method *methods, int *n, int k) {
+    for (int i = 0; i < *n; i++)
+        if (methods[i] == (pixab_method)k) return;
+    methods[(*n)++] = (pixab_method)k;
+}
+
+int cli_methods(const char *cmd, const char *text, pixab_method *methods, int *n) {
+    *n = 0;
+    for (const char *p = text;;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        char name[64] = "";
+        if (len < sizeof name) memcpy(name, p, len), name[len] = '\0';
+        if (!strcmp(name, "all")) { /* every method, in the enum's order */
+            for (int k = 0; k < PIXAB_METHOD_COUNT; k++) cli_method_add(methods, n, k);
+        } else {
+            int k = name[0] ? pixab_method_from_name(name) : -1;
+            if (k < 0) {
+                char list[256];
+                cli_method_list(list, sizeof list);
+                fprintf(stderr, "%s: unknown method '%.*s' (methods: %s, or all)\n", cmd, (int)(len < 64 ? len : 64),
+                        p, list);
+                return -1;
+            }
+            cli_method_add(methods, n, k);
+        }
+        if (!end) return 0;
+        p = end + 1;
+    }
+}
+
+/* A layer a CAM can be made at: its output has more than one position. */
+static int cli_layer_spatial(const pixab_model *m, int l) {
+    int c, h, w;
+    return !pixab_model_layer_shape(m, l, &c, &h, &w) && h * w > 1;
+}
+
+int cli_layer(const char *cmd, const pixab_model *m, const char *name) {
+    int l = pixab_model_find_layer(m, name);
+    if (l >= 0 && cli_layer_spatial(m, l)) return l;
+    size_t cap = 64, used = 0;
+    for (int k = 0; k < pixab_model_num_layers(m); k++) cap += strlen(pixab_model_layer_name(m, k)) + 2;
+    char *list = malloc(cap);
+    if (list) {
+        list[0] = '\0';
+        for (int k = 0; k < pixab_model_num_layers(m); k++)
+            if (cli_layer_spatial(m, k))
+                used += (size_t)snprintf(list + used, cap - used, "%s%s", used ? ", " : "", pixab_model_layer_name(m, k));
+    }
+    if (l < 0)
+        fprintf(stderr, "%s: unknown layer '%s' (layers: %s)\n", cmd, name, list ? list : "?");
+    else
+        fprintf(stderr, "%s: layer '%s' has no spatial extent at this input size (layers: %s)\n", cmd, name,
+                list ? list : "?");
+    free(list);
+    return -1;
+}
 
 int cli_flag(int argc, char **argv, int *i, const char *short_name, const char *long_name, const char **value) {
     const char *a = argv[*i];

@@ -40,11 +40,63 @@ pixab_model *cli_load_model(const cli_model_opts *o);
 /* Create the engine; prints the error, and the device chosen with -v. */
 pixab_engine *cli_create_engine(const pixab_model *m, const cli_model_opts *o);
 
+/* Seconds on a monotonic clock (for timings and rates). */
+double cli_now_s(void);
+/* Parse "pixab,ablation" (or "all") into methods[PIXAB_METHOD_COUNT], dropping
+ * repeats; sets *n. Prints one line naming the valid methods and returns -1 on
+ * an unknown name. `cmd` prefixes the message ("pixab explain"). */
+int cli_methods(const char *cmd, const char *text, pixab_method *methods, int *n);
+/* Index of an explainable layer (one with spatial extent, H*W > 1) by name;
+ * prints one line listing the valid names and returns -1 otherwise. */
+int cli_layer(const char *cmd, const pixab_model *m, const char *name);
+
+/* ---- inputs (inputs.c) ---- */
+
+/* The images of a run: the files named, and the image files found by walking
+ * the directories named. */
+typedef struct {
+    char **paths;  /* (n) in run order: arguments in order, each directory sorted */
+    char **stems;  /* (n) unique output stems (see cli_inputs_stems) */
+    int n, cap;
+    int failed;    /* named paths that do not exist / directories that cannot be read */
+} cli_inputs;
+
+/* Extensions taken from directories (case-insensitive): jpg jpeg png bmp tga gif. */
+int cli_is_image_name(const char *name);
+/* Append the inputs named in args[0..n_args): a file is taken whatever its
+ * extension; a directory is walked recursively (hidden entries and symlinked
+ * directories skipped), its image files appended in byte-wise sorted path order.
+ * Missing or unreadable paths are reported on stderr (one line each) and counted
+ * in in->failed. Returns -1 on out-of-memory. */
+int cli_inputs_collect(cli_inputs *in, char *const *args, int n_args);
+/* Give every input a unique output stem: the file name without its last
+ * extension; a stem equal (ignoring ASCII case) to an earlier one gets "-2",
+ * "-3", ... appended. Deterministic for a given input list. -1 on out-of-memory. */
+int cli_inputs_stems(cli_inputs *in);
+void cli_inputs_free(cli_inputs *in);
+
+/* ---- heat-map overlays (overlay.c) ---- */
+
+/* matplotlib's "jet" colormap at v in [0,1] (clamped; NaN is 0), quantised to
+ * 256 levels as matplotlib does; rgb: (3). */
+void cli_jet(float v, unsigned char rgb[3]);
+/* out (img->height, img->width, 3) = alpha * jet(upsampled map) + (1 - alpha) *
+ * image, rounded. map: (h, w) in [0,1], upsampled bilinearly (half-pixel centres)
+ * to the image's size. Returns a pixab status (pixab_last_error has the reason). */
+pixab_status cli_overlay(const pixab_image *img, const float *map, int h, int w, float alpha, unsigned char *out);
+/* cli_overlay at alpha 0.5, written as an RGB PNG at `path` atomically (temporary
+ * name in the same directory, then rename; nothing left behind on failure).
+ * Returns -1 with a one-line reason in why[cap] on failure. */
+int cli_write_overlay(const char *path, const pixab_image *img, const float *map, int h, int w, char *why,
+                      size_t cap);
+
 /* Print the last library error as one line "pixab: CONTEXT: reason". */
 void cli_error(const char *context);
 /* Write s as a JSON string literal (quoted, escaped). */
 void cli_json_string(FILE *f, const char *s);
 
 int cmd_classify(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 #endif

@@ -1,0 +1,211 @@
+/* inputs.c — the image list of a run: files named on the command line plus the
+ * image files found by walking the directories named (deterministic order), and
+ * a unique output stem for each. */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+
+#define INPUTS_MAX_PATH 4096
+
+static const char *const image_exts[] = {"jpg", "jpeg", "png", "bmp", "tga", "gif"};
+
+static int ascii_casecmp(const char *a, const char *b) {
+    for (;; a++, b++) {
+        int x = tolower((unsigned char)*a), y = tolower((unsigned char)*b);
+        if (x != y || !x) return x - y;
+    }
+}
+
+int cli_is_image_name(const char *name) {
+    const char *dot = strrchr(name, '.');
+    if (!dot || dot == name) return 0;
+    for (size_t k = 0; k < sizeof image_exts / sizeof image_exts[0]; k++)
+        if (!ascii_casecmp(dot + 1, image_exts[k])) return 1;
+    return 0;
+}
+
+static int inputs_push(cli_inputs *in, const char *path) {
+    if (in->n == in->cap) {
+        int cap = in->cap ? 2 * in->cap : 64;
+        char **p = realloc(in->paths, sizeof(char *) * (size_t)cap);
+        if (!p) return -1;
+        in->paths = p;
+        in->cap = cap;
+    }
+    char *copy = malloc(strlen(path) + 1);
+    if (!copy) return -1;
+    strcpy(copy, path);
+    in->paths[in->n++] = copy;
+    return 0;
+}
+
+static int cmp_path(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Join dir and name into buf; 0 when it does not fit. */
+static int join_path(char *buf, size_t cap, const char *dir, const char *name) {
+    size_t n = strlen(dir);
+    int r = snprintf(buf, cap, "%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", name);
+    return r > 0 && (size_t)r < cap;
+}
+
+/* Append the image files under dir (recursively). The entries are read and the
+ * directory closed before descending, so the depth of the tree does not cost
+ * open descriptors. */
+static int inputs_walk(cli_inputs *in, const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) {
+        fprintf(stderr, "pixab: cannot read directory '%s': %s\n", dir, strerror(errno));
+        in->failed++;
+        return 0;
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+    struct dirent *ent;
+    while ((errno = 0, ent = readdir(d))) {
+        if (ent->d_name[0] == '.') continue; /* ".", "..", hidden files and directories */
+        if (n == cap) {
+            size_t c = cap ? 2 * cap : 32;
+            char **p = realloc(names, sizeof(char *) * c);
+            if (!p) { rc = -1; break; }
+            names = p;
+            cap = c;
+        }
+        if (!(names[n] = malloc(strlen(ent->d_name) + 1))) { rc = -1; break; }
+        strcpy(names[n++], ent->d_name);
+    }
+    if (!rc && errno) {
+        fprintf(stderr, "pixab: cannot read directory '%s': %s\n", dir, strerror(errno));
+        in->failed++;
+    }
+    closedir(d);
+    char path[INPUTS_MAX_PATH];
+    for (size_t k = 0; k < n && !rc; k++) {
+        struct stat st;
+        if (!join_path(path, sizeof path, dir, names[k])) {
+            fprintf(stderr, "pixab: path too long: '%s/%s'\n", dir, names[k]);
+            in->failed++;
+            continue;
+        }
+        if (lstat(path, &st)) continue; /* vanished meanwhile */
+        if (S_ISDIR(st.st_mode)) {
+            rc = inputs_walk(in, path);
+        } else if (cli_is_image_name(names[k])) {
+            /* Symlinks to files are taken, symlinks to directories are not followed
+             * (no cycles); dangling links and special files are left out. */
+            if (S_ISLNK(st.st_mode) && (stat(path, &st) || !S_ISREG(st.st_mode))) continue;
+            if (S_ISREG(st.st_mode)) rc = inputs_push(in, path);
+        }
+    }
+    for (size_t k = 0; k < n; k++) free(names[k]);
+    free(names);
+    return rc;
+}
+
+int cli_inputs_collect(cli_inputs *in, char *const *args, int n_args) {
+    for (int a = 0; a < n_args; a++) {
+        struct stat st;
+        if (stat(args[a], &st)) {
+            fprintf(stderr, "pixab: cannot open '%s': %s\n", args[a], strerror(errno));
+            in->failed++;
+            continue;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            if (inputs_push(in, args[a])) return -1;
+            continue;
+        }
+        int first = in->n;
+        if (inputs_walk(in, args[a])) return -1;
+        if (in->n - first > 1) qsort(in->paths + first, (size_t)(in->n - first), sizeof(char *), cmp_path);
+    }
+    return 0;
+}
+
+/* ---- stems ------------------------------------------------------------------ */
+
+/* Open-addressing set of lower-cased stems. */
+typedef struct {
+    char **slot;
+    size_t mask;
+} stem_set;
+
+static uint64_t stem_hash(const char *s) {
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+/* 1 if present, else inserts (taking ownership of key) and returns 0. */
+static int stem_set_add(stem_set *set, char *key) {
+    for (size_t i = stem_hash(key) & set->mask;; i = (i + 1) & set->mask) {
+        if (!set->slot[i]) {
+            set->slot[i] = key;
+            return 0;
+        }
+        if (!strcmp(set->slot[i], key)) return 1;
+    }
+}
+
+/* File name without directories and without its last extension, as Python's
+ * PurePath.stem: "a/b.tar.gz" -> "b.tar", ".png" -> ".png", "noext" -> "noext". */
+static void base_stem(const char *path, char *out, size_t cap) {
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strrchr(base, '.');
+    size_t len = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+    if (!len) base = "image", len = 5;
+    if (len >= cap) len = cap - 1;
+    memcpy(out, base, len);
+    out[len] = '\0';
+}
+
+int cli_inputs_stems(cli_inputs *in) {
+    size_t cap = 16;
+    while (cap < 2 * (size_t)in->n + 16) cap *= 2;
+    stem_set set = {calloc(cap, sizeof(char *)), cap - 1};
+    int rc = set.slot ? 0 : -1;
+    if (!rc && !(in->stems = calloc((size_t)in->n + 1, sizeof(char *)))) rc = -1;
+    for (int k = 0; k < in->n && !rc; k++) {
+        char stem[256], cand[300];
+        base_stem(in->paths[k], stem, sizeof stem);
+        for (unsigned suffix = 1;; suffix++) {
+            if (suffix == 1)
+                snprintf(cand, sizeof cand, "%s", stem);
+            else
+                snprintf(cand, sizeof cand, "%s-%u", stem, suffix);
+            char *key = malloc(strlen(cand) + 1);
+            if (!key) { rc = -1; break; }
+            for (size_t i = 0;; i++) {
+                key[i] = (char)tolower((unsigned char)cand[i]);
+                if (!cand[i]) break;
+            }
+            if (stem_set_add(&set, key)) {
+                free(key);
+                continue;
+            }
+            if (!(in->stems[k] = malloc(strlen(cand) + 1))) { rc = -1; break; }
+            strcpy(in->stems[k], cand);
+            break;
+        }
+    }
+    if (set.slot)
+        for (size_t i = 0; i < cap; i++) free(set.slot[i]);
+    free(set.slot);
+    return rc;
+}
+
+void cli_inputs_free(cli_inputs *in) {
+    for (int k = 0; k < in->n; k++) {
+        free(in->paths[k]);
+        if (in->stems) free(in->stems[k]);
+    }
+    free(in->paths);
+    free(in->stems);
+    memset(in, 0, sizeof *in);
+}

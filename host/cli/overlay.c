@@ -1,0 +1,140 @@
+/* overlay.c — heat-map overlays of explanation maps: the map upsampled to the
+ * image's own size (bilinear, half-pixel centres), coloured with matplotlib's
+ * "jet", blended over the image and written as a PNG that appears atomically. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <stb_image_write.h>
+
+#include "cli.h"
+
+/* matplotlib's _jet_data: (x, y) knots of each channel, piecewise linear. */
+typedef struct {
+    int n;
+    double x[6], y[6];
+} jet_channel;
+
+static const jet_channel jet_data[3] = {
+    {5, {0.0, 0.35, 0.66, 0.89, 1.0}, {0.0, 0.0, 1.0, 1.0, 0.5}},             /* red */
+    {6, {0.0, 0.125, 0.375, 0.64, 0.91, 1.0}, {0.0, 0.0, 1.0, 1.0, 0.0, 0.0}}, /* green */
+    {5, {0.0, 0.11, 0.34, 0.65, 1.0}, {0.5, 1.0, 1.0, 0.0, 0.0}},             /* blue */
+};
+
+/* Entry i of matplotlib's 256-entry table of channel c, computed as its
+ * _create_lookup_table does (in float64, knots scaled to table indices), as a
+ * byte the way Colormap(..., bytes=True) makes it: int(255 * value). */
+static unsigned char jet_entry(const jet_channel *c, int i) {
+    double v = c->y[c->n - 1];
+    for (int k = 1; k < c->n; k++) {
+        double x0 = c->x[k - 1] * 255.0, x1 = c->x[k] * 255.0;
+        if ((double)i <= x1) {
+            v = i == 0 ? c->y[0] : ((double)i - x0) / (x1 - x0) * (c->y[k] - c->y[k - 1]) + c->y[k - 1];
+            break;
+        }
+    }
+    return (unsigned char)(v * 255.0);
+}
+
+void cli_jet(float v, unsigned char rgb[3]) {
+    /* matplotlib looks the table up at int(v * 256), v = 1 giving 255. */
+    if (!(v > 0.0f)) v = 0.0f; /* NaN too */
+    int i = (int)(v * 256.0f);
+    if (i > 255) i = 255;
+    for (int c = 0; c < 3; c++) rgb[c] = jet_entry(&jet_data[c], i);
+}
+
+pixab_status cli_overlay(const pixab_image *img, const float *map, int h, int w, float alpha, unsigned char *out) {
+    const size_t pixels = (size_t)img->width * (size_t)img->height;
+    float *up = malloc(sizeof(float) * pixels);
+    if (!up) return PIXAB_ERR_NOMEM;
+    pixab_status s = pixab_map_upsample(map, h, w, img->height, img->width, up);
+    if (s) {
+        free(up);
+        return s;
+    }
+    unsigned char lut[256][3];
+    for (int i = 0; i < 256; i++) cli_jet((float)i / 256.0f, lut[i]);
+    for (size_t p = 0; p < pixels; p++) {
+        float v = up[p];
+        int i = v > 0.0f ? (int)(v * 256.0f) : 0;
+        if (i > 255) i = 255;
+        for (int c = 0; c < 3; c++)
+            out[3 * p + c] = (unsigned char)(alpha * lut[i][c] + (1.0f - alpha) * img->rgb[3 * p + c] + 0.5f);
+    }
+    free(up);
+    return PIXAB_OK;
+}
+
+/* stb_image_write's sink: our own FILE, so every write error is seen
+ * (stbi_write_png itself ignores fwrite and fclose failures). */
+typedef struct {
+    FILE *f;
+    int error;
+} png_sink;
+
+static void png_sink_write(void *ctx, void *data, int size) {
+    png_sink *s = ctx;
+    if (!s->error && size > 0 && fwrite(data, 1, (size_t)size, s->f) != (size_t)size) s->error = errno ? errno : EIO;
+}
+
+/* A new file "<path>.tmp.<pid>.<k>" next to path (rename is then atomic). */
+static FILE *open_temp(const char *path, char *tmp, size_t cap) {
+    static unsigned counter;
+    for (int attempt = 0; attempt < 100; attempt++) {
+        if (snprintf(tmp, cap, "%s.tmp.%ld.%u", path, (long)getpid(), counter++) >= (int)cap) {
+            errno = ENAMETOOLONG;
+            return NULL;
+        }
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd >= 0) {
+            FILE *f = fdopen(fd, "wb");
+            if (!f) {
+                int e = errno;
+                close(fd);
+                remove(tmp);
+                errno = e;
+            }
+            return f;
+        }
+        if (errno != EEXIST) return NULL;
+    }
+    return NULL;
+}
+
+int cli_write_overlay(const char *path, const pixab_image *img, const float *map, int h, int w, char *why,
+                      size_t cap) {
+    unsigned char *rgb = malloc((size_t)img->width * (size_t)img->height * 3);
+    if (!rgb) {
+        snprintf(why, cap, "cannot write '%s': out of memory", path);
+        return -1;
+    }
+    pixab_status s = cli_overlay(img, map, h, w, 0.5f, rgb);
+    if (s) {
+        snprintf(why, cap, "cannot write '%s': %s", path, s == PIXAB_ERR_NOMEM ? "out of memory" : pixab_last_error());
+        free(rgb);
+        return -1;
+    }
+    char tmp[4096 + 64];
+    png_sink sink = {open_temp(path, tmp, sizeof tmp), 0};
+    if (!sink.f) {
+        snprintf(why, cap, "cannot write '%s': %s", path, strerror(errno));
+        free(rgb);
+        return -1;
+    }
+    int ok = stbi_write_png_to_func(png_sink_write, &sink, img->width, img->height, 3, rgb, img->width * 3);
+    int e = !ok ? ENOMEM : sink.error;
+    errno = 0;
+    if (fclose(sink.f) && !e) e = errno ? errno : EIO; /* a full disk often shows only here */
+    if (!e && rename(tmp, path)) e = errno;
+    free(rgb);
+    if (e) {
+        remove(tmp);
+        snprintf(why, cap, "cannot write '%s': %s", path, strerror(e));
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,558 @@
+/* test_explain_cli.c — `pixab explain` and `pixab bench` end to end with the
+ * bundled reduced-width model: outputs per image x method (.npy shape and range,
+ * .png at the image's size showing the jet overlay, results.jsonl lines), maps
+ * equal to the library's, directory walks, stem collisions, bad images skipped,
+ * usage errors and unwritable output directories (exit 2, one line, nothing
+ * left behind), --no-png / --resume / --shard. Runs the built CLI binary. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#if defined(__has_include)
+#if __has_include(<stb_image.h>)
+#include <stb_image.h>
+#else
+#include <stb/stb_image.h>
+#endif
+#else
+#include <stb/stb_image.h>
+#endif
+
+#include "cli_run.h"
+#include "json.h"
+#include "npy.h"
+#include "pixab.h"
+
+#define DATA PIXAB_TEST_DATA "/"
+#define MODEL DATA "inception_v3_w8.safetensors"
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static char tmp[64]; /* this test's scratch directory */
+
+static void setup(void) {
+    strcpy(tmp, "/tmp/pixab_explain_XXXXXX");
+    cr_assert(mkdtemp(tmp));
+}
+
+static void teardown(void) {
+    char cmd[256];
+    chmod(tmp, 0700);
+    snprintf(cmd, sizeof cmd, "chmod -R u+w '%s' 2>/dev/null; rm -rf '%s'", tmp, tmp);
+    cr_expect_eq(system(cmd), 0);
+}
+
+/* tmp/rel (in a rotating static buffer, so a few can be live at once). */
+static const char *tp(const char *rel) {
+    static char buf[8][512];
+    static int k;
+    char *b = buf[k++ % 8];
+    snprintf(b, sizeof buf[0], "%s/%s", tmp, rel);
+    return b;
+}
+
+static void mkdirs(const char *rel) {
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", tp(rel));
+    cr_assert_eq(system(cmd), 0);
+}
+
+static void copy_file(const char *src, const char *dst) {
+    FILE *in = fopen(src, "rb"), *out = fopen(dst, "wb");
+    cr_assert(in && out, "copy %s -> %s", src, dst);
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0) cr_assert_eq(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    cr_assert_eq(fclose(out), 0);
+}
+
+static void write_text(const char *path, const char *text) {
+    FILE *f = fopen(path, "wb");
+    cr_assert(f);
+    fputs(text, f);
+    cr_assert_eq(fclose(f), 0);
+}
+
+/* Whole file as a string (malloc'd), NULL if it cannot be read. */
+static char *read_text(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 4096, n = 0, k;
+    char *s = malloc(cap);
+    while (s && (k = fread(s + n, 1, cap - n - 1, f)) > 0)
+        if ((n += k) + 1 == cap) s = realloc(s, cap *= 2);
+    fclose(f);
+    if (s) s[n] = '\0';
+    return s;
+}
+
+static int exists(const char *path) { return access(path, F_OK) == 0; }
+
+/* Entries of a directory (without . and ..), and how many contain `part`. */
+static int count_entries(const char *dir, const char *part) {
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && (!part || strstr(e->d_name, part))) n++;
+    closedir(d);
+    return n;
+}
+
+/* A .npy map: float32 (h, w), finite, in [0,1], min-max normalised (max 1, or
+ * all zeros). */
+static void check_npy(const char *path, int h, int w) {
+    npy_array a;
+    cr_assert_eq(npy_read_f32(path, &a), PIXAB_OK, "%s: %s", path, pixab_last_error());
+    cr_assert(a.ndim == 2 && a.shape[0] == h && a.shape[1] == w, "%s: shape (%lld, %lld), want (%d, %d)", path,
+              (long long)a.shape[0], (long long)(a.ndim > 1 ? a.shape[1] : -1), h, w);
+    float lo = 1.0f, hi = 0.0f;
+    for (int64_t i = 0; i < a.numel; i++) {
+        cr_assert(isfinite(a.data[i]) && a.data[i] >= 0.0f && a.data[i] <= 1.0f, "%s[%lld] = %g", path,
+                  (long long)i, a.data[i]);
+        lo = fminf(lo, a.data[i]);
+        hi = fmaxf(hi, a.data[i]);
+    }
+    cr_expect(hi == 1.0f || hi == 0.0f, "%s: max %g", path, hi);
+    cr_expect(lo == 0.0f, "%s: min %g", path, lo);
+    npy_free(&a);
+}
+
+static void check_png_size(const char *path, int w, int h) {
+    int x, y, comp;
+    cr_assert(stbi_info(path, &x, &y, &comp), "%s is not a readable image", path);
+    cr_expect(x == w && y == h && comp == 3, "%s: %dx%d (%d channels), want %dx%d RGB", path, x, y, comp, w, h);
+}
+
+/* The lines of results.jsonl, parsed; every one must have all the keys. */
+typedef struct {
+    json_value *v[64];
+    int n;
+} jsonl;
+
+static jsonl read_results(const char *outdir_rel) {
+    jsonl r = {{0}, 0};
+    char rel[256];
+    snprintf(rel, sizeof rel, "%s/results.jsonl", outdir_rel);
+    char *text = read_text(tp(rel));
+    cr_assert(text, "no %s", rel);
+    for (char *line = text; *line;) {
+        char *nl = strchr(line, '\n');
+        cr_assert(nl, "results.jsonl ends in a torn line: %s", line);
+        cr_assert(r.n < 64);
+        char err[128];
+        cr_assert_eq(json_parse(line, (size_t)(nl - line), &r.v[r.n], err, sizeof err), JSON_OK, "%s: %.*s", err,
+                     (int)(nl - line), line);
+        static const char *keys[] = {"image", "method", "layer", "class", "score", "score_kind", "map", "ms"};
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+            cr_expect(json_object_get(r.v[r.n], keys[k]), "line %d lacks \"%s\": %.*s", r.n + 1, keys[k],
+                      (int)(nl - line), line);
+        r.n++;
+        line = nl + 1;
+    }
+    free(text);
+    return r;
+}
+
+static void jsonl_free(jsonl *r) {
+    for (int i = 0; i < r->n; i++) json_free(r->v[i]);
+    r->n = 0;
+}
+
+static const char *jstr(const json_value *line, const char *key) {
+    const char *s = json_string(json_object_get(line, key), NULL);
+    cr_assert(s, "\"%s\" is not a string", key);
+    return s;
+}
+
+static double jnum(const json_value *line, const char *key) {
+    double d;
+    cr_assert(json_number(json_object_get(line, key), &d), "\"%s\" is not a number", key);
+    return d;
+}
+
+/* The line for (image, method), or NULL. */
+static const json_value *find_line(const jsonl *r, const char *image, const char *method) {
+    for (int i = 0; i < r->n; i++)
+        if (!strcmp(jstr(r->v[i], "image"), image) && !strcmp(jstr(r->v[i], "method"), method)) return r->v[i];
+    return NULL;
+}
+
+/* ---- explain: outputs ----------------------------------------------------------- */
+
+TestSuite(explain, .init = setup, .fini = teardown);
+
+Test(explain, directory_with_a_bad_image_completes_the_others) {
+    mkdirs("in/sub");
+    mkdirs("out");
+    copy_file(DATA "test299.png", tp("in/test299.png"));
+    copy_file(DATA "small53x37.png", tp("in/sub/small53x37.png"));
+    write_text(tp("in/corrupt.png"), "\x89PNG\r\n\x1a\nthis is not a png");
+    write_text(tp("in/notes.txt"), "not an image: never opened");
+    write_text(tp("in/.hidden.png"), "hidden: never opened");
+    run_result r = runf("explain -w %s -m activation -o %s %s", MODEL, tp("out"), tp("in"));
+    cr_expect_eq(r.status, 1, "a bad image: exit status 1, got %d (%s)", r.status, r.err);
+    cr_expect_eq(count_lines(r.err), 1, "one line for the bad image: %s", r.err);
+    cr_expect(strstr(r.err, "corrupt.png"), "%s", r.err);
+    cr_expect_str_empty(r.out);
+
+    check_npy(tp("out/test299.activation.npy"), 8, 8);
+    check_npy(tp("out/small53x37.activation.npy"), 8, 8);
+    check_png_size(tp("out/test299.activation.png"), 299, 299);
+    check_png_size(tp("out/small53x37.activation.png"), 53, 37);
+    cr_expect_eq(count_entries(tp("out"), NULL), 5, "2 .npy + 2 .png + results.jsonl");
+    cr_expect_eq(count_entries(tp("out"), ".tmp"), 0, "no temporary files left");
+
+    jsonl res = read_results("out");
+    cr_assert_eq(res.n, 2, "one line per good image x method");
+    /* Sorted walk: in/sub/small53x37.png before in/test299.png. */
+    cr_expect_str_eq(jstr(res.v[0], "image"), tp("in/sub/small53x37.png"));
+    cr_expect_str_eq(jstr(res.v[1], "image"), tp("in/test299.png"));
+    for (int i = 0; i < 2; i++) {
+        cr_expect_str_eq(jstr(res.v[i], "method"), "activation");
+        cr_expect_str_eq(jstr(res.v[i], "layer"), "Mixed_7c");
+        double cls = jnum(res.v[i], "class"), score = jnum(res.v[i], "score");
+        cr_expect(cls >= 0 && cls < 10 && cls == floor(cls), "class %g", cls);
+        cr_expect(score > 0 && score <= 1, "softmax score %g", score);
+        cr_expect_str_eq(jstr(res.v[i], "score_kind"), "softmax");
+        cr_expect(exists(jstr(res.v[i], "map")), "\"map\" names the .npy: %s", jstr(res.v[i], "map"));
+        cr_expect(jnum(res.v[i], "ms") >= 0);
+    }
+    cr_expect_str_eq(jstr(res.v[1], "map"), tp("out/test299.activation.npy"));
+    jsonl_free(&res);
+}
+
+Test(explain, several_methods_in_one_run) {
+    run_result r = runf("explain -w %s -m activation,pixab -o %s %stest299.png %ssmall53x37.png", MODEL, tp("out"),
+                        DATA, DATA);
+    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    cr_expect_str_empty(r.err);
+    static const char *methods[] = {"activation", "pixab"}, *stems[] = {"test299", "small53x37"};
+    for (int s = 0; s < 2; s++)
+        for (int m = 0; m < 2; m++) {
+            char rel[128];
+            snprintf(rel, sizeof rel, "out/%s.%s.npy", stems[s], methods[m]);
+            check_npy(tp(rel), 8, 8);
+            snprintf(rel, sizeof rel, "out/%s.%s.png", stems[s], methods[m]);
+            check_png_size(tp(rel), s ? 53 : 299, s ? 37 : 299);
+        }
+    jsonl res = read_results("out");
+    cr_assert_eq(res.n, 4);
+    /* Image by image, methods in the order asked. */
+    cr_expect_str_eq(jstr(res.v[0], "method"), "activation");
+    cr_expect_str_eq(jstr(res.v[1], "method"), "pixab");
+    cr_expect_str_eq(jstr(res.v[0], "image"), DATA "test299.png");
+    cr_expect_str_eq(jstr(res.v[1], "image"), DATA "test299.png");
+    cr_expect_eq(jnum(res.v[0], "class"), jnum(res.v[1], "class"), "one top-1 class for both methods");
+    cr_expect_str_eq(jstr(res.v[1], "score_kind"), "softmax", "Pixab-CAM's default score");
+    cr_expect_str_eq(jstr(res.v[3], "map"), tp("out/small53x37.pixab.npy"));
+    jsonl_free(&res);
+    cr_expect_eq(count_entries(tp("out"), ".tmp"), 0);
+}
+
+Test(explain, maps_are_the_librarys) {
+    run_result r = runf("explain -w %s -m pixab,activation --no-png -o %s %stest299.png", MODEL, tp("out"), DATA);
+    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    cr_expect_eq(count_entries(tp("out"), ".png"), 0, "--no-png");
+
+    pixab_model *m;
+    pixab_engine *e;
+    pixab_image img;
+    cr_assert_eq(pixab_model_load(MODEL, &m), PIXAB_OK);
+    cr_assert_eq(pixab_engine_create(m, "cpu", 8, &e), PIXAB_OK);
+    cr_assert_eq(pixab_image_load(DATA "test299.png", &img), PIXAB_OK);
+    float *x = malloc(sizeof(float) * 299 * 299 * 3);
+    cr_assert_eq(pixab_image_preprocess(&img, pixab_model_preproc(m), x), PIXAB_OK);
+    pixab_method methods[2] = {PIXAB_METHOD_PIXAB, PIXAB_METHOD_ACTIVATION};
+    pixab_explain_opts o = {.layer = pixab_model_find_layer(m, "Mixed_7c"), .cls = -1};
+    pixab_map maps[2];
+    cr_assert_eq(pixab_explain(e, x, methods, 2, &o, maps), PIXAB_OK, "%s", pixab_last_error());
+    jsonl res = read_results("out");
+    cr_assert_eq(res.n, 2);
+    for (int k = 0; k < 2; k++) {
+        npy_array a;
+        cr_assert_eq(npy_read_f32(jstr(res.v[k], "map"), &a), PIXAB_OK);
+        cr_assert_eq(a.numel, maps[k].h * maps[k].w);
+        float err = 0.0f;
+        for (int i = 0; i < a.numel; i++) err = fmaxf(err, fabsf(a.data[i] - maps[k].map[i]));
+        /* Same code; the tolerance covers another OpenBLAS kernel when this process
+         * runs without ctest's OPENBLAS_CORETYPE. */
+        cr_expect(err <= 1e-4f, "%s: max |cli - library| = %g", pixab_method_name(methods[k]), err);
+        cr_expect_eq((int)jnum(res.v[k], "class"), maps[k].cls);
+        cr_expect(fabs(jnum(res.v[k], "score") - maps[k].score) <= 1e-4 * fabs(maps[k].score), "score %g vs %g",
+                  jnum(res.v[k], "score"), maps[k].score);
+        npy_free(&a);
+        pixab_map_free(&maps[k]);
+    }
+    jsonl_free(&res);
+    free(x);
+    pixab_image_free(&img);
+    pixab_engine_destroy(e);
+    pixab_model_free(m);
+}
+
+/* matplotlib's jet, continuous (the CLI quantises to 256 levels as matplotlib
+ * does: within 4/255 of this). */
+static float jet_ref(const float *xs, const float *ys, int n, float v) {
+    for (int k = 1; k < n; k++)
+        if (v <= xs[k]) return ys[k - 1] + (ys[k] - ys[k - 1]) * (v - xs[k - 1]) / (xs[k] - xs[k - 1]);
+    return ys[n - 1];
+}
+
+Test(explain, png_is_the_jet_overlay_at_half_alpha) {
+    run_result r = runf("explain -w %s -m activation -o %s %ssmall53x37.png", MODEL, tp("out"), DATA);
+    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    npy_array a;
+    cr_assert_eq(npy_read_f32(tp("out/small53x37.activation.npy"), &a), PIXAB_OK);
+    pixab_image src, png;
+    cr_assert_eq(pixab_image_load(DATA "small53x37.png", &src), PIXAB_OK);
+    cr_assert_eq(pixab_image_load(tp("out/small53x37.activation.png"), &png), PIXAB_OK);
+    cr_assert(png.width == 53 && png.height == 37);
+    float up[53 * 37];
+    cr_assert_eq(pixab_map_upsample(a.data, 8, 8, 37, 53, up), PIXAB_OK);
+    static const float rx[] = {0, 0.35f, 0.66f, 0.89f, 1}, ry[] = {0, 0, 1, 1, 0.5f};
+    static const float gx[] = {0, 0.125f, 0.375f, 0.64f, 0.91f, 1}, gy[] = {0, 0, 1, 1, 0, 0};
+    static const float bx[] = {0, 0.11f, 0.34f, 0.65f, 1}, by[] = {0.5f, 1, 1, 0, 0};
+    float worst = 0.0f;
+    for (int p = 0; p < 53 * 37; p++) {
+        float jet[3] = {jet_ref(rx, ry, 5, up[p]), jet_ref(gx, gy, 6, up[p]), jet_ref(bx, by, 5, up[p])};
+        for (int c = 0; c < 3; c++) {
+            float want = 0.5f * 255.0f * jet[c] + 0.5f * src.rgb[3 * p + c];
+            worst = fmaxf(worst, fabsf(png.rgb[3 * p + c] - want));
+        }
+    }
+    cr_expect(worst <= 3.0f, "overlay differs from 0.5 jet + 0.5 image by %g levels", worst);
+    npy_free(&a);
+    pixab_image_free(&src);
+    pixab_image_free(&png);
+}
+
+Test(explain, layer_mixed_6e_gives_17x17) {
+    run_result r = runf("explain -w %s -m activation -l Mixed_6e -o %s %stest299.png", MODEL, tp("out"), DATA);
+    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    check_npy(tp("out/test299.activation.npy"), 17, 17);
+    jsonl res = read_results("out");
+    cr_assert_eq(res.n, 1);
+    cr_expect_str_eq(jstr(res.v[0], "layer"), "Mixed_6e");
+    jsonl_free(&res);
+}
+
+Test(explain, colliding_stems_get_suffixes_in_input_order) {
+    mkdirs("in/a");
+    mkdirs("in/b");
+    mkdirs("in/c");
+    copy_file(DATA "small53x37.png", tp("in/a/x.png"));
+    copy_file(DATA "small53x37.png", tp("in/b/x.png"));
+    copy_file(DATA "small53x37.png", tp("in/c/X.PNG"));
+    copy_file(DATA "test299.png", tp("named.dat")); /* a named file is taken whatever its extension */
+    run_result r = runf("explain -w %s -m activation -c 3 -o %s %s %s", MODEL, tp("out"), tp("in"), tp("named.dat"));
+    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    jsonl res = read_results("out");
+    cr_assert_eq(res.n, 4);
+    static const char *images[] = {"in/a/x.png", "in/b/x.png", "in/c/X.PNG", "named.dat"};
+    static const char *maps[] = {"out/x.activation.npy", "out/x-2.activation.npy", "out/X-3.activation.npy",
+                                 "out/named.activation.npy"};
+    for (int k = 0; k < 4; k++) {
+        const json_value *line = find_line(&res, tp(images[k]), "activation");
+        cr_assert(line, "no line for %s", images[k]);
+        cr_expect_str_eq(jstr(line, "map"), tp(maps[k]));
+        cr_expect_eq(jnum(line, "class"), 3.0, "-c 3");
+        check_npy(tp(maps[k]), 8, 8);
+    }
+    jsonl_free(&res);
+}
+
+Test(explain, resume_and_shards) {
+    mkdirs("in");
+    copy_file(DATA "test299.png", tp("in/a.png"));
+    copy_file(DATA "small53x37.png", tp("in/b.png"));
+    copy_file(DATA "small53x37.png", tp("in/c.png"));
+    /* Shards 0/2 and 1/2 together make the whole run. */
+    run_result r = runf("explain -w %s -m activation --shard 0/2 -o %s %s", MODEL, tp("out"), tp("in"));
+    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    jsonl res = read_results("out");
+    cr_expect_eq(res.n, 2, "a.png and c.png");
+    jsonl_free(&res);
+    r = runf("explain -w %s -m activation --shard 1/2 -o %s %s", MODEL, tp("out"), tp("in"));
+    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    res = read_results("out");
+    cr_expect_eq(res.n, 3);
+    jsonl_free(&res);
+    /* --resume: nothing left to do; then only what is missing is done: a new
+     * method, and a method whose file was deleted. */
+    r = runf("explain -w %s -m activation --resume -o %s %s", MODEL, tp("out"), tp("in"));
+    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    res = read_results("out");
+    cr_expect_eq(res.n, 3, "--resume redid nothing");
+    jsonl_free(&res);
+    unlink(tp("out/b.activation.npy"));
+    r = runf("explain -w %s -m activation,pixab --resume -o %s %s", MODEL, tp("out"), tp("in"));
+    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    res = read_results("out");
+    cr_expect_eq(res.n, 3 + 3 + 1, "pixab for all three images, activation again for b only: %d", res.n);
+    cr_expect(find_line(&res, tp("in/b.png"), "pixab") && exists(tp("out/b.activation.npy")));
+    jsonl_free(&res);
+    r = runf("explain -w %s -m pixab,activation --resume -o %s %s", MODEL, tp("out"), tp("in"));
+    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    res = read_results("out");
+    cr_expect_eq(res.n, 7, "complete: nothing redone");
+    jsonl_free(&res);
+    /* Another layer is another job (the file names do not say the layer). */
+    r = runf("explain -w %s -m activation -l Mixed_6e --resume -o %s %s", MODEL, tp("out"), tp("in"));
+    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    res = read_results("out");
+    cr_expect_eq(res.n, 10);
+    jsonl_free(&res);
+    check_npy(tp("out/a.activation.npy"), 17, 17);
+    cr_expect_eq(count_entries(tp("out"), ".tmp"), 0);
+}
+
+Test(explain, verbose_shows_progress_ending_in_a_newline) {
+    run_result r = runf("explain -w %s -m activation -v -o %s %stest299.png %ssmall53x37.png", MODEL, tp("out"), DATA,
+                        DATA);
+    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    cr_expect(strstr(r.err, "\rpixab: 2/2 images, "), "%s", r.err);
+    cr_expect(strstr(r.err, " images/s, ETA "), "%s", r.err);
+    const char *last = strrchr(r.err, '\r');
+    cr_expect(last && strchr(last, '\n'), "the progress line is ended: %s", r.err);
+    r = runf("explain -w %s -m activation -o %s %stest299.png %ssmall53x37.png", MODEL, tp("out2"), DATA, DATA);
+    cr_expect_str_empty(r.err, "no progress when stderr is not a terminal");
+}
+
+/* ---- explain: errors -------------------------------------------------------------- */
+
+Test(explain, usage_errors_exit_2_with_one_line_and_write_nothing) {
+    mkdirs("empty");
+    char img[256], out[256], empty[256];
+    snprintf(img, sizeof img, "%stest299.png", DATA);
+    snprintf(out, sizeof out, "%s", tp("out"));
+    snprintf(empty, sizeof empty, "%s", tp("empty"));
+    static const char *cases[][3] = {
+        {"-m frobcam", "unknown method 'frobcam'", "scorecam"},
+        {"-m activation,", "unknown method", "pixab"},
+        {"-l Mixed_9z", "unknown layer 'Mixed_9z'", "Mixed_7c"},
+        {"-l fc", "'fc'", "Mixed_6e"},
+        {"-c 10", "-c 10", "0..9"},
+        {"-c -1", "-c -1", "0..9"},
+        {"-c dog", "-c dog", "class"},
+        {"--score probability", "--score", "softmax"},
+        {"--boxes 0x1", "boxes", "HxW"},
+        {"--shard 2/2", "--shard", "I/N"},
+        {"--shard 1", "--shard", "I/N"},
+        {"--frobnicate", "unknown option '--frobnicate'", "--help"},
+        {"--device tpu", "tpu", "device"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        run_result r = runf("explain -w %s %s -o %s %s", MODEL, cases[i][0], out, img);
+        cr_expect_eq(r.status, 2, "'%s': status %d", cases[i][0], r.status);
+        cr_expect_eq(count_lines(r.err), 1, "'%s': one line, got: %s", cases[i][0], r.err);
+        cr_expect(strstr(r.err, cases[i][1]) && strstr(r.err, cases[i][2]), "'%s': error lacks '%s' / '%s': %s",
+                  cases[i][0], cases[i][1], cases[i][2], r.err);
+        cr_expect(!exists(out) || count_entries(out, NULL) == 0, "'%s': wrote into OUTDIR", cases[i][0]);
+    }
+    static const char *more[][2] = {
+        {"explain -w " MODEL, "no inputs"},
+        {"explain " DATA "test299.png", "no model"},
+        {"explain -w /nonexistent.safetensors " DATA "test299.png", "/nonexistent.safetensors"},
+        {"explain -w " MODEL " -o '' " DATA "test299.png", "empty directory name"},
+    };
+    for (size_t i = 0; i < sizeof more / sizeof more[0]; i++) {
+        run_result r = run(more[i][0]);
+        cr_expect_eq(r.status, 2, "'%s': status %d", more[i][0], r.status);
+        cr_expect_eq(count_lines(r.err), 1, "'%s': %s", more[i][0], r.err);
+        cr_expect(strstr(r.err, more[i][1]), "'%s': error lacks '%s': %s", more[i][0], more[i][1], r.err);
+    }
+    run_result r = runf("explain -w %s -m activation -o %s %s", MODEL, out, empty);
+    cr_expect_eq(r.status, 2, "a directory without images");
+    cr_expect_eq(count_lines(r.err), 1, "%s", r.err);
+    cr_expect(strstr(r.err, "no image"), "%s", r.err);
+    r = runf("explain -w %s -m activation -o %s /nonexistent-dir", MODEL, out);
+    cr_expect_eq(r.status, 1, "only a missing input: reported, status 1");
+    cr_expect(strstr(r.err, "/nonexistent-dir"), "%s", r.err);
+}
+
+Test(explain, unwritable_outdir_fails_cleanly) {
+    write_text(tp("file"), "a regular file");
+    char bad[3][256];
+    snprintf(bad[0], sizeof bad[0], "%s", tp("file/out")); /* under a regular file: cannot be created */
+    snprintf(bad[1], sizeof bad[1], "%s", tp("file"));     /* a regular file */
+    snprintf(bad[2], sizeof bad[2], "/proc/pixab-test-out"); /* read-only, even for root */
+    for (int i = 0; i < 3; i++) {
+        run_result r = runf("explain -w %s -m activation -o %s %stest299.png", MODEL, bad[i], DATA);
+        cr_expect_eq(r.status, 2, "'%s': status %d", bad[i], r.status);
+        cr_expect_eq(count_lines(r.err), 1, "'%s': %s", bad[i], r.err);
+        cr_expect(strstr(r.err, bad[i]), "'%s': error does not name it: %s", bad[i], r.err);
+    }
+    char *text = read_text(tp("file"));
+    cr_expect_str_eq(text, "a regular file");
+    free(text);
+    if (geteuid() == 0) return; /* root writes into read-only directories */
+    mkdirs("ro");
+    cr_assert_eq(chmod(tp("ro"), 0555), 0);
+    run_result r = runf("explain -w %s -m activation -o %s %stest299.png", MODEL, tp("ro"), DATA);
+    cr_expect_eq(r.status, 2);
+    cr_expect_eq(count_lines(r.err), 1, "%s", r.err);
+    cr_expect_eq(count_entries(tp("ro"), NULL), 0);
+}
+
+Test(explain, help_documents_every_flag) {
+    run_result r = run("explain --help");
+    cr_expect_eq(r.status, 0);
+    static const char *flags[] = {"-w", "-m", "-l", "-c", "--score", "--boxes", "--device", "-o", "--batch",
+                                  "--no-png", "--shard", "--resume", "-v", "results.jsonl", "scorecam"};
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+        cr_expect(strstr(r.out, flags[i]), "explain --help lacks %s", flags[i]);
+    r = run("--help");
+    cr_expect(strstr(r.out, "explain") && strstr(r.out, "bench"), "%s", r.out);
+    cr_expect(!strstr(r.out, "Planned, not in this version yet: explain"), "%s", r.out);
+}
+
+/* ---- bench ---------------------------------------------------------------------- */
+
+Test(bench, prints_one_json_object) {
+    run_result r = run("bench -w " MODEL " -m activation,pixab --runs 1 --batch 2 " DATA "test299.png");
+    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    cr_assert_eq(count_lines(r.out), 1, "%s", r.out);
+    json_value *v;
+    char err[128];
+    cr_assert_eq(json_parse(r.out, strlen(r.out), &v, err, sizeof err), JSON_OK, "%s: %s", err, r.out);
+    static const char *keys[] = {"device", "model", "layer", "batch", "threads", "date", "images_per_s"};
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+        cr_expect(json_object_get(v, keys[k]), "lacks \"%s\": %s", keys[k], r.out);
+    double d;
+    cr_expect(json_number(json_object_get(v, "batch"), &d) && d == 2);
+    const json_value *ips = json_object_get(v, "images_per_s");
+    cr_expect_eq(json_count(ips), 3, "forward + the two methods: %s", r.out);
+    static const char *figs[] = {"forward", "activation", "pixab"};
+    for (int k = 0; k < 3; k++)
+        cr_expect(json_number(json_object_get(ips, figs[k]), &d) && d > 0, "%s: %s", figs[k], r.out);
+    json_free(v);
+}
+
+Test(bench, errors_exit_2_with_one_line) {
+    static const char *cases[][2] = {
+        {"bench -w " MODEL " -m frobcam", "unknown method 'frobcam'"},
+        {"bench -w " MODEL " -l nope", "unknown layer 'nope'"},
+        {"bench -w " MODEL " --runs 0", "--runs"},
+        {"bench -w " MODEL " -m activation /nonexistent.png", "/nonexistent.png"},
+        {"bench", "no model"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        run_result r = run(cases[i][0]);
+        cr_expect_eq(r.status, 2, "'%s': status %d", cases[i][0], r.status);
+        cr_expect_eq(count_lines(r.err), 1, "'%s': %s", cases[i][0], r.err);
+        cr_expect(strstr(r.err, cases[i][1]), "'%s': error lacks '%s': %s", cases[i][0], cases[i][1], r.err);
+        cr_expect_str_empty(r.out);
+    }
+    run_result r = run("bench --help");
+    cr_expect_eq(r.status, 0);
+    cr_expect(strstr(r.out, "--runs") && strstr(r.out, "images_per_s") && strstr(r.out, "--batch"));
+}
