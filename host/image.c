@@ -1,14 +1,19 @@
-/* image.c — decoding image files into 8-bit RGB (stb_image; gray -> RGB, alpha
- * dropped) with a size check before any pixel is decoded, and the CPU
- * preprocessing to the network input, which runs the same per-element code as
- * the CUDA kernel (kernels/preprocess.cuh). */
+/* image.c — decoding image files into 8-bit RGB (JPEG with libjpeg-turbo, the
+ * other formats with stb_image; gray -> RGB, alpha dropped) with a size check
+ * before any pixel is decoded, and the CPU preprocessing to the network input,
+ * which runs the same per-element code as the CUDA kernel
+ * (kernels/preprocess.cuh). */
 #include <errno.h>
 #include <limits.h>
+#include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <jpeglib.h>
+/* after jpeglib.h: */
+#include <jerror.h>
 #include <stb_image.h>
 
 #include "error.h"
@@ -27,9 +32,12 @@
 #define LE32(p) ((LE16((p) + 2) << 16) | LE16(p))
 
 /* ---- guards for stb_image 2.27 (Debian's libstb-dev) --------------------------
- * Fuzzing found memory-safety bugs in this stb_image version that later upstream
- * versions fix. Files that would reach them are refused here, before stb reads
- * them; each walker follows stb's own parsing rules, so it sees what stb sees. */
+ * Fuzzing found memory-safety bugs in this stb_image version that stb 2.28+
+ * fixes. Files that would reach them are refused here, before stb reads them;
+ * the walker follows stb's own parsing rules, so it sees what stb sees. The
+ * worst of them, an out-of-bounds read in stbi__jpeg_huff_decode on corrupt
+ * entropy-coded data, could not be guarded from outside: JPEG is decoded with
+ * libjpeg-turbo instead (below), and stb is built without its JPEG decoder. */
 
 typedef struct {
     long long w, h, maxval; /* the three header integers */
@@ -69,58 +77,6 @@ static image_pnm image_pnm_header(const unsigned char *d, size_t n) {
     return r;
 }
 
-/* stbi__process_marker's DHT reading, from just after the length field, with
- * stb's get8 returning 0 past the end: 1 when every table has at most 256 codes
- * (stb 2.27 writes past its 256-entry tables otherwise). */
-static int image_jpeg_dht_ok(const unsigned char *d, size_t n, size_t pos, long long len) {
-    long long L = len - 2;
-    while (L > 0) {
-        pos++; /* table class / id: stb rejects bad ones itself */
-        long long codes = 0;
-        for (int i = 0; i < 16; i++, pos++) codes += pos < n ? d[pos] : 0;
-        if (codes > 256) return 0;
-        pos += (size_t)codes;
-        L -= 17 + codes;
-    }
-    return 1;
-}
-
-/* Every DHT segment stb could read: segments are walked by their lengths (stb
- * skips or parses exactly that much, or fails), stray bytes between them are
- * skipped one by one (stb's resynchronisation), and after a SOS header the
- * entropy-coded data runs to the first marker that is not a stuffed 0xFF00 or a
- * restart marker, as stb's decoder reads it. Stops at EOI, as stb does. */
-static int image_jpeg_ok(const unsigned char *d, size_t n) {
-    size_t i = 2; /* after SOI */
-    int in_scan = 0;
-    while (i < n) {
-        if (d[i] != 0xFF) {
-            i++;
-            continue;
-        }
-        size_t j = i + 1;
-        while (j < n && d[j] == 0xFF) j++; /* fill bytes */
-        if (j >= n) break;
-        unsigned m = d[j];
-        if (in_scan && (m == 0x00 || (m >= 0xD0 && m <= 0xD7))) { /* still entropy data */
-            i = j + 1;
-            continue;
-        }
-        in_scan = 0;
-        if (m == 0xD9) break; /* EOI */
-        if (m == 0x00 || m == 0x01 || (m >= 0xD0 && m <= 0xD8)) { /* no length field */
-            i = j + 1;
-            continue;
-        }
-        if (j + 2 >= n) break;
-        long long len = BE16(d + j + 1);
-        if (m == 0xC4 && !image_jpeg_dht_ok(d, n, j + 3, len)) return 0;
-        if (m == 0xDA) in_scan = 1;
-        i = j + 1 + (size_t)len;
-    }
-    return 1;
-}
-
 /* Refuse files that would reach a known stb_image 2.27 bug. */
 static pixab_status image_stb_guard(const unsigned char *d, size_t n, const char *label) {
     if (n >= 2 && d[0] == 'P' && (d[1] == '5' || d[1] == '6')) {
@@ -136,13 +92,10 @@ static pixab_status image_stb_guard(const unsigned char *d, size_t n, const char
             return pixab_fail(PIXAB_ERR_FORMAT, "%s is truncated (%zu of %lld pixel bytes)", label,
                               n - h.data, need);
     }
-    if (n >= 2 && d[0] == 0xFF && d[1] == 0xD8 && !image_jpeg_ok(d, n))
-        return pixab_fail(PIXAB_ERR_FORMAT,
-                          "%s is corrupt (a Huffman table declares more than 256 codes)", label);
     return PIXAB_OK;
 }
 
-/* Dimensions from the header of a PNG, GIF, BMP, JPEG or PNM file, read without
+/* Dimensions from the header of a PNG, GIF, BMP or PNM file, read without
  * stb: stb's own header scan refuses some huge images without saying how big
  * they are, and a size limit should be reported as one. Returns 1 when found,
  * 0 when not one of these formats. */
@@ -177,29 +130,6 @@ static int image_sniff_size(const unsigned char *d, size_t n, long long *w, long
         *h = p.h;
         return 1;
     }
-    if (n >= 4 && d[0] == 0xFF && d[1] == 0xD8) { /* JPEG: walk the markers up to a SOFn */
-        size_t i = 2;
-        while (i + 4 <= n && d[i] == 0xFF) {
-            unsigned m = d[i + 1];
-            if (m == 0xFF) { /* fill byte */
-                i++;
-                continue;
-            }
-            if (m == 0x01 || (m >= 0xD0 && m <= 0xD8)) { /* markers without a length */
-                i += 2;
-                continue;
-            }
-            size_t len = (size_t)BE16(d + i + 2);
-            if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) {
-                if (i + 9 > n) return 0;
-                *h = BE16(d + i + 5);
-                *w = BE16(d + i + 7);
-                return 1;
-            }
-            if (len < 2) return 0;
-            i += 2 + len;
-        }
-    }
     return 0;
 }
 
@@ -207,15 +137,172 @@ static int image_too_large(long long w, long long h) {
     return w > PIXAB_IMAGE_MAX_SIDE || h > PIXAB_IMAGE_MAX_SIDE || w * h > PIXAB_IMAGE_MAX_PIXELS;
 }
 
-/* Decode data[0..size) into out. `label` names the source in errors
- * ("image 'cat.jpg'"). The header is read first (stbi_info) and its dimensions
- * are checked against the limits before stb allocates or decodes anything. */
+/* ---- JPEG: libjpeg-turbo ---------------------------------------------------------
+ * The classic libjpeg API on the file already in memory. libjpeg reports errors
+ * through error_exit, which must not return: it formats the library's message
+ * and longjmps back to image_jpeg_run. Warnings (corrupt or missing entropy-
+ * coded data, which libjpeg would otherwise paint gray, extraneous bytes, bad
+ * markers) are errors too: no half-decoded image is explained. Nothing is
+ * printed. Gray, YCbCr and RGB files come out as RGB; CMYK and YCCK files are
+ * converted here (Adobe files store inverted CMYK, as Photoshop writes it). */
+
+/* Progressive files with more scans than this are refused: each scan walks the
+ * whole coefficient buffer, so a small file with thousands of tiny scans would
+ * take minutes (TurboJPEG's TJFLAG_LIMITSCANS uses the same limit). */
+#define IMAGE_JPEG_MAX_SCANS 500
+
+typedef struct {
+    struct jpeg_error_mgr pub; /* first: libjpeg's cinfo->err points here */
+    jmp_buf jump;
+    pixab_status status;       /* of the error that longjmp'd */
+    char msg[JMSG_LENGTH_MAX]; /* its message */
+} image_jpeg_error;
+
+/* Everything image_jpeg_run changes between setjmp and a longjmp lives here, in
+ * its caller's frame, so it is still valid after the jump. */
+typedef struct {
+    struct jpeg_decompress_struct cinfo;
+    image_jpeg_error err;
+    struct jpeg_progress_mgr progress;
+    unsigned char *rgb, *row; /* the output, and one CMYK row */
+} image_jpeg;
+
+static void image_jpeg_error_exit(j_common_ptr c) {
+    image_jpeg_error *e = (image_jpeg_error *)c->err;
+    (*c->err->format_message)(c, e->msg);
+    e->status = c->err->msg_code == JERR_OUT_OF_MEMORY ? PIXAB_ERR_NOMEM : PIXAB_ERR_FORMAT;
+    longjmp(e->jump, 1);
+}
+
+static void image_jpeg_emit_message(j_common_ptr c, int level) {
+    if (level < 0) image_jpeg_error_exit(c); /* a warning: corrupt data */
+    /* level >= 0: trace messages, ignored */
+}
+
+static void image_jpeg_output_message(j_common_ptr c) { (void)c; }
+
+static void image_jpeg_progress(j_common_ptr c) {
+    if (c->is_decompressor && ((j_decompress_ptr)c)->input_scan_number > IMAGE_JPEG_MAX_SCANS) {
+        image_jpeg_error *e = (image_jpeg_error *)c->err;
+        snprintf(e->msg, sizeof e->msg, "more than %d progressive scans", IMAGE_JPEG_MAX_SCANS);
+        e->status = PIXAB_ERR_FORMAT;
+        longjmp(e->jump, 1);
+    }
+}
+
+/* One row of CMYK to RGB: R = (255 - C)(255 - K) / 255, and so on. Adobe files
+ * store 255 - C etc. (inverted), the others C itself. */
+static void image_cmyk_to_rgb(unsigned char *rgb, const unsigned char *cmyk, size_t w, int inverted) {
+    for (size_t x = 0; x < w; x++, cmyk += 4, rgb += 3) {
+        unsigned k = inverted ? cmyk[3] : 255u - cmyk[3];
+        for (int c = 0; c < 3; c++) {
+            unsigned v = inverted ? cmyk[c] : 255u - cmyk[c];
+            rgb[c] = (unsigned char)((v * k + 127) / 255);
+        }
+    }
+}
+
+/* The decoding proper. A libjpeg error or warning longjmps to the setjmp and
+ * returns its message; image_decode_jpeg frees what is left either way. */
+static pixab_status image_jpeg_run(image_jpeg *j, const unsigned char *data, size_t size,
+                                   const char *label, const char *jlabel, pixab_image *out) {
+    struct jpeg_decompress_struct *c = &j->cinfo;
+    c->err = jpeg_std_error(&j->err.pub);
+    j->err.pub.error_exit = image_jpeg_error_exit;
+    j->err.pub.emit_message = image_jpeg_emit_message;
+    j->err.pub.output_message = image_jpeg_output_message;
+    if (setjmp(j->err.jump)) {
+        if (j->err.status == PIXAB_ERR_NOMEM)
+            return pixab_fail(PIXAB_ERR_NOMEM, "%s: out of memory decoding (libjpeg: %s)", label,
+                              j->err.msg);
+        return pixab_fail(PIXAB_ERR_FORMAT, "corrupt %s: %s", jlabel, j->err.msg);
+    }
+    jpeg_create_decompress(c);
+    j->progress.progress_monitor = image_jpeg_progress;
+    c->progress = &j->progress;
+    jpeg_mem_src(c, data, (unsigned long)size);
+    if (jpeg_read_header(c, TRUE) != JPEG_HEADER_OK) /* cannot suspend on a memory source */
+        return pixab_fail(PIXAB_ERR_FORMAT, "corrupt %s: no image", jlabel);
+
+    int cmyk = 0;
+    switch (c->jpeg_color_space) {
+    case JCS_GRAYSCALE:
+    case JCS_YCbCr:
+    case JCS_RGB:
+        c->out_color_space = JCS_RGB;
+        break;
+    case JCS_CMYK:
+    case JCS_YCCK: /* libjpeg converts YCCK to CMYK */
+        c->out_color_space = JCS_CMYK;
+        cmyk = 1;
+        break;
+    default:
+        return pixab_fail(PIXAB_ERR_FORMAT, "%s has an unsupported colour space (%d components)",
+                          label, c->num_components);
+    }
+    /* Size limits from the header, before libjpeg allocates anything per pixel. */
+    long long w = c->image_width, h = c->image_height;
+    if (w == 0 || h == 0)
+        return pixab_fail(PIXAB_ERR_FORMAT, "%s has zero size (%lldx%lld)", label, w, h);
+    if (image_too_large(w, h))
+        return pixab_fail(PIXAB_ERR_FORMAT,
+                          "%s is too large: %lldx%lld (limit %d pixels per side, %d pixels)", label,
+                          w, h, PIXAB_IMAGE_MAX_SIDE, PIXAB_IMAGE_MAX_PIXELS);
+
+    jpeg_start_decompress(c);
+    if (c->output_width != c->image_width || c->output_height != c->image_height ||
+        c->output_components != (cmyk ? 4 : 3))
+        return pixab_fail(PIXAB_ERR_FORMAT, "corrupt %s: header says %lldx%lld, decoder %ux%ux%d",
+                          jlabel, w, h, (unsigned)c->output_width, (unsigned)c->output_height,
+                          c->output_components);
+    size_t W = (size_t)w, H = (size_t)h;
+    if (W > SIZE_MAX / 4 / H) /* cannot happen within the limits */
+        return pixab_fail(PIXAB_ERR_NOMEM, "%s: %lldx%lld pixels do not fit in memory", label, w, h);
+    j->rgb = malloc(W * H * 3);
+    if (cmyk) j->row = malloc(W * 4);
+    if (!j->rgb || (cmyk && !j->row))
+        return pixab_fail(PIXAB_ERR_NOMEM, "%s: out of memory decoding %lldx%lld pixels", label, w, h);
+    while (c->output_scanline < c->output_height) {
+        size_t y = c->output_scanline;
+        JSAMPROW row = cmyk ? j->row : j->rgb + y * W * 3;
+        if (jpeg_read_scanlines(c, &row, 1) != 1)
+            return pixab_fail(PIXAB_ERR_FORMAT, "corrupt %s: decoding stopped at row %zu", jlabel, y);
+        if (cmyk) image_cmyk_to_rgb(j->rgb + y * W * 3, j->row, W, c->saw_Adobe_marker);
+    }
+    jpeg_finish_decompress(c); /* reads up to EOI: a warning there is an error too */
+    out->width = (int)w;
+    out->height = (int)h;
+    out->rgb = j->rgb;
+    j->rgb = NULL;
+    return PIXAB_OK;
+}
+
+static pixab_status image_decode_jpeg(const unsigned char *data, size_t size, const char *label,
+                                      const char *jlabel, pixab_image *out) {
+    image_jpeg j;
+    memset(&j, 0, sizeof j); /* cinfo.mem == NULL: destroy is a no-op if create failed */
+    pixab_status s = image_jpeg_run(&j, data, size, label, jlabel, out);
+    jpeg_destroy_decompress(&j.cinfo);
+    free(j.row);
+    free(j.rgb);
+    return s;
+}
+
+/* ---- all formats ------------------------------------------------------------------ */
+
+/* Decode data[0..size) into out. `label` names the source in errors ("image
+ * 'cat.jpg'"), `jlabel` the same as a JPEG ("JPEG 'cat.jpg'"). JPEG (SOI first)
+ * goes to libjpeg, everything else to stb. The header is read first and its
+ * dimensions are checked against the limits before anything is allocated or
+ * decoded. */
 static pixab_status image_decode(const unsigned char *data, size_t size, const char *label,
-                                 pixab_image *out) {
+                                 const char *jlabel, pixab_image *out) {
     if (size == 0) return pixab_fail(PIXAB_ERR_FORMAT, "%s is empty", label);
     if (size >= IMAGE_MAX_FILE_BYTES)
         return pixab_fail(PIXAB_ERR_FORMAT, "%s is too large (%zu bytes, limit %zu)", label, size,
                           IMAGE_MAX_FILE_BYTES);
+    if (size >= 2 && data[0] == 0xFF && data[1] == 0xD8)
+        return image_decode_jpeg(data, size, label, jlabel, out);
 
     /* Size limits first, from the header alone: nothing is allocated or decoded
      * for an image that is too large (decompression bombs). */
@@ -318,9 +405,10 @@ pixab_status pixab_image_load(const char *path, pixab_image *out) {
     pixab_status s = image_read_file(path, &data, &size);
     if (s != PIXAB_OK) return s;
 
-    char label[300];
+    char label[300], jlabel[300];
     snprintf(label, sizeof label, "image '%s'", path);
-    s = image_decode(data, size, label, out);
+    snprintf(jlabel, sizeof jlabel, "JPEG '%s'", path);
+    s = image_decode(data, size, label, jlabel, out);
     free(data);
     return s;
 }
@@ -330,7 +418,7 @@ pixab_status pixab_image_load_memory(const unsigned char *data, size_t size, pix
     out->width = out->height = 0;
     out->rgb = NULL;
     if (!data && size > 0) return pixab_fail(PIXAB_ERR_ARG, "pixab_image_load_memory: data is NULL");
-    return image_decode(data, size, "image in memory", out);
+    return image_decode(data, size, "image in memory", "JPEG in memory", out);
 }
 
 void pixab_image_free(pixab_image *img) {

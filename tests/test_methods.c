@@ -2,8 +2,9 @@
  * implementations (tools/make_cam_goldens.py: pytorch-grad-cam for the gradient
  * methods and Ablation-CAM, plain PyTorch from DESIGN.md §4 for Pixab-CAM,
  * Score-CAM and Activation-CAM), at Mixed_7c and Mixed_6e, softmax and logit
- * scores, the top-1 class and another; and Pixab-CAM's / Ablation-CAM's fast
- * (pooled) path against the general (materialised) path. */
+ * scores, the top-1 class and another (on tests/data/small53x37.png resized to
+ * 299 x 299); and Pixab-CAM's / Ablation-CAM's fast (pooled) path against the
+ * general (materialised) path. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -27,7 +28,9 @@ static void setup(void) {
     cr_assert_eq(pixab_engine_create(model, "cpu", 8, &engine), PIXAB_OK, "%s", pixab_last_error());
     cr_assert_eq(safetensors_open(DATA "cam_goldens_w8.safetensors", &gold), PIXAB_OK, "%s", pixab_last_error());
     pixab_image img;
-    cr_assert_eq(pixab_image_load(DATA "test299.png", &img), PIXAB_OK);
+    /* The goldens' image (tools/make_cam_goldens.py picks one with no head ReLU
+     * input within 2e-5 of 0, where float32 rounding could flip a gradient). */
+    cr_assert_eq(pixab_image_load(DATA "small53x37.png", &img), PIXAB_OK);
     cr_assert_eq(pixab_image_preprocess(&img, pixab_model_preproc(model), input), PIXAB_OK);
     pixab_image_free(&img);
 }
@@ -47,9 +50,8 @@ static void golden(const char *key, float *out, int64_t n) {
     cr_assert_eq(safetensors_to_f32(t, out), PIXAB_OK);
 }
 
-/* One method over both layers, both scores, top-1 and another class (all 8
- * cases, or only those `keep` allows). */
-static void check_method_cases(pixab_method m, int (*keep)(int layer, int score, int tag)) {
+/* One method over both layers, both scores, top-1 and another class. */
+static void check_method(pixab_method m) {
     static const char *layers[] = {"Mixed_7c", "Mixed_6e"}, *scores[] = {"softmax", "logit"},
                       *tags[] = {"top1", "other"};
     const char *name = pixab_method_name(m);
@@ -57,7 +59,6 @@ static void check_method_cases(pixab_method m, int (*keep)(int layer, int score,
     for (int l = 0; l < 2; l++)
         for (int s = 0; s < 2; s++)
             for (int t = 0; t < 2; t++) {
-                if (keep && !keep(l, s, t)) continue;
                 char key[128];
                 float cls_f, score_want, want[17 * 17];
                 snprintf(key, sizeof key, "class/%s/%s/%s", layers[l], scores[s], tags[t]);
@@ -89,11 +90,6 @@ static void check_method_cases(pixab_method m, int (*keep)(int layer, int score,
     cr_log_info("%s: worst max|d| = %.2e", name, worst);
 }
 
-static void check_method(pixab_method m) { check_method_cases(m, NULL); }
-
-/* Score-CAM runs K full forward passes per case: all cases at Mixed_6e
- * (K = 96 here), the default (softmax, top-1) at Mixed_7c (K = 256). */
-static int scorecam_cases(int layer, int score, int tag) { return layer == 1 || (score == 0 && tag == 0); }
 
 TestSuite(methods, .init = setup, .fini = teardown, .timeout = 300);
 
@@ -103,7 +99,7 @@ Test(methods, activation_matches_golden) { check_method(PIXAB_METHOD_ACTIVATION)
 Test(methods, gradcam_matches_pytorch_grad_cam) { check_method(PIXAB_METHOD_GRADCAM); }
 Test(methods, gradcampp_matches_pytorch_grad_cam) { check_method(PIXAB_METHOD_GRADCAMPP); }
 Test(methods, xgradcam_matches_pytorch_grad_cam) { check_method(PIXAB_METHOD_XGRADCAM); }
-Test(methods, scorecam_matches_golden) { check_method_cases(PIXAB_METHOD_SCORECAM, scorecam_cases); }
+Test(methods, scorecam_matches_golden) { check_method(PIXAB_METHOD_SCORECAM); }
 
 /* Fast (pooled, one GEMM) and general (materialised tensors, real head) paths. */
 Test(methods, fast_and_general_paths_agree) {

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs=(build-essential cmake pkg-config libstb-dev libcriterion-dev libopenblas-dev)
+pkgs=(build-essential cmake pkg-config libstb-dev libjpeg62-turbo-dev libcriterion-dev libopenblas-dev)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then
