@@ -2,9 +2,11 @@
 #include "cam.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cam.cuh"
+#include "error.h"
 #include "graph.h"
 
 float cam_score(const float *logits, int classes, int cls, pixab_score kind) {
@@ -43,6 +45,18 @@ int cam_head_is_gap(const cam_ctx *c) {
            g->ops[first + 1].kind == OP_FC && g->layers[c->layer + 1].end_op == first + 1;
 }
 
-pixab_status cam_head_pooled(const cam_ctx *c, int n, engine_fill_fn fill, void *ctx, float *logits) {
-    return engine_head_generated(c->e, c->layer + 1, n, fill, ctx, logits);
+pixab_status cam_run_batch(const cam_ctx *c, int fast, int n, engine_fill_fn fill_tensors, engine_fill_fn fill_pooled,
+                           float *logits) {
+    cam_batch b = {c, NULL};
+    if (!fast) return engine_head_generated(c->e, c->layer, n, fill_tensors, &b, logits);
+    const int HW = c->H * c->W;
+    if (!(b.pooled = calloc((size_t)c->K, sizeof(float))))
+        return pixab_fail(PIXAB_ERR_NOMEM, "out of memory for pooled features");
+    for (int p = 0; p < HW; p++)
+        for (int k = 0; k < c->K; k++) b.pooled[k] += c->act[(size_t)p * c->K + k];
+    for (int k = 0; k < c->K; k++) b.pooled[k] /= (float)HW;
+    /* The head from "avgpool" (layer + 1) is the FC layer alone. */
+    pixab_status s = engine_head_generated(c->e, c->layer + 1, n, fill_pooled, &b, logits);
+    free(b.pooled);
+    return s;
 }

@@ -30,9 +30,17 @@ void cam_normalize(float *map, int n);
 /* 1 when the head after the layer is global average pooling + FC, so the
  * pooled fast path applies. */
 int cam_head_is_gap(const cam_ctx *c);
-/* Logits (n, classes) of the head for a batch of pooled features (n, K): the
- * fast path's one GEMM. */
-pixab_status cam_head_pooled(const cam_ctx *c, int n, engine_fill_fn fill, void *ctx, float *logits);
+/* What the fill functions of an ablation batch get as their ctx. */
+typedef struct {
+    const cam_ctx *c;
+    float *pooled;                /* (K) global average of A (fast path) */
+} cam_batch;
+/* Logits (n, classes) of the head for a generated batch of n ablated
+ * activations: with `fast` (cam_head_is_gap), fill_pooled writes each item's
+ * pooled features (K) and the head is one GEMM; otherwise fill_tensors
+ * materialises each (H, W, K) tensor and the real head runs. */
+pixab_status cam_run_batch(const cam_ctx *c, int fast, int n, engine_fill_fn fill_tensors, engine_fill_fn fill_pooled,
+                           float *logits);
 
 /* The methods: the raw map (H, W) before ReLU + min-max. */
 pixab_status cam_pixab(const cam_ctx *c, int fast, float *map);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "temp_file.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "npy.c writes and reads '<f4' data as native floats: little-endian hosts only"
@@ -86,32 +87,6 @@ static size_t npy_header(unsigned char *buf, size_t cap, int ndim, const int64_t
     return total;
 }
 
-/* Open a new temporary file next to `path` (same directory, so rename is
- * atomic), mode 0666 & ~umask like any other output. */
-static FILE *npy_open_temp(const char *path, char *tmp, size_t cap) {
-    static atomic_uint counter;
-    for (int attempt = 0; attempt < 100; attempt++) {
-        unsigned k = atomic_fetch_add(&counter, 1u);
-        if (snprintf(tmp, cap, "%s.tmp.%ld.%u", path, (long)getpid(), k) >= (int)cap) {
-            errno = ENAMETOOLONG;
-            return NULL;
-        }
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd >= 0) {
-            FILE *f = fdopen(fd, "wb");
-            if (!f) {
-                int e = errno;
-                close(fd);
-                remove(tmp);
-                errno = e;
-            }
-            return f;
-        }
-        if (errno != EEXIST) return NULL;
-    }
-    return NULL;
-}
-
 pixab_status npy_write_f32(const char *path, const float *data, int ndim, const int64_t *shape) {
     if (!path) return pixab_fail(PIXAB_ERR_ARG, "npy_write_f32: path is NULL");
     if (ndim < 0 || ndim > NPY_MAX_DIMS || (ndim > 0 && !shape))
@@ -127,7 +102,7 @@ pixab_status npy_write_f32(const char *path, const float *data, int ndim, const 
     if (!hsize) return pixab_fail(PIXAB_ERR_ARG, "cannot write '%s': header too long", path);
 
     char tmp[4096 + 64];
-    FILE *f = npy_open_temp(path, tmp, sizeof tmp);
+    FILE *f = temp_file_open(path, tmp, sizeof tmp);
     if (!f) return pixab_fail(PIXAB_ERR_IO, "cannot write '%s': %s", path, strerror(errno));
 
     int ok = fwrite(head, 1, hsize, f) == hsize;

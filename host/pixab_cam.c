@@ -10,14 +10,9 @@
 #include "cam.h"
 #include "error.h"
 
-typedef struct {
-    const cam_ctx *c;
-    const float *pooled; /* (K) GAP of A: fast path */
-} batch_src;
-
 /* General path: materialise items [first, first + count) as (H, W, K) tensors. */
 static void fill_tensors(void *ctx, int first, int count, float *dst) {
-    const batch_src *b = ctx;
+    const cam_batch *b = ctx;
     const cam_ctx *c = b->c;
     const size_t plane = (size_t)c->H * c->W * c->K;
     for (int n = 0; n < count; n++) {
@@ -38,7 +33,7 @@ static void fill_tensors(void *ctx, int first, int count, float *dst) {
 
 /* Fast path: the pooled features (K) of items [first, first + count). */
 static void fill_pooled(void *ctx, int first, int count, float *dst) {
-    const batch_src *b = ctx;
+    const cam_batch *b = ctx;
     const cam_ctx *c = b->c;
     for (int n = 0; n < count; n++) {
         int box = 0, i = 0, j = 0, r0 = 0, r1 = 0, c0 = 0, c1 = 0;
@@ -54,21 +49,9 @@ static void fill_pooled(void *ctx, int first, int count, float *dst) {
 
 pixab_status cam_pixab(const cam_ctx *c, int fast, float *map) {
     const int HW = c->H * c->W, n = ablate_batch_size(c->n_boxes, c->H, c->W);
-    float *logits = malloc(sizeof(float) * (size_t)n * c->classes), *pooled = calloc((size_t)c->K, sizeof(float));
-    pixab_status s = PIXAB_OK;
-    if (!logits || !pooled) {
-        s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory for %d Pixab-CAM head evaluations", n);
-        goto done;
-    }
-    batch_src b = {c, pooled};
-    if (fast) {
-        for (int p = 0; p < HW; p++)
-            for (int k = 0; k < c->K; k++) pooled[k] += c->act[(size_t)p * c->K + k];
-        for (int k = 0; k < c->K; k++) pooled[k] /= (float)HW;
-        s = cam_head_pooled(c, n, fill_pooled, &b, logits);
-    } else {
-        s = engine_head_generated(c->e, c->layer, n, fill_tensors, &b, logits);
-    }
+    float *logits = malloc(sizeof(float) * (size_t)n * c->classes);
+    if (!logits) return pixab_fail(PIXAB_ERR_NOMEM, "out of memory for %d Pixab-CAM head evaluations", n);
+    pixab_status s = cam_run_batch(c, fast, n, fill_tensors, fill_pooled, logits);
     if (s) goto done;
     const float y = cam_score(logits, c->classes, c->cls, c->score);
     const float y_zero = cam_score(logits + c->classes, c->classes, c->cls, c->score);
@@ -83,6 +66,5 @@ pixab_status cam_pixab(const cam_ctx *c, int fast, float *map) {
     }
 done:
     free(logits);
-    free(pooled);
     return s;
 }

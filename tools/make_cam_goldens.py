@@ -502,7 +502,7 @@ def make_goldens(args):
                 out["score/" + key] = y.reshape(1).float()
                 for m in methods:
                     raw32, w32, extra = plain.run(m, c, score)
-                    raw64 = plain64.run(m, c, score)[0] if plain64 is not None else None
+                    raw64, w64, _ = plain64.run(m, c, score) if plain64 is not None else (None, None, None)
                     dlib = None
                     if source[m] == "pytorch-grad-cam":
                         t0 = time.time()
@@ -510,6 +510,10 @@ def make_goldens(args):
                         times_pgc[m] = times_pgc.get(m, 0.0) + time.time() - t0
                         dlib = float((minmax_relu(raw) - minmax_relu(raw32)).abs().max())
                         dlib_w = float((w - w32).abs().max() / max(float(w32.abs().max()), 1e-30))
+                    elif raw64 is not None:
+                        # Plain-PyTorch goldens come from the float64 run: the exact
+                        # reference, not one float32 summation order among others.
+                        raw, w = raw64, w64
                     else:
                         raw, w = raw32, w32
                     raw = raw.float()
@@ -547,6 +551,8 @@ def make_goldens(args):
         "pixab.boxes": ",".join("%dx%d" % b for b in BOXES),
         "pixab.default_score": ",".join("%s=%s" % (m, DEFAULT_SCORE[m]) for m in methods),
         "pixab.sources": ",".join("%s=%s" % (m, source[m]) for m in methods),
+        "pixab.precision": ("plain-pytorch goldens: the float64 computation, stored as float32"
+                            if args.check64 else "float32") + "; pytorch-grad-cam goldens: float32 (the library)",
         "pixab.why_plain": (
             "scorecam: pytorch-grad-cam's ScoreCAM differs from DESIGN §4 (align_corners=True "
             "upsampling, 1e-8 epsilon in the mask min-max, no baseline, softmax over channel scores); "

@@ -11,6 +11,7 @@
 #include <stb_image_write.h>
 
 #include "cli.h"
+#include "temp_file.h"
 
 /* matplotlib's _jet_data: (x, y) knots of each channel, piecewise linear. */
 typedef struct {
@@ -81,30 +82,6 @@ static void png_sink_write(void *ctx, void *data, int size) {
     if (!s->error && size > 0 && fwrite(data, 1, (size_t)size, s->f) != (size_t)size) s->error = errno ? errno : EIO;
 }
 
-/* A new file "<path>.tmp.<pid>.<k>" next to path (rename is then atomic). */
-static FILE *open_temp(const char *path, char *tmp, size_t cap) {
-    static unsigned counter;
-    for (int attempt = 0; attempt < 100; attempt++) {
-        if (snprintf(tmp, cap, "%s.tmp.%ld.%u", path, (long)getpid(), counter++) >= (int)cap) {
-            errno = ENAMETOOLONG;
-            return NULL;
-        }
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd >= 0) {
-            FILE *f = fdopen(fd, "wb");
-            if (!f) {
-                int e = errno;
-                close(fd);
-                remove(tmp);
-                errno = e;
-            }
-            return f;
-        }
-        if (errno != EEXIST) return NULL;
-    }
-    return NULL;
-}
-
 int cli_write_overlay(const char *path, const pixab_image *img, const float *map, int h, int w, char *why,
                       size_t cap) {
     unsigned char *rgb = malloc((size_t)img->width * (size_t)img->height * 3);
@@ -119,7 +96,7 @@ int cli_write_overlay(const char *path, const pixab_image *img, const float *map
         return -1;
     }
     char tmp[4096 + 64];
-    png_sink sink = {open_temp(path, tmp, sizeof tmp), 0};
+    png_sink sink = {temp_file_open(path, tmp, sizeof tmp), 0};
     if (!sink.f) {
         snprintf(why, cap, "cannot write '%s': %s", path, strerror(errno));
         free(rgb);
