@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cam.h"
 #include "pixab.h"
@@ -23,10 +24,10 @@ static pixab_engine *engine;
 static safetensors *gold;
 static float input[299 * 299 * 3];
 
-static void setup(void) {
-    cr_assert_eq(pixab_model_load(DATA "inception_v3_w8.safetensors", &model), PIXAB_OK, "%s", pixab_last_error());
+static void load(const char *model_path, const char *golden_path) {
+    cr_assert_eq(pixab_model_load(model_path, &model), PIXAB_OK, "%s", pixab_last_error());
     cr_assert_eq(pixab_engine_create(model, "cpu", 8, &engine), PIXAB_OK, "%s", pixab_last_error());
-    cr_assert_eq(safetensors_open(DATA "cam_goldens_w8.safetensors", &gold), PIXAB_OK, "%s", pixab_last_error());
+    cr_assert_eq(safetensors_open(golden_path, &gold), PIXAB_OK, "%s", pixab_last_error());
     pixab_image img;
     /* The goldens' image (tools/make_cam_goldens.py picks one with no head ReLU
      * input within 2e-5 of 0, where float32 rounding could flip a gradient). */
@@ -35,7 +36,10 @@ static void setup(void) {
     pixab_image_free(&img);
 }
 
+static void setup(void) { load(DATA "inception_v3_w8.safetensors", DATA "cam_goldens_w8.safetensors"); }
+
 static void teardown(void) {
+    if (!model) return;
     safetensors_close(gold);
     pixab_engine_destroy(engine);
     pixab_model_free(model);
@@ -52,12 +56,12 @@ static void golden(const char *key, float *out, int64_t n) {
 
 /* One method over both layers, both scores, top-1 and another class, maps
  * within tol of the golden. */
-static void check_method_tol(pixab_method m, float tol) {
+static void check_method_tol(pixab_method m, float tol, int n_layers) {
     static const char *layers[] = {"Mixed_7c", "Mixed_6e"}, *scores[] = {"softmax", "logit"},
                       *tags[] = {"top1", "other"};
     const char *name = pixab_method_name(m);
     float worst = 0.0f;
-    for (int l = 0; l < 2; l++)
+    for (int l = 0; l < n_layers; l++)
         for (int s = 0; s < 2; s++)
             for (int t = 0; t < 2; t++) {
                 char key[128];
@@ -94,7 +98,7 @@ static void check_method_tol(pixab_method m, float tol) {
 
 TestSuite(methods, .init = setup, .fini = teardown, .timeout = 300);
 
-static void check_method(pixab_method m) { check_method_tol(m, MAP_TOL); }
+static void check_method(pixab_method m) { check_method_tol(m, MAP_TOL, 2); }
 
 /* Score-CAM min-max normalises every upsampled channel, which divides by the
  * channel's range: for channels of small range, activation rounding (float32
@@ -109,7 +113,7 @@ Test(methods, activation_matches_golden) { check_method(PIXAB_METHOD_ACTIVATION)
 Test(methods, gradcam_matches_pytorch_grad_cam) { check_method(PIXAB_METHOD_GRADCAM); }
 Test(methods, gradcampp_matches_pytorch_grad_cam) { check_method(PIXAB_METHOD_GRADCAMPP); }
 Test(methods, xgradcam_matches_pytorch_grad_cam) { check_method(PIXAB_METHOD_XGRADCAM); }
-Test(methods, scorecam_matches_golden) { check_method_tol(PIXAB_METHOD_SCORECAM, SCORECAM_TOL); }
+Test(methods, scorecam_matches_golden) { check_method_tol(PIXAB_METHOD_SCORECAM, SCORECAM_TOL, 2); }
 
 /* Fast (pooled, one GEMM) and general (materialised tensors, real head) paths. */
 Test(methods, fast_and_general_paths_agree) {
@@ -183,4 +187,29 @@ Test(methods, map_upsample_is_identity_at_same_size_and_bilinear_otherwise) {
     cr_expect_float_eq(up[0], 0.0f, 1e-6);
     cr_expect_float_eq(up[1], 0.25f, 1e-6); /* src x = 0.25 */
     cr_expect_float_eq(up[6], 0.75f, 1e-6); /* src y = 0.25: 0.75 * 0 + 0.25 * 3 */
+}
+
+/* Full width: tools/make_goldens.py and make_cam_goldens.py --full write the
+ * model and goldens into the build tree (never committed); skipped without. */
+#define FULL PIXAB_BUILD_DIR "/full/"
+static void setup_full(void) {
+    if (!access(FULL "inception_v3_full.safetensors", R_OK) && !access(FULL "cam_goldens_full.safetensors", R_OK))
+        load(FULL "inception_v3_full.safetensors", FULL "cam_goldens_full.safetensors");
+}
+
+TestSuite(full_width, .init = setup_full, .fini = teardown, .timeout = 600);
+
+Test(full_width, methods_at_Mixed_7c_match_goldens) {
+    if (!model) cr_skip_test("no %scam_goldens_full.safetensors: see tools/README.md", FULL);
+    const char *which = safetensors_meta(gold, "pixab.methods"); /* "pixab,ablation,gradcam" */
+    cr_assert(which);
+    for (const char *p = which; *p;) {
+        size_t len = strcspn(p, ",");
+        char name[32] = {0};
+        memcpy(name, p, len < sizeof name - 1 ? len : sizeof name - 1);
+        int m = pixab_method_from_name(name);
+        cr_assert_geq(m, 0, "%s", pixab_last_error());
+        check_method_tol((pixab_method)m, m == PIXAB_METHOD_SCORECAM ? SCORECAM_TOL : MAP_TOL, 1);
+        p += len + (p[len] == ',');
+    }
 }
