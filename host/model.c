@@ -9,19 +9,16 @@
 #include "graph.h"
 #include "inception_v3.h"
 #include "model.h"
+#include "preprocess.cuh"
 #include "safetensors.h"
 
 static pixab_status check_preproc(const pixab_preproc *p, const char *where) {
-    for (int c = 0; c < 3; c++)
-        if (!(p->std[c] != 0.0f) || p->std[c] != p->std[c] || p->mean[c] != p->mean[c])
-            return pixab_fail(PIXAB_ERR_ARG, "%s: std must be non-zero and mean/std finite", where);
-    if (p->size < 1 || p->size > PIXAB_IMAGE_MAX_SIDE)
-        return pixab_fail(PIXAB_ERR_ARG, "%s: input size %d out of range", where, p->size);
+    char why[192];
+    if (preprocess_check(why, sizeof why, 1, 1, p)) return pixab_fail(PIXAB_ERR_ARG, "%s: %s", where, why);
     return PIXAB_OK;
 }
 
-/* Parse "a,b,c" (or one value for all three) into v[3]. */
-static pixab_status parse_triple(const char *key, const char *text, float v[3]) {
+pixab_status model_parse_triple(const char *key, const char *text, float v[3]) {
     const char *p = text;
     int n = 0;
     while (n < 3) {
@@ -36,7 +33,7 @@ static pixab_status parse_triple(const char *key, const char *text, float v[3]) 
     }
     while (*p == ' ') p++;
     if (*p || (n != 1 && n != 3))
-        return pixab_fail(PIXAB_ERR_FORMAT, "metadata '%s' = \"%s\": expected 1 or 3 comma-separated numbers", key,
+        return pixab_fail(PIXAB_ERR_FORMAT, "'%s' = \"%s\": expected 1 or 3 comma-separated numbers", key,
                           text);
     if (n == 1) v[1] = v[2] = v[0];
     return PIXAB_OK;
@@ -47,8 +44,8 @@ static pixab_status read_metadata(pixab_model *m, const safetensors *st) {
     *p = (pixab_preproc){.size = 299, .mean = {0.5f, 0.5f, 0.5f}, .std = {0.5f, 0.5f, 0.5f}};
     const char *v;
     pixab_status s;
-    if ((v = safetensors_meta(st, "pixab.mean")) && (s = parse_triple("pixab.mean", v, p->mean))) return s;
-    if ((v = safetensors_meta(st, "pixab.std")) && (s = parse_triple("pixab.std", v, p->std))) return s;
+    if ((v = safetensors_meta(st, "pixab.mean")) && (s = model_parse_triple("pixab.mean", v, p->mean))) return s;
+    if ((v = safetensors_meta(st, "pixab.std")) && (s = model_parse_triple("pixab.std", v, p->std))) return s;
     if ((v = safetensors_meta(st, "pixab.input_size"))) {
         char *end;
         long n = strtol(v, &end, 10);

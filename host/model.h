@@ -12,4 +12,7 @@ struct pixab_model {
     char **class_names;   /* (classes) or NULL */
 };
 
+/* Parse "a,b,c" (or one value for all three) into v[3]; errors name `key`. */
+pixab_status model_parse_triple(const char *key, const char *text, float v[3]);
+
 #endif

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "model.h"
 
 double cli_now_s(void) {
     struct timespec t;
@@ -108,23 +109,9 @@ int cli_int(const char *flag, const char *value, long lo, long hi, long *out) {
 }
 
 int cli_floats3(const char *flag, const char *value, float v[3]) {
-    const char *p = value;
-    int n = 0;
-    for (; n < 3; n++) {
-        char *end;
-        errno = 0;
-        v[n] = strtof(p, &end);
-        if (end == p || errno) break;
-        p = end;
-        if (*p != ',') { n++; break; }
-        p++;
-    }
-    if (*p || (n != 1 && n != 3)) {
-        fprintf(stderr, "pixab: %s: '%s' is not 1 or 3 comma-separated numbers\n", flag, value);
-        return -1;
-    }
-    if (n == 1) v[1] = v[2] = v[0];
-    return 0;
+    if (!model_parse_triple(flag, value, v)) return 0;
+    cli_error(NULL);
+    return -1;
 }
 
 const char cli_model_help[] =
