@@ -142,6 +142,26 @@ def kink_margin(model, x, layer):
     return min(mins) if mins else float("inf")
 
 
+def input_directions(n, count=4):
+    """Fixed pseudo-random directions over the (299, 299, 3) NHWC input, as the C
+    test makes them: d_j[i] = ((i * 2654435761 + 97 j) mod 2001) / 1000 - 1."""
+    i = np.arange(n, dtype=np.uint64)
+    return [((i * np.uint64(2654435761) + np.uint64(97 * j)) % np.uint64(2001)).astype(np.float64) / 1000.0 - 1.0
+            for j in range(count)]
+
+
+def input_gradient_goldens(model, x, c):
+    """d logit_c / d input (float64), summarised: its norm and its projections on
+    input_directions (the whole 299x299x3 gradient would be 1 MB)."""
+    m64 = copy.deepcopy(model).double()
+    x64 = x.detach().double().requires_grad_(True)
+    head(m64, body(m64, x64, "Mixed_7c"), "Mixed_7c")[0, c].backward()
+    g = x64.grad[0].permute(1, 2, 0).contiguous().numpy().ravel()  # NHWC order
+    proj = [float(g @ d) for d in input_directions(g.size)]
+    return {"input_grad/logit/top1/norm": torch.tensor([float(np.linalg.norm(g))]),
+            "input_grad/logit/top1/proj": torch.tensor(proj)}
+
+
 def body(model, x, layer):
     """Output of `layer` (the main path of Inception3._forward up to it)."""
     for name in ORDER:
@@ -480,6 +500,7 @@ def make_goldens(args):
             source[m] = "plain-pytorch"
 
     out = {"logits": logits.float().contiguous()}
+    out.update(input_gradient_goldens(model, x, int(logits.argmax())))
     rows = []
     times = {}       # plain f32 time per method (shared logits counted once per layer)
     times_pgc = {}   # pytorch-grad-cam time per method
