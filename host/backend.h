@@ -10,6 +10,7 @@
 
 typedef struct {
     const char *name;
+    int host_memory;  /* 1: the backend's memory is host memory (the CPU): callers may write it directly */
     /* Get ready to run `g` on up to max_batch images: weights, workspaces. */
     pixab_status (*create)(const graph *g, int max_batch, int device, void **ctx);
     void (*destroy)(void *ctx);

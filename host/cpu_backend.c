@@ -323,6 +323,7 @@ static pixab_status cpu_zero(void *ctx, void *p, size_t bytes) {
 
 const backend_ops cpu_backend = {
     .name = "cpu",
+    .host_memory = 1,
     .create = cpu_create,
     .destroy = cpu_destroy,
     .alloc = cpu_alloc,

@@ -22,6 +22,7 @@
 typedef struct {
     int first_op, batch;     /* ops [first_op, n_ops) on up to `batch` images */
     float *arena, *grad;     /* backend memory; grad only in the gradient plan */
+    float *staging;          /* host memory for generated head inputs when the backend's is not */
     size_t floats;           /* size of arena (and grad) */
     size_t *offsets;         /* (n_tensors) floats into arena (and grad) */
 } plan;
@@ -71,6 +72,7 @@ static pixab_status pick_backend(const char *device, const backend_ops **be, int
 static void plan_free(pixab_engine *e, plan *p) {
     if (p->arena) e->be->free(e->ctx, p->arena);
     if (p->grad) e->be->free(e->ctx, p->grad);
+    free(p->staging);
     free(p->offsets);
     memset(p, 0, sizeof *p);
 }
@@ -198,12 +200,23 @@ pixab_status engine_head_generated(pixab_engine *e, int layer, int n, engine_fil
         size_t batch = HEAD_BUDGET_FLOATS / per_image;
         batch = batch < 1 ? 1 : batch > HEAD_MAX_BATCH ? HEAD_MAX_BATCH : batch;
         if ((s = plan_make(e, &e->head, first, (int)batch, 0))) return s;
+        size_t in_floats = graph_tensor_floats(&e->g, layer_out(e, layer)) * batch;
+        if (!e->be->host_memory && !(e->head.staging = malloc(sizeof(float) * in_floats))) {
+            plan_free(e, &e->head);
+            return pixab_fail(PIXAB_ERR_NOMEM, "out of memory for a %zu MiB head input", in_floats * 4 >> 20);
+        }
     }
     const plan *p = &e->head;
     for (int i0 = 0; i0 < n; i0 += p->batch) {
         int m = n - i0 < p->batch ? n - i0 : p->batch;
-        fill(ctx, i0, m, at(p, layer_out(e, layer)));
-        if ((s = run_ops(e, p, first, e->g.n_ops, m)) ||
+        /* Generated straight into the head's input, or staged and uploaded. */
+        if (p->staging) {
+            fill(ctx, i0, m, p->staging);
+            s = put(e, p, layer_out(e, layer), p->staging, m);
+        } else {
+            fill(ctx, i0, m, at(p, layer_out(e, layer)));
+        }
+        if (s || (s = run_ops(e, p, first, e->g.n_ops, m)) ||
             (s = get(e, p, logits_tensor(e), logits + (size_t)i0 * classes, m)))
             return s;
     }
