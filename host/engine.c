@@ -3,7 +3,8 @@
  * head plan (ops after a target layer, as many images as a memory budget
  * holds: the methods' ablation batches) and the gradient plan (one image, no
  * memory reuse, with a gradient arena: the backward pass). Public API in
- * pixab.h, the methods' entry points in engine.h. */
+ * pixab.h, the methods' entry points in engine.h. Backends: host/cpu_backend.c,
+ * kernels/cuda_backend.cu. */
 #include "engine.h"
 
 #include <math.h>
@@ -12,6 +13,9 @@
 #include <string.h>
 
 #include "backend.h"
+#ifdef PIXAB_WITH_CUDA
+#include "cuda_backend.h"
+#endif
 #include "error.h"
 #include "model.h"
 
@@ -49,12 +53,12 @@ static pixab_status parse_device(const char *device, int *index) {
     return pixab_fail(PIXAB_ERR_ARG, "unknown device '%s' (expected cpu, cuda, cuda:K or auto)", device);
 }
 
-/* The backend for a device request. The CUDA forward (cuDNN/cuBLAS) is not
- * part of this build yet: asking for it says so, "auto" falls back to the CPU. */
+/* The backend for a device request: "auto" is CUDA when this build has it and
+ * a device is present, else the CPU. */
 static pixab_status pick_backend(const char *device, const backend_ops **be, int *index) {
     pixab_status s = parse_device(device, index);
     if (s) return s;
-    if (*index == -2) *index = -1;
+    if (*index == -2) *index = pixab_cuda_device_count() > 0 ? 0 : -1;
     if (*index == -1) {
         *be = &cpu_backend;
         return PIXAB_OK;
@@ -65,8 +69,12 @@ static pixab_status pick_backend(const char *device, const backend_ops **be, int
     if (count == 0) return pixab_fail(PIXAB_ERR_DEVICE, "device '%s': no CUDA device", device);
     if (*index >= count)
         return pixab_fail(PIXAB_ERR_DEVICE, "device '%s': only %d CUDA device(s) present", device, count);
-    return pixab_fail(PIXAB_ERR_UNSUPPORTED,
-                      "device '%s': the CUDA network backend is not in this version yet; use --device cpu", device);
+#ifdef PIXAB_WITH_CUDA
+    *be = &cuda_backend;
+    return PIXAB_OK;
+#else
+    return pixab_fail(PIXAB_ERR_UNSUPPORTED, "device '%s': this pixab was built without CUDA", device);
+#endif
 }
 
 static void plan_free(pixab_engine *e, plan *p) {

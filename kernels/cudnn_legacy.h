@@ -1,0 +1,82 @@
+/* cudnn_legacy.h — every cuDNN call of the CUDA backend behind one small C
+ * interface (implemented in cudnn_legacy.cu, the only file that includes
+ * <cudnn.h>). cuDNN 9 marks the legacy convolution and pooling API deprecated
+ * (REFERENCE.md, cuDNN 9); moving to the graph API means rewriting this file
+ * and nothing else. Only built with PIXAB_WITH_CUDA.
+ *
+ * Tensors are NHWC float32 views: n images of (h, w, c) with a pixel stride
+ * of ld floats (ld >= c: a channel slice of a wider tensor when ld > c).
+ * Errors: PIXAB_ERR_UNSUPPORTED when cuDNN says the configuration is not
+ * supported (status 3000-3999: the caller may fall back), PIXAB_ERR_DEVICE
+ * for any other cuDNN failure, PIXAB_ERR_ARG for views larger than cuDNN's
+ * int strides; the reason (with cuDNN's own message) is the last error. */
+#ifndef PIXAB_CUDNN_LEGACY_H
+#define PIXAB_CUDNN_LEGACY_H
+
+#include <stddef.h>
+
+#include "pixab.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    int n, h, w, c; /* images, rows, columns, channels of the view */
+    int ld;         /* floats between neighbouring pixels (>= c) */
+} nhwc_view;
+
+/* ---- the cuDNN handle ----------------------------------------------------- */
+
+typedef struct legacy_dnn legacy_dnn;
+
+/* A cuDNN handle bound to `stream` (a cudaStream_t) on the current device.
+ * Refuses a runtime of another major version than the headers' (the legacy
+ * API may be gone from cuDNN 10). */
+pixab_status legacy_dnn_create(legacy_dnn **out, void *stream);
+void legacy_dnn_destroy(legacy_dnn *d);
+/* cudnnGetVersion() of the loaded library and CUDNN_VERSION of the headers
+ * (9.19.0 = 91900). Needs no device. */
+int legacy_dnn_runtime_version(void);
+int legacy_dnn_header_version(void);
+
+/* ---- convolution (weights (c_out, k_h, k_w, c_in), cross-correlation) ------- */
+
+typedef struct legacy_conv legacy_conv;
+
+/* Filter and convolution descriptors, math pinned to CUDNN_FMA_MATH (plain
+ * fp32 FMA kernels: no TF32 tensor cores). */
+pixab_status legacy_conv_create(legacy_conv **out, int c_out, int c_in, int k_h, int k_w, int s_h, int s_w, int p_h,
+                                int p_w);
+void legacy_conv_destroy(legacy_conv *c);
+/* Choose the forward and backward-data algorithms for input x and a packed
+ * output y (y.ld == y.c) by cuDNN's heuristics (..._v7): GEMM-family
+ * algorithms only (no FFT, no Winograd: fp32 means fp32), deterministic ones
+ * first, workspace <= ws_cap bytes. *ws_bytes: what the two need. A missing
+ * backward algorithm is not an error here (legacy_conv_backward_data reports it). */
+pixab_status legacy_conv_plan(legacy_dnn *d, legacy_conv *c, nhwc_view x, nhwc_view y, size_t ws_cap,
+                              size_t *ws_bytes);
+/* y = conv(x, w) (no bias, no activation); y packed; x.n == y.n <= the planned n. */
+pixab_status legacy_conv_forward(legacy_dnn *d, const legacy_conv *c, nhwc_view x, const float *xp, const float *w,
+                                 nhwc_view y, float *yp, void *ws, size_t ws_bytes);
+/* dx += conv_transpose(dy, w); dy packed (the shape of y), dx the view of x. */
+pixab_status legacy_conv_backward_data(legacy_dnn *d, const legacy_conv *c, nhwc_view dy, const float *dyp,
+                                       const float *w, nhwc_view dx, float *dxp, void *ws, size_t ws_bytes);
+
+/* ---- pooling (floor output size; average counts the padding, as torchvision) -- */
+
+typedef struct legacy_pool legacy_pool;
+
+pixab_status legacy_pool_create(legacy_pool **out, int is_max, int k_h, int k_w, int s_h, int s_w, int p_h, int p_w);
+void legacy_pool_destroy(legacy_pool *p);
+/* y = pool(x); y may be a channel slice (y.ld > y.c). */
+pixab_status legacy_pool_forward(legacy_dnn *d, const legacy_pool *p, nhwc_view x, const float *xp, nhwc_view y,
+                                 float *yp);
+/* dx += d pool / dx ^T dy, given the forward's x and y; dy has y's view, dx x's. */
+pixab_status legacy_pool_backward(legacy_dnn *d, const legacy_pool *p, nhwc_view y, const float *yp,
+                                  const float *dyp, nhwc_view x, const float *xp, float *dxp);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PIXAB_CUDNN_LEGACY_H */

@@ -1,0 +1,41 @@
+/* nn_kernels.h — launchers of the CUDA backend's own network kernels
+ * (nn_kernels.cu): the elementwise work around cuDNN and cuBLAS. Callable from
+ * C; only built with PIXAB_WITH_CUDA. All pointers are device memory; tensors
+ * are rows of channels (NHWC pixels), a row of a channel slice being `c`
+ * floats at a stride of `ld` floats (ld >= c). Each launcher checks its
+ * arguments (PIXAB_ERR_ARG), queues on `stream` (a cudaStream_t; NULL = the
+ * default stream) and returns once queued. */
+#ifndef PIXAB_NN_KERNELS_H
+#define PIXAB_NN_KERNELS_H
+
+#include <stddef.h>
+
+#include "pixab.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* dst[r, k] = nn_bias_act(src[r, k], bias ? bias[k] : 0, relu) for rows x c;
+ * dst (rows, ldd), src (rows, lds), bias (c) or NULL. src may be dst (same
+ * ld): in place. bias NULL and relu 0: a copy between slices. */
+pixab_status nn_bias_act_cuda(float *dst, int ldd, const float *src, int lds, const float *bias, size_t rows, int c,
+                              int relu, void *stream);
+
+/* dz[r, k] = nn_relu_mask(dy[r, k], y[r, k]); dz (rows, ldz), dy (rows, ldy),
+ * y (rows, ldyy). dz may be dy (same ld): in place. */
+pixab_status nn_relu_mask_cuda(float *dz, int ldz, const float *dy, int ldy, const float *y, int ldyy, size_t rows,
+                               int c, void *stream);
+
+/* Global average pooling of n images: y[i, k] = mean over hw pixels of
+ * x[i, p, k]; x (n, hw, ldx), y (n, ldy): y points at the op's first channel. */
+pixab_status nn_gap_cuda(float *y, int ldy, const float *x, int ldx, int n, size_t hw, int c, void *stream);
+
+/* Its backward: dx[i, p, k] += dy[i, k] / hw; dx (n, hw, ldx), dy (n, ldy). */
+pixab_status nn_gap_backward_cuda(float *dx, int ldx, const float *dy, int ldy, int n, size_t hw, int c,
+                                  void *stream);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PIXAB_NN_KERNELS_H */
