@@ -98,5 +98,6 @@ void cli_json_string(FILE *f, const char *s);
 int cmd_classify(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_synth(int argc, char **argv);
 
 #endif

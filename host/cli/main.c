@@ -13,11 +13,12 @@ static const char help[] =
     "  classify   top-K classes per image as JSON lines, logits as .npy\n"
     "  explain    CAM maps (Pixab-CAM and baselines) of images and directories: .npy, .png overlays,\n"
     "             results.jsonl\n"
+    "  synth      a labelled synthetic multi-object data set: PNGs, annotations.jsonl (boxes), classes.txt\n"
     "  bench      images/s of the forward pass and of each method, as one JSON object\n"
     "\n"
     "  --help     this text;  --version  the version and whether CUDA is built in\n"
     "\n"
-    "Planned, not in this version yet: eval, synth.\n";
+    "Planned, not in this version yet: eval.\n";
 
 int main(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
@@ -31,7 +32,8 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "classify")) return cmd_classify(argc - 1, argv + 1);
     if (!strcmp(argv[1], "explain")) return cmd_explain(argc - 1, argv + 1);
     if (!strcmp(argv[1], "bench")) return cmd_bench(argc - 1, argv + 1);
-    static const char *planned[] = {"eval", "synth"};
+    if (!strcmp(argv[1], "synth")) return cmd_synth(argc - 1, argv + 1);
+    static const char *planned[] = {"eval"};
     for (size_t i = 0; i < sizeof planned / sizeof planned[0]; i++)
         if (!strcmp(argv[1], planned[i])) {
             fprintf(stderr, "pixab: '%s' is not in this version yet\n", argv[1]);
