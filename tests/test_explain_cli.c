@@ -208,7 +208,7 @@ Test(explain, directory_with_a_bad_image_completes_the_others) {
     check_npy(tp("out/small53x37.activation.npy"), 8, 8);
     check_png_size(tp("out/test299.activation.png"), 299, 299);
     check_png_size(tp("out/small53x37.activation.png"), 53, 37);
-    cr_expect_eq(count_entries(tp("out"), NULL), 5, "2 .npy + 2 .png + results.jsonl");
+    cr_expect_eq(count_entries(tp("out"), NULL), 6, "2 .npy + 2 .png + results.jsonl + contact_sheet.png");
     cr_expect_eq(count_entries(tp("out"), ".tmp"), 0, "no temporary files left");
 
     jsonl res = read_results("out");
@@ -256,6 +256,23 @@ Test(explain, several_methods_in_one_run) {
     cr_expect_str_eq(jstr(res.v[3], "map"), tp("out/small53x37.pixab.npy"));
     jsonl_free(&res);
     cr_expect_eq(count_entries(tp("out"), ".tmp"), 0);
+}
+
+Test(explain, contact_sheet) {
+    run_result r = runf("explain -v -w %s -m activation,pixab -o %s %stest299.png %ssmall53x37.png", MODEL,
+                        tp("out"), DATA, DATA);
+    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    cr_expect(strstr(r.err, tp("out/contact_sheet.png")), "-v names the sheet: %s", r.err);
+    /* host/cli/cli.h: header 28 px, rows 160 + 4 px, label column 200 px, then
+     * 3 columns (image + 2 methods) each as wide as the widest thumbnail (53x37 at
+     * 160 px high: 160 * 53 / 37 = 229) + 4 px. */
+    check_png_size(tp("out/contact_sheet.png"), 200 + 3 * (229 + 4), 28 + 2 * (160 + 4));
+    cr_expect_eq(count_entries(tp("out"), ".tmp"), 0);
+
+    r = runf("explain -w %s -m activation,pixab --no-png -o %s %stest299.png %ssmall53x37.png", MODEL, tp("nopng"),
+             DATA, DATA);
+    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    cr_expect(!exists(tp("nopng/contact_sheet.png")), "--no-png: no contact sheet");
 }
 
 Test(explain, maps_are_the_librarys) {

@@ -84,11 +84,48 @@ void cli_jet(float v, unsigned char rgb[3]);
  * image, rounded. map: (h, w) in [0,1], upsampled bilinearly (half-pixel centres)
  * to the image's size. Returns a pixab status (pixab_last_error has the reason). */
 pixab_status cli_overlay(const pixab_image *img, const float *map, int h, int w, float alpha, unsigned char *out);
-/* cli_overlay at alpha 0.5, written as an RGB PNG at `path` atomically (temporary
- * name in the same directory, then rename; nothing left behind on failure).
+/* Write rgb (h, w, 3) as an RGB PNG at `path` atomically (temporary name in the
+ * same directory, checked writes, then rename; nothing left behind on failure).
  * Returns -1 with a one-line reason in why[cap] on failure. */
-int cli_write_overlay(const char *path, const pixab_image *img, const float *map, int h, int w, char *why,
-                      size_t cap);
+int cli_write_png(const char *path, const unsigned char *rgb, int w, int h, char *why, size_t cap);
+
+typedef struct cli_sheet cli_sheet;
+/* cli_overlay at alpha 0.5, written with cli_write_png. With a sheet, the
+ * overlay also becomes its thumbnail at (row, col) (cli_sheet_set). Returns -1
+ * with a one-line reason in why[cap] on failure. */
+int cli_write_overlay(const char *path, const pixab_image *img, const float *map, int h, int w, cli_sheet *sheet,
+                      int row, int col, char *why, size_t cap);
+
+/* ---- contact sheet (contact_sheet.c) ---- */
+
+/* The contact sheet of `pixab explain`: a header CLI_SHEET_HEADER_H px high with
+ * the column labels ("image", then the method names), then one row per image,
+ * CLI_SHEET_CELL_H + CLI_SHEET_GAP px high: a label column CLI_SHEET_LABEL_W px
+ * wide (stem, class), then 1 + methods columns, each as wide as the widest
+ * thumbnail plus CLI_SHEET_GAP. A thumbnail is CLI_SHEET_CELL_H px high and
+ * CLI_SHEET_CELL_H * w / h wide, capped at CLI_SHEET_MAX_W (then less high, to
+ * keep the aspect). At most CLI_SHEET_MAX_ROWS rows. */
+enum {
+    CLI_SHEET_MAX_ROWS = 16,
+    CLI_SHEET_CELL_H = 160,
+    CLI_SHEET_MAX_W = 320,
+    CLI_SHEET_HEADER_H = 28,
+    CLI_SHEET_LABEL_W = 200,
+    CLI_SHEET_GAP = 4,
+};
+cli_sheet *cli_sheet_new(const pixab_method *methods, int n_methods);
+void cli_sheet_free(cli_sheet *s);
+/* Add a row; returns its index, -1 when the sheet is full, -2 when out of memory. */
+int cli_sheet_add_row(cli_sheet *s, const char *stem, const char *label);
+int cli_sheet_rows(const cli_sheet *s);
+/* Store the thumbnail of rgb (h, w, 3) at (row, col): col 0 the image, col 1 + k
+ * method k. Ignored (0) for no sheet or a row/col out of range; -1 when out of
+ * memory. */
+int cli_sheet_set(cli_sheet *s, int row, int col, const unsigned char *rgb, int w, int h);
+/* Its size in pixels, and the width of a cell column (col_w may be NULL). */
+void cli_sheet_size(const cli_sheet *s, int *w, int *h, int *col_w);
+/* Compose and write it with cli_write_png. */
+int cli_sheet_write(const cli_sheet *s, const char *path, char *why, size_t cap);
 
 /* Print the last library error as one line "pixab: CONTEXT: reason". */
 void cli_error(const char *context);

@@ -1,7 +1,8 @@
 /* explain.c — `pixab explain`: CAM maps for image files and directories. Per
  * image and method: OUTDIR/<stem>.<method>.npy (float32 (H_l, W_l) in [0,1]),
  * OUTDIR/<stem>.<method>.png (jet overlay at the image's size) and one line in
- * OUTDIR/results.jsonl. All methods of an image share one body forward. */
+ * OUTDIR/results.jsonl; at the end OUTDIR/contact_sheet.png (contact_sheet.c).
+ * All methods of an image share one body forward. */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -24,6 +25,9 @@ static const char usage[] =
     "  OUTDIR/<stem>.<method>.png   jet heat-map of the upsampled map over the image (alpha 0.5), image size\n"
     "  OUTDIR/results.jsonl         one JSON line: {\"image\",\"method\",\"layer\",\"class\",\"score\",\n"
     "                               \"score_kind\",\"map\",\"png\",\"ms\",\"shared_ms\"} (+\"label\" when known)\n"
+    "and at the end\n"
+    "  OUTDIR/contact_sheet.png     the first 16 images explained by this run, in run order: a row each\n"
+    "                               with the image's stem and class, the image and its overlays (160 px high)\n"
     "<stem> is the file name without its extension; when two inputs share a stem (ignoring case), the\n"
     "later one in input order gets \"-2\", \"-3\", ... Files appear atomically; a line is appended to\n"
     "results.jsonl only after its files are complete.\n"
@@ -37,7 +41,7 @@ static const char usage[] =
     "                       score, its line reports the softmax)\n"
     "  --boxes LIST         Pixab-CAM boxes HxW (default 1x1,1x2,2x1,2x2)\n"
     "  -o, --outdir DIR     output directory, created if missing (default pixab-out)\n"
-    "  --no-png             write no overlays\n"
+    "  --no-png             write no overlays and no contact sheet\n"
     "  --shard I/N          process only the images whose index in the full input list is I mod N\n"
     "                       (stems are computed on the full list, so shards never collide)\n"
     "  --resume             do only what is missing: an image x method is skipped when results.jsonl\n"
@@ -412,6 +416,7 @@ typedef struct {
     float *input;        /* (S, S, 3) */
     int fd;              /* results.jsonl, O_APPEND */
     const char *results; /* its path */
+    cli_sheet *sheet;    /* the contact sheet; NULL with --no-png */
     progress prog;
 } explain_run;
 
@@ -456,6 +461,19 @@ static int explain_image(explain_run *run, const char *path, const char *stem, u
         progress_break(&run->prog);
         fprintf(stderr, "pixab explain: out of memory\n");
     }
+    /* The contact sheet's row: the image, labelled with its stem and class. */
+    int row = -1;
+    if (!rc && run->sheet && n) {
+        char idx[32];
+        const char *label = pixab_model_class_name(run->m, maps[0].cls);
+        if (!label) snprintf(idx, sizeof idx, "class %d", maps[0].cls), label = idx;
+        row = cli_sheet_add_row(run->sheet, stem, label);
+        if (row < -1 || cli_sheet_set(run->sheet, row, 0, img.rgb, img.width, img.height)) {
+            progress_break(&run->prog);
+            fprintf(stderr, "pixab explain: out of memory\n");
+            rc = -1;
+        }
+    }
     /* Files first, then the line: a line in results.jsonl means its files are complete. */
     for (int i = 0; !rc && i < n; i++) {
         const pixab_map *mp = &maps[i];
@@ -465,7 +483,8 @@ static int explain_image(explain_run *run, const char *path, const char *stem, u
             progress_break(&run->prog);
             cli_error(NULL);
             rc = -1;
-        } else if (png && cli_write_overlay(png, &img, mp->map, mp->h, mp->w, why, sizeof why)) {
+        } else if (png && cli_write_overlay(png, &img, mp->map, mp->h, mp->w, run->sheet, row, 1 + sel[i], why,
+                                            sizeof why)) {
             progress_break(&run->prog);
             fprintf(stderr, "pixab explain: %s\n", why);
             rc = -1;
@@ -497,7 +516,7 @@ int cmd_explain(int argc, char **argv) {
     cli_inputs in = {0};
     done_set done = {0};
     pixab_model *m = NULL;
-    char *results = NULL;
+    char *results = NULL, *sheet = NULL;
     unsigned char *todo = NULL; /* (in.n) methods still to do per image (outputs_todo bits); 0: none */
     explain_run run = {.a = &a, .fd = -1};
     /* Everything that can fail on the arguments fails before the inputs are read
@@ -517,6 +536,9 @@ int cmd_explain(int argc, char **argv) {
     run.input = malloc(sizeof(float) * (size_t)run.pre->size * run.pre->size * 3);
     todo = calloc((size_t)in.n, 1);
     if (!run.input || !todo || !(results = out_path(a.outdir, "results", NULL, "jsonl"))) goto oom;
+    if (a.png && (!(sheet = out_path(a.outdir, "contact_sheet", NULL, "png")) ||
+                  !(run.sheet = cli_sheet_new(a.methods, a.n_methods))))
+        goto oom;
 
     int err = make_dirs(a.outdir);
     if (err) {
@@ -565,9 +587,17 @@ int cmd_explain(int argc, char **argv) {
         finished++;
         progress_update(&run.prog, finished, finished == n_todo);
     }
+    if (cli_sheet_rows(run.sheet)) {
+        char why[4200];
+        if (cli_sheet_write(run.sheet, sheet, why, sizeof why)) {
+            fprintf(stderr, "pixab explain: %s\n", why);
+            goto done;
+        }
+    }
     if (a.mo.verbose)
-        fprintf(stderr, "pixab explain: %d image(s), %d failed, %.3f s, outputs in %s\n", finished, failed,
-                cli_now_s() - run.prog.t0, a.outdir);
+        fprintf(stderr, "pixab explain: %d image(s), %d failed, %.3f s, outputs in %s%s%s\n", finished, failed,
+                cli_now_s() - run.prog.t0, a.outdir, cli_sheet_rows(run.sheet) ? ", contact sheet " : "",
+                cli_sheet_rows(run.sheet) ? sheet : "");
     status = failed ? CLI_PARTIAL : CLI_OK;
     goto done;
 oom:
@@ -579,6 +609,8 @@ done:
         status = CLI_FATAL;
     }
     free(results);
+    free(sheet);
+    cli_sheet_free(run.sheet);
     free(run.input);
     free(todo);
     done_free(&done);

@@ -82,8 +82,28 @@ static void png_sink_write(void *ctx, void *data, int size) {
     if (!s->error && size > 0 && fwrite(data, 1, (size_t)size, s->f) != (size_t)size) s->error = errno ? errno : EIO;
 }
 
-int cli_write_overlay(const char *path, const pixab_image *img, const float *map, int h, int w, char *why,
-                      size_t cap) {
+int cli_write_png(const char *path, const unsigned char *rgb, int w, int h, char *why, size_t cap) {
+    char tmp[4096 + 64];
+    png_sink sink = {temp_file_open(path, tmp, sizeof tmp), 0};
+    if (!sink.f) {
+        snprintf(why, cap, "cannot write '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    int ok = stbi_write_png_to_func(png_sink_write, &sink, w, h, 3, rgb, w * 3);
+    int e = !ok ? ENOMEM : sink.error;
+    errno = 0;
+    if (fclose(sink.f) && !e) e = errno ? errno : EIO; /* a full disk often shows only here */
+    if (!e && rename(tmp, path)) e = errno;
+    if (e) {
+        remove(tmp);
+        snprintf(why, cap, "cannot write '%s': %s", path, strerror(e));
+        return -1;
+    }
+    return 0;
+}
+
+int cli_write_overlay(const char *path, const pixab_image *img, const float *map, int h, int w, cli_sheet *sheet,
+                      int row, int col, char *why, size_t cap) {
     unsigned char *rgb = malloc((size_t)img->width * (size_t)img->height * 3);
     if (!rgb) {
         snprintf(why, cap, "cannot write '%s': out of memory", path);
@@ -95,23 +115,11 @@ int cli_write_overlay(const char *path, const pixab_image *img, const float *map
         free(rgb);
         return -1;
     }
-    char tmp[4096 + 64];
-    png_sink sink = {temp_file_open(path, tmp, sizeof tmp), 0};
-    if (!sink.f) {
-        snprintf(why, cap, "cannot write '%s': %s", path, strerror(errno));
-        free(rgb);
-        return -1;
+    int rc = cli_write_png(path, rgb, img->width, img->height, why, cap);
+    if (!rc && cli_sheet_set(sheet, row, col, rgb, img->width, img->height)) {
+        snprintf(why, cap, "contact sheet: out of memory");
+        rc = -1;
     }
-    int ok = stbi_write_png_to_func(png_sink_write, &sink, img->width, img->height, 3, rgb, img->width * 3);
-    int e = !ok ? ENOMEM : sink.error;
-    errno = 0;
-    if (fclose(sink.f) && !e) e = errno ? errno : EIO; /* a full disk often shows only here */
-    if (!e && rename(tmp, path)) e = errno;
     free(rgb);
-    if (e) {
-        remove(tmp);
-        snprintf(why, cap, "cannot write '%s': %s", path, strerror(e));
-        return -1;
-    }
-    return 0;
+    return rc;
 }
