@@ -88,6 +88,11 @@ pixab_status cli_overlay(const pixab_image *img, const float *map, int h, int w,
  * same directory, checked writes, then rename; nothing left behind on failure).
  * Returns -1 with a one-line reason in why[cap] on failure. */
 int cli_write_png(const char *path, const unsigned char *rgb, int w, int h, char *why, size_t cap);
+/* mkdir -p, mode 0777 & ~umask: 0 or an errno. */
+int cli_make_dirs(const char *dir);
+/* Write len bytes to path atomically (temporary name, checked writes, rename);
+ * -1 with a one-line reason in why on failure, nothing left behind. */
+int cli_write_file(const char *path, const void *bytes, size_t len, char *why, size_t cap);
 
 typedef struct cli_sheet cli_sheet;
 /* cli_overlay at alpha 0.5, written with cli_write_png. With a sheet, the

@@ -63,28 +63,6 @@ typedef struct {
 
 /* ---- output paths and results.jsonl ------------------------------------------- */
 
-/* mkdir -p: every missing component of dir, mode 0777 & ~umask. */
-static int make_dirs(const char *dir) {
-    char *p = malloc(strlen(dir) + 1);
-    if (!p) return ENOMEM;
-    strcpy(p, dir);
-    int e = 0;
-    for (char *s = p + 1;; s++) {
-        if (*s != '/' && *s) continue;
-        char c = *s;
-        *s = '\0';
-        struct stat st;
-        if (mkdir(p, 0777) && errno != EEXIST) e = errno;
-        else if (stat(p, &st)) e = errno;
-        else if (!S_ISDIR(st.st_mode)) e = ENOTDIR;
-        *s = c;
-        if (e || !c) break;
-        while (s[1] == '/') s++;
-    }
-    free(p);
-    return e;
-}
-
 /* OUTDIR/<stem>.<method>.<ext> */
 static char *out_path(const char *outdir, const char *stem, const char *method, const char *ext) {
     size_t n = strlen(outdir);
@@ -540,7 +518,7 @@ int cmd_explain(int argc, char **argv) {
                   !(run.sheet = cli_sheet_new(a.methods, a.n_methods))))
         goto oom;
 
-    int err = make_dirs(a.outdir);
+    int err = cli_make_dirs(a.outdir);
     if (err) {
         fprintf(stderr, "pixab explain: cannot create output directory '%s': %s\n", a.outdir, strerror(err));
         goto done;

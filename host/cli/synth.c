@@ -20,12 +20,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include <stb_image_write.h>
 
 #include "cli.h"
-#include "temp_file.h"
 
 #define PI 3.14159265358979323846
 
@@ -314,59 +311,6 @@ static int render(uint64_t seed, int index, int size, float *bg, unsigned char *
 
 /* ---- output ------------------------------------------------------------------- */
 
-/* mkdir -p, mode 0777 & ~umask; 0 or an errno. */
-static int make_dirs(const char *dir) {
-    char *p = strdup(dir);
-    if (!p) return ENOMEM;
-    int e = 0;
-    for (char *s = p + 1;; s++) {
-        if (*s != '/' && *s) continue;
-        char c = *s;
-        *s = '\0';
-        struct stat st;
-        if (mkdir(p, 0777) && errno != EEXIST)
-            e = errno;
-        else if (stat(p, &st))
-            e = errno;
-        else if (!S_ISDIR(st.st_mode))
-            e = ENOTDIR;
-        *s = c;
-        if (e || !c) break;
-        while (s[1] == '/') s++;
-    }
-    free(p);
-    return e;
-}
-
-typedef struct {
-    FILE *f;
-    int error;
-} sink;
-
-static void sink_write(void *ctx, void *data, int size) {
-    sink *s = ctx;
-    if (!s->error && size > 0 && fwrite(data, 1, (size_t)size, s->f) != (size_t)size) s->error = errno ? errno : EIO;
-}
-
-/* Write path atomically: bytes (len) when png is NULL, else png as an RGB PNG
- * (size x size). 0 or an errno. */
-static int write_atomic(const char *path, const void *bytes, size_t len, const unsigned char *png, int size) {
-    char tmp[4096 + 64];
-    sink s = {temp_file_open(path, tmp, sizeof tmp), 0};
-    if (!s.f) return errno ? errno : EIO;
-    if (png) {
-        if (!stbi_write_png_to_func(sink_write, &s, size, size, 3, png, size * 3) && !s.error) s.error = ENOMEM;
-    } else if (len && fwrite(bytes, 1, len, s.f) != len) {
-        s.error = errno ? errno : EIO;
-    }
-    int e = s.error;
-    errno = 0;
-    if (fclose(s.f) && !e) e = errno ? errno : EIO;
-    if (!e && rename(tmp, path)) e = errno;
-    if (e) remove(tmp);
-    return e;
-}
-
 static char *join(const char *dir, const char *name) {
     size_t n = strlen(dir);
     char *s = malloc(n + strlen(name) + 2);
@@ -403,7 +347,7 @@ int cmd_synth(int argc, char **argv) {
         fprintf(stderr, "pixab synth: no output directory given (-o OUTDIR)\n");
         return CLI_FATAL;
     }
-    int e = make_dirs(outdir);
+    int e = cli_make_dirs(outdir);
     if (e) {
         fprintf(stderr, "pixab synth: cannot create '%s': %s\n", outdir, strerror(e));
         return CLI_FATAL;
@@ -426,9 +370,9 @@ int cmd_synth(int argc, char **argv) {
         int n = render((uint64_t)seed, i, S, bg, rgb, obj);
         char name[32];
         snprintf(name, sizeof name, "%05d.png", i);
-        char *path = join(outdir, name);
-        if (!path || (e = write_atomic(path, NULL, 0, rgb, S))) {
-            fprintf(stderr, "pixab synth: cannot write '%s': %s\n", path ? path : name, strerror(path ? e : ENOMEM));
+        char *path = join(outdir, name), why[512];
+        if (!path || cli_write_png(path, rgb, S, S, why, sizeof why)) {
+            fprintf(stderr, "pixab synth: %s\n", path ? why : "out of memory");
             rc = CLI_FATAL;
         }
         free(path);
@@ -452,10 +396,9 @@ int cmd_synth(int argc, char **argv) {
         const char *data[2] = {names, ann};
         const size_t lens[2] = {used, ann_len};
         for (int f = 0; f < 2 && rc == CLI_OK; f++) {
-            char *path = join(outdir, files[f]);
-            if (!path || (e = write_atomic(path, data[f], lens[f], NULL, 0))) {
-                fprintf(stderr, "pixab synth: cannot write '%s': %s\n", path ? path : files[f],
-                        strerror(path ? e : ENOMEM));
+            char *path = join(outdir, files[f]), why[512];
+            if (!path || cli_write_file(path, data[f], lens[f], why, sizeof why)) {
+                fprintf(stderr, "pixab synth: %s\n", path ? why : "out of memory");
                 rc = CLI_FATAL;
             }
             free(path);

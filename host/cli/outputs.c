@@ -1,0 +1,50 @@
+/* outputs.c — output directories and atomically written files shared by the
+ * subcommands (PNG files: cli_write_png in overlay.c, same temp-file scheme). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "temp_file.h"
+
+int cli_make_dirs(const char *dir) {
+    char *p = malloc(strlen(dir) + 1);
+    if (!p) return ENOMEM;
+    strcpy(p, dir);
+    int e = 0;
+    for (char *s = p + 1;; s++) {
+        if (*s != '/' && *s) continue;
+        char c = *s;
+        *s = '\0';
+        struct stat st;
+        if (mkdir(p, 0777) && errno != EEXIST) e = errno;
+        else if (stat(p, &st)) e = errno;
+        else if (!S_ISDIR(st.st_mode)) e = ENOTDIR;
+        *s = c;
+        if (e || !c) break;
+        while (s[1] == '/') s++;
+    }
+    free(p);
+    return e;
+}
+
+int cli_write_file(const char *path, const void *bytes, size_t len, char *why, size_t cap) {
+    char tmp[4096 + 64];
+    FILE *f = temp_file_open(path, tmp, sizeof tmp);
+    if (!f) {
+        snprintf(why, cap, "cannot write '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    int e = len && fwrite(bytes, 1, len, f) != len ? (errno ? errno : EIO) : 0;
+    errno = 0;
+    if (fclose(f) && !e) e = errno ? errno : EIO; /* a full disk often shows only here */
+    if (!e && rename(tmp, path)) e = errno;
+    if (e) {
+        remove(tmp);
+        snprintf(why, cap, "cannot write '%s': %s", path, strerror(e));
+        return -1;
+    }
+    return 0;
+}
