@@ -41,11 +41,11 @@ static void ablate_pooled_logits(const cam_ctx *c, float *logits) {
     }
 }
 
-pixab_status cam_ablation(const cam_ctx *c, int fast, float *map) {
+pixab_status cam_ablation(const cam_ctx *c, int fast, float *w) {
     const int n = 1 + c->K;
-    float *logits = malloc(sizeof(float) * (size_t)n * c->classes), *w = malloc(sizeof(float) * (size_t)c->K);
+    float *logits = malloc(sizeof(float) * (size_t)n * c->classes);
     pixab_status s = PIXAB_OK;
-    if (!logits || !w) {
+    if (!logits) {
         s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory for %d Ablation-CAM head evaluations", n);
         goto done;
     }
@@ -58,9 +58,7 @@ pixab_status cam_ablation(const cam_ctx *c, int fast, float *map) {
         float yk = cam_score(logits + (size_t)(1 + k) * c->classes, c->classes, c->cls, c->score);
         w[k] = y != 0.0f ? (y - yk) / y : 0.0f;
     }
-    cam_weighted_sum(c, w, map);
 done:
     free(logits);
-    free(w);
     return s;
 }

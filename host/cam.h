@@ -42,10 +42,11 @@ typedef struct {
 pixab_status cam_run_batch(const cam_ctx *c, int fast, int n, engine_fill_fn fill_tensors, engine_fill_fn fill_pooled,
                            float *logits);
 
-/* The methods: the raw map (H, W) before ReLU + min-max. */
+/* Pixab-CAM: the raw map (H, W) before ReLU + min-max. */
 pixab_status cam_pixab(const cam_ctx *c, int fast, float *map);
-pixab_status cam_ablation(const cam_ctx *c, int fast, float *map);
-pixab_status cam_gradient(const cam_ctx *c, pixab_method m, float *map);
-pixab_status cam_scorecam(const cam_ctx *c, float *map);
+/* The channel-weight methods: w (K); their map is cam_weighted_sum(c, w). */
+pixab_status cam_ablation(const cam_ctx *c, int fast, float *w);
+pixab_status cam_gradient(const cam_ctx *c, pixab_method m, float *w);
+pixab_status cam_scorecam(const cam_ctx *c, float *w);
 
 #endif

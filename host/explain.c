@@ -68,17 +68,27 @@ static double now_ms(void) {
     return 1e3 * (double)t.tv_sec + 1e-6 * (double)t.tv_nsec;
 }
 
-static pixab_status run_method(cam_ctx *c, pixab_method m, float *map) {
+/* The raw map of method m into map (H, W); the channel-weight methods also
+ * leave their weights in out->weights (allocated here). */
+static pixab_status run_method(cam_ctx *c, pixab_method m, pixab_map *out) {
     switch (m) {
-    case PIXAB_METHOD_PIXAB: return cam_pixab(c, cam_head_is_gap(c), map);
-    case PIXAB_METHOD_ABLATION: return cam_ablation(c, cam_head_is_gap(c), map);
-    case PIXAB_METHOD_ACTIVATION: cam_weighted_sum(c, NULL, map); return PIXAB_OK;
+    case PIXAB_METHOD_PIXAB: return cam_pixab(c, cam_head_is_gap(c), out->map);
+    case PIXAB_METHOD_ACTIVATION: cam_weighted_sum(c, NULL, out->map); return PIXAB_OK;
+    default: break;
+    }
+    if (!(out->weights = malloc(sizeof(float) * (size_t)c->K)))
+        return pixab_fail(PIXAB_ERR_NOMEM, "out of memory for channel weights");
+    pixab_status s;
+    switch (m) {
+    case PIXAB_METHOD_ABLATION: s = cam_ablation(c, cam_head_is_gap(c), out->weights); break;
     case PIXAB_METHOD_GRADCAM:
     case PIXAB_METHOD_GRADCAMPP:
-    case PIXAB_METHOD_XGRADCAM: return cam_gradient(c, m, map);
-    case PIXAB_METHOD_SCORECAM: return cam_scorecam(c, map);
+    case PIXAB_METHOD_XGRADCAM: s = cam_gradient(c, m, out->weights); break;
+    case PIXAB_METHOD_SCORECAM: s = cam_scorecam(c, out->weights); break;
     default: return pixab_fail(PIXAB_ERR_ARG, "method %d out of range", (int)m);
     }
+    if (!s) cam_weighted_sum(c, out->weights, out->map);
+    return s;
 }
 
 pixab_status pixab_explain(pixab_engine *e, const float *input, const pixab_method *methods, int n_methods,
@@ -126,7 +136,8 @@ pixab_status pixab_explain(pixab_engine *e, const float *input, const pixab_meth
             break;
         }
         double t0 = now_ms();
-        if ((s = run_method(&c, methods[i], m->map))) {
+        m->k = c.K;
+        if ((s = run_method(&c, methods[i], m))) {
             pixab_fail_context(s, "%s", pixab_method_name(methods[i]));
             break;
         }
@@ -143,7 +154,8 @@ done:
 
 void pixab_map_free(pixab_map *m) {
     free(m->map);
-    m->map = NULL;
+    free(m->weights);
+    m->map = m->weights = NULL;
 }
 
 pixab_status pixab_map_upsample(const float *map, int h, int w, int out_h, int out_w, float *out) {

@@ -29,13 +29,12 @@ static void score_seed(void *ctx, const float *logits, int classes, float *d) {
     }
 }
 
-pixab_status cam_gradient(const cam_ctx *c, pixab_method m, float *map) {
+pixab_status cam_gradient(const cam_ctx *c, pixab_method m, float *wf) {
     const int HW = c->H * c->W, K = c->K;
     float *g = malloc(sizeof(float) * (size_t)HW * K), *logits = malloc(sizeof(float) * (size_t)c->classes);
     double *w = calloc((size_t)K, sizeof(double)), *sum_a = calloc((size_t)K, sizeof(double));
-    float *wf = malloc(sizeof(float) * (size_t)K);
     pixab_status s = PIXAB_OK;
-    if (!g || !logits || !w || !sum_a || !wf) {
+    if (!g || !logits || !w || !sum_a) {
         s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory for gradients");
         goto done;
     }
@@ -58,12 +57,10 @@ pixab_status cam_gradient(const cam_ctx *c, pixab_method m, float *map) {
             }
         }
     for (int k = 0; k < K; k++) wf[k] = (float)w[k];
-    cam_weighted_sum(c, wf, map);
 done:
     free(g);
     free(logits);
     free(w);
     free(sum_a);
-    free(wf);
     return s;
 }

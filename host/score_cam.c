@@ -10,17 +10,18 @@
 #include "error.h"
 #include "preprocess.cuh"
 
-pixab_status cam_scorecam(const cam_ctx *c, float *map) {
+pixab_status cam_scorecam(const cam_ctx *c, float *w) {
     const int S = c->size, K = c->K, batch = engine_max_batch(c->e);
     const size_t pixels = (size_t)S * S;
     float *x = malloc(sizeof(float) * pixels * 3 * (size_t)batch), *mask = malloc(sizeof(float) * pixels);
-    float *logits = malloc(sizeof(float) * (size_t)c->classes * batch), *w = calloc((size_t)K, sizeof(float));
+    float *logits = malloc(sizeof(float) * (size_t)c->classes * batch);
     int *channel = malloc(sizeof(int) * (size_t)batch);
     pixab_status s = PIXAB_OK;
-    if (!x || !mask || !logits || !w || !channel) {
+    if (!x || !mask || !logits || !channel) {
         s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory for Score-CAM");
         goto done;
     }
+    for (int k = 0; k < K; k++) w[k] = 0.0f;
     /* S(x_b): the zero input. */
     for (size_t i = 0; i < pixels * 3; i++) x[i] = 0.0f;
     if ((s = pixab_engine_forward(c->e, x, 1, logits))) goto done;
@@ -51,12 +52,10 @@ pixab_status cam_scorecam(const cam_ctx *c, float *map) {
         for (int i = 0; i < n; i++)
             w[channel[i]] = cam_score(logits + (size_t)i * c->classes, c->classes, c->cls, c->score) - y_base;
     }
-    cam_weighted_sum(c, w, map);
 done:
     free(x);
     free(mask);
     free(logits);
-    free(w);
     free(channel);
     return s;
 }

@@ -146,6 +146,10 @@ typedef struct {
     float score;             /* S of that class for the unmodified input, in the score used */
     pixab_score score_kind;  /* softmax or logit: the score used */
     double ms;               /* time this method took, without the shared body forward */
+    float *weights;          /* (k) channel weights w_k of the channel-weight methods (ablation,
+                                gradcam, gradcampp, xgradcam, scorecam): map = minmax(ReLU(sum_k w_k A_k));
+                                NULL for pixab (pixel-wise) and activation (all ones) */
+    int k;                   /* channels of the layer */
 } pixab_map;
 
 /* "pixab", "ablation", "activation", "gradcam", "gradcampp", "xgradcam", "scorecam". */
