@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "cpu_ablate.h"
 #include "error.h"
 
 /* Convolutions run as tiles of output rows (pixels of the batch), one per
@@ -321,6 +322,13 @@ static pixab_status cpu_zero(void *ctx, void *p, size_t bytes) {
     return PIXAB_OK;
 }
 
+/* OpenBLAS sgemm is fp32 only: the lower precisions are the CUDA backend's. */
+static pixab_status cpu_set_precision(void *ctx, const graph *g, int precision) {
+    if (precision == PIXAB_PRECISION_FP32) return PIXAB_OK;
+    return pixab_fail(PIXAB_ERR_UNSUPPORTED, "--precision %s needs --device cuda (the CPU backend is fp32 only)",
+                      pixab_precision_name((pixab_precision)precision));
+}
+
 const backend_ops cpu_backend = {
     .name = "cpu",
     .host_memory = 1,
@@ -330,6 +338,16 @@ const backend_ops cpu_backend = {
     .free = cpu_free,
     .upload = cpu_copy,
     .download = cpu_copy,
+    .copy = cpu_copy,
+    .set_precision = cpu_set_precision,
+    .ablate_boxes = cpu_ablate_boxes,
+    .ablate_boxes_pooled = cpu_ablate_boxes_pooled,
+    .ablate_channels = cpu_ablate_channels,
+    .ablate_channel_logits = cpu_ablate_channel_logits,
+    .class_scores = cpu_class_scores,
+    .pixab_reduce = cpu_pixab_reduce,
+    .weighted_sum = cpu_weighted_sum,
+    .normalize = cpu_normalize,
     .run_op = cpu_run_op,
     .run_op_backward = cpu_run_op_backward,
     .zero = cpu_zero,

@@ -26,10 +26,22 @@
 typedef struct {
     int first_op, batch;     /* ops [first_op, n_ops) on up to `batch` images */
     float *arena, *grad;     /* backend memory; grad only in the gradient plan */
-    float *staging;          /* host memory for generated head inputs when the backend's is not */
     size_t floats;           /* size of arena (and grad) */
     size_t *offsets;         /* (n_tensors) floats into arena (and grad) */
 } plan;
+
+/* One image's activation kept on the backend for the generated batches, and
+ * what they produce there (all backend memory, grown on demand). */
+typedef struct {
+    int layer;               /* -1: nothing kept */
+    float *act;              /* (H, W, K) of `layer` */
+    float *logits;           /* (classes) of the unmodified image */
+    float *pooled;           /* (K) GAP(act), the pooled fast path */
+    float *scores;           /* (n_scores) class scores of the last generated batch; or channel weights (K) */
+    float *map;              /* (H, W) */
+    size_t act_cap, logits_cap, pooled_cap, scores_cap, map_cap;
+    int n_scores;
+} keep;
 
 struct pixab_engine {
     graph g;                 /* the model's ops and weights; its own copy of the shapes */
@@ -38,6 +50,8 @@ struct pixab_engine {
     int max_batch;
     char device[16];
     plan body, head, back;   /* head/back: made on first use for a layer */
+    keep keep;
+    pixab_precision precision;
 };
 
 /* "cpu" -> -1; "cuda" -> 0; "cuda:K" -> K; "auto" -> -2; else error. */
@@ -80,7 +94,6 @@ static pixab_status pick_backend(const char *device, const backend_ops **be, int
 static void plan_free(pixab_engine *e, plan *p) {
     if (p->arena) e->be->free(e->ctx, p->arena);
     if (p->grad) e->be->free(e->ctx, p->grad);
-    free(p->staging);
     free(p->offsets);
     memset(p, 0, sizeof *p);
 }
@@ -113,6 +126,7 @@ pixab_status pixab_engine_create(const pixab_model *m, const char *device, int m
     e->g.tensors = malloc(sizeof(tshape) * (size_t)m->g.n_tensors);
     e->be = be;
     e->max_batch = max_batch;
+    e->keep.layer = -1;
     snprintf(e->device, sizeof e->device, index < 0 ? "cpu" : "cuda:%d", index);
     if (!e->g.tensors) {
         s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
@@ -131,6 +145,9 @@ fail:
 void pixab_engine_destroy(pixab_engine *e) {
     if (!e) return;
     if (e->ctx) {
+        float *kept_bufs[] = {e->keep.act, e->keep.logits, e->keep.pooled, e->keep.scores, e->keep.map};
+        for (size_t i = 0; i < sizeof kept_bufs / sizeof kept_bufs[0]; i++)
+            if (kept_bufs[i]) e->be->free(e->ctx, kept_bufs[i]);
         plan_free(e, &e->body);
         plan_free(e, &e->head);
         plan_free(e, &e->back);
@@ -141,6 +158,28 @@ void pixab_engine_destroy(pixab_engine *e) {
 }
 
 const char *pixab_engine_device(const pixab_engine *e) { return e->device; }
+
+static const char *const precision_names[PIXAB_PRECISION_COUNT] = {"fp32", "tf32", "fp16", "bf16"};
+
+const char *pixab_precision_name(pixab_precision p) {
+    return p >= 0 && p < PIXAB_PRECISION_COUNT ? precision_names[p] : "unknown";
+}
+
+int pixab_precision_from_name(const char *name) {
+    for (int p = 0; p < PIXAB_PRECISION_COUNT; p++)
+        if (!strcmp(name, precision_names[p])) return p;
+    pixab_fail(PIXAB_ERR_ARG, "unknown precision '%s' (expected fp32, tf32, fp16 or bf16)", name);
+    return -1;
+}
+
+pixab_status pixab_engine_set_precision(pixab_engine *e, pixab_precision p) {
+    if (p < 0 || p >= PIXAB_PRECISION_COUNT) return pixab_fail(PIXAB_ERR_ARG, "precision %d out of range", (int)p);
+    pixab_status s = e->be->set_precision(e->ctx, &e->g, (int)p);
+    if (!s) e->precision = p;
+    return s;
+}
+
+pixab_precision pixab_engine_precision(const pixab_engine *e) { return e->precision; }
 
 const graph *engine_graph(const pixab_engine *e) { return &e->g; }
 
@@ -194,41 +233,143 @@ pixab_status pixab_engine_forward(pixab_engine *e, const float *input, int n, fl
     return pixab_engine_body(e, input, n, e->g.n_layers - 1, logits);
 }
 
-pixab_status engine_head_generated(pixab_engine *e, int layer, int n, engine_fill_fn fill, void *ctx,
-                                   float *logits) {
-    pixab_status s = check_call(e, n, 1 << 30, layer);
+/* The head plan for the ops after `layer`: as many images as the budget holds. */
+static pixab_status head_plan(pixab_engine *e, int layer) {
+    const int first = layer_end(e, layer);
+    if (e->head.arena && e->head.first_op == first) return PIXAB_OK;
+    size_t per_image = 0; /* the plan for one image, scaled */
+    size_t *off = malloc(sizeof(size_t) * (size_t)e->g.n_tensors);
+    if (off) per_image = graph_plan_memory(&e->g, 1, first, 1, off);
+    free(off);
+    if (!per_image) return pixab_fail(PIXAB_ERR_NOMEM, "out of memory planning the head");
+    size_t batch = HEAD_BUDGET_FLOATS / per_image;
+    batch = batch < 1 ? 1 : batch > HEAD_MAX_BATCH ? HEAD_MAX_BATCH : batch;
+    return plan_make(e, &e->head, first, (int)batch, 0);
+}
+
+/* Backend memory of at least `floats` floats in *buf (grown, never shrunk). */
+static pixab_status keep_buffer(pixab_engine *e, float **buf, size_t *cap, size_t floats) {
+    if (*cap >= floats) return PIXAB_OK;
+    if (*buf) e->be->free(e->ctx, *buf);
+    *buf = NULL, *cap = 0;
+    pixab_status s = e->be->alloc(e->ctx, floats * sizeof(float), (void **)buf);
+    if (!s) *cap = floats;
+    return s;
+}
+
+pixab_status engine_forward_keep(pixab_engine *e, const float *input, int layer, float *act, float *logits) {
+    pixab_status s = check_call(e, 1, 1, layer);
+    if (s || layer < 0) return s ? s : pixab_fail(PIXAB_ERR_ARG, "the input is not a layer to keep");
+    const int t = layer_out(e, layer), lt = logits_tensor(e);
+    const size_t floats = graph_tensor_floats(&e->g, t), classes = (size_t)e->g.tensors[lt].c;
+    keep *k = &e->keep;
+    k->layer = -1;
+    if ((s = keep_buffer(e, &k->act, &k->act_cap, floats)) || (s = keep_buffer(e, &k->logits, &k->logits_cap, classes)) ||
+        (s = keep_buffer(e, &k->pooled, &k->pooled_cap, (size_t)e->g.tensors[t].c)) ||
+        (s = keep_buffer(e, &k->map, &k->map_cap, (size_t)e->g.tensors[t].h * e->g.tensors[t].w)))
+        return s;
+    /* The body to the layer, a copy of its output, then the rest of the network. */
+    if ((s = put(e, &e->body, 0, input, 1)) || (s = run_ops(e, &e->body, 0, layer_end(e, layer), 1)) ||
+        (s = e->be->copy(e->ctx, k->act, at(&e->body, t), floats * sizeof(float))) ||
+        (s = e->be->download(e->ctx, act, k->act, floats * sizeof(float))) ||
+        (s = run_ops(e, &e->body, layer_end(e, layer), e->g.n_ops, 1)) ||
+        (s = e->be->copy(e->ctx, k->logits, at(&e->body, lt), classes * sizeof(float))) ||
+        (s = e->be->download(e->ctx, logits, k->logits, classes * sizeof(float))))
+        return s;
+    k->layer = layer;
+    return PIXAB_OK;
+}
+
+/* The kept activation's layer and shape; an error when none is kept. */
+static pixab_status kept(const pixab_engine *e, int *H, int *W, int *K) {
+    *H = *W = *K = 0;
+    if (e->keep.layer < 0) return pixab_fail(PIXAB_ERR_ARG, "no activation kept (engine_forward_keep first)");
+    const tshape *t = &e->g.tensors[layer_out(e, e->keep.layer)];
+    *H = t->h, *W = t->w, *K = t->c;
+    return PIXAB_OK;
+}
+
+/* Items [i0, i0 + m) of the batch into the head plan, run through to the logits tensor. */
+static pixab_status generate_chunk(pixab_engine *e, const engine_gen *gen, int fast, int i0, int m) {
+    const keep *k = &e->keep;
+    const plan *p = &e->head;
+    const int layer = k->layer;
+    int H, W, K;
+    pixab_status s = kept(e, &H, &W, &K);
     if (s) return s;
-    const int first = layer_end(e, layer), classes = e->g.tensors[logits_tensor(e)].c;
-    if (!e->head.arena || e->head.first_op != first) {
-        size_t per_image = 0; /* the plan for one image, scaled */
-        size_t *off = malloc(sizeof(size_t) * (size_t)e->g.n_tensors);
-        if (off) per_image = graph_plan_memory(&e->g, 1, first, 1, off);
-        free(off);
-        if (!per_image) return pixab_fail(PIXAB_ERR_NOMEM, "out of memory planning the head");
-        size_t batch = HEAD_BUDGET_FLOATS / per_image;
-        batch = batch < 1 ? 1 : batch > HEAD_MAX_BATCH ? HEAD_MAX_BATCH : batch;
-        if ((s = plan_make(e, &e->head, first, (int)batch, 0))) return s;
-        size_t in_floats = graph_tensor_floats(&e->g, layer_out(e, layer)) * batch;
-        if (!e->be->host_memory && !(e->head.staging = malloc(sizeof(float) * in_floats))) {
-            plan_free(e, &e->head);
-            return pixab_fail(PIXAB_ERR_NOMEM, "out of memory for a %zu MiB head input", in_floats * 4 >> 20);
-        }
-    }
+    if (gen->kind == ENGINE_GEN_CHANNELS && fast) /* no head to run: the logits follow from A */
+        return e->be->ablate_channel_logits(e->ctx, &e->g, e->g.n_ops - 1, at(p, logits_tensor(e)), k->logits, k->act,
+                                            H * W, K, i0, m);
+    if (gen->kind == ENGINE_GEN_CHANNELS)
+        s = e->be->ablate_channels(e->ctx, at(p, layer_out(e, layer)), k->act, H * W, K, i0, m);
+    else if (fast)
+        s = e->be->ablate_boxes_pooled(e->ctx, at(p, layer_out(e, layer + 1)), k->act, k->pooled, H, W, K,
+                                       gen->n_boxes, gen->box_h, gen->box_w, i0, m);
+    else
+        s = e->be->ablate_boxes(e->ctx, at(p, layer_out(e, layer)), k->act, H, W, K, gen->n_boxes, gen->box_h,
+                                gen->box_w, i0, m);
+    return s ? s : run_ops(e, p, p->first_op, e->g.n_ops, m);
+}
+
+pixab_status engine_generated_scores(pixab_engine *e, const engine_gen *gen, int n, int fast, int cls,
+                                     pixab_score kind) {
+    int H, W, K;
+    pixab_status s = kept(e, &H, &W, &K);
+    if (s) return s;
+    const int layer = e->keep.layer, lt = logits_tensor(e), classes = e->g.tensors[lt].c;
+    if (n < 1) return pixab_fail(PIXAB_ERR_ARG, "a generated batch of %d items", n);
+    /* Fast path: the head from "avgpool" (layer + 1) is the FC layer alone. */
+    if ((s = head_plan(e, fast ? layer + 1 : layer)) || (s = keep_buffer(e, &e->keep.scores, &e->keep.scores_cap, (size_t)n)))
+        return s;
+    if (fast && gen->kind == ENGINE_GEN_BOXES) /* GAP(A): the graph's own GAP op on the kept activation */
+        if ((s = e->be->run_op(e->ctx, &e->g, layer_end(e, layer), 1, e->keep.act, e->keep.pooled))) return s;
     const plan *p = &e->head;
     for (int i0 = 0; i0 < n; i0 += p->batch) {
         int m = n - i0 < p->batch ? n - i0 : p->batch;
-        /* Generated straight into the head's input, or staged and uploaded. */
-        if (p->staging) {
-            fill(ctx, i0, m, p->staging);
-            s = put(e, p, layer_out(e, layer), p->staging, m);
-        } else {
-            fill(ctx, i0, m, at(p, layer_out(e, layer)));
-        }
-        if (s || (s = run_ops(e, p, first, e->g.n_ops, m)) ||
-            (s = get(e, p, logits_tensor(e), logits + (size_t)i0 * classes, m)))
+        if ((s = generate_chunk(e, gen, fast, i0, m)) ||
+            (s = e->be->class_scores(e->ctx, e->keep.scores + i0, at(p, lt), m, classes, cls,
+                                     kind != PIXAB_SCORE_LOGIT)))
             return s;
     }
+    e->keep.n_scores = n;
     return PIXAB_OK;
+}
+
+pixab_status engine_scores_get(pixab_engine *e, float *scores, int n) {
+    if (n < 0 || n > e->keep.n_scores)
+        return pixab_fail(PIXAB_ERR_ARG, "%d scores asked for, %d made", n, e->keep.n_scores);
+    return e->be->download(e->ctx, scores, e->keep.scores, (size_t)n * sizeof(float));
+}
+
+pixab_status engine_pixab_map(pixab_engine *e, int n_boxes, float *map) {
+    int H, W, K;
+    pixab_status s = kept(e, &H, &W, &K);
+    if (s) return s;
+    if (e->keep.n_scores != 2 + 2 * n_boxes * H * W)
+        return pixab_fail(PIXAB_ERR_ARG, "%d scores made, a box batch of %d boxes has %d", e->keep.n_scores, n_boxes,
+                          2 + 2 * n_boxes * H * W);
+    if ((s = e->be->pixab_reduce(e->ctx, e->keep.map, e->keep.scores, n_boxes, H * W)) ||
+        (s = e->be->normalize(e->ctx, e->keep.map, H * W)))
+        return s;
+    return e->be->download(e->ctx, map, e->keep.map, (size_t)H * W * sizeof(float));
+}
+
+pixab_status engine_weighted_map(pixab_engine *e, const float *w, float *map) {
+    int H, W, K;
+    pixab_status s = kept(e, &H, &W, &K);
+    if (s) return s;
+    float *wd = NULL;
+    if (w) { /* the weights go where the scores were: (K) floats */
+        if ((s = keep_buffer(e, &e->keep.scores, &e->keep.scores_cap, (size_t)K)) ||
+            (s = e->be->upload(e->ctx, e->keep.scores, w, (size_t)K * sizeof(float))))
+            return s;
+        wd = e->keep.scores;
+        e->keep.n_scores = 0;
+    }
+    if ((s = e->be->weighted_sum(e->ctx, e->keep.map, e->keep.act, wd, H * W, K)) ||
+        (s = e->be->normalize(e->ctx, e->keep.map, H * W)))
+        return s;
+    return e->be->download(e->ctx, map, e->keep.map, (size_t)H * W * sizeof(float));
 }
 
 pixab_status engine_gradient(pixab_engine *e, int layer, const float *x, engine_seed_fn seed, void *ctx,

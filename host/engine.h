@@ -10,13 +10,42 @@ const graph *engine_graph(const pixab_engine *e);
 /* Images per body forward (pixab_engine_forward's limit). */
 int engine_max_batch(const pixab_engine *e);
 
-/* Write activations first .. first+count-1 of a generated batch into dst
- * (count, H, W, C) of the head's input layer. */
-typedef void (*engine_fill_fn)(void *ctx, int first, int count, float *dst);
-/* logits (n, classes) of the head after `layer` for n generated activations,
- * run in chunks as large as the engine's head memory budget allows. */
-pixab_status engine_head_generated(pixab_engine *e, int layer, int n, engine_fill_fn fill, void *ctx,
-                                   float *logits);
+/* ---- generated batches of one image, on the engine's backend ---------------
+ * engine_forward_keep runs one image and keeps the activation A of `layer` in
+ * backend memory; the calls after it generate batches of ablated versions of
+ * A straight into the head's input (ablate.cuh layouts), run the head on them
+ * and reduce the logits to class scores and maps without leaving the backend.
+ * Only the final maps (and scores asked for) are downloaded. */
+
+/* input (S, S, 3) of one image: act (H, W, K) of `layer` and logits (classes)
+ * on the host; A and the logits also kept on the backend. */
+pixab_status engine_forward_keep(pixab_engine *e, const float *input, int layer, float *act, float *logits);
+
+typedef enum {
+    ENGINE_GEN_BOXES,    /* 2 + 2 n_boxes H W items: original, zero, deletion / preservation per box and anchor */
+    ENGINE_GEN_CHANNELS  /* 1 + K items: original, then A without channel k */
+} engine_gen_kind;
+
+typedef struct {
+    engine_gen_kind kind;
+    int n_boxes;                 /* ENGINE_GEN_BOXES: the boxes (host arrays) */
+    const int *box_h, *box_w;
+} engine_gen;
+
+/* The class-cls scores (softmax or logit) of the n items of a generated batch
+ * of the kept A, left on the backend. fast (the head after the layer is GAP +
+ * FC): boxes go through their pooled features and the FC layer alone, channels
+ * through the FC weights directly; else the tensors are materialised and the
+ * real head runs, in chunks as large as the head memory budget allows. */
+pixab_status engine_generated_scores(pixab_engine *e, const engine_gen *gen, int n, int fast, int cls,
+                                     pixab_score kind);
+/* The first n of those scores, to the host. */
+pixab_status engine_scores_get(pixab_engine *e, float *scores, int n);
+/* After a box batch of n_boxes boxes: Pixab-CAM's map (H, W), ReLU'd and
+ * min-max normalised on the backend, to the host. */
+pixab_status engine_pixab_map(pixab_engine *e, int n_boxes, float *map);
+/* minmax(ReLU(sum_k w_k A_k)) of the kept A (w (K) host; NULL: all ones), to the host. */
+pixab_status engine_weighted_map(pixab_engine *e, const float *w, float *map);
 
 /* d(score)/d(logits) for the logits of the unmodified input. */
 typedef void (*engine_seed_fn)(void *ctx, const float *logits, int classes, float *dlogits);

@@ -68,12 +68,13 @@ static double now_ms(void) {
     return 1e3 * (double)t.tv_sec + 1e-6 * (double)t.tv_nsec;
 }
 
-/* The raw map of method m into map (H, W); the channel-weight methods also
- * leave their weights in out->weights (allocated here). */
+/* The map of method m into out->map (H, W), ReLU'd and min-max normalised on
+ * the engine's backend; the channel-weight methods also leave their weights in
+ * out->weights (allocated here). */
 static pixab_status run_method(cam_ctx *c, pixab_method m, pixab_map *out) {
     switch (m) {
     case PIXAB_METHOD_PIXAB: return cam_pixab(c, cam_head_is_gap(c), out->map);
-    case PIXAB_METHOD_ACTIVATION: cam_weighted_sum(c, NULL, out->map); return PIXAB_OK;
+    case PIXAB_METHOD_ACTIVATION: return engine_weighted_map(c->e, NULL, out->map);
     default: break;
     }
     if (!(out->weights = malloc(sizeof(float) * (size_t)c->K)))
@@ -87,8 +88,7 @@ static pixab_status run_method(cam_ctx *c, pixab_method m, pixab_map *out) {
     case PIXAB_METHOD_SCORECAM: s = cam_scorecam(c, out->weights); break;
     default: return pixab_fail(PIXAB_ERR_ARG, "method %d out of range", (int)m);
     }
-    if (!s) cam_weighted_sum(c, out->weights, out->map);
-    return s;
+    return s ? s : engine_weighted_map(c->e, out->weights, out->map);
 }
 
 pixab_status pixab_explain(pixab_engine *e, const float *input, const pixab_method *methods, int n_methods,
@@ -115,9 +115,8 @@ pixab_status pixab_explain(pixab_engine *e, const float *input, const pixab_meth
         s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory for the layer's activation");
         goto done;
     }
-    /* One body forward, then the head once for the class and its score. */
-    if ((s = pixab_engine_body(e, input, 1, opts->layer, act)) || (s = pixab_engine_head(e, act, 1, opts->layer, logits)))
-        goto done;
+    /* One forward, the layer's activation kept on the backend for the methods. */
+    if ((s = engine_forward_keep(e, input, opts->layer, act, logits))) goto done;
     c.act = act;
     c.logits = logits;
     c.cls = opts->cls;
@@ -141,7 +140,6 @@ pixab_status pixab_explain(pixab_engine *e, const float *input, const pixab_meth
             pixab_fail_context(s, "%s", pixab_method_name(methods[i]));
             break;
         }
-        cam_normalize(m->map, (int)hw);
         m->ms = now_ms() - t0;
     }
 done:

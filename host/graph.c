@@ -51,6 +51,32 @@ void graph_free(graph *g) {
     memset(g, 0, sizeof *g);
 }
 
+/* A malloc'd copy of n elements of `size` bytes (NULL when there are none). */
+static void *dup_array(const void *src, size_t n, size_t size, int *fail) {
+    if (!n || !src) return NULL;
+    void *p = malloc(n * size);
+    if (p) memcpy(p, src, n * size);
+    else *fail = 1;
+    return p;
+}
+
+pixab_status graph_copy(graph *dst, const graph *src) {
+    int fail = 0;
+    *dst = *src;
+    dst->ops = dup_array(src->ops, (size_t)src->n_ops, sizeof(graph_op), &fail);
+    dst->tensors = dup_array(src->tensors, (size_t)src->n_tensors, sizeof(tshape), &fail);
+    dst->layers = dup_array(src->layers, (size_t)src->n_layers, sizeof(graph_layer), &fail);
+    dst->params = dup_array(src->params, src->n_params + 1, sizeof(float), &fail); /* loaders allocate n + 1 */
+    dst->cap_ops = src->n_ops;
+    dst->cap_tensors = src->n_tensors;
+    dst->cap_layers = src->n_layers;
+    if (fail) {
+        graph_free(dst);
+        return pixab_fail(PIXAB_ERR_NOMEM, "out of memory copying a graph of %zu weights", src->n_params);
+    }
+    return PIXAB_OK;
+}
+
 int graph_layer_begin(const graph *g, int l) { return l > 0 ? g->layers[l - 1].end_op : 0; }
 
 size_t graph_tensor_floats(const graph *g, int t) {

@@ -44,6 +44,8 @@ int graph_add_tensor(graph *g, int channels);               /* -1 on NOMEM */
 int graph_add_op(graph *g, const graph_op *op);              /* appends to dst's channels; -1 on NOMEM */
 int graph_add_layer(graph *g, const char *name, int out);   /* ends at the current op */
 void graph_free(graph *g);
+/* dst = an independent deep copy of src (ops, shapes, layers, params). */
+pixab_status graph_copy(graph *dst, const graph *src);
 
 /* Spatial sizes of every tensor for an S x S input; error if any size < 1. */
 pixab_status graph_infer_shapes(graph *g, int input_size);

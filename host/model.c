@@ -103,6 +103,33 @@ void pixab_model_free(pixab_model *m) {
     free(m);
 }
 
+pixab_status model_copy(const pixab_model *m, pixab_model **out) {
+    *out = NULL;
+    pixab_model *c = calloc(1, sizeof *c);
+    if (!c) return pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
+    pixab_status s = graph_copy(&c->g, &m->g);
+    if (s) {
+        free(c);
+        return s;
+    }
+    c->pre = m->pre;
+    if (m->class_text) {
+        /* The names are consecutive NUL-terminated strings in class_text. */
+        int n = pixab_model_num_classes(m);
+        size_t bytes = (size_t)(m->class_names[n - 1] - m->class_text) + strlen(m->class_names[n - 1]) + 1;
+        c->class_text = malloc(bytes);
+        c->class_names = malloc(sizeof(char *) * (size_t)n);
+        if (!c->class_text || !c->class_names) {
+            pixab_model_free(c);
+            return pixab_fail(PIXAB_ERR_NOMEM, "out of memory for class names");
+        }
+        memcpy(c->class_text, m->class_text, bytes);
+        for (int i = 0; i < n; i++) c->class_names[i] = c->class_text + (m->class_names[i] - m->class_text);
+    }
+    *out = c;
+    return PIXAB_OK;
+}
+
 int pixab_model_num_classes(const pixab_model *m) {
     const graph_layer *fc = &m->g.layers[m->g.n_layers - 1];
     return m->g.tensors[fc->out].c;

@@ -102,6 +102,26 @@ void pixab_engine_destroy(pixab_engine *e);
 /* "cpu" or "cuda:K". */
 const char *pixab_engine_device(const pixab_engine *e);
 
+/* Arithmetic of the heavy ops (convolutions, GEMMs). FP32 (the default) is
+ * plain fp32 everywhere; TF32 runs fp32 data on TF32 tensor cores; FP16 and
+ * BF16 convert weights and inputs of the convolutions and GEMMs to half
+ * precision with fp32 accumulation (activations between ops stay fp32). The
+ * CPU backend has FP32 only (PIXAB_ERR_UNSUPPORTED otherwise). */
+typedef enum {
+    PIXAB_PRECISION_FP32,
+    PIXAB_PRECISION_TF32,
+    PIXAB_PRECISION_FP16,
+    PIXAB_PRECISION_BF16,
+    PIXAB_PRECISION_COUNT
+} pixab_precision;
+
+/* "fp32", "tf32", "fp16", "bf16". */
+const char *pixab_precision_name(pixab_precision p);
+/* -1 (and an error naming it) when unknown. */
+int pixab_precision_from_name(const char *name);
+pixab_status pixab_engine_set_precision(pixab_engine *e, pixab_precision p);
+pixab_precision pixab_engine_precision(const pixab_engine *e);
+
 /* input (n, S, S, 3) -> logits (n, classes). n <= max_batch. */
 pixab_status pixab_engine_forward(pixab_engine *e, const float *input, int n, float *logits);
 /* Body: input (n, S, S, 3) -> activation of `layer` (n, H, W, C). */

@@ -6,6 +6,7 @@
 #ifndef PIXAB_ABLATE_CUH
 #define PIXAB_ABLATE_CUH
 
+#include "pixab.h"
 #include "pixab_hd.h"
 
 enum { ABLATE_ORIGINAL = 0, ABLATE_ZERO = 1, ABLATE_DELETE = 2, ABLATE_PRESERVE = 3 };
@@ -64,10 +65,68 @@ PIXAB_HD float ablate_pooled(int kind, float pooled_a, float box_sum, int HW) {
     }
 }
 
+/* The box list of a batch, by value (a kernel argument): n boxes of h[b] x w[b]. */
+typedef struct {
+    int n;
+    int h[PIXAB_MAX_BOXES], w[PIXAB_MAX_BOXES];
+} ablate_box_set;
+
+/* Element (y, x, k) of item `item` of a box ablation batch of a (H, W, K):
+ * a's value where the item keeps it, else 0. */
+PIXAB_HD float ablate_box_element(const float *a, const ablate_box_set *b, int item, int H, int W, int K, int y, int x,
+                                  int k) {
+    int box = 0, i = 0, j = 0, r0 = 0, r1 = 0, c0 = 0, c1 = 0;
+    int kind = ablate_decode(item, H, W, &box, &i, &j);
+    if (kind == ABLATE_ZERO) return 0.0f;
+    if (kind >= ABLATE_DELETE) ablate_region(b->h[box], b->w[box], i, j, H, W, &r0, &r1, &c0, &c1);
+    return ablate_keeps(kind, y, x, r0, r1, c0, c1) ? a[((long)y * W + x) * K + k] : 0.0f;
+}
+
+/* Pooled channel k of item `item` of a box ablation batch, pooled_k = GAP(a)_k. */
+PIXAB_HD float ablate_box_pooled(const float *a, const ablate_box_set *b, int item, int H, int W, int K, int k,
+                                 float pooled_k) {
+    int box = 0, i = 0, j = 0, r0 = 0, r1 = 0, c0 = 0, c1 = 0;
+    int kind = ablate_decode(item, H, W, &box, &i, &j);
+    if (kind >= ABLATE_DELETE) ablate_region(b->h[box], b->w[box], i, j, H, W, &r0, &r1, &c0, &c1);
+    float sum = kind >= ABLATE_DELETE ? ablate_box_sum(a, W, K, k, r0, r1, c0, c1) : 0.0f;
+    return ablate_pooled(kind, pooled_k, sum, H * W);
+}
+
+/* Channel ablation (Ablation-CAM) batch: item 0 = a, item 1 + k = a with
+ * channel k zeroed. Element k of pixel p's channels of item `item`. */
+PIXAB_HD float ablate_channel_element(const float *a, int item, int K, long p, int k) {
+    return k == item - 1 ? 0.0f : a[p * K + k];
+}
+
+/* Mean of channel k of a (HW, K) in double, summed in pixel order. */
+PIXAB_HD double ablate_channel_mean(const float *a, int HW, int K, int k) {
+    double s = 0.0;
+    for (int p = 0; p < HW; p++) s += a[(long)p * K + k];
+    return s / HW;
+}
+
+/* Logit j of the channel-k ablation through a linear (FC) head: zeroing pooled
+ * channel k changes logit j by exactly -W[j, k] pooled_k. */
+PIXAB_HD float ablate_channel_logit(float logit_j, float w_jk, double pooled_k) {
+    return (float)(logit_j - w_jk * pooled_k);
+}
+
 /* p(i, j) = mean_b [Y - S(D_b)] + mean_b [S(P_b) - Ybar], given
  * sum_b S(D_b(i, j)) and sum_b S(P_b(i, j)) over n_boxes boxes. */
 PIXAB_HD float ablate_pixab_point(float y, float y_zero, float sum_deleted, float sum_preserved, int n_boxes) {
     return (y - sum_deleted / (float)n_boxes) + (sum_preserved / (float)n_boxes - y_zero);
+}
+
+/* p at position pos (of HW) from the batch's scores s (2 + 2 n_boxes HW, the
+ * layout above): the boxes summed in order. */
+PIXAB_HD float ablate_pixab_reduce(const float *s, int n_boxes, int HW, int pos) {
+    float sum_d = 0.0f, sum_p = 0.0f;
+    for (int b = 0; b < n_boxes; b++) {
+        long item = 2 + 2 * ((long)b * HW + pos);
+        sum_d += s[item];
+        sum_p += s[item + 1];
+    }
+    return ablate_pixab_point(s[0], s[1], sum_d, sum_p, n_boxes);
 }
 
 #endif /* PIXAB_ABLATE_CUH */

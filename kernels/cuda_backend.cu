@@ -1,6 +1,8 @@
 /* cuda_backend.cu — the CUDA backend (backend.h): cuDNN convolutions and
  * pools (through cudnn_legacy.h), cuBLAS for the FC layer, own kernels for
- * bias + ReLU, ReLU masks and global average pooling (nn_kernels.h). Same
+ * bias + ReLU, ReLU masks and global average pooling (nn_kernels.h), for the
+ * explanation batches and maps (ablate.h, cam_kernels.h) and for the 16-bit
+ * precisions (precision.h). Same
  * layout and semantics as the CPU backend (host/cpu_backend.c), which is the
  * reference it is tested against (tests/gpu/gpu_parity.c).
  *
@@ -24,9 +26,17 @@
  * max_batch images; smaller batches reuse them. A larger batch (the engine's
  * head plans run more images than max_batch) re-plans every op once for the
  * new size. The cuDNN workspace is the largest any chosen algorithm needs.
- * Math: CUDNN_FMA_MATH on every convolution and CUBLAS_DEFAULT_MATH (no TF32
- * for SGEMM): fp32 means fp32. Everything is queued on the backend's stream;
- * upload and download wait for it. */
+ * Math (set_precision): fp32 (the default) = CUDNN_FMA_MATH on every
+ * convolution and CUBLAS_DEFAULT_MATH (no TF32 for SGEMM): fp32 means fp32.
+ * tf32 = TF32 tensor cores for both (CUDNN_TENSOR_OP_MATH,
+ * CUBLAS_TF32_TENSOR_OP_MATH). fp16 / bf16 = the forward convolutions and the
+ * FC GEMM read 16-bit copies of their inputs (one cast kernel into lp_x) and
+ * of the weights (params_lp, converted once) and accumulate in fp32; their
+ * 16-bit results (lp_y) go through the bias + ReLU pass into the fp32
+ * activation tensors, so activations stored between ops stay fp32. A
+ * convolution cuDNN has no 16-bit algorithm for (e.g. 3 input channels) runs
+ * in tf32 instead. The backward pass keeps fp32 data (TF32 math below fp32).
+ * Everything is queued on the backend's stream; upload and download wait for it. */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,11 +44,14 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include "ablate.h"
+#include "cam_kernels.h"
 #include "cuda_backend.h"
 #include "cuda_check.cuh"
 #include "cudnn_legacy.h"
 #include "device.h"
 #include "nn_kernels.h"
+#include "precision.h"
 
 /* Largest cuDNN workspace one convolution may ask for. */
 #define CONV_WS_CAP ((size_t)256 << 20)
@@ -58,7 +71,20 @@ typedef struct {
     size_t ws_bytes;
     float *scratch;            /* packed outputs of slice ops, packed dy (and y) of their backward */
     size_t scratch_floats;
+    int precision;             /* pixab_precision of the forward's convolutions and GEMMs */
+    void *params_lp;           /* (n_params) 16-bit copy of params at fp16 / bf16, else NULL */
+    unsigned char *conv_lp;    /* (n_ops) 1: this conv's forward runs on 16-bit data */
+    void *lp_x, *lp_y;         /* 16-bit scratch: a conv's or the FC's input, a conv's output */
+    size_t lp_x_elems, lp_y_elems;
 } cuda_ctx;
+
+static int is_lp(const cuda_ctx *c) { return c->precision == PIXAB_PRECISION_FP16 || c->precision == PIXAB_PRECISION_BF16; }
+
+/* Element `off` of the 16-bit weights. */
+static const void *lp_param(const cuda_ctx *c, size_t off) { return (const char *)c->params_lp + 2 * off; }
+
+/* Grow a device buffer of `elems` elements of `size` bytes (contents dropped). */
+static pixab_status grow(cuda_ctx *c, void **buf, size_t *have, size_t elems, size_t size);
 
 static size_t image_floats(const tshape *s) { return (size_t)s->c * s->h * s->w; }
 
@@ -89,19 +115,30 @@ static void device_free(cuda_ctx *c, void *p) {
 /* Choose algorithms for `batch` images and size the workspace and scratch
  * buffers for them (buffers only grow). */
 static pixab_status plan(cuda_ctx *c, const graph *g, int batch) {
-    size_t ws = 0, scratch = 0;
+    size_t ws = 0, scratch = 0, lp_x = 0, lp_y = 0;
     for (int i = 0; i < g->n_ops; i++) {
         const graph_op *o = &g->ops[i];
         const tshape *xs = &g->tensors[o->src], *ys = &g->tensors[o->dst];
         const int nb = op_chunk(g, o, batch);
-        const size_t out = (size_t)nb * ys->h * ys->w * o->c_out;
+        const size_t out = (size_t)nb * ys->h * ys->w * o->c_out, in = (size_t)nb * xs->h * xs->w * o->c_in;
         if (o->kind == OP_CONV) {
             size_t need = 0;
-            pixab_status s = legacy_conv_plan(c->dnn, c->conv[i], view_of(nb, xs, o->c_in), packed(nb, ys, o->c_out),
-                                              CONV_WS_CAP, &need);
+            nhwc_view x = c->conv_lp[i] ? packed(nb, xs, o->c_in) : view_of(nb, xs, o->c_in);
+            pixab_status s = legacy_conv_plan(c->dnn, c->conv[i], x, packed(nb, ys, o->c_out), CONV_WS_CAP, &need);
+            if (s == PIXAB_ERR_UNSUPPORTED && c->conv_lp[i]) { /* no 16-bit algorithm: this op in tf32 */
+                pixab_clear_error();
+                c->conv_lp[i] = 0;
+                if (!(s = legacy_conv_set_precision(c->conv[i], PIXAB_PRECISION_TF32)))
+                    s = legacy_conv_plan(c->dnn, c->conv[i], view_of(nb, xs, o->c_in), packed(nb, ys, o->c_out),
+                                         CONV_WS_CAP, &need);
+            }
             if (s) return pixab_fail_context(s, "%s", o->name);
             if (need > ws) ws = need;
             if (is_slice(g, o) && out > scratch) scratch = out; /* packed output; packed dy backward */
+            if (c->conv_lp[i] && in > lp_x) lp_x = in;
+            if (c->conv_lp[i] && out > lp_y) lp_y = out;
+        } else if (o->kind == OP_FC && is_lp(c) && in > lp_x) {
+            lp_x = in;
         } else if ((o->kind == OP_MAXPOOL || o->kind == OP_AVGPOOL) && is_slice(g, o) && 2 * out > scratch) {
             scratch = 2 * out; /* the fallback: packed y, and dy next to it backward */
         }
@@ -118,7 +155,18 @@ static pixab_status plan(cuda_ctx *c, const graph *g, int batch) {
         CUDA_CHECK(cudaMalloc((void **)&c->scratch, scratch * sizeof(float)));
         c->scratch_floats = scratch;
     }
+    pixab_status s;
+    if ((s = grow(c, &c->lp_x, &c->lp_x_elems, lp_x, 2)) || (s = grow(c, &c->lp_y, &c->lp_y_elems, lp_y, 2))) return s;
     c->planned = batch;
+    return PIXAB_OK;
+}
+
+static pixab_status grow(cuda_ctx *c, void **buf, size_t *have, size_t elems, size_t size) {
+    if (elems <= *have) return PIXAB_OK;
+    device_free(c, *buf);
+    *buf = NULL, *have = 0;
+    CUDA_CHECK(cudaMalloc(buf, elems * size));
+    *have = elems;
     return PIXAB_OK;
 }
 
@@ -144,6 +192,10 @@ static void cuda_destroy(void *ctx) {
     free(c->conv);
     free(c->pool);
     free(c->pool_packed);
+    free(c->conv_lp);
+    (void)cudaFree(c->params_lp);
+    (void)cudaFree(c->lp_x);
+    (void)cudaFree(c->lp_y);
     (void)cudaFree(c->ws);
     (void)cudaFree(c->scratch);
     (void)cudaFree(c->params);
@@ -178,7 +230,8 @@ static pixab_status cuda_create(const graph *g, int max_batch, int device, void 
     c->conv = (legacy_conv **)calloc((size_t)g->n_ops + 1, sizeof *c->conv);
     c->pool = (legacy_pool **)calloc((size_t)g->n_ops + 1, sizeof *c->pool);
     c->pool_packed = (unsigned char *)calloc((size_t)g->n_ops + 1, 1);
-    if (!c->conv || !c->pool || !c->pool_packed) {
+    c->conv_lp = (unsigned char *)calloc((size_t)g->n_ops + 1, 1);
+    if (!c->conv || !c->pool || !c->pool_packed || !c->conv_lp) {
         s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
         goto fail;
     }
@@ -235,6 +288,13 @@ static pixab_status cuda_download(void *ctx, void *dst, const void *src, size_t 
     return PIXAB_OK;
 }
 
+static pixab_status cuda_copy(void *ctx, void *dst, const void *src, size_t bytes) {
+    cuda_ctx *c = (cuda_ctx *)ctx;
+    CUDA_CHECK(cudaSetDevice(c->device));
+    CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, c->stream));
+    return PIXAB_OK;
+}
+
 static pixab_status cuda_zero(void *ctx, void *p, size_t bytes) {
     cuda_ctx *c = (cuda_ctx *)ctx;
     CUDA_CHECK(cudaSetDevice(c->device));
@@ -255,6 +315,16 @@ static pixab_status conv_forward(cuda_ctx *c, const graph *g, int i, int n, cons
         const int m = n - i0 < nb ? n - i0 : nb;
         const float *xp = x + (size_t)i0 * image_floats(xs);
         float *yp = y + (size_t)i0 * image_floats(ys), *out = slice ? c->scratch : yp;
+        if (c->conv_lp[i]) { /* 16-bit input and result, fp32 bias + ReLU into the slice */
+            const int bf16 = c->precision == PIXAB_PRECISION_BF16;
+            if ((s = precision_cast_cuda(c->lp_x, bf16, xp, xs->c, (size_t)m * xs->h * xs->w, o->c_in, c->stream)) ||
+                (s = legacy_conv_forward(c->dnn, c->conv[i], packed(m, xs, o->c_in), c->lp_x, lp_param(c, o->w_off),
+                                         packed(m, ys, o->c_out), c->lp_y, c->ws, c->ws_bytes)))
+                break;
+            s = precision_bias_act_cuda(yp + o->dst_c0, ys->c, c->lp_y, bf16, b, (size_t)m * ys->h * ys->w, o->c_out,
+                                        o->relu, c->stream);
+            continue;
+        }
         if ((s = legacy_conv_forward(c->dnn, c->conv[i], view_of(m, xs, o->c_in), xp, w, packed(m, ys, o->c_out), out,
                                      c->ws, c->ws_bytes)))
             break;
@@ -298,8 +368,17 @@ static pixab_status fc_forward(cuda_ctx *c, const graph *g, const graph_op *o, i
     if (xs->h * xs->w != 1 || ys->h * ys->w != 1)
         return pixab_fail(PIXAB_ERR_SHAPE, "FC '%s' on a %dx%d input (expects pooled 1x1)", o->name, xs->h, xs->w);
     const float one = 1.0f, zero = 0.0f;
-    CUBLAS_CHECK(cublasSgemm(c->blas, CUBLAS_OP_T, CUBLAS_OP_N, o->c_out, n, o->c_in, &one, c->params + o->w_off,
-                             o->c_in, x, xs->c, &zero, y + o->dst_c0, ys->c));
+    if (is_lp(c)) { /* 16-bit W and x, fp32 accumulation and result */
+        const cudaDataType_t dt = c->precision == PIXAB_PRECISION_BF16 ? CUDA_R_16BF : CUDA_R_16F;
+        pixab_status s = precision_cast_cuda(c->lp_x, dt == CUDA_R_16BF, x, xs->c, (size_t)n, o->c_in, c->stream);
+        if (s) return s;
+        CUBLAS_CHECK(cublasGemmEx(c->blas, CUBLAS_OP_T, CUBLAS_OP_N, o->c_out, n, o->c_in, &one,
+                                  lp_param(c, o->w_off), dt, o->c_in, c->lp_x, dt, o->c_in, &zero, y + o->dst_c0,
+                                  CUDA_R_32F, ys->c, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+    } else {
+        CUBLAS_CHECK(cublasSgemm(c->blas, CUBLAS_OP_T, CUBLAS_OP_N, o->c_out, n, o->c_in, &one, c->params + o->w_off,
+                                 o->c_in, x, xs->c, &zero, y + o->dst_c0, ys->c));
+    }
     return nn_bias_act_cuda(y + o->dst_c0, ys->c, y + o->dst_c0, ys->c, c->params + o->b_off, (size_t)n, o->c_out,
                             o->relu, c->stream);
 }
@@ -415,6 +494,95 @@ static pixab_status cuda_run_op_backward(void *ctx, const graph *g, int i, int n
 }
 
 // ----------------------------------------------------------------------------
+// precision
+
+/* Math modes, the 16-bit weights (converted once per switch), then the
+ * algorithms chosen again for the new data types. */
+static pixab_status cuda_set_precision(void *ctx, const graph *g, int precision) {
+    cuda_ctx *c = (cuda_ctx *)ctx;
+    if (precision < 0 || precision >= PIXAB_PRECISION_COUNT)
+        return pixab_fail(PIXAB_ERR_ARG, "precision %d out of range", precision);
+    CUDA_CHECK(cudaSetDevice(c->device));
+    const int lp = precision == PIXAB_PRECISION_FP16 || precision == PIXAB_PRECISION_BF16;
+    pixab_status s;
+    CUBLAS_CHECK(cublasSetMathMode(c->blas, precision == PIXAB_PRECISION_TF32 ? CUBLAS_TF32_TENSOR_OP_MATH
+                                                                              : CUBLAS_DEFAULT_MATH));
+    if (lp) {
+        if (!c->params_lp) CUDA_CHECK(cudaMalloc(&c->params_lp, 2 * (g->n_params ? g->n_params : 1)));
+        if ((s = precision_cast_cuda(c->params_lp, precision == PIXAB_PRECISION_BF16, c->params, 1, g->n_params, 1,
+                                     c->stream)))
+            return s;
+    }
+    for (int i = 0; i < g->n_ops; i++)
+        if (c->conv[i]) {
+            if ((s = legacy_conv_set_precision(c->conv[i], precision))) return s;
+            c->conv_lp[i] = (unsigned char)lp;
+        }
+    c->precision = precision;
+    return plan(c, g, c->planned);
+}
+
+// ----------------------------------------------------------------------------
+// explanation batches and maps (ablate.h, cam_kernels.h): queued on the stream
+
+static pixab_status cuda_ablate_boxes(void *ctx, float *dst, const float *a, int H, int W, int K, int n_boxes,
+                                      const int *box_h, const int *box_w, int first, int count) {
+    cuda_ctx *c = (cuda_ctx *)ctx;
+    CUDA_CHECK(cudaSetDevice(c->device));
+    return ablate_boxes_cuda(dst, a, H, W, K, n_boxes, box_h, box_w, first, count, c->stream);
+}
+
+static pixab_status cuda_ablate_boxes_pooled(void *ctx, float *dst, const float *a, const float *pooled, int H, int W,
+                                             int K, int n_boxes, const int *box_h, const int *box_w, int first,
+                                             int count) {
+    cuda_ctx *c = (cuda_ctx *)ctx;
+    CUDA_CHECK(cudaSetDevice(c->device));
+    return ablate_boxes_pooled_cuda(dst, a, pooled, H, W, K, n_boxes, box_h, box_w, first, count, c->stream);
+}
+
+static pixab_status cuda_ablate_channels(void *ctx, float *dst, const float *a, int HW, int K, int first, int count) {
+    cuda_ctx *c = (cuda_ctx *)ctx;
+    CUDA_CHECK(cudaSetDevice(c->device));
+    return ablate_channels_cuda(dst, a, HW, K, first, count, c->stream);
+}
+
+static pixab_status cuda_ablate_channel_logits(void *ctx, const graph *g, int fc, float *logits, const float *logits0,
+                                               const float *a, int HW, int K, int first, int count) {
+    cuda_ctx *c = (cuda_ctx *)ctx;
+    const graph_op *o = &g->ops[fc];
+    if (o->kind != OP_FC || o->c_in != K)
+        return pixab_fail(PIXAB_ERR_ARG, "op %d is not an FC layer over %d channels", fc, K);
+    CUDA_CHECK(cudaSetDevice(c->device));
+    return ablate_channel_logits_cuda(logits, logits0, c->params + o->w_off, a, HW, K, o->c_out, first, count,
+                                      c->stream);
+}
+
+static pixab_status cuda_class_scores(void *ctx, float *s, const float *logits, int n, int classes, int cls,
+                                      int softmax) {
+    cuda_ctx *c = (cuda_ctx *)ctx;
+    CUDA_CHECK(cudaSetDevice(c->device));
+    return cam_class_scores_cuda(s, logits, n, classes, cls, softmax, c->stream);
+}
+
+static pixab_status cuda_pixab_reduce(void *ctx, float *map, const float *scores, int n_boxes, int HW) {
+    cuda_ctx *c = (cuda_ctx *)ctx;
+    CUDA_CHECK(cudaSetDevice(c->device));
+    return cam_pixab_reduce_cuda(map, scores, n_boxes, HW, c->stream);
+}
+
+static pixab_status cuda_weighted_sum(void *ctx, float *map, const float *a, const float *w, int HW, int K) {
+    cuda_ctx *c = (cuda_ctx *)ctx;
+    CUDA_CHECK(cudaSetDevice(c->device));
+    return cam_weighted_sum_cuda(map, a, w, HW, K, c->stream);
+}
+
+static pixab_status cuda_normalize(void *ctx, float *map, int n) {
+    cuda_ctx *c = (cuda_ctx *)ctx;
+    CUDA_CHECK(cudaSetDevice(c->device));
+    return cam_normalize_cuda(map, n, c->stream);
+}
+
+// ----------------------------------------------------------------------------
 
 extern "C" void cuda_backend_versions(int *cudnn_runtime, int *cudnn_headers, int *cublas_runtime) {
     int major = 0, minor = 0, patch = 0;
@@ -443,6 +611,16 @@ static backend_ops cuda_backend_make(void) {
     o.run_op = cuda_run_op;
     o.run_op_backward = cuda_run_op_backward;
     o.zero = cuda_zero;
+    o.copy = cuda_copy;
+    o.set_precision = cuda_set_precision;
+    o.ablate_boxes = cuda_ablate_boxes;
+    o.ablate_boxes_pooled = cuda_ablate_boxes_pooled;
+    o.ablate_channels = cuda_ablate_channels;
+    o.ablate_channel_logits = cuda_ablate_channel_logits;
+    o.class_scores = cuda_class_scores;
+    o.pixab_reduce = cuda_pixab_reduce;
+    o.weighted_sum = cuda_weighted_sum;
+    o.normalize = cuda_normalize;
     return o;
 }
 

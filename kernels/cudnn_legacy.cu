@@ -31,8 +31,10 @@ struct legacy_dnn {
 };
 
 struct legacy_conv {
-    cudnnFilterDescriptor_t wd;      /* (c_out, k_h, k_w, c_in), CUDNN_TENSOR_NHWC */
-    cudnnConvolutionDescriptor_t cd; /* cross-correlation, fp32 compute, CUDNN_FMA_MATH */
+    cudnnFilterDescriptor_t wd;      /* (c_out, k_h, k_w, c_in), CUDNN_TENSOR_NHWC, fp32 */
+    cudnnFilterDescriptor_t wd_lp;   /* the same in half / bfloat16 (forward at PIXAB_PRECISION_FP16 / BF16) */
+    cudnnConvolutionDescriptor_t cd; /* cross-correlation, fp32 compute; math by precision */
+    cudnnDataType_t dt;              /* forward data type of x, w and y */
     int has_fwd, has_bwd;
     cudnnConvolutionFwdAlgo_t fwd;
     cudnnConvolutionBwdDataAlgo_t bwd;
@@ -48,7 +50,7 @@ static const float one = 1.0f, zero = 0.0f;
 /* Describe a view. A packed view (ld == c) gets the explicit NHWC format:
  * with c == 1 its strides alone would read as NCHW too. A channel slice
  * (ld > c) gets explicit strides n = h*w*ld, c = 1, h = w*ld, w = ld. */
-static pixab_status set_view(cudnnTensorDescriptor_t t, nhwc_view v) {
+static pixab_status set_view_as(cudnnTensorDescriptor_t t, nhwc_view v, cudnnDataType_t dt) {
     if (v.n < 1 || v.h < 1 || v.w < 1 || v.c < 1 || v.ld < v.c)
         return pixab_fail(PIXAB_ERR_ARG, "cuDNN view %dx%dx%dx%d (ld %d) is empty or inconsistent", v.n, v.h, v.w,
                           v.c, v.ld);
@@ -56,13 +58,17 @@ static pixab_status set_view(cudnnTensorDescriptor_t t, nhwc_view v) {
         return pixab_fail(PIXAB_ERR_ARG, "cuDNN view of %d images of %dx%dx%d exceeds int strides", v.n, v.h, v.w,
                           v.ld);
     if (v.ld == v.c) {
-        DNN_CHECK(cudnnSetTensor4dDescriptor(t, CUDNN_TENSOR_NHWC, CUDNN_DATA_FLOAT, v.n, v.c, v.h, v.w));
+        DNN_CHECK(cudnnSetTensor4dDescriptor(t, CUDNN_TENSOR_NHWC, dt, v.n, v.c, v.h, v.w));
     } else {
-        DNN_CHECK(cudnnSetTensor4dDescriptorEx(t, CUDNN_DATA_FLOAT, v.n, v.c, v.h, v.w, v.h * v.w * v.ld, 1,
-                                               v.w * v.ld, v.ld));
+        DNN_CHECK(cudnnSetTensor4dDescriptorEx(t, dt, v.n, v.c, v.h, v.w, v.h * v.w * v.ld, 1, v.w * v.ld, v.ld));
     }
     return PIXAB_OK;
 }
+
+static pixab_status set_view(cudnnTensorDescriptor_t t, nhwc_view v) { return set_view_as(t, v, CUDNN_DATA_FLOAT); }
+
+/* The filter descriptor of the forward pass. */
+static cudnnFilterDescriptor_t fwd_filter(const legacy_conv *c) { return c->dt == CUDNN_DATA_FLOAT ? c->wd : c->wd_lp; }
 
 // ----------------------------------------------------------------------------
 // handle
@@ -108,7 +114,9 @@ extern "C" pixab_status legacy_conv_create(legacy_conv **out, int c_out, int c_i
     if (!c) return pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
     c->c_out = c_out, c->c_in = c_in, c->k_h = k_h, c->k_w = k_w;
     pixab_status st = PIXAB_OK;
+    c->dt = CUDNN_DATA_FLOAT;
     CUDNN_CHECK_GOTO(cudnnCreateFilterDescriptor(&c->wd), st, fail);
+    CUDNN_CHECK_GOTO(cudnnCreateFilterDescriptor(&c->wd_lp), st, fail);
     CUDNN_CHECK_GOTO(cudnnCreateConvolutionDescriptor(&c->cd), st, fail);
     /* NHWC filter: memory (k, h, w, c) = our (c_out, k_h, k_w, c_in). */
     CUDNN_CHECK_GOTO(cudnnSetFilter4dDescriptor(c->wd, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NHWC, c_out, c_in, k_h, k_w), st,
@@ -129,7 +137,25 @@ extern "C" void legacy_conv_destroy(legacy_conv *c) {
     if (!c) return;
     if (c->cd) (void)cudnnDestroyConvolutionDescriptor(c->cd);
     if (c->wd) (void)cudnnDestroyFilterDescriptor(c->wd);
+    if (c->wd_lp) (void)cudnnDestroyFilterDescriptor(c->wd_lp);
     free(c);
+}
+
+/* fp32: CUDNN_FMA_MATH (no tensor cores). tf32: fp32 data on TF32 tensor
+ * cores (CUDNN_TENSOR_OP_MATH). fp16 / bf16: half-precision forward data and
+ * filter, fp32 accumulation (the convolution's compute type stays FLOAT),
+ * tensor cores. The backward pass keeps fp32 data and shares the math type, so
+ * below fp32 it runs on TF32 tensor cores. */
+extern "C" pixab_status legacy_conv_set_precision(legacy_conv *c, int precision) {
+    cudnnMathType_t math = precision == PIXAB_PRECISION_FP32 ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH;
+    c->dt = precision == PIXAB_PRECISION_FP16   ? CUDNN_DATA_HALF
+            : precision == PIXAB_PRECISION_BF16 ? CUDNN_DATA_BFLOAT16
+                                                : CUDNN_DATA_FLOAT;
+    c->has_fwd = c->has_bwd = 0; /* plan again */
+    if (c->dt != CUDNN_DATA_FLOAT)
+        DNN_CHECK(cudnnSetFilter4dDescriptor(c->wd_lp, c->dt, CUDNN_TENSOR_NHWC, c->c_out, c->c_in, c->k_h, c->k_w));
+    DNN_CHECK(cudnnSetConvolutionMathType(c->cd, math));
+    return PIXAB_OK;
 }
 
 /* Algorithms whose results are plain fp32 sums of products (FFT and Winograd
@@ -150,7 +176,7 @@ static int pick_fwd(legacy_dnn *d, legacy_conv *c, size_t cap, size_t *ws) {
     cudnnTensorDescriptor_t xd = d->t[0], yd = d->t[1];
     cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
     int got = 0;
-    if (cudnnGetConvolutionForwardAlgorithm_v7(d->h, xd, c->wd, c->cd, yd, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &got,
+    if (cudnnGetConvolutionForwardAlgorithm_v7(d->h, xd, fwd_filter(c), c->cd, yd, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &got,
                                                perf) != CUDNN_STATUS_SUCCESS)
         got = 0;
     for (int pass = 0; pass < 2; pass++)
@@ -159,7 +185,7 @@ static int pick_fwd(legacy_dnn *d, legacy_conv *c, size_t cap, size_t *ws) {
             if (perf[i].status != CUDNN_STATUS_SUCCESS || !fwd_allowed(perf[i].algo) ||
                 (pass == 0 && perf[i].determinism != CUDNN_DETERMINISTIC))
                 continue;
-            if (cudnnGetConvolutionForwardWorkspaceSize(d->h, xd, c->wd, c->cd, yd, perf[i].algo, &need) !=
+            if (cudnnGetConvolutionForwardWorkspaceSize(d->h, xd, fwd_filter(c), c->cd, yd, perf[i].algo, &need) !=
                     CUDNN_STATUS_SUCCESS ||
                 need > cap)
                 continue;
@@ -171,7 +197,7 @@ static int pick_fwd(legacy_dnn *d, legacy_conv *c, size_t cap, size_t *ws) {
                                                       CUDNN_CONVOLUTION_FWD_ALGO_GEMM};
     for (int i = 0; i < 3; i++) {
         size_t need = 0;
-        if (cudnnGetConvolutionForwardWorkspaceSize(d->h, xd, c->wd, c->cd, yd, fixed[i], &need) ==
+        if (cudnnGetConvolutionForwardWorkspaceSize(d->h, xd, fwd_filter(c), c->cd, yd, fixed[i], &need) ==
                 CUDNN_STATUS_SUCCESS &&
             need <= cap) {
             c->fwd = fixed[i], *ws = need;
@@ -222,26 +248,29 @@ extern "C" pixab_status legacy_conv_plan(legacy_dnn *d, legacy_conv *c, nhwc_vie
     *ws_bytes = 0;
     if (y.ld != y.c) return pixab_fail(PIXAB_ERR_ARG, "legacy_conv_plan: the output must be packed");
     pixab_status s;
-    if ((s = set_view(d->t[0], x)) || (s = set_view(d->t[1], y))) return s;
     size_t fwd_ws = 0, bwd_ws = 0;
+    if ((s = set_view_as(d->t[0], x, c->dt)) || (s = set_view_as(d->t[1], y, c->dt))) return s;
     c->has_fwd = pick_fwd(d, c, ws_cap, &fwd_ws);
+    if ((s = set_view(d->t[0], x)) || (s = set_view(d->t[1], y))) return s;
     c->has_bwd = pick_bwd(d, c, ws_cap, &bwd_ws);
     if (!c->has_fwd)
         return pixab_fail(PIXAB_ERR_UNSUPPORTED,
-                          "cuDNN offers no fp32 (FMA) GEMM-family forward algorithm for a %dx%d conv %d -> %d "
+                          "cuDNN offers no %s GEMM-family forward algorithm for a %dx%d conv %d -> %d "
                           "on %d images of %dx%d within %zu MiB of workspace",
+                          c->dt == CUDNN_DATA_HALF ? "fp16" : c->dt == CUDNN_DATA_BFLOAT16 ? "bf16" : "fp32",
                           c->k_h, c->k_w, c->c_in, c->c_out, x.n, x.h, x.w, ws_cap >> 20);
     *ws_bytes = fwd_ws > bwd_ws ? fwd_ws : bwd_ws;
     return PIXAB_OK;
 }
 
-extern "C" pixab_status legacy_conv_forward(legacy_dnn *d, const legacy_conv *c, nhwc_view x, const float *xp,
-                                            const float *w, nhwc_view y, float *yp, void *ws, size_t ws_bytes) {
+extern "C" pixab_status legacy_conv_forward(legacy_dnn *d, const legacy_conv *c, nhwc_view x, const void *xp,
+                                            const void *w, nhwc_view y, void *yp, void *ws, size_t ws_bytes) {
     if (!c->has_fwd) return pixab_fail(PIXAB_ERR_UNSUPPORTED, "convolution has no forward algorithm");
     pixab_status s;
-    if ((s = set_view(d->t[0], x)) || (s = set_view(d->t[1], y))) return s;
-    DNN_CHECK(cudnnConvolutionForward(d->h, &one, d->t[0], xp, c->wd, w, c->cd, c->fwd, ws, ws_bytes, &zero, d->t[1],
-                                      yp));
+    if ((s = set_view_as(d->t[0], x, c->dt)) || (s = set_view_as(d->t[1], y, c->dt))) return s;
+    /* alpha / beta are float for every data type used here (fp32 compute). */
+    DNN_CHECK(cudnnConvolutionForward(d->h, &one, d->t[0], xp, fwd_filter(c), w, c->cd, c->fwd, ws, ws_bytes, &zero,
+                                      d->t[1], yp));
     return PIXAB_OK;
 }
 

@@ -45,10 +45,15 @@ int legacy_dnn_header_version(void);
 typedef struct legacy_conv legacy_conv;
 
 /* Filter and convolution descriptors, math pinned to CUDNN_FMA_MATH (plain
- * fp32 FMA kernels: no TF32 tensor cores). */
+ * fp32 FMA kernels: no TF32 tensor cores) until legacy_conv_set_precision. */
 pixab_status legacy_conv_create(legacy_conv **out, int c_out, int c_in, int k_h, int k_w, int s_h, int s_w, int p_h,
                                 int p_w);
 void legacy_conv_destroy(legacy_conv *c);
+/* Math and forward data type for a pixab_precision: fp32 = CUDNN_FMA_MATH;
+ * tf32 = fp32 data, CUDNN_TENSOR_OP_MATH; fp16 / bf16 = half-precision x, w
+ * and y of the forward with fp32 accumulation (the backward keeps fp32 data,
+ * on TF32 tensor cores). Call legacy_conv_plan again afterwards. */
+pixab_status legacy_conv_set_precision(legacy_conv *c, int precision);
 /* Choose the forward and backward-data algorithms for input x and a packed
  * output y (y.ld == y.c) by cuDNN's heuristics (..._v7): GEMM-family
  * algorithms only (no FFT, no Winograd: fp32 means fp32), deterministic ones
@@ -56,9 +61,11 @@ void legacy_conv_destroy(legacy_conv *c);
  * backward algorithm is not an error here (legacy_conv_backward_data reports it). */
 pixab_status legacy_conv_plan(legacy_dnn *d, legacy_conv *c, nhwc_view x, nhwc_view y, size_t ws_cap,
                               size_t *ws_bytes);
-/* y = conv(x, w) (no bias, no activation); y packed; x.n == y.n <= the planned n. */
-pixab_status legacy_conv_forward(legacy_dnn *d, const legacy_conv *c, nhwc_view x, const float *xp, const float *w,
-                                 nhwc_view y, float *yp, void *ws, size_t ws_bytes);
+/* y = conv(x, w) (no bias, no activation); y packed; x.n == y.n <= the planned n.
+ * x, w, y in the forward data type (float, or half / bfloat16 after
+ * legacy_conv_set_precision to fp16 / bf16). */
+pixab_status legacy_conv_forward(legacy_dnn *d, const legacy_conv *c, nhwc_view x, const void *xp, const void *w,
+                                 nhwc_view y, void *yp, void *ws, size_t ws_bytes);
 /* dx += conv_transpose(dy, w); dy packed (the shape of y), dx the view of x. */
 pixab_status legacy_conv_backward_data(legacy_dnn *d, const legacy_conv *c, nhwc_view dy, const float *dyp,
                                        const float *w, nhwc_view dx, float *dxp, void *ws, size_t ws_bytes);

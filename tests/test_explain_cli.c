@@ -561,6 +561,8 @@ Test(bench, errors_exit_2_with_one_line) {
         {"bench -w " MODEL " --runs 0", "--runs"},
         {"bench -w " MODEL " -m activation /nonexistent.png", "/nonexistent.png"},
         {"bench", "no model"},
+        {"bench -w " MODEL " --device cpu --precision bf16", "--precision bf16 needs --device cuda"},
+        {"bench -w " MODEL " --precision fp8", "fp8"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         run_result r = run(cases[i][0]);

@@ -120,8 +120,7 @@ Test(methods, fast_and_general_paths_agree) {
     int layer = pixab_model_find_layer(model, "Mixed_7c"), K, H, W;
     pixab_model_layer_shape(model, layer, &K, &H, &W);
     float *act = malloc(sizeof(float) * (size_t)K * H * W), logits[10];
-    cr_assert_eq(pixab_engine_body(engine, input, 1, layer, act), PIXAB_OK);
-    cr_assert_eq(pixab_engine_head(engine, act, 1, layer, logits), PIXAB_OK);
+    cr_assert_eq(engine_forward_keep(engine, input, layer, act, logits), PIXAB_OK, "%s", pixab_last_error());
     static const int bh[] = {1, 1, 2, 2, 3}, bw[] = {1, 2, 1, 2, 3};
     cam_ctx c = {.e = engine, .layer = layer, .H = H, .W = W, .K = K, .classes = 10, .cls = 6,
                  .input = input, .size = 299, .act = act, .logits = logits, .n_boxes = 5, .box_h = bh, .box_w = bw};

@@ -121,6 +121,8 @@ const char cli_model_help[] =
     "  --size S             input size S x S (default: checkpoint metadata, else 299)\n"
     "  --mean a,b,c         normalisation mean (default: checkpoint metadata, else 0.5)\n"
     "  --std a,b,c          normalisation std (default: checkpoint metadata, else 0.5)\n"
+    "  --precision P        fp32, tf32, fp16 or bf16: arithmetic of the convolutions and GEMMs\n"
+    "                       (default fp32; the others need --device cuda)\n"
     "  -v, --verbose        say which device runs, and timings, on stderr\n";
 
 int cli_model_flag(int argc, char **argv, int *i, cli_model_opts *o) {
@@ -129,6 +131,7 @@ int cli_model_flag(int argc, char **argv, int *i, cli_model_opts *o) {
     if (!strcmp(argv[*i], "-v") || !strcmp(argv[*i], "--verbose")) return o->verbose = 1;
     if ((r = cli_flag(argc, argv, i, "-w", "--weights", &v))) return r < 0 ? -1 : (o->weights = v, 1);
     if ((r = cli_flag(argc, argv, i, NULL, "--device", &v))) return r < 0 ? -1 : (o->device = v, 1);
+    if ((r = cli_flag(argc, argv, i, NULL, "--precision", &v))) return r < 0 ? -1 : (o->precision = v, 1);
     if ((r = cli_flag(argc, argv, i, NULL, "--batch", &v)))
         return r < 0 || cli_int("--batch", v, 1, 4096, &o->batch) ? -1 : 1;
     if ((r = cli_flag(argc, argv, i, NULL, "--size", &v)))
@@ -171,11 +174,23 @@ pixab_model *cli_load_model(const cli_model_opts *o) {
 
 pixab_engine *cli_create_engine(const pixab_model *m, const cli_model_opts *o) {
     pixab_engine *e;
+    int precision = o->precision ? pixab_precision_from_name(o->precision) : PIXAB_PRECISION_FP32;
+    if (precision < 0) {
+        cli_error(NULL);
+        return NULL;
+    }
     if (pixab_engine_create(m, o->device ? o->device : "auto", (int)o->batch, &e)) {
         cli_error(NULL);
         return NULL;
     }
-    if (o->verbose) fprintf(stderr, "pixab: running on %s\n", pixab_engine_device(e));
+    if (precision != PIXAB_PRECISION_FP32 && pixab_engine_set_precision(e, (pixab_precision)precision)) {
+        cli_error(NULL);
+        pixab_engine_destroy(e);
+        return NULL;
+    }
+    if (o->verbose)
+        fprintf(stderr, "pixab: running on %s, %s\n", pixab_engine_device(e),
+                pixab_precision_name(pixab_engine_precision(e)));
     return e;
 }
 

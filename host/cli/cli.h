@@ -29,9 +29,10 @@ typedef struct {
     float mean[3], std[3];
     int have_mean, have_std;
     int verbose;          /* -v */
+    const char *precision; /* --precision (NULL: fp32); checked by cli_create_engine */
 } cli_model_opts;
 
-/* Consume one of -w, --device, --batch, --size, --mean, --std, -v at argv[*i].
+/* Consume one of -w, --device, --batch, --size, --mean, --std, --precision, -v at argv[*i].
  * Returns 1 if consumed, 0 if not one of them, -1 on a bad value. */
 int cli_model_flag(int argc, char **argv, int *i, cli_model_opts *o);
 extern const char cli_model_help[];
@@ -141,5 +142,6 @@ int cmd_classify(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 #endif

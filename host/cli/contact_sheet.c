@@ -2,21 +2,12 @@
  * explained image (the first CLI_SHEET_MAX_ROWS of the run), the image and then
  * its overlay per method, each scaled to CLI_SHEET_CELL_H px high, with column
  * labels on top and the image's stem and class at the left. Thumbnails are kept
- * in memory during the run and composed at the end; text is drawn with
- * stb_easy_font's quads. */
+ * in memory during the run and composed at the end on a canvas (canvas.h),
+ * text in stb_easy_font. */
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wmissing-braces"
-#endif
-#include <stb_easy_font.h>
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
-
+#include "canvas.h"
 #include "cli.h"
 
 #define TEXT_SCALE 2
@@ -124,63 +115,7 @@ int cli_sheet_rows(const cli_sheet *s) { return s ? s->n_rows : 0; }
 
 /* ---- composing ------------------------------------------------------------------ */
 
-typedef struct {
-    unsigned char *rgb;
-    int w, h;
-} canvas;
-
-static void fill(canvas *cv, int x0, int y0, int x1, int y1, unsigned char v) {
-    if (x0 < 0) x0 = 0;
-    if (y0 < 0) y0 = 0;
-    if (x1 > cv->w) x1 = cv->w;
-    if (y1 > cv->h) y1 = cv->h;
-    for (int y = y0; y < y1; y++)
-        if (x0 < x1) memset(cv->rgb + ((size_t)y * cv->w + x0) * 3, v, (size_t)(x1 - x0) * 3);
-}
-
-/* Printable ASCII only (stb_easy_font indexes its table by char - 32); cut
- * with "..." to at most max_w pixels at TEXT_SCALE. */
-static void fit_text(const char *in, char *out, size_t cap, int max_w) {
-    size_t n = 0;
-    for (; in[n] && n + 1 < cap; n++) out[n] = in[n] >= 32 && in[n] < 127 ? in[n] : '?';
-    out[n] = '\0';
-    if (stb_easy_font_width(out) * TEXT_SCALE <= max_w) return;
-    while (n > 0) {
-        out[--n] = '\0';
-        if (n + 4 > cap) continue;
-        char probe[256];
-        snprintf(probe, sizeof probe, "%s...", out);
-        if (stb_easy_font_width(probe) * TEXT_SCALE <= max_w || n == 0) {
-            snprintf(out, cap, "%s", probe);
-            return;
-        }
-    }
-}
-
-/* Text in black at (x, y), clipped to x < clip_x. */
-static void draw_text(canvas *cv, int x, int y, const char *text, int clip_x, int max_w) {
-    char buf[256];
-    fit_text(text, buf, sizeof buf, max_w);
-    static char quads[64 * 4096];
-    int n = stb_easy_font_print(0.0f, 0.0f, buf, NULL, quads, (int)sizeof quads);
-    for (int q = 0; q < n; q++) {
-        const char *v = quads + 64 * q;
-        float qx0 = 1e9f, qy0 = 1e9f, qx1 = -1e9f, qy1 = -1e9f;
-        for (int k = 0; k < 4; k++) {
-            float fx, fy;
-            memcpy(&fx, v + 16 * k, sizeof fx);
-            memcpy(&fy, v + 16 * k + 4, sizeof fy);
-            if (fx < qx0) qx0 = fx;
-            if (fx > qx1) qx1 = fx;
-            if (fy < qy0) qy0 = fy;
-            if (fy > qy1) qy1 = fy;
-        }
-        int x1 = x + (int)(qx1 * TEXT_SCALE + 0.5f);
-        if (x1 > clip_x) x1 = clip_x;
-        fill(cv, x + (int)(qx0 * TEXT_SCALE + 0.5f), y + (int)(qy0 * TEXT_SCALE + 0.5f), x1,
-             y + (int)(qy1 * TEXT_SCALE + 0.5f), 0);
-    }
-}
+static const unsigned char black[3] = {0, 0, 0}, light_grey[3] = {224, 224, 224};
 
 void cli_sheet_size(const cli_sheet *s, int *w, int *h, int *col_w) {
     int cw = 1;
@@ -194,30 +129,28 @@ void cli_sheet_size(const cli_sheet *s, int *w, int *h, int *col_w) {
 
 int cli_sheet_write(const cli_sheet *s, const char *path, char *why, size_t cap) {
     canvas cv;
-    int cw;
-    cli_sheet_size(s, &cv.w, &cv.h, &cw);
-    cv.rgb = malloc((size_t)cv.w * cv.h * 3);
-    if (!cv.rgb) {
+    int w, h, cw;
+    cli_sheet_size(s, &w, &h, &cw);
+    if (canvas_init(&cv, w, h, 255)) {
         snprintf(why, cap, "cannot write '%s': out of memory", path);
         return -1;
     }
-    memset(cv.rgb, 255, (size_t)cv.w * cv.h * 3);
-    const int text_y = (CLI_SHEET_HEADER_H - 7 * TEXT_SCALE) / 2;
+    const int text_y = (CLI_SHEET_HEADER_H - CANVAS_TEXT_H * TEXT_SCALE) / 2;
     for (int c = 0; c <= s->n_methods; c++) {
         int x = CLI_SHEET_LABEL_W + c * (cw + CLI_SHEET_GAP);
-        draw_text(&cv, x, text_y, c ? s->names[c - 1] : "image", x + cw, cw);
+        canvas_text(&cv, x, text_y, c ? s->names[c - 1] : "image", TEXT_SCALE, cw, black);
     }
     for (int r = 0; r < s->n_rows; r++) {
         const sheet_row *row = &s->rows[r];
         int y = CLI_SHEET_HEADER_H + r * (CLI_SHEET_CELL_H + CLI_SHEET_GAP);
         int max_w = CLI_SHEET_LABEL_W - 2 * PAD;
-        draw_text(&cv, PAD, y + PAD, row->stem, CLI_SHEET_LABEL_W - PAD, max_w);
-        draw_text(&cv, PAD, y + PAD + 12 * TEXT_SCALE, row->label, CLI_SHEET_LABEL_W - PAD, max_w);
+        canvas_text(&cv, PAD, y + PAD, row->stem, TEXT_SCALE, max_w, black);
+        canvas_text(&cv, PAD, y + PAD + 12 * TEXT_SCALE, row->label, TEXT_SCALE, max_w, black);
         for (int c = 0; c <= s->n_methods; c++) {
             const thumb *t = &row->cells[c];
             int x = CLI_SHEET_LABEL_W + c * (cw + CLI_SHEET_GAP);
             if (!t->rgb) { /* not made in this run (--resume): light grey */
-                fill(&cv, x, y, x + cw, y + CLI_SHEET_CELL_H, 224);
+                canvas_fill(&cv, x, y, x + cw, y + CLI_SHEET_CELL_H, light_grey);
                 continue;
             }
             int oy = y + (CLI_SHEET_CELL_H - t->h) / 2;
@@ -226,6 +159,6 @@ int cli_sheet_write(const cli_sheet *s, const char *path, char *why, size_t cap)
         }
     }
     int rc = cli_write_png(path, cv.rgb, cv.w, cv.h, why, cap);
-    free(cv.rgb);
+    canvas_free(&cv);
     return rc;
 }

@@ -15,10 +15,10 @@ static const char help[] =
     "             results.jsonl\n"
     "  synth      a labelled synthetic multi-object data set: PNGs, annotations.jsonl (boxes), classes.txt\n"
     "  bench      images/s of the forward pass and of each method, as one JSON object\n"
+    "  eval       the paper's evaluation suite on an annotated image set: faithfulness, localisation,\n"
+    "             adversarial patches (DAP1/DAP2, DOA, #COP), sanity check; metrics.csv, tables, plots\n"
     "\n"
-    "  --help     this text;  --version  the version and whether CUDA is built in\n"
-    "\n"
-    "Planned, not in this version yet: eval.\n";
+    "  --help     this text;  --version  the version and whether CUDA is built in\n";
 
 int main(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
@@ -33,12 +33,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "explain")) return cmd_explain(argc - 1, argv + 1);
     if (!strcmp(argv[1], "bench")) return cmd_bench(argc - 1, argv + 1);
     if (!strcmp(argv[1], "synth")) return cmd_synth(argc - 1, argv + 1);
-    static const char *planned[] = {"eval"};
-    for (size_t i = 0; i < sizeof planned / sizeof planned[0]; i++)
-        if (!strcmp(argv[1], planned[i])) {
-            fprintf(stderr, "pixab: '%s' is not in this version yet\n", argv[1]);
-            return CLI_FATAL;
-        }
+    if (!strcmp(argv[1], "eval")) return cmd_eval(argc - 1, argv + 1);
     fprintf(stderr, "pixab: unknown command '%s' (see pixab --help)\n", argv[1]);
     return CLI_FATAL;
 }

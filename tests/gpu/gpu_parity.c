@@ -6,9 +6,14 @@
  * Checks: the preprocessing kernel; every op kind of the network backend
  * (cuda_backend vs cpu_backend, forward and backward, on one-op graphs built
  * here: odd sizes, sizes of 1, batches 1, 3 and 8, channel slices of wider
- * tensors); then whole engines "cpu" vs "cuda" on a checkpoint: every Mixed_*
- * output, the logits and input/layer gradients. --bench prints CUDA forward
- * images/s at batch 1, 8 and 64 (before the table).
+ * tensors); every explanation-batch op of the backends (box and channel
+ * ablation batches, pooled features, channel-ablated logits, class scores,
+ * Pixab-CAM's reduction, weighted sums, ReLU + min-max incl. constant maps)
+ * and the map upsampling kernel; then whole engines "cpu" vs "cuda" on a
+ * checkpoint: every Mixed_* output, the logits, input/layer gradients, and
+ * every method's map (Mixed_7c and Mixed_6e, softmax and logit, the top-1 and
+ * another class; Pixab-CAM and Ablation-CAM also through the general path).
+ * --bench prints CUDA forward images/s at batch 1, 8 and 64 (before the table).
  * Errors: preprocessing max|CUDA - CPU| (tolerance 0: the same per-pixel
  * code); network rows max|CUDA - CPU| / max|CPU| over what the op or layer
  * computes (fp32, summation orders differ), with channels an op must not
@@ -19,11 +24,16 @@
 #include <string.h>
 #include <time.h>
 
+#include <cuda_runtime.h>
+
 #include "backend.h"
+#include "cam.h"
+#include "cam_kernels.h"
 #include "cuda_backend.h"
 #include "device.h"
 #include "engine.h"
 #include "graph.h"
+#include "nn.cuh"
 #include "pixab.h"
 #include "preprocess.h"
 
@@ -34,6 +44,8 @@
 #define MAX_ROWS 256
 #define TOL_OP 1e-5    /* one fp32 op: different summation orders only */
 #define TOL_MODEL 1e-4 /* ~100 fp32 layers in a row */
+#define TOL_MAP 1e-3   /* end-to-end maps in [0, 1] */
+#define TOL_SCORECAM 5e-3 /* min-max of each upsampled channel amplifies activation rounding */
 
 typedef struct {
     char what[96];
@@ -292,6 +304,183 @@ static void check_ops(void) {
         for (int b = 0; b < 3; b++) check_op(&op_cases[i], batches[b], 1000 * i + (unsigned)b + 1);
 }
 
+/* ---- explanation-batch ops, one backend call at a time ----------------------- */
+
+/* Buffers of one explanation-op case, on the host: inputs, and each backend's output. */
+typedef struct {
+    int H, W, K, classes, n_boxes, first, count, cls;
+    int box_h[4], box_w[4];
+} xop_case;
+
+static const xop_case xop_cases[] = {
+    {8, 8, 16, 10, 4, 0, 0, 3, {1, 1, 2, 2}, {1, 2, 1, 2}},
+    {5, 3, 7, 5, 2, 0, 0, 0, {3, 1}, {1, 3}},
+    {1, 1, 1, 1, 1, 0, 0, 0, {1}, {1}},
+    {17, 17, 9, 13, 4, 100, 0, 12, {1, 1, 2, 2}, {1, 2, 1, 2}}, /* a chunk in the middle of a batch */
+};
+
+/* A backend's memory for n floats holding host values v (NULL: zeros). */
+static float *dev_put(const backend_ops *be, void *ctx, const float *v, size_t n) {
+    float *d = NULL;
+    if (be->alloc(ctx, n * sizeof(float), (void **)&d)) return NULL;
+    if ((v ? be->upload(ctx, d, v, n * sizeof(float)) : be->zero(ctx, d, n * sizeof(float)))) {
+        be->free(ctx, d);
+        return NULL;
+    }
+    return d;
+}
+
+typedef enum { X_BOXES, X_POOLED, X_CHANNELS, X_CHANNEL_LOGITS, X_SCORES_SOFTMAX, X_SCORES_LOGIT, X_REDUCE,
+               X_WSUM, X_NORMALIZE, X_NORMALIZE_CONST, X_COUNT } xop_kind;
+static const char *const xop_names[X_COUNT] = {"ablate_boxes", "ablate_boxes_pooled", "ablate_channels",
+                                               "ablate_channel_logits", "class_scores softmax", "class_scores logit",
+                                               "pixab_reduce", "weighted_sum", "normalize", "normalize constant"};
+
+/* Run explanation op `x` of case t on backend be (its ctx made for the FC graph g); out (n_out floats). */
+static pixab_status run_xop(const backend_ops *be, int device, const graph *g, const xop_case *t, xop_kind x,
+                            const float *a, const float *v, size_t n_v, float *out, size_t n_out) {
+    void *ctx = NULL;
+    float *da = NULL, *dv = NULL, *dpooled = NULL, *dout = NULL;
+    const int HW = t->H * t->W, K = t->K;
+    pixab_status s = be->create(g, 1, device, &ctx);
+    if (s) return s;
+    float pooled[64];
+    for (int k = 0; k < K; k++) pooled[k] = nn_gap_channel(a, (size_t)HW, K, k);
+    if (!(da = dev_put(be, ctx, a, (size_t)HW * K)) || !(dv = dev_put(be, ctx, v, n_v ? n_v : 1)) ||
+        !(dpooled = dev_put(be, ctx, pooled, (size_t)K)) || !(dout = dev_put(be, ctx, NULL, n_out))) {
+        s = PIXAB_ERR_NOMEM;
+        goto done;
+    }
+    switch (x) {
+    case X_BOXES:
+        s = be->ablate_boxes(ctx, dout, da, t->H, t->W, K, t->n_boxes, t->box_h, t->box_w, t->first, t->count);
+        break;
+    case X_POOLED:
+        s = be->ablate_boxes_pooled(ctx, dout, da, dpooled, t->H, t->W, K, t->n_boxes, t->box_h, t->box_w, t->first,
+                                    t->count);
+        break;
+    case X_CHANNELS: s = be->ablate_channels(ctx, dout, da, HW, K, t->first % (K + 1), t->count % (K + 1)); break;
+    case X_CHANNEL_LOGITS: s = be->ablate_channel_logits(ctx, g, 0, dout, dv, da, HW, K, 0, K + 1); break;
+    case X_SCORES_SOFTMAX:
+    case X_SCORES_LOGIT:
+        s = be->class_scores(ctx, dout, dv, (int)(n_v / (size_t)t->classes), t->classes, t->cls, x == X_SCORES_SOFTMAX);
+        break;
+    case X_REDUCE: s = be->pixab_reduce(ctx, dout, dv, t->n_boxes, HW); break;
+    case X_WSUM: s = be->weighted_sum(ctx, dout, da, dv, HW, K); break;
+    case X_NORMALIZE:
+    case X_NORMALIZE_CONST:
+        if (!(s = be->copy(ctx, dout, dv, n_out * sizeof(float)))) s = be->normalize(ctx, dout, (int)n_out);
+        break;
+    default: s = PIXAB_ERR_ARG;
+    }
+    if (!s) s = be->download(ctx, out, dout, n_out * sizeof(float));
+done:
+    if (da) be->free(ctx, da);
+    if (dv) be->free(ctx, dv);
+    if (dpooled) be->free(ctx, dpooled);
+    if (dout) be->free(ctx, dout);
+    be->destroy(ctx);
+    return s;
+}
+
+/* Each explanation op on each case: CUDA vs CPU, max|d| relative to max|CPU|. */
+static void check_xops(void) {
+    for (size_t ci = 0; ci < sizeof xop_cases / sizeof xop_cases[0]; ci++) {
+        xop_case t = xop_cases[ci];
+        const int HW = t.H * t.W, K = t.K, batch = 2 + 2 * t.n_boxes * HW;
+        t.count = batch - t.first < 37 ? batch - t.first : 37;
+        /* An FC graph K -> classes: its weights serve ablate_channel_logits. */
+        op_case fc = {"fc", OP_FC, K, t.classes, 1, 1, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0};
+        graph g;
+        seed_rng(7000 + ci);
+        if (build_graph(&g, &fc)) continue;
+        size_t n_a = (size_t)HW * K, n_v = (size_t)(batch > K + 1 ? batch : K + 1) * t.classes + 1;
+        float *a = malloc(sizeof(float) * n_a), *v = malloc(sizeof(float) * n_v);
+        size_t n_out_max = (size_t)t.count * HW * K + (size_t)(K + 1) * t.classes + (size_t)batch + 16;
+        float *oc = malloc(sizeof(float) * n_out_max), *og = malloc(sizeof(float) * n_out_max);
+        if (!a || !v || !oc || !og) goto next;
+        fill(a, n_a);
+        for (size_t i = 0; i < n_a; i++) a[i] = a[i] > 0.0f ? a[i] : 0.0f; /* post-ReLU activations */
+        for (int x = 0; x < X_COUNT; x++) {
+            size_t n_out = 0, nv = 0;
+            fill(v, n_v);
+            switch ((xop_kind)x) {
+            case X_BOXES: n_out = (size_t)t.count * HW * K; break;
+            case X_POOLED: n_out = (size_t)t.count * K; break;
+            case X_CHANNELS: n_out = (size_t)(t.count % (K + 1)) * HW * K; break;
+            case X_CHANNEL_LOGITS: n_out = (size_t)(K + 1) * t.classes, nv = (size_t)t.classes; break;
+            case X_SCORES_SOFTMAX:
+            case X_SCORES_LOGIT: nv = (size_t)batch * t.classes, n_out = (size_t)batch; break;
+            case X_REDUCE: nv = (size_t)batch, n_out = (size_t)HW; break;
+            case X_WSUM: nv = (size_t)K, n_out = (size_t)HW; break;
+            case X_NORMALIZE: nv = n_out = (size_t)HW; break;
+            case X_NORMALIZE_CONST:
+                nv = n_out = (size_t)HW;
+                for (size_t i = 0; i < nv; i++) v[i] = 0.5f;
+                break;
+            default: break;
+            }
+            char what[96];
+            snprintf(what, sizeof what, "%s %dx%dx%d, %d boxes", xop_names[x], t.H, t.W, K, t.n_boxes);
+            double err = INFINITY;
+            if (!n_out) continue;
+            if (run_xop(&cpu_backend, -1, &g, &t, (xop_kind)x, a, v, nv, oc, n_out) ||
+                run_xop(&cuda_backend, 0, &g, &t, (xop_kind)x, a, v, nv, og, n_out))
+                fprintf(stderr, "gpu_parity: %s: %s\n", what, pixab_last_error());
+            else
+                err = rel_err(og, oc, oc, n_out);
+            /* Element selection and copies are exact; sums and softmax differ in rounding only. */
+            record(what, err, x == X_BOXES || x == X_CHANNELS || x == X_NORMALIZE_CONST ? 0.0 : TOL_OP);
+        }
+    next:
+        free(a), free(v), free(oc), free(og);
+        graph_free(&g);
+    }
+}
+
+/* out (oh, ow) on the host = cam_upsample_cuda of map (h, w) from the host. */
+static pixab_status cam_upsample_cuda_roundtrip(float *out, const float *map, int h, int w, int oh, int ow) {
+    float *dmap = NULL, *dout = NULL;
+    const size_t in = sizeof(float) * (size_t)h * w, bytes = sizeof(float) * (size_t)oh * ow;
+    pixab_status s = PIXAB_ERR_DEVICE;
+    if (cudaMalloc((void **)&dmap, in) == cudaSuccess && cudaMalloc((void **)&dout, bytes) == cudaSuccess &&
+        cudaMemcpy(dmap, map, in, cudaMemcpyHostToDevice) == cudaSuccess &&
+        !(s = cam_upsample_cuda(dout, dmap, h, w, oh, ow, NULL)) &&
+        cudaMemcpy(out, dout, bytes, cudaMemcpyDeviceToHost) != cudaSuccess)
+        s = PIXAB_ERR_DEVICE;
+    (void)cudaFree(dmap), (void)cudaFree(dout);
+    return s;
+}
+
+/* The map upsampling kernel against pixab_map_upsample (the same taps: exact). */
+static void check_upsample(void) {
+    static const int cases[][4] = {{8, 8, 299, 299}, {17, 17, 299, 299}, {1, 1, 5, 7}, {5, 3, 5, 3}, {8, 8, 480, 640}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const int h = cases[i][0], w = cases[i][1], oh = cases[i][2], ow = cases[i][3];
+        size_t n = (size_t)oh * ow;
+        float *map = malloc(sizeof(float) * (size_t)h * w), *cpu = malloc(sizeof(float) * n);
+        float *gpu = malloc(sizeof(float) * n);
+        char what[96];
+        double err = INFINITY;
+        snprintf(what, sizeof what, "map upsample %dx%d -> %dx%d", h, w, oh, ow);
+        seed_rng(9000 + i);
+        if (!map || !cpu || !gpu) goto next;
+        fill(map, (size_t)h * w);
+        if (pixab_map_upsample(map, h, w, oh, ow, cpu) || cam_upsample_cuda_roundtrip(gpu, map, h, w, oh, ow)) {
+            fprintf(stderr, "gpu_parity: %s: %s\n", what, pixab_last_error());
+        } else {
+            err = 0.0;
+            for (size_t k = 0; k < n; k++) {
+                double d = fabs((double)cpu[k] - gpu[k]);
+                if (!(d <= err)) err = d;
+            }
+        }
+    next:
+        record(what, err, 0.0);
+        free(map), free(cpu), free(gpu);
+    }
+}
+
 /* ---- whole engines: "cpu" vs "cuda" on a checkpoint ------------------------ */
 
 #define MODEL_BATCH 2
@@ -350,6 +539,8 @@ done:
     free(act), free(dc), free(dg), free(lc), free(lg);
 }
 
+static void check_methods(const char *tag, pixab_model *m, pixab_engine *ec, pixab_engine *eg, const float *input);
+
 static void check_model(const char *path, const char *tag) {
     char what[96];
     pixab_model *m = NULL;
@@ -393,11 +584,79 @@ static void check_model(const char *path, const char *tag) {
         if (l >= 0) check_gradient(tag, m, ec, eg, l, input);
     }
     check_gradient(tag, m, ec, eg, -1, input);
+    check_methods(tag, m, ec, eg, input);
 done:
     free(input), free(ac), free(ag);
     pixab_engine_destroy(ec);
     pixab_engine_destroy(eg);
     pixab_model_free(m);
+}
+
+/* Every method's map, CUDA vs CPU: both layers, both scores, the top-1 and
+ * another class (the CPU's second-ranked). */
+static void check_methods(const char *tag, pixab_model *m, pixab_engine *ec, pixab_engine *eg, const float *input) {
+    static const char *layers[] = {"Mixed_7c", "Mixed_6e"};
+    const int classes = pixab_model_num_classes(m);
+    float *logits = malloc(sizeof(float) * (size_t)classes);
+    if (!logits || pixab_engine_forward(ec, input, 1, logits)) goto done;
+    int top = 0, second = classes > 1 ? 1 : 0;
+    for (int k = 0; k < classes; k++) top = logits[k] > logits[top] ? k : top;
+    if (second == top) second = 0;
+    for (int k = 0; k < classes; k++) second = k != top && logits[k] > logits[second] ? k : second;
+    for (int l = 0; l < 2; l++)
+        for (int sc = 0; sc < 2; sc++)
+            for (int c = 0; c < 2; c++)
+                for (int me = 0; me < PIXAB_METHOD_COUNT; me++) {
+                    pixab_method method = (pixab_method)me;
+                    pixab_explain_opts o;
+                    memset(&o, 0, sizeof o);
+                    o.layer = pixab_model_find_layer(m, layers[l]);
+                    o.cls = c ? second : -1;
+                    o.score = sc ? PIXAB_SCORE_LOGIT : PIXAB_SCORE_SOFTMAX;
+                    char what[96];
+                    snprintf(what, sizeof what, "%s: %s %s %s %s", tag, pixab_method_name(method), layers[l],
+                             sc ? "logit" : "softmax", c ? "other" : "top1");
+                    pixab_map mc, mg;
+                    memset(&mc, 0, sizeof mc), memset(&mg, 0, sizeof mg);
+                    double err = INFINITY;
+                    if (o.layer < 0 || pixab_explain(ec, input, &method, 1, &o, &mc) ||
+                        pixab_explain(eg, input, &method, 1, &o, &mg))
+                        fprintf(stderr, "gpu_parity: %s: %s\n", what, pixab_last_error());
+                    else
+                        err = rel_err(mg.map, mc.map, mc.map, (size_t)mc.h * mc.w);
+                    record(what, err, method == PIXAB_METHOD_SCORECAM ? TOL_SCORECAM : TOL_MAP);
+                    pixab_map_free(&mc), pixab_map_free(&mg);
+                }
+    /* The general (materialised) paths of Pixab-CAM and Ablation-CAM on CUDA vs the CPU's. */
+    for (int l = 0; l < 2; l++) {
+        int layer = pixab_model_find_layer(m, layers[l]), K, H, W;
+        if (layer < 0 || pixab_model_layer_shape(m, layer, &K, &H, &W)) continue;
+        float *act = malloc(sizeof(float) * (size_t)K * H * W), *lg = malloc(sizeof(float) * (size_t)classes);
+        float *pc = malloc(sizeof(float) * (size_t)H * W), *pg = malloc(sizeof(float) * (size_t)H * W);
+        float *wc = malloc(sizeof(float) * (size_t)K), *wg = malloc(sizeof(float) * (size_t)K);
+        static const int bh[] = {1, 1, 2, 2}, bw[] = {1, 2, 1, 2};
+        char what[96], what_a[96];
+        double err = INFINITY, err_a = INFINITY;
+        snprintf(what, sizeof what, "%s: pixab general path %s", tag, layers[l]);
+        snprintf(what_a, sizeof what_a, "%s: ablation weights, general path %s", tag, layers[l]);
+        if (act && lg && pc && pg && wc && wg) {
+            cam_ctx cc = {.e = ec, .layer = layer, .H = H, .W = W, .K = K, .classes = classes, .cls = top,
+                          .score = PIXAB_SCORE_SOFTMAX, .input = input, .size = pixab_model_preproc(m)->size,
+                          .act = act, .logits = lg, .n_boxes = 4, .box_h = bh, .box_w = bw};
+            cam_ctx cg = cc;
+            cg.e = eg;
+            if (engine_forward_keep(ec, input, layer, act, lg) || cam_pixab(&cc, 0, pc) || cam_ablation(&cc, 0, wc) ||
+                engine_forward_keep(eg, input, layer, act, lg) || cam_pixab(&cg, 0, pg) || cam_ablation(&cg, 0, wg))
+                fprintf(stderr, "gpu_parity: %s: %s\n", what, pixab_last_error());
+            else
+                err = rel_err(pg, pc, pc, (size_t)H * W), err_a = rel_err(wg, wc, wc, (size_t)K);
+        }
+        record(what, err, TOL_MAP);
+        record(what_a, err_a, TOL_MAP);
+        free(act), free(lg), free(pc), free(pg), free(wc), free(wg);
+    }
+done:
+    free(logits);
 }
 
 /* ---- --bench: CUDA forward throughput ------------------------------------- */
@@ -480,6 +739,8 @@ int main(int argc, char **argv) {
     }
     check_preprocess();
     check_ops();
+    check_xops();
+    check_upsample();
     check_model(paths[0], "w8");
     if (paths[1]) check_model(paths[1], "full");
     if (do_bench) bench(paths[1] ? paths[1] : paths[0]);

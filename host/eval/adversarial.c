@@ -1,0 +1,231 @@
+/* adversarial.c — targeted patch FGSM and the AE1/AE2 patch sets (see
+ * adversarial.h; the gradient reaches the input through engine_gradient with
+ * layer -1). */
+#include "adversarial.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "error.h"
+#include "rng.h"
+
+/* Seed streams: one per kind of random choice, so they do not shift each other. */
+enum { STREAM_COUNT, STREAM_BOXES, STREAM_TARGETS };
+
+static int num_classes(const pixab_engine *e) {
+    const graph *g = engine_graph(e);
+    return g->tensors[g->layers[g->n_layers - 1].out].c;
+}
+
+static pixab_status check_setup(const pixab_engine *e, const pixab_preproc *pre) {
+    const int s = engine_graph(e)->tensors[0].h;
+    if (pre->size != s)
+        return pixab_fail(PIXAB_ERR_ARG, "preprocessing is for %d x %d inputs, the engine's model takes %d x %d",
+                          pre->size, pre->size, s, s);
+    return PIXAB_OK;
+}
+
+static pixab_status check_target(const pixab_engine *e, int target) {
+    if (target < 0 || target >= num_classes(e))
+        return pixab_fail(PIXAB_ERR_ARG, "target class %d out of range (the model has %d)", target, num_classes(e));
+    return PIXAB_OK;
+}
+
+/* top1, success and target_prob of r from one logit row (classes). */
+static void judge(float *logits, int classes, int target, adv_result *r) {
+    int top = 0;
+    for (int j = 1; j < classes; j++)
+        if (logits[j] > logits[top]) top = j;
+    pixab_softmax(logits, 1, classes);
+    r->top1 = top;
+    r->success = top == target;
+    r->target_prob = logits[target];
+}
+
+/* Classify x (S, S, 3) for each of n targets: r[i] with steps = 0. probs
+ * (classes): the softmax. */
+static pixab_status classify(pixab_engine *e, const float *x, const int *targets, int n, adv_result *r, float *probs) {
+    const int classes = num_classes(e);
+    float *logits = malloc(sizeof(float) * (size_t)classes);
+    if (!logits) return pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
+    pixab_status s = pixab_engine_forward(e, x, 1, logits);
+    for (int i = 0; i < n && !s; i++) {
+        memcpy(probs, logits, sizeof(float) * (size_t)classes);
+        r[i] = (adv_result){0};
+        judge(probs, classes, targets[i], &r[i]);
+    }
+    free(logits);
+    return s;
+}
+
+/* d CE(logits, target) / d logits = softmax(logits) - onehot(target). */
+static void ce_seed(void *ctx, const float *logits, int classes, float *d) {
+    const int target = *(const int *)ctx;
+    memcpy(d, logits, sizeof(float) * (size_t)classes);
+    pixab_softmax(d, 1, classes);
+    d[target] -= 1.0f;
+}
+
+pixab_status adv_fgsm_patch(pixab_engine *e, const pixab_preproc *pre, float *x, const adv_box *boxes, int n_boxes,
+                            int target, const adv_fgsm_opts *o, adv_result *r) {
+    pixab_status s = check_setup(e, pre);
+    if (s || (s = check_target(e, target))) return s;
+    const int S = pre->size, classes = num_classes(e);
+    if (n_boxes < 1) return pixab_fail(PIXAB_ERR_ARG, "FGSM needs at least one patch");
+    for (int b = 0; b < n_boxes; b++) {
+        const adv_box *bx = &boxes[b];
+        if (bx->x0 < 0 || bx->y0 < 0 || bx->x1 > S || bx->y1 > S || bx->x0 >= bx->x1 || bx->y0 >= bx->y1)
+            return pixab_fail(PIXAB_ERR_ARG, "patch [%d,%d)x[%d,%d) is empty or outside the %d x %d image", bx->x0,
+                              bx->x1, bx->y0, bx->y1, S, S);
+    }
+    const float eps_pix = o && o->eps > 0.0f ? o->eps : 4.0f / 255.0f;
+    const int max_steps = o && o->max_steps > 0 ? o->max_steps : 100;
+    float eps[3], lo[3], hi[3];
+    for (int c = 0; c < 3; c++) {
+        eps[c] = eps_pix / pre->std[c];
+        lo[c] = (0.0f - pre->mean[c]) / pre->std[c];
+        hi[c] = (1.0f - pre->mean[c]) / pre->std[c];
+    }
+    const size_t n = (size_t)S * S * 3;
+    unsigned char *mask = calloc((size_t)S * S, 1); /* the union of the boxes */
+    float *g = malloc(sizeof(float) * n), *logits = malloc(sizeof(float) * (size_t)classes);
+    if (!mask || !g || !logits) {
+        s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory for FGSM on a %d x %d image", S, S);
+        goto done;
+    }
+    for (int b = 0; b < n_boxes; b++)
+        for (int y = boxes[b].y0; y < boxes[b].y1; y++)
+            memset(mask + (size_t)y * S + boxes[b].x0, 1, (size_t)(boxes[b].x1 - boxes[b].x0));
+    *r = (adv_result){0};
+    for (;;) {
+        if ((s = engine_gradient(e, -1, x, ce_seed, &target, logits, g))) goto done;
+        judge(logits, classes, target, r);
+        if (r->success || r->steps == max_steps) break;
+        for (size_t p = 0; p < (size_t)S * S; p++) {
+            if (!mask[p]) continue;
+            for (int c = 0; c < 3; c++) {
+                float gv = g[p * 3 + c], v = x[p * 3 + c];
+                v -= gv > 0.0f ? eps[c] : gv < 0.0f ? -eps[c] : 0.0f;
+                x[p * 3 + c] = v < lo[c] ? lo[c] : v > hi[c] ? hi[c] : v;
+            }
+        }
+        r->steps++;
+    }
+done:
+    free(mask);
+    free(g);
+    free(logits);
+    return s;
+}
+
+static int overlap(const adv_box *a, const adv_box *b) {
+    return a->x0 < b->x1 && b->x0 < a->x1 && a->y0 < b->y1 && b->y0 < a->y1;
+}
+
+pixab_status adv_random_boxes(int size, int n, uint64_t seed, adv_box *boxes) {
+    if (n < 1 || n > ADV_MAX_PATCHES)
+        return pixab_fail(PIXAB_ERR_ARG, "patch count %d out of range (1 to %d)", n, ADV_MAX_PATCHES);
+    if (size < 1 || size > PIXAB_IMAGE_MAX_SIDE) return pixab_fail(PIXAB_ERR_ARG, "image size %d out of range", size);
+    const int lo = (15 * size + 99) / 100, hi = 20 * size / 100; /* side in [15 %, 20 %] of S */
+    if (lo > hi)
+        return pixab_fail(PIXAB_ERR_ARG, "a %d x %d image has no patch side in [15%%, 20%%] of it", size, size);
+    rng r = rng_make(seed, STREAM_BOXES);
+    /* Rejection sampling, restarting the whole set when a patch finds no room. */
+    for (int attempt = 0; attempt < 1000; attempt++) {
+        int placed = 0;
+        for (int tries = 0; placed < n && tries < 1000; tries++) {
+            int side = rng_int(&r, lo, hi), x0 = rng_int(&r, 0, size - side), y0 = rng_int(&r, 0, size - side);
+            adv_box b = {x0, y0, x0 + side, y0 + side};
+            int ok = 1;
+            for (int i = 0; i < placed && ok; i++) ok = !overlap(&b, &boxes[i]);
+            if (ok) boxes[placed++] = b;
+        }
+        if (placed == n) return PIXAB_OK;
+    }
+    return pixab_fail(PIXAB_ERR_ARG, "no room for %d non-overlapping patches in a %d x %d image", n, size, size);
+}
+
+/* dst's pixels in box b = src's (both (S, S, 3)). */
+static void copy_box(float *dst, const float *src, int S, const adv_box *b) {
+    for (int y = b->y0; y < b->y1; y++) {
+        size_t off = ((size_t)y * S + b->x0) * 3;
+        memcpy(dst + off, src + off, sizeof(float) * 3 * (size_t)(b->x1 - b->x0));
+    }
+}
+
+pixab_status adv_make_ae1(pixab_engine *e, const pixab_preproc *pre, const float *real, int target, int n_patches,
+                          uint64_t seed, const adv_fgsm_opts *o, float *out, float *patch_image, adv_ae1 *r) {
+    pixab_status s = check_setup(e, pre);
+    if (s || (s = check_target(e, target))) return s;
+    if (n_patches < 0 || n_patches > ADV_MAX_PATCHES)
+        return pixab_fail(PIXAB_ERR_ARG, "patch count %d out of range (1 to %d, or 0 for random)", n_patches,
+                          ADV_MAX_PATCHES);
+    if (!n_patches) {
+        rng count = rng_make(seed, STREAM_COUNT);
+        n_patches = rng_int(&count, 1, ADV_MAX_PATCHES);
+    }
+    memset(r, 0, sizeof *r);
+    r->target = target;
+    r->n = n_patches;
+    if ((s = adv_random_boxes(pre->size, n_patches, seed, r->boxes))) return s;
+    const size_t n = (size_t)pre->size * pre->size * 3;
+    float *zero = patch_image ? patch_image : malloc(sizeof(float) * n);
+    if (!zero) return pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
+    memset(zero, 0, sizeof(float) * n);
+    s = adv_fgsm_patch(e, pre, zero, r->boxes, r->n, target, o, &r->on_zero);
+    float *probs = s ? NULL : malloc(sizeof(float) * (size_t)num_classes(e));
+    if (!s && !probs) s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
+    if (!s) {
+        memcpy(out, real, sizeof(float) * n);
+        for (int i = 0; i < r->n; i++) copy_box(out, zero, pre->size, &r->boxes[i]);
+        s = classify(e, out, &target, 1, &r->on_real, probs);
+    }
+    free(probs);
+    if (zero != patch_image) free(zero);
+    return s;
+}
+
+pixab_status adv_make_ae2(pixab_engine *e, const pixab_preproc *pre, const int *targets, uint64_t seed,
+                          const adv_fgsm_opts *o, float *out, adv_ae2 *r) {
+    pixab_status s = check_setup(e, pre);
+    if (s) return s;
+    const int classes = num_classes(e), K = ADV_AE2_PATCHES;
+    if (classes < K) return pixab_fail(PIXAB_ERR_ARG, "AE2 needs %d classes, the model has %d", K, classes);
+    memset(r, 0, sizeof *r);
+    rng tr = rng_make(seed, STREAM_TARGETS);
+    for (int i = 0; i < K; i++) {
+        int t, dup;
+        do {
+            t = targets ? targets[i] : rng_int(&tr, 0, classes - 1);
+            dup = 0;
+            for (int j = 0; j < i; j++) dup |= r->targets[j] == t;
+        } while (dup && !targets);
+        if (dup) return pixab_fail(PIXAB_ERR_ARG, "AE2 targets must be distinct (class %d twice)", t);
+        if ((s = check_target(e, t))) return s;
+        r->targets[i] = t;
+    }
+    if ((s = adv_random_boxes(pre->size, K, seed, r->boxes))) return s;
+    const size_t n = (size_t)pre->size * pre->size * 3;
+    float *work = malloc(sizeof(float) * n), *probs = malloc(sizeof(float) * (size_t)classes);
+    if (!work || !probs) {
+        s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    memset(out, 0, sizeof(float) * n);
+    for (int i = 0; i < K && !s; i++) {
+        memset(work, 0, sizeof(float) * n);
+        s = adv_fgsm_patch(e, pre, work, &r->boxes[i], 1, r->targets[i], o, &r->patch[i]);
+        if (!s) copy_box(out, work, pre->size, &r->boxes[i]);
+    }
+    if (!s) s = classify(e, out, r->targets, K, r->composite, probs);
+    for (int i = 0; i < K && !s; i++) {
+        int above = 0; /* classes strictly more probable than target i: its rank */
+        for (int j = 0; j < classes; j++) above += probs[j] > probs[r->targets[i]];
+        r->in_top4 += above < 4;
+    }
+done:
+    free(work);
+    free(probs);
+    return s;
+}
