@@ -63,7 +63,7 @@ static int top1(const float *x) {
     return t;
 }
 
-static int in_boxes(const adv_box *b, int n, int x, int y) {
+static int in_boxes(const metrics_box *b, int n, int x, int y) {
     for (int i = 0; i < n; i++)
         if (x >= b[i].x0 && x < b[i].x1 && y >= b[i].y0 && y < b[i].y1) return 1;
     return 0;
@@ -80,7 +80,7 @@ static void expect_in_range(const float *x) {
 }
 
 /* x equals ref (bit for bit) outside the boxes; ref NULL: the zero image. */
-static void expect_same_outside(const float *x, const float *ref, const adv_box *b, int n) {
+static void expect_same_outside(const float *x, const float *ref, const metrics_box *b, int n) {
     for (int y = 0; y < S; y++)
         for (int xx = 0; xx < S; xx++) {
             if (in_boxes(b, n, xx, y)) continue;
@@ -91,7 +91,7 @@ static void expect_same_outside(const float *x, const float *ref, const adv_box 
         }
 }
 
-static void expect_valid_boxes(const adv_box *b, int n) {
+static void expect_valid_boxes(const metrics_box *b, int n) {
     cr_assert(n >= 1 && n <= ADV_MAX_PATCHES, "patch count %d", n);
     for (int i = 0; i < n; i++) {
         int side = b[i].x1 - b[i].x0;
@@ -112,7 +112,7 @@ Test(adversarial, fgsm_reaches_target_inside_patch_only) {
         cr_assert(x0);
         memcpy(x0, x, sizeof(float) * N);
         const int before = top1(x), target = (before + 1 + 2 * i) % classes;
-        adv_box box;
+        metrics_box box;
         cr_assert_eq(adv_random_boxes(S, 1, (uint64_t)i, &box), PIXAB_OK, "%s", pixab_last_error());
         adv_result r;
         cr_assert_eq(adv_fgsm_patch(engine, pre, x, &box, 1, target, NULL, &r), PIXAB_OK, "%s", pixab_last_error());
@@ -134,7 +134,7 @@ Test(adversarial, fgsm_stops_at_once_when_target_already_wins) {
     float *x = example(0), *x0 = malloc(sizeof(float) * N);
     cr_assert(x0);
     memcpy(x0, x, sizeof(float) * N);
-    adv_box box = {10, 20, 60, 70};
+    metrics_box box = {10, 20, 60, 70};
     adv_result r;
     cr_assert_eq(adv_fgsm_patch(engine, pre, x, &box, 1, top1(x), NULL, &r), PIXAB_OK, "%s", pixab_last_error());
     cr_expect(r.success);
@@ -150,7 +150,7 @@ Test(adversarial, fgsm_stops_at_once_when_target_already_wins) {
 
 Test(adversarial, fgsm_rejects_bad_arguments) {
     float *x = example(0);
-    adv_box ok = {0, 0, 10, 10}, outside = {290, 0, 300, 10}, empty = {5, 5, 5, 9};
+    metrics_box ok = {0, 0, 10, 10}, outside = {290, 0, 300, 10}, empty = {5, 5, 5, 9};
     adv_result r;
     cr_expect_eq(adv_fgsm_patch(engine, pre, x, &ok, 1, 8, NULL, &r), PIXAB_ERR_ARG);
     cr_expect_eq(adv_fgsm_patch(engine, pre, x, &ok, 1, -1, NULL, &r), PIXAB_ERR_ARG);
@@ -165,7 +165,7 @@ Test(adversarial, fgsm_rejects_bad_arguments) {
 }
 
 Test(adversarial, random_boxes_are_valid_and_reproducible) {
-    adv_box a[ADV_MAX_PATCHES], b[ADV_MAX_PATCHES];
+    metrics_box a[ADV_MAX_PATCHES], b[ADV_MAX_PATCHES];
     int sizes[] = {299, 64, 500};
     for (int k = 0; k < 3; k++)
         for (int n = 1; n <= ADV_MAX_PATCHES; n++)
@@ -175,7 +175,7 @@ Test(adversarial, random_boxes_are_valid_and_reproducible) {
                 cr_assert_eq(adv_random_boxes(S, n, seed, a), PIXAB_OK, "S %d n %d: %s", S, n, pixab_last_error());
                 expect_valid_boxes(a, n);
                 cr_assert_eq(adv_random_boxes(S, n, seed, b), PIXAB_OK);
-                cr_assert(!memcmp(a, b, sizeof(adv_box) * (size_t)n), "seed %llu not reproducible",
+                cr_assert(!memcmp(a, b, sizeof(metrics_box) * (size_t)n), "seed %llu not reproducible",
                           (unsigned long long)seed);
                 S = saved;
             }
@@ -216,7 +216,7 @@ Test(adversarial, ae1_patch_pasted_into_real_image) {
     adv_fgsm_opts quick = {.max_steps = 1};
     cr_assert_eq(adv_make_ae1(engine, pre, real, target, 0, 7, &quick, out, NULL, &r2), PIXAB_OK);
     cr_expect_eq(r2.n, r.n);
-    cr_expect(!memcmp(r2.boxes, r.boxes, sizeof(adv_box) * (size_t)r.n));
+    cr_expect(!memcmp(r2.boxes, r.boxes, sizeof(metrics_box) * (size_t)r.n));
     cr_assert_eq(adv_make_ae1(engine, pre, real, target, 9, 3, &quick, out, NULL, &r2), PIXAB_OK);
     cr_expect_eq(r2.n, 9);
     expect_valid_boxes(r2.boxes, r2.n);

@@ -35,66 +35,8 @@
 
 /* ---- helpers ---------------------------------------------------------------- */
 
-static char tmp[64]; /* this test's scratch directory */
-
-static void setup(void) {
-    strcpy(tmp, "/tmp/pixab_explain_XXXXXX");
-    cr_assert(mkdtemp(tmp));
-}
-
-static void teardown(void) {
-    char cmd[256];
-    chmod(tmp, 0700);
-    snprintf(cmd, sizeof cmd, "chmod -R u+w '%s' 2>/dev/null; rm -rf '%s'", tmp, tmp);
-    cr_expect_eq(system(cmd), 0);
-}
-
-/* tmp/rel (in a rotating static buffer, so a few can be live at once). */
-static const char *tp(const char *rel) {
-    static char buf[8][512];
-    static int k;
-    char *b = buf[k++ % 8];
-    snprintf(b, sizeof buf[0], "%s/%s", tmp, rel);
-    return b;
-}
-
-static void mkdirs(const char *rel) {
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", tp(rel));
-    cr_assert_eq(system(cmd), 0);
-}
-
-static void copy_file(const char *src, const char *dst) {
-    FILE *in = fopen(src, "rb"), *out = fopen(dst, "wb");
-    cr_assert(in && out, "copy %s -> %s", src, dst);
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0) cr_assert_eq(fwrite(buf, 1, n, out), n);
-    fclose(in);
-    cr_assert_eq(fclose(out), 0);
-}
-
-static void write_text(const char *path, const char *text) {
-    FILE *f = fopen(path, "wb");
-    cr_assert(f);
-    fputs(text, f);
-    cr_assert_eq(fclose(f), 0);
-}
-
-/* Whole file as a string (malloc'd), NULL if it cannot be read. */
-static char *read_text(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 4096, n = 0, k;
-    char *s = malloc(cap);
-    while (s && (k = fread(s + n, 1, cap - n - 1, f)) > 0)
-        if ((n += k) + 1 == cap) s = realloc(s, cap *= 2);
-    fclose(f);
-    if (s) s[n] = '\0';
-    return s;
-}
-
-static int exists(const char *path) { return access(path, F_OK) == 0; }
+static void setup(void) { scratch_make("explain"); }
+static void teardown(void) { scratch_remove(); }
 
 /* Entries of a directory (without . and ..), and how many contain `part`. */
 static int count_entries(const char *dir, const char *part) {
@@ -142,7 +84,7 @@ static jsonl read_results(const char *outdir_rel) {
     jsonl r = {{0}, 0};
     char rel[256];
     snprintf(rel, sizeof rel, "%s/results.jsonl", outdir_rel);
-    char *text = read_text(tp(rel));
+    char *text = read_file(tp(rel), NULL);
     cr_assert(text, "no %s", rel);
     for (char *line = text; *line;) {
         char *nl = strchr(line, '\n');
@@ -508,7 +450,7 @@ Test(explain, unwritable_outdir_fails_cleanly) {
         cr_expect_eq(count_lines(r.err), 1, "'%s': %s", bad[i], r.err);
         cr_expect(strstr(r.err, bad[i]), "'%s': error does not name it: %s", bad[i], r.err);
     }
-    char *text = read_text(tp("file"));
+    char *text = read_file(tp("file"), NULL);
     cr_expect_str_eq(text, "a regular file");
     free(text);
     if (geteuid() == 0) return; /* root writes into read-only directories */

@@ -20,43 +20,11 @@
 
 #define N_CLASSES 8
 
-static char tmp[64];
-
-static void setup(void) {
-    strcpy(tmp, "/tmp/pixab_synth_XXXXXX");
-    cr_assert(mkdtemp(tmp));
-}
-
-static void teardown(void) {
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "chmod -R u+w '%s' 2>/dev/null; rm -rf '%s'", tmp, tmp);
-    cr_expect_eq(system(cmd), 0);
-}
-
-static const char *tp(const char *rel) {
-    static char buf[8][512];
-    static int k;
-    char *b = buf[k++ % 8];
-    snprintf(b, sizeof buf[0], "%s/%s", tmp, rel);
-    return b;
-}
-
-/* Whole file (malloc'd) and its length; NULL if it cannot be read. */
-static char *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 16, n = 0, k;
-    char *s = malloc(cap);
-    while (s && (k = fread(s + n, 1, cap - n - 1, f)) > 0)
-        if ((n += k) + 1 == cap) s = realloc(s, cap *= 2);
-    fclose(f);
-    if (s) s[n] = '\0';
-    if (len) *len = n;
-    return s;
-}
+static void setup(void) { scratch_make("synth"); }
+static void teardown(void) { scratch_remove(); }
 
 static int same_file(const char *a, const char *b) {
-    size_t la, lb;
+    size_t la = 0, lb = 0;
     char *x = read_file(a, &la), *y = read_file(b, &lb);
     cr_assert(x && y, "%s / %s unreadable", a, b);
     int same = la == lb && !memcmp(x, y, la);

@@ -42,7 +42,7 @@ static const char usage[] =
     "                       always score with the softmax probability\n"
     "  --boxes LIST         Pixab-CAM boxes (default 1x1,1x2,2x1,2x2)\n"
     "  --steps N            deletion/insertion steps (default 100)\n"
-    "  --fgsm-steps N       FGSM iteration limit per patch (default 200)\n"
+    "  --fgsm-steps N       FGSM iteration limit per patch (default 100; step 4/255 of the pixel range)\n"
     "  --sanity-n N         images in the sanity check (default 8)\n"
     "  --seed S             seed of the adversarial examples and the randomisation (default 1)\n"
     "%s"
@@ -82,7 +82,7 @@ static int parse_tasks(const char *text, int *tasks) {
 /* 0: parsed; 1: --help printed; -1: usage error (printed). */
 static int parse_args(int argc, char **argv, eval_args *a) {
     *a = (eval_args){.mo = {.batch = 16}, .tasks = TASK_ALL, .outdir = "pixab-eval", .eo = {.cls = -1},
-                     .n = -1, .steps = 100, .fgsm_steps = 200, .sanity_n = 8, .seed = 1};
+                     .n = -1, .steps = 100, .fgsm_steps = 100, .sanity_n = 8, .seed = 1};
     const char *methods = "all";
     for (int i = 1; i < argc; i++) {
         const char *v;

@@ -67,14 +67,14 @@ static void ce_seed(void *ctx, const float *logits, int classes, float *d) {
     d[target] -= 1.0f;
 }
 
-pixab_status adv_fgsm_patch(pixab_engine *e, const pixab_preproc *pre, float *x, const adv_box *boxes, int n_boxes,
+pixab_status adv_fgsm_patch(pixab_engine *e, const pixab_preproc *pre, float *x, const metrics_box *boxes, int n_boxes,
                             int target, const adv_fgsm_opts *o, adv_result *r) {
     pixab_status s = check_setup(e, pre);
     if (s || (s = check_target(e, target))) return s;
     const int S = pre->size, classes = num_classes(e);
     if (n_boxes < 1) return pixab_fail(PIXAB_ERR_ARG, "FGSM needs at least one patch");
     for (int b = 0; b < n_boxes; b++) {
-        const adv_box *bx = &boxes[b];
+        const metrics_box *bx = &boxes[b];
         if (bx->x0 < 0 || bx->y0 < 0 || bx->x1 > S || bx->y1 > S || bx->x0 >= bx->x1 || bx->y0 >= bx->y1)
             return pixab_fail(PIXAB_ERR_ARG, "patch [%d,%d)x[%d,%d) is empty or outside the %d x %d image", bx->x0,
                               bx->x1, bx->y0, bx->y1, S, S);
@@ -119,11 +119,11 @@ done:
     return s;
 }
 
-static int overlap(const adv_box *a, const adv_box *b) {
+static int overlap(const metrics_box *a, const metrics_box *b) {
     return a->x0 < b->x1 && b->x0 < a->x1 && a->y0 < b->y1 && b->y0 < a->y1;
 }
 
-pixab_status adv_random_boxes(int size, int n, uint64_t seed, adv_box *boxes) {
+pixab_status adv_random_boxes(int size, int n, uint64_t seed, metrics_box *boxes) {
     if (n < 1 || n > ADV_MAX_PATCHES)
         return pixab_fail(PIXAB_ERR_ARG, "patch count %d out of range (1 to %d)", n, ADV_MAX_PATCHES);
     if (size < 1 || size > PIXAB_IMAGE_MAX_SIDE) return pixab_fail(PIXAB_ERR_ARG, "image size %d out of range", size);
@@ -136,7 +136,7 @@ pixab_status adv_random_boxes(int size, int n, uint64_t seed, adv_box *boxes) {
         int placed = 0;
         for (int tries = 0; placed < n && tries < 1000; tries++) {
             int side = rng_int(&r, lo, hi), x0 = rng_int(&r, 0, size - side), y0 = rng_int(&r, 0, size - side);
-            adv_box b = {x0, y0, x0 + side, y0 + side};
+            metrics_box b = {x0, y0, x0 + side, y0 + side};
             int ok = 1;
             for (int i = 0; i < placed && ok; i++) ok = !overlap(&b, &boxes[i]);
             if (ok) boxes[placed++] = b;
@@ -147,7 +147,7 @@ pixab_status adv_random_boxes(int size, int n, uint64_t seed, adv_box *boxes) {
 }
 
 /* dst's pixels in box b = src's (both (S, S, 3)). */
-static void copy_box(float *dst, const float *src, int S, const adv_box *b) {
+static void copy_box(float *dst, const float *src, int S, const metrics_box *b) {
     for (int y = b->y0; y < b->y1; y++) {
         size_t off = ((size_t)y * S + b->x0) * 3;
         memcpy(dst + off, src + off, sizeof(float) * 3 * (size_t)(b->x1 - b->x0));

@@ -26,14 +26,11 @@
 
 #include <stdint.h>
 
+#include "metrics.h" /* metrics_box: the patches' boxes */
 #include "pixab.h"
 
 #define ADV_MAX_PATCHES 9 /* AE1: 1 to 9 patches */
 #define ADV_AE2_PATCHES 4
-
-typedef struct {
-    int x0, y0, x1, y1; /* pixels [x0, x1) x [y0, y1) of the S x S input */
-} adv_box;
 
 typedef struct {
     float eps;          /* step in pixel units ([0,1] scale); 0: 4/255 */
@@ -50,18 +47,18 @@ typedef struct {
 /* Targeted FGSM on x (S, S, 3), modified in place inside the union of the
  * boxes (n_boxes >= 1, each inside the image). o: NULL for the defaults.
  * pre must be the preprocessing the engine's model uses. */
-pixab_status adv_fgsm_patch(pixab_engine *e, const pixab_preproc *pre, float *x, const adv_box *boxes, int n_boxes,
+pixab_status adv_fgsm_patch(pixab_engine *e, const pixab_preproc *pre, float *x, const metrics_box *boxes, int n_boxes,
                             int target, const adv_fgsm_opts *o, adv_result *r);
 
 /* n (1..ADV_MAX_PATCHES) random non-overlapping squares inside an S x S
  * image, side in [ceil(0.15 S), floor(0.20 S)] pixels each. Boxes may touch
  * but share no pixel. PIXAB_ERR_ARG when S is too small for that. */
-pixab_status adv_random_boxes(int size, int n, uint64_t seed, adv_box *boxes);
+pixab_status adv_random_boxes(int size, int n, uint64_t seed, metrics_box *boxes);
 
 typedef struct {
     int target;
     int n;                           /* patches */
-    adv_box boxes[ADV_MAX_PATCHES];
+    metrics_box boxes[ADV_MAX_PATCHES];
     adv_result on_zero;              /* the attack on the zero image */
     adv_result on_real;              /* the real image with the patches pasted in */
 } adv_ae1;
@@ -74,7 +71,7 @@ pixab_status adv_make_ae1(pixab_engine *e, const pixab_preproc *pre, const float
 
 typedef struct {
     int targets[ADV_AE2_PATCHES];    /* distinct classes; patch i is attacked for targets[i] */
-    adv_box boxes[ADV_AE2_PATCHES];
+    metrics_box boxes[ADV_AE2_PATCHES];
     adv_result patch[ADV_AE2_PATCHES]; /* patch i alone on a zero image */
     adv_result composite[ADV_AE2_PATCHES]; /* the composite, scored for each target (steps 0) */
     int in_top4;                     /* how many targets are among the composite's top 4 classes */

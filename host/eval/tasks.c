@@ -148,8 +148,6 @@ pixab_status eval_mod(eval_ctx *c, const float *input, const metrics_box *boxes,
     return s;
 }
 
-static metrics_box to_metrics_box(adv_box b) { return (metrics_box){b.x0, b.y0, b.x1, b.y1}; }
-
 static adv_fgsm_opts fgsm_opts(const eval_ctx *c) { return (adv_fgsm_opts){.max_steps = c->fgsm_steps}; }
 
 pixab_status eval_dap1(eval_ctx *c, const float *input, const int *classes, int n_objects, uint64_t seed) {
@@ -174,11 +172,9 @@ pixab_status eval_dap1(eval_ctx *c, const float *input, const int *classes, int 
     if (!s && !(s = eval_table_add(c->table, "fgsm", "DAP1", "success_zero", ae.on_zero.success)) &&
         !(s = eval_table_add(c->table, "fgsm", "DAP1", "success_pasted", ae.on_real.success)) &&
         !(s = eval_table_add(c->table, "fgsm", "DAP1", "steps", ae.on_zero.steps))) {
-        metrics_box boxes[ADV_MAX_PATCHES];
-        for (int i = 0; i < ae.n; i++) boxes[i] = to_metrics_box(ae.boxes[i]);
         explained x;
         if (!(s = explain_all(c, c->e, adv, target, &x))) {
-            s = add_localisation(c, &x, "DAP1", boxes, ae.n);
+            s = add_localisation(c, &x, "DAP1", ae.boxes, ae.n);
             explained_free(&x);
         }
     }
@@ -197,7 +193,7 @@ static int count_cop(const float *act, int H, int W, int K, int S, const float *
         for (int p = 0; p < ADV_AE2_PATCHES; p++)
             if (cover[k * ADV_AE2_PATCHES + p] < 0)
                 cover[k * ADV_AE2_PATCHES + p] =
-                    (signed char)metrics_channel_covers(act, H, W, K, k, S, to_metrics_box(ae->boxes[p]));
+                    (signed char)metrics_channel_covers(act, H, W, K, k, S, ae->boxes[p]);
         for (int p = 0; p < ADV_AE2_PATCHES; p++) other |= p != target && cover[k * ADV_AE2_PATCHES + p];
         count += cover[k * ADV_AE2_PATCHES + target] && other;
     }
@@ -229,12 +225,11 @@ pixab_status eval_dap2(eval_ctx *c, uint64_t seed) {
     pixab_explain_opts o = c->opts;
     if ((s = pixab_explain(c->e, adv, &am, 1, &o, &activation))) goto done;
     for (int i = 0; i < ADV_AE2_PATCHES && !s; i++) {
-        metrics_box box = to_metrics_box(ae.boxes[i]);
         explained x;
         if ((s = eval_table_add(c->table, "fgsm", "DAP2", "success_patch", ae.patch[i].success)) ||
             (s = explain_all(c, c->e, adv, ae.targets[i], &x)))
             break;
-        s = add_localisation(c, &x, "DAP2", &box, 1);
+        s = add_localisation(c, &x, "DAP2", &ae.boxes[i], 1);
         for (int k = 0; k < c->n_methods && !s; k++) {
             const pixab_map *mp = &x.maps[k];
             if (mp->method != PIXAB_METHOD_ACTIVATION)

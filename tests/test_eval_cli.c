@@ -1,0 +1,179 @@
+/* test_eval_cli.c — `pixab eval` end to end on the demo model and a few
+ * synthetic images: metrics.csv (header, one row per method x task x metric,
+ * values in their ranges, n = the observations), metrics.md, curves.csv, the
+ * plots; --tasks; a missing image skipped (exit 1, the rest complete); bad
+ * annotation files, unknown tasks and missing flags (exit 2, one line). The
+ * metric values themselves are checked against Python in test_metrics.c. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_run.h"
+#include "pixab.h"
+
+#define DEMO PIXAB_TEST_DATA "/../../models/pixab-demo.safetensors"
+/* Small and fast: 2 images, 4 deletion/insertion steps, short FGSM. */
+#define FAST "--device cpu --steps 4 --fgsm-steps 20 --sanity-n 1 -n 2"
+
+static void setup(void) { scratch_make("eval"); }
+static void teardown(void) { scratch_remove(); }
+
+TestSuite(eval, .init = setup, .fini = teardown, .timeout = 600);
+
+static void synth(int n) {
+    run_result r = runf("synth -o '%s' -n %d --seed 5", tp("set"), n);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+}
+
+typedef struct {
+    char method[32], task[16], metric[48];
+    double value;
+    long n;
+} csv_row;
+
+/* Rows of OUTDIR/metrics.csv after checking its header; *count rows. */
+static csv_row *read_csv(const char *outdir, int *count) {
+    char path[600];
+    snprintf(path, sizeof path, "%s/metrics.csv", outdir);
+    char *text = read_file(path, NULL);
+    cr_assert(text, "no %s", path);
+    cr_assert(!strncmp(text, "method,task,metric,value,n\n", 27), "header: %.40s", text);
+    csv_row *rows = calloc(1024, sizeof *rows);
+    int n = 0;
+    for (char *line = strchr(text, '\n') + 1; *line && n < 1024; line = strchr(line, '\n') + 1) {
+        csv_row *r = &rows[n++];
+        cr_assert_eq(sscanf(line, "%31[^,],%15[^,],%47[^,],%lf,%ld", r->method, r->task, r->metric, &r->value, &r->n),
+                     5, "row %.60s", line);
+        cr_assert(isfinite(r->value) && r->n >= 1, "row %.60s", line);
+    }
+    free(text);
+    *count = n;
+    return rows;
+}
+
+static const csv_row *find(const csv_row *rows, int n, const char *method, const char *task, const char *metric) {
+    for (int i = 0; i < n; i++)
+        if (!strcmp(rows[i].method, method) && !strcmp(rows[i].task, task) && !strcmp(rows[i].metric, metric))
+            return &rows[i];
+    return NULL;
+}
+
+static void check_png(const char *outdir, const char *name) {
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", outdir, name);
+    pixab_image img;
+    cr_assert_eq(pixab_image_load(path, &img), PIXAB_OK, "%s: %s", path, pixab_last_error());
+    cr_expect(img.width == 800 && img.height == 500, "%s is %dx%d", name, img.width, img.height);
+    pixab_image_free(&img);
+}
+
+Test(eval, all_tasks_write_every_metric) {
+    synth(2);
+    run_result r = runf("eval -w '%s' --data '%s' -m pixab,ablation,activation,gradcam " FAST " -o '%s'", DEMO,
+                        tp("set/annotations.jsonl"), tp("out"));
+    cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+    int n;
+    csv_row *rows = read_csv(tp("out"), &n);
+    static const char *methods[] = {"pixab", "ablation", "activation", "gradcam"};
+    for (int k = 0; k < 4; k++) {
+        const char *m = methods[k];
+        static const char *faith[] = {"AD", "IIC", "compactness", "deletion_auc", "insertion_auc"};
+        for (int f = 0; f < 5; f++) {
+            const csv_row *row = find(rows, n, m, "MOD", faith[f]);
+            cr_assert(row, "%s MOD %s missing", m, faith[f]);
+            cr_expect_eq(row->n, 2, "%s %s: n %ld (one per image)", m, faith[f], row->n);
+            double hi = f < 2 ? 100.0 : 1.0;
+            cr_expect(row->value >= 0.0 && row->value <= hi, "%s %s = %g", m, faith[f], row->value);
+        }
+        static const char *tasks[] = {"MOD", "DAP1", "DAP2"};
+        for (int t = 0; t < 3; t++)
+            for (int q = 0; q < 2; q++) {
+                const csv_row *row = find(rows, n, m, tasks[t], q ? "OL" : "PG");
+                cr_assert(row, "%s %s %s missing", m, tasks[t], q ? "OL" : "PG");
+                cr_expect(row->value >= 0.0 && row->value <= 1.0, "%s %s = %g", m, tasks[t], row->value);
+            }
+        /* AE2: 4 patches per example, 2 examples. */
+        cr_expect_eq(find(rows, n, m, "DAP2", "PG")->n, 8);
+        const csv_row *doa = find(rows, n, m, "DAP2", "DOA"), *cop = find(rows, n, m, "DAP2", "COP");
+        cr_expect(k == 2 ? !doa : doa && doa->value >= 0.0 && doa->value <= 2.0, "%s DOA", m);
+        /* #COP only for channel-weight methods. */
+        cr_expect(k == 0 || k == 2 ? !cop : cop && cop->value >= 0.0 && cop->value <= 100.0, "%s COP", m);
+        const csv_row *sp = find(rows, n, m, "sanity", "spearman_fc");
+        cr_assert(sp && find(rows, n, m, "sanity", "spearman_Mixed_5b"), "%s sanity rows", m);
+        cr_expect(sp->value >= -1.0 && sp->value <= 1.0 && sp->n == 1, "%s spearman_fc %g n %ld", m, sp->value, sp->n);
+    }
+    const csv_row *zero = find(rows, n, "fgsm", "DAP1", "success_zero"), *top4 = find(rows, n, "fgsm", "DAP2", "success_top4");
+    cr_assert(zero && top4 && find(rows, n, "fgsm", "DAP2", "success_patch"), "fgsm rows");
+    cr_expect(zero->value >= 0.0 && zero->value <= 1.0 && top4->n == 2);
+    free(rows);
+    /* The tables (also printed), the curves and the plots. */
+    char *md = read_file(tp("out/metrics.md"), NULL);
+    cr_assert(md);
+    cr_expect(strstr(md, "| Method | AD (%) ↓ |") && strstr(md, "| pixab |") && strstr(md, "| fgsm |") &&
+              strstr(md, "DAP2 OL") && strstr(md, "| Mixed_7c |"), "%s", md);
+    cr_expect(strstr(r.out, "### Localisation"), "stdout: %.200s", r.out);
+    free(md);
+    char *curves = read_file(tp("out/curves.csv"), NULL);
+    cr_assert(curves);
+    cr_expect(!strncmp(curves, "method,curve,step,fraction,score\n", 33));
+    cr_expect_eq(count_lines(curves), 1 + 4 * 2 * 5, "curves.csv lines");
+    cr_expect(strstr(curves, "gradcam,insertion,4,1,"), "the last insertion point is at fraction 1");
+    free(curves);
+    check_png(tp("out"), "deletion.png");
+    check_png(tp("out"), "insertion.png");
+    check_png(tp("out"), "sanity.png");
+}
+
+Test(eval, tasks_select_rows_and_a_missing_image_is_skipped) {
+    synth(2);
+    /* A third line names an image that does not exist. */
+    char *ann = read_file(tp("set/annotations.jsonl"), NULL);
+    cr_assert(ann);
+    char *text = malloc(strlen(ann) + 128);
+    sprintf(text, "%s{\"image\":\"gone.png\",\"objects\":[{\"class\":1,\"box\":[1,2,30,40]}]}\n", ann);
+    write_text(tp("set/annotations.jsonl"), text);
+    free(ann);
+    free(text);
+    run_result r = runf("eval -w '%s' --data '%s' -m pixab --tasks mod --device cpu --steps 3 -o '%s'", DEMO,
+                        tp("set/annotations.jsonl"), tp("out"));
+    cr_assert_eq(r.status, 1, "exit %d: %s", r.status, r.err);
+    cr_expect(strstr(r.err, "gone.png") && count_lines(r.err) == 1, "stderr: %s", r.err);
+    int n;
+    csv_row *rows = read_csv(tp("out"), &n);
+    cr_expect(find(rows, n, "pixab", "MOD", "AD") && find(rows, n, "pixab", "MOD", "AD")->n == 2);
+    for (int i = 0; i < n; i++) cr_expect(!strcmp(rows[i].task, "MOD"), "row of task %s", rows[i].task);
+    free(rows);
+    cr_expect(exists(tp("out/deletion.png")) && !exists(tp("out/sanity.png")));
+}
+
+Test(eval, bad_input_is_one_line_and_exit_2) {
+    synth(1);
+    struct {
+        const char *annotations, *args, *expect;
+    } cases[] = {
+        {NULL, "--tasks mod,nope", "unknown task 'nope'"},
+        {NULL, "-m pixab,nope", "unknown method"},
+        {NULL, "-l avgpool", "avgpool"},
+        {"{\"image\":\"00000.png\",\"objects\":[]}\n{\"image\":\"x.png\"\n", "", "annotations.jsonl:2:"},
+        {"{\"image\":\"00000.png\",\"objects\":[{\"class\":8,\"box\":[0,0,5,5]}]}\n", "", "\"class\" must be"},
+        {"{\"image\":\"00000.png\",\"objects\":[{\"class\":1,\"box\":[9,0,5,5]}]}\n", "", "\"box\" must be"},
+        {"\n", "", "lists no images"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (cases[i].annotations) write_text(tp("set/annotations.jsonl"), cases[i].annotations);
+        run_result r = runf("eval -w '%s' --data '%s' --device cpu %s -o '%s'", DEMO, tp("set/annotations.jsonl"),
+                            cases[i].args, tp("out"));
+        cr_expect_eq(r.status, 2, "case %zu: exit %d", i, r.status);
+        cr_expect(strstr(r.err, cases[i].expect) && count_lines(r.err) == 1, "case %zu: %s", i, r.err);
+    }
+    run_result r = runf("eval -w '%s' --device cpu", DEMO);
+    cr_expect(r.status == 2 && strstr(r.err, "--data"), "%s", r.err);
+    r = runf("eval -w '%s' --data '%s' --device cpu", DEMO, tp("nothing.jsonl"));
+    cr_expect(r.status == 2 && strstr(r.err, "cannot open") && count_lines(r.err) == 1, "%s", r.err);
+    r = run("eval --help");
+    cr_expect(r.status == 0 && strstr(r.out, "metrics.csv") && strstr(r.out, "--tasks"), "%s", r.out);
+}
