@@ -23,6 +23,7 @@
 
 
 #include "cli.h"
+#include "rng.h"
 
 #define PI 3.14159265358979323846
 
@@ -40,28 +41,15 @@ static const char usage[] =
     "  --size S             image side in pixels, 64..4096 (default 299)\n"
     "  -h, --help           this text\n";
 
-/* ---- PRNG: splitmix64 ------------------------------------------------------- */
+/* ---- PRNG: splitmix64 (rng.h) ------------------------------------------------ */
 
-typedef struct {
-    uint64_t s;
-} rng;
-
-static uint64_t mix64(uint64_t z) {
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static uint64_t rng_next(rng *r) { return mix64(r->s += 0x9e3779b97f4a7c15ULL); }
-/* Uniform in [0, 1) with 53 bits. */
-static double rng_u01(rng *r) { return (double)(rng_next(r) >> 11) * (1.0 / 9007199254740992.0); }
 static double rng_range(rng *r, double lo, double hi) { return lo + (hi - lo) * rng_u01(r); }
 /* Uniform integer in [0, n). */
-static int rng_int(rng *r, int n) { return (int)(rng_u01(r) * n); }
+static int rng_below(rng *r, int n) { return rng_int(r, 0, n - 1); }
 
 /* A hash of integer coordinates to [0, 1) (value noise, speckle). */
 static double hash01(uint64_t key, int64_t x, int64_t y) {
-    return (double)(mix64(key ^ mix64((uint64_t)x * 0x9e3779b97f4a7c15ULL + (uint64_t)y)) >> 11) *
+    return (double)(rng_mix64(key ^ rng_mix64((uint64_t)x * 0x9e3779b97f4a7c15ULL + (uint64_t)y)) >> 11) *
            (1.0 / 9007199254740992.0);
 }
 
@@ -153,7 +141,7 @@ typedef struct {
 static double luma(const unsigned char c[3]) { return 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]; }
 
 static void random_color(rng *r, unsigned char c[3]) {
-    for (int k = 0; k < 3; k++) c[k] = (unsigned char)rng_int(r, 256);
+    for (int k = 0; k < 3; k++) c[k] = (unsigned char)rng_below(r, 256);
 }
 
 /* Smooth colour noise: a coarse random grid (cells x cells, at most 16)
@@ -189,7 +177,7 @@ static void draw_background(rng *r, float *bg, int size) {
     add_value_noise(r, bg, size, 3, 170.0);
     add_value_noise(r, bg, size, 9, 60.0);
     /* Soft blobs: discs with a smooth edge, blended in. */
-    for (int b = 0, nb = 3 + rng_int(r, 6); b < nb; b++) {
+    for (int b = 0, nb = 3 + rng_below(r, 6); b < nb; b++) {
         double cx = rng_range(r, 0, size), cy = rng_range(r, 0, size), rad = rng_range(r, 0.04, 0.18) * size;
         double alpha = rng_range(r, 0.25, 0.6);
         unsigned char col[3];
@@ -206,7 +194,7 @@ static void draw_background(rng *r, float *bg, int size) {
             }
     }
     /* Thin straight lines in random directions (never parallel families). */
-    for (int l = 0, nl = 2 + rng_int(r, 4); l < nl; l++) {
+    for (int l = 0, nl = 2 + rng_below(r, 4); l < nl; l++) {
         double x0 = rng_range(r, 0, size), y0 = rng_range(r, 0, size), ang = rng_range(r, 0, PI);
         double dx = cos(ang), dy = sin(ang), half = rng_range(r, 0.5, 1.5), alpha = rng_range(r, 0.4, 0.8);
         unsigned char col[3];
@@ -225,10 +213,10 @@ static void draw_background(rng *r, float *bg, int size) {
 /* Choose 1-3 objects of distinct classes that overlap little; returns how many
  * were placed (at least 1). */
 static int place_objects(rng *r, int size, object *obj) {
-    int want = 1 + rng_int(r, MAX_OBJECTS), order[N_CLASSES], n = 0;
+    int want = 1 + rng_below(r, MAX_OBJECTS), order[N_CLASSES], n = 0;
     for (int k = 0; k < N_CLASSES; k++) order[k] = k;
     for (int k = N_CLASSES - 1; k > 0; k--) { /* Fisher-Yates */
-        int j = rng_int(r, k + 1), t = order[k];
+        int j = rng_below(r, k + 1), t = order[k];
         order[k] = order[j];
         order[j] = t;
     }
@@ -297,7 +285,7 @@ static void draw_object(object *o, float *img, int size) {
 /* Render image `index` of the run into rgb (size x size x 3); returns the
  * number of objects written to obj. bg: scratch of size*size*3 floats. */
 static int render(uint64_t seed, int index, int size, float *bg, unsigned char *rgb, object *obj) {
-    rng r = {mix64(seed) ^ mix64((uint64_t)index + 0x5851f42d4c957f2dULL)};
+    rng r = {rng_mix64(seed) ^ rng_mix64((uint64_t)index + 0x5851f42d4c957f2dULL)};
     draw_background(&r, bg, size);
     int n = place_objects(&r, size, obj);
     for (int k = 0; k < n; k++) draw_object(&obj[k], bg, size);
