@@ -15,12 +15,19 @@
 #include "backend.h"
 #ifdef PIXAB_WITH_CUDA
 #include "cuda_backend.h"
+#include "device.h"
 #endif
 #include "error.h"
 #include "model.h"
 
-/* Head batches: as many images as fit in this many floats of activations. */
-#define HEAD_BUDGET_FLOATS ((size_t)64 << 20) /* 256 MiB */
+/* Head batches: as many images as fit in the head budget
+ * (pixab_engine_set_head_budget). Without one: HEAD_DEFAULT_BYTES on the CPU;
+ * on CUDA half the device memory free when the head is planned (the body plan
+ * and the weights are allocated by then), capped at HEAD_CUDA_MAX_BYTES and
+ * never below HEAD_CUDA_MIN_BYTES (nor above what is free). */
+#define HEAD_DEFAULT_BYTES ((size_t)256 << 20)
+#define HEAD_CUDA_MIN_BYTES ((size_t)64 << 20)
+#define HEAD_CUDA_MAX_BYTES ((size_t)8 << 30)
 #define HEAD_MAX_BATCH 4096
 
 typedef struct {
@@ -49,9 +56,11 @@ struct pixab_engine {
     void *ctx;
     int max_batch;
     char device[16];
+    int device_index;        /* CUDA device; -1 on the CPU */
     plan body, head, back;   /* head/back: made on first use for a layer */
     keep keep;
     pixab_precision precision;
+    size_t head_budget;      /* bytes for the head plan; 0: automatic (see HEAD_DEFAULT_BYTES) */
 };
 
 /* "cpu" -> -1; "cuda" -> 0; "cuda:K" -> K; "auto" -> -2; else error. */
@@ -127,6 +136,7 @@ pixab_status pixab_engine_create(const pixab_model *m, const char *device, int m
     e->be = be;
     e->max_batch = max_batch;
     e->keep.layer = -1;
+    e->device_index = index < 0 ? -1 : index;
     snprintf(e->device, sizeof e->device, index < 0 ? "cpu" : "cuda:%d", index);
     if (!e->g.tensors) {
         s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
@@ -233,7 +243,32 @@ pixab_status pixab_engine_forward(pixab_engine *e, const float *input, int n, fl
     return pixab_engine_body(e, input, n, e->g.n_layers - 1, logits);
 }
 
-/* The head plan for the ops after `layer`: as many images as the budget holds. */
+pixab_status pixab_engine_set_head_budget(pixab_engine *e, size_t bytes) {
+    if (bytes && bytes < sizeof(float))
+        return pixab_fail(PIXAB_ERR_ARG, "head memory budget of %zu bytes: less than one value", bytes);
+    if (bytes != e->head_budget) plan_free(e, &e->head); /* re-planned on next use */
+    e->head_budget = bytes;
+    return PIXAB_OK;
+}
+
+/* The head budget in bytes: the one set, else the backend's default. */
+static size_t head_budget_bytes(const pixab_engine *e) {
+    if (e->head_budget) return e->head_budget;
+#ifdef PIXAB_WITH_CUDA
+    size_t free_bytes = 0, total = 0;
+    if (e->be == &cuda_backend && !cuda_device_memory(e->device_index, &free_bytes, &total)) {
+        size_t b = free_bytes / 2;
+        if (b > HEAD_CUDA_MAX_BYTES) b = HEAD_CUDA_MAX_BYTES;
+        if (b < HEAD_CUDA_MIN_BYTES) b = free_bytes < HEAD_CUDA_MIN_BYTES ? free_bytes : HEAD_CUDA_MIN_BYTES;
+        return b;
+    }
+#endif
+    return HEAD_DEFAULT_BYTES;
+}
+
+/* The head plan for the ops after `layer`: as many images as the budget
+ * holds. When the backend cannot allocate that much, fewer (halving down to
+ * one image) before giving up: a smaller batch only costs speed. */
 static pixab_status head_plan(pixab_engine *e, int layer) {
     const int first = layer_end(e, layer);
     if (e->head.arena && e->head.first_op == first) return PIXAB_OK;
@@ -242,9 +277,14 @@ static pixab_status head_plan(pixab_engine *e, int layer) {
     if (off) per_image = graph_plan_memory(&e->g, 1, first, 1, off);
     free(off);
     if (!per_image) return pixab_fail(PIXAB_ERR_NOMEM, "out of memory planning the head");
-    size_t batch = HEAD_BUDGET_FLOATS / per_image;
+    plan_free(e, &e->head); /* before measuring what is free */
+    size_t batch = head_budget_bytes(e) / sizeof(float) / per_image;
     batch = batch < 1 ? 1 : batch > HEAD_MAX_BATCH ? HEAD_MAX_BATCH : batch;
-    return plan_make(e, &e->head, first, (int)batch, 0);
+    for (;;) {
+        pixab_status s = plan_make(e, &e->head, first, (int)batch, 0);
+        if (s != PIXAB_ERR_NOMEM || batch == 1) return s;
+        batch /= 2;
+    }
 }
 
 /* Backend memory of at least `floats` floats in *buf (grown, never shrunk). */

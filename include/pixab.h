@@ -122,6 +122,18 @@ int pixab_precision_from_name(const char *name);
 pixab_status pixab_engine_set_precision(pixab_engine *e, pixab_precision p);
 pixab_precision pixab_engine_precision(const pixab_engine *e);
 
+/* Memory for the explanation batches (the ablated copies of one image's
+ * activation run through the head, DESIGN.md §4): chunks of as many items as
+ * fit in `bytes` of activations (at least one item, at most 4096). 0, the
+ * default, is automatic: 256 MiB on the CPU; on CUDA half the device memory
+ * free when the first explanation is planned (after the body's buffers),
+ * capped at 8 GiB. The plan is rebuilt on the next explanation when the budget
+ * changes. When the backend cannot allocate the budget, the chunks shrink
+ * (halving) before an explanation fails with PIXAB_ERR_NOMEM. The maps depend
+ * on the budget only through rounding (the GEMMs of another batch size may sum
+ * in another order: about 1e-6 on the CPU). */
+pixab_status pixab_engine_set_head_budget(pixab_engine *e, size_t bytes);
+
 /* input (n, S, S, 3) -> logits (n, classes). n <= max_batch. */
 pixab_status pixab_engine_forward(pixab_engine *e, const float *input, int n, float *logits);
 /* Body: input (n, S, S, 3) -> activation of `layer` (n, H, W, C). */

@@ -62,3 +62,11 @@ extern "C" pixab_status cuda_select_device(int index) {
     CUDA_CHECK(cudaSetDevice(index)); /* CUDA >= 12: also initialises the primary context */
     return PIXAB_OK;
 }
+
+extern "C" pixab_status cuda_device_memory(int index, size_t *free_bytes, size_t *total_bytes) {
+    *free_bytes = *total_bytes = 0;
+    pixab_status s = cuda_select_device(index);
+    if (s != PIXAB_OK) return s;
+    CUDA_CHECK(cudaMemGetInfo(free_bytes, total_bytes));
+    return PIXAB_OK;
+}

@@ -30,6 +30,9 @@ pixab_status cuda_device_query(int index, cuda_device_info *out);
 /* Make device `index` current for this thread (creates its context). Errors:
  * PIXAB_ERR_DEVICE when there is no device, PIXAB_ERR_ARG when out of range. */
 pixab_status cuda_select_device(int index);
+/* Free and total memory of device `index` now (cudaMemGetInfo; makes the
+ * device current for this thread, as the backend's calls do). */
+pixab_status cuda_device_memory(int index, size_t *free_bytes, size_t *total_bytes);
 
 #ifdef __cplusplus
 }

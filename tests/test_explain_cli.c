@@ -3,12 +3,17 @@
  * .png at the image's size showing the jet overlay, results.jsonl lines), maps
  * equal to the library's, directory walks, stem collisions, bad images skipped,
  * usage errors and unwritable output directories (exit 2, one line, nothing
- * left behind), --no-png / --resume / --shard. Runs the built CLI binary. */
+ * left behind), --no-png / --resume / --shard (also from the environment),
+ * SIGINT mid-run then --resume, --max-memory, the decode/write pipeline against
+ * a serial run. Runs the built CLI binary. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -516,4 +521,367 @@ Test(bench, errors_exit_2_with_one_line) {
     run_result r = run("bench --help");
     cr_expect_eq(r.status, 0);
     cr_expect(strstr(r.out, "--runs") && strstr(r.out, "images_per_s") && strstr(r.out, "--batch"));
+}
+
+/* ---- explain at scale: interruption, shards from the environment, memory, pipeline ---- */
+
+TestSuite(explain_scale, .init = setup, .fini = teardown);
+
+#define DEMO_MODEL PIXAB_TEST_DATA "/../../models/pixab-demo.safetensors"
+#define DEMO_IMAGE PIXAB_TEST_DATA "/../../examples/images/00000.png"
+
+/* n copies of src as tmp/in/imgNN.png. */
+static void copies(const char *src, int n) {
+    mkdirs("in");
+    for (int k = 0; k < n; k++) {
+        char rel[64];
+        snprintf(rel, sizeof rel, "in/img%02d.png", k);
+        copy_file(src, tp(rel));
+    }
+}
+
+/* Lines of results.jsonl with no limit on their number: (image, method)
+ * pairs, checked to parse and to name existing, valid .npy files of one
+ * shape. Returns the count; pairs[k] "IMAGE\tMETHOD" (malloc'd) when asked. */
+static int check_results(const char *outdir_rel, char ***pairs) {
+    char rel[256];
+    snprintf(rel, sizeof rel, "%s/results.jsonl", outdir_rel);
+    char *text = read_file(tp(rel), NULL);
+    cr_assert(text, "no %s", rel);
+    int n = 0, cap = 0;
+    char **v = NULL;
+    int64_t h = -1, w = -1;
+    for (char *line = text; *line;) {
+        char *nl = strchr(line, '\n');
+        cr_assert(nl, "torn last line: %s", line);
+        json_value *j;
+        char err[128];
+        cr_assert_eq(json_parse(line, (size_t)(nl - line), &j, err, sizeof err), JSON_OK, "%s: %.*s", err,
+                     (int)(nl - line), line);
+        const char *map = jstr(j, "map");
+        npy_array a;
+        cr_assert_eq(npy_read_f32(map, &a), PIXAB_OK, "%s: %s", map, pixab_last_error());
+        if (h < 0) h = a.shape[0], w = a.shape[1];
+        cr_expect(a.ndim == 2 && a.shape[0] == h && a.shape[1] == w && a.numel == h * w, "%s: bad shape", map);
+        npy_free(&a);
+        const json_value *png = json_object_get(j, "png");
+        if (png) cr_expect(exists(json_string(png, NULL)), "%s is missing", json_string(png, NULL));
+        if (n == cap) v = realloc(v, sizeof(char *) * (size_t)(cap = cap ? 2 * cap : 64));
+        size_t len = strlen(jstr(j, "image")) + strlen(jstr(j, "method")) + 2;
+        v[n] = malloc(len);
+        snprintf(v[n++], len, "%s\t%s", jstr(j, "image"), jstr(j, "method"));
+        json_free(j);
+        line = nl + 1;
+    }
+    free(text);
+    if (pairs) *pairs = v;
+    else {
+        for (int k = 0; k < n; k++) free(v[k]);
+        free(v);
+    }
+    return n;
+}
+
+static int cmp_cstr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Sorts pairs; 1 when two are equal. */
+static int has_duplicates(char **pairs, int n) {
+    qsort(pairs, (size_t)n, sizeof(char *), cmp_cstr);
+    for (int k = 1; k < n; k++)
+        if (!strcmp(pairs[k - 1], pairs[k])) return 1;
+    return 0;
+}
+
+static void free_pairs(char **pairs, int n) {
+    for (int k = 0; k < n; k++) free(pairs[k]);
+    free(pairs);
+}
+
+/* Every .npy in the directory is a complete float32 array of h x w values. */
+static void check_all_npy(const char *dir) {
+    DIR *d = opendir(dir);
+    cr_assert(d);
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t len = strlen(e->d_name);
+        if (len < 4 || strcmp(e->d_name + len - 4, ".npy")) continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        npy_array a;
+        cr_expect_eq(npy_read_f32(path, &a), PIXAB_OK, "%s: %s", path, pixab_last_error());
+        if (a.data) {
+            cr_expect(a.ndim == 2 && a.numel == a.shape[0] * a.shape[1], "%s", path);
+            npy_free(&a);
+        }
+    }
+    closedir(d);
+}
+
+Test(explain_scale, sigint_stops_cleanly_and_resume_finishes, .timeout = 600) {
+    enum { N = 30 };
+    copies(DEMO_IMAGE, N);
+    const char *errpath = tp("stderr.txt");
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) { /* the child: default signal actions, stderr to a file */
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        int fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644), null = open("/dev/null", O_WRONLY);
+        if (fd < 0 || null < 0) _exit(99);
+        dup2(fd, 2), dup2(null, 1);
+        setenv("OPENBLAS_CORETYPE", "Haswell", 1);
+        execl(PIXAB_CLI_PATH, "pixab", "explain", "-w", DEMO_MODEL, "-m", "pixab,activation", "-o", tp("out"),
+              tp("in"), (char *)NULL);
+        _exit(98);
+    }
+    /* SIGINT once the first line is there: the run is under way. */
+    const char *results = tp("out/results.jsonl");
+    int lines = 0, st = 0;
+    pid_t w = 0;
+    for (int tries = 0; tries < 120000 && !lines && !(w = waitpid(pid, &st, WNOHANG)); tries++) {
+        char *text = read_file(results, NULL);
+        lines = text ? count_lines(text) : 0;
+        free(text);
+        if (!lines) nanosleep(&(struct timespec){0, 2000000}, NULL);
+    }
+    cr_assert(!w, "the run ended before it was interrupted (status %d)", st);
+    cr_assert(lines > 0, "no results line after 4 minutes");
+    cr_assert_eq(kill(pid, SIGINT), 0);
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    char *err = read_file(errpath, NULL);
+    cr_assert(err);
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+        /* The signal came after the last image was taken: nothing to resume. */
+        cr_expect_str_empty(err);
+    } else {
+        cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 130, "exit status 130 after SIGINT, got 0x%x: %s", st, err);
+        cr_expect_eq(count_lines(err), 1, "one line: %s", err);
+        int done = -1, total = -1;
+        cr_expect_eq(sscanf(err, "pixab explain: interrupted after %d of %d images; run again with --resume to finish",
+                            &done, &total),
+                     2, "%s", err);
+        cr_expect(total == N && done >= 1 && done < N, "%d of %d", done, total);
+    }
+    free(err);
+    /* Nothing partial: no temporary files, every .npy complete, every line whole
+     * and naming existing files, each (image, method) once. */
+    cr_expect_eq(count_entries(tp("out"), ".tmp"), 0, "temporary files left behind");
+    check_all_npy(tp("out"));
+    char **pairs;
+    int n = check_results("out", &pairs);
+    cr_expect(n >= 1 && n <= 2 * N);
+    cr_expect(!has_duplicates(pairs, n), "an image x method written twice");
+    free_pairs(pairs, n);
+    cr_expect_eq(count_entries(tp("out"), ".npy"), n, "a .npy per line, no more");
+
+    run_result r = runf("explain -w %s -m pixab,activation --resume -o %s %s", DEMO_MODEL, tp("out"), tp("in"));
+    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    n = check_results("out", &pairs);
+    cr_expect_eq(n, 2 * N, "every image x method once: %d lines", n);
+    cr_expect(!has_duplicates(pairs, n), "--resume redid an image");
+    free_pairs(pairs, n);
+    cr_expect_eq(count_entries(tp("out"), ".npy"), 2 * N);
+    cr_expect_eq(count_entries(tp("out"), ".tmp"), 0);
+}
+
+static void clear_shard_env(void) {
+    static const char *vars[] = {"JOB_COMPLETION_INDEX", "JOB_COMPLETION_COUNT",   "PIXAB_SHARD_COUNT",
+                                 "SLURM_ARRAY_TASK_ID",  "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN",
+                                 "SLURM_ARRAY_TASK_STEP"};
+    for (size_t k = 0; k < sizeof vars / sizeof vars[0]; k++) unsetenv(vars[k]);
+}
+
+/* The union of three runs covers every input exactly once. */
+static void check_union(const char *outdir_rel, int n_inputs) {
+    char **pairs;
+    int n = check_results(outdir_rel, &pairs);
+    cr_expect_eq(n, n_inputs, "%s: %d lines for %d inputs", outdir_rel, n, n_inputs);
+    cr_expect(!has_duplicates(pairs, n), "%s: an input done twice", outdir_rel);
+    free_pairs(pairs, n);
+}
+
+Test(explain_scale, shard_from_the_environment) {
+    mkdirs("in");
+    for (int k = 0; k < 7; k++) {
+        char rel[64];
+        snprintf(rel, sizeof rel, "in/i%d.png", k);
+        copy_file(DATA "small53x37.png", tp(rel));
+    }
+    clear_shard_env();
+    setenv("PIXAB_SHARD_COUNT", "3", 1);
+    for (int i = 0; i < 3; i++) {
+        char v[8];
+        snprintf(v, sizeof v, "%d", i);
+        setenv("JOB_COMPLETION_INDEX", v, 1);
+        run_result r = runf("explain -v -w %s -m activation --no-png -o %s %s", MODEL, tp("k8s"), tp("in"));
+        cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+        char want[96];
+        snprintf(want, sizeof want, "shard %d/3 from the environment (JOB_COMPLETION_INDEX=%d", i, i);
+        cr_expect(strstr(r.err, want), "-v says where the shard came from: %s", r.err);
+    }
+    check_union("k8s", 7);
+
+    clear_shard_env();
+    setenv("SLURM_ARRAY_TASK_COUNT", "3", 1);
+    setenv("SLURM_ARRAY_TASK_MIN", "1", 1);
+    for (int i = 1; i <= 3; i++) {
+        char v[8];
+        snprintf(v, sizeof v, "%d", i);
+        setenv("SLURM_ARRAY_TASK_ID", v, 1);
+        run_result r = runf("explain -w %s -m activation --no-png -o %s %s", MODEL, tp("slurm"), tp("in"));
+        cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    }
+    check_union("slurm", 7);
+
+    /* --shard wins over the environment. */
+    setenv("SLURM_ARRAY_TASK_ID", "1", 1);
+    run_result r = runf("explain -w %s -m activation --no-png --shard 0/1 -o %s %s", MODEL, tp("flag"), tp("in"));
+    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    check_union("flag", 7);
+
+    /* Bad or incomplete settings: exit 2, one line naming the variable, nothing written. */
+    static const char *bad[][2] = {
+        {"JOB_COMPLETION_INDEX=x PIXAB_SHARD_COUNT=3", "JOB_COMPLETION_INDEX"},
+        {"JOB_COMPLETION_INDEX=3 PIXAB_SHARD_COUNT=3", "JOB_COMPLETION_INDEX=3"},
+        {"JOB_COMPLETION_INDEX=0", "PIXAB_SHARD_COUNT"},
+        {"JOB_COMPLETION_INDEX=0 PIXAB_SHARD_COUNT=zero", "PIXAB_SHARD_COUNT"},
+        {"JOB_COMPLETION_INDEX=0 PIXAB_SHARD_COUNT=3 JOB_COMPLETION_COUNT=4", "disagree"},
+        {"SLURM_ARRAY_TASK_ID=0 SLURM_ARRAY_TASK_COUNT=3 SLURM_ARRAY_TASK_MIN=1", "SLURM_ARRAY_TASK_ID=0"},
+        {"SLURM_ARRAY_TASK_ID=4 SLURM_ARRAY_TASK_COUNT=3 SLURM_ARRAY_TASK_MIN=1", "SLURM_ARRAY_TASK_ID=4"},
+        {"SLURM_ARRAY_TASK_ID=1", "SLURM_ARRAY_TASK_COUNT"},
+        {"SLURM_ARRAY_TASK_ID=-1 SLURM_ARRAY_TASK_COUNT=3", "SLURM_ARRAY_TASK_ID"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        clear_shard_env();
+        char env[256];
+        snprintf(env, sizeof env, "%s", bad[k][0]);
+        for (char *save = NULL, *kv = strtok_r(env, " ", &save); kv; kv = strtok_r(NULL, " ", &save)) {
+            char *eq = strchr(kv, '=');
+            *eq = '\0';
+            setenv(kv, eq + 1, 1);
+        }
+        r = runf("explain -w %s -m activation -o %s %s", MODEL, tp("bad"), tp("in"));
+        cr_expect_eq(r.status, 2, "%s: status %d", bad[k][0], r.status);
+        cr_expect_eq(count_lines(r.err), 1, "%s: %s", bad[k][0], r.err);
+        cr_expect(strstr(r.err, bad[k][1]), "%s: the line lacks '%s': %s", bad[k][0], bad[k][1], r.err);
+        cr_expect(!exists(tp("bad")), "%s: wrote outputs", bad[k][0]);
+    }
+    clear_shard_env();
+}
+
+/* The bytes of a file equal another's. */
+static void expect_same_file(const char *a, const char *b) {
+    size_t la = 0, lb = 0;
+    char *x = read_file(a, &la), *y = read_file(b, &lb);
+    cr_assert(x && y, "%s / %s", a, b);
+    cr_expect(la == lb && !memcmp(x, y, la), "%s and %s differ", a, b);
+    free(x);
+    free(y);
+}
+
+Test(explain_scale, max_memory) {
+    static const char *bad[] = {"abc", "0", "12X", "-5M", "1.5Q", "", "3P"};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        run_result r = runf("explain -w %s --max-memory '%s' -o %s %stest299.png", MODEL, bad[k], tp("bad"), DATA);
+        cr_expect_eq(r.status, 2, "'%s': status %d", bad[k], r.status);
+        cr_expect_eq(count_lines(r.err), 1, "'%s': %s", bad[k], r.err);
+        cr_expect(strstr(r.err, "--max-memory"), "'%s': %s", bad[k], r.err);
+        cr_expect(!exists(tp("bad")), "'%s': wrote outputs", bad[k]);
+    }
+    /* Mixed_6e: the head is Mixed_7a..fc, its batches thousands of items: 64K
+     * and 8M cut them into many chunks, the default into two, 2G into one.
+     * Same maps, up to rounding: the CPU's GEMMs sum in another order for
+     * another batch size (about 1e-6 here), so not byte for byte. */
+    run_result r = runf("explain -w %s -l Mixed_6e -m pixab,ablation --no-png -o %s %stest299.png", MODEL, tp("def"),
+                        DATA);
+    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    static const char *budgets[] = {"8M", "64K", "2G"};
+    for (int b = 0; b < 3; b++) {
+        char out[32];
+        snprintf(out, sizeof out, "b%d", b);
+        r = runf("explain -w %s -l Mixed_6e -m pixab,ablation --no-png --max-memory %s -o %s %stest299.png", MODEL,
+                 budgets[b], tp(out), DATA);
+        cr_assert_eq(r.status, 0, "%s: stderr: %s", budgets[b], r.err);
+        static const char *files[] = {"test299.pixab.npy", "test299.ablation.npy"};
+        for (int f = 0; f < 2; f++) {
+            char a[64], c[64];
+            snprintf(a, sizeof a, "def/%s", files[f]);
+            snprintf(c, sizeof c, "%s/%s", out, files[f]);
+            npy_array x, y;
+            cr_assert_eq(npy_read_f32(tp(a), &x), PIXAB_OK);
+            cr_assert_eq(npy_read_f32(tp(c), &y), PIXAB_OK);
+            cr_assert(x.ndim == 2 && y.ndim == 2 && x.shape[0] == 17 && x.shape[1] == 17 && y.numel == x.numel);
+            float err = 0.0f;
+            for (int64_t i = 0; i < x.numel; i++) err = fmaxf(err, fabsf(x.data[i] - y.data[i]));
+            cr_expect(err <= 1e-4f, "--max-memory %s: %s differs by %g", budgets[b], files[f], err);
+            npy_free(&x);
+            npy_free(&y);
+        }
+    }
+}
+
+/* results.jsonl without its timings ("ms", "shared_ms"), which differ run to run. */
+static char *results_without_times(const char *outdir_rel) {
+    char rel[256];
+    snprintf(rel, sizeof rel, "%s/results.jsonl", outdir_rel);
+    char *text = read_file(tp(rel), NULL);
+    cr_assert(text);
+    char *o = text;
+    for (char *p = text; *p;) {
+        char *t = strstr(p, ",\"ms\":");
+        char *nl = strchr(p, '\n');
+        if (t && nl && t < nl) {
+            memmove(o, p, (size_t)(t - p)), o += t - p;
+            p = nl;
+        } else {
+            size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
+            memmove(o, p, n), o += n, p += n;
+        }
+    }
+    *o = '\0';
+    return text;
+}
+
+Test(explain_scale, pipeline_writes_what_a_serial_run_writes) {
+    mkdirs("in");
+    copy_file(DATA "test299.png", tp("in/a.png"));
+    copy_file(DATA "small53x37.png", tp("in/b.png"));
+    write_text(tp("in/c.png"), "\x89PNG\r\n\x1a\nbroken");
+    copy_file(DATA "small53x37.png", tp("in/d.png"));
+    copy_file(DATA "test299.png", tp("in/e.png"));
+    run_result r0 = runf("explain -w %s -m activation,pixab --io-threads 0 -o %s %s", MODEL, tp("outA"), tp("in"));
+    run_result r3 = runf("explain -v -w %s -m activation,pixab --io-threads 3 -o %s %s", MODEL, tp("outB"), tp("in"));
+    cr_expect_eq(r0.status, 1, "%s", r0.err);
+    cr_expect_eq(r3.status, 1, "%s", r3.err);
+    cr_expect(strstr(r3.err, "c.png") && strstr(r0.err, "c.png"));
+    cr_expect(strstr(r3.err, "pixab explain: decode ") && strstr(r3.err, " ms/img (3 threads), explain ") &&
+                  strstr(r3.err, "engine idle waiting for input "),
+              "-v prints the stages: %s", r3.err);
+    cr_expect(strstr(r3.err, " %; ") && strstr(r3.err, " images/s\n"), "-v prints the images/s: %s", r3.err);
+    char *a = results_without_times("outA"), *b = results_without_times("outB");
+    /* The lines name their own directory (outA: serial, outB: pipelined). */
+    for (char *p = b; (p = strstr(p, "/outB/"));) p[4] = 'A';
+    cr_expect_str_eq(a, b, "same lines in the same order");
+    free(a);
+    free(b);
+    static const char *files[] = {"a.activation.npy", "a.pixab.npy",  "b.activation.png", "b.pixab.png",
+                                  "d.pixab.npy",      "e.pixab.png",  "contact_sheet.png"};
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+        char x[64], y[64];
+        snprintf(x, sizeof x, "outA/%s", files[k]);
+        snprintf(y, sizeof y, "outB/%s", files[k]);
+        expect_same_file(tp(x), tp(y));
+    }
+    cr_expect_eq(count_entries(tp("outB"), NULL), count_entries(tp("outA"), NULL));
+}
+
+Test(explain_scale, help_documents_the_new_flags) {
+    run_result r = run("explain --help");
+    cr_expect_eq(r.status, 0);
+    static const char *words[] = {"--max-memory", "--io-threads", "JOB_COMPLETION_INDEX", "PIXAB_SHARD_COUNT",
+                                  "SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_MIN", "SIGINT", "130"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        cr_expect(strstr(r.out, words[i]), "explain --help lacks %s", words[i]);
 }

@@ -14,6 +14,7 @@
 
 #include "cam.h"
 #include "pixab.h"
+#include "golden.h"
 #include "safetensors.h"
 
 #define DATA PIXAB_TEST_DATA "/"
@@ -46,13 +47,7 @@ static void teardown(void) {
 }
 
 /* Golden tensor `key` into out (n floats). */
-static void golden(const char *key, float *out, int64_t n) {
-    const st_tensor *t = safetensors_find(gold, key);
-    cr_assert(t, "golden '%s' missing", key);
-    cr_assert_eq(safetensors_numel(t), n, "golden '%s' has %lld values, expected %lld", key,
-                 (long long)safetensors_numel(t), (long long)n);
-    cr_assert_eq(safetensors_to_f32(t, out), PIXAB_OK);
-}
+static void golden(const char *key, float *out, int64_t n) { golden_read(gold, key, out, n); }
 
 /* One method over both layers, both scores, top-1 and another class, maps
  * within tol of the golden. */

@@ -11,6 +11,7 @@
 
 #include "metrics.h"
 #include "pixab.h"
+#include "golden.h"
 #include "safetensors.h"
 
 #define DATA PIXAB_TEST_DATA "/"
@@ -188,13 +189,7 @@ static void teardown(void) {
     if (model) pixab_model_free(model);
 }
 
-static void golden(const char *key, float *out, int64_t n) {
-    const st_tensor *t = safetensors_find(gold, key);
-    cr_assert(t, "golden '%s' missing", key);
-    cr_assert_eq(safetensors_numel(t), n, "golden '%s' has %lld values, expected %lld", key,
-                 (long long)safetensors_numel(t), (long long)n);
-    cr_assert_eq(safetensors_to_f32(t, out), PIXAB_OK);
-}
+static void golden(const char *key, float *out, int64_t n) { golden_read(gold, key, out, n); }
 
 static float golden1(const char *key) {
     float v;

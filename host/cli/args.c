@@ -108,6 +108,27 @@ int cli_int(const char *flag, const char *value, long lo, long hi, long *out) {
     return 0;
 }
 
+int cli_size(const char *flag, const char *value, size_t *out) {
+    char *end;
+    errno = 0;
+    double v = value[0] >= '0' && value[0] <= '9' ? strtod(value, &end) : -1.0;
+    int shift = 0;
+    if (v >= 0.0 && !errno) {
+        const char *units = "KMGT", *u = *end ? strchr(units, *end & ~0x20) : NULL;
+        if (u && *end) shift = 10 * (int)(u - units + 1), end++;
+        if ((*end & ~0x20) == 'I' && shift) end++;
+        if ((*end & ~0x20) == 'B') end++;
+        double bytes = v * (double)(1ULL << shift);
+        if (!*end && bytes >= 1.0 && bytes <= (double)(1ULL << 50)) {
+            *out = (size_t)bytes;
+            return 0;
+        }
+    }
+    fprintf(stderr, "pixab: %s: '%s' is not a memory size such as 512M or 2G (bytes, K, M, G, T; at most 1P)\n", flag,
+            value);
+    return -1;
+}
+
 int cli_floats3(const char *flag, const char *value, float v[3]) {
     if (!model_parse_triple(flag, value, v)) return 0;
     cli_error(NULL);

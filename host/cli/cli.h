@@ -17,6 +17,10 @@ enum { CLI_OK = 0, CLI_PARTIAL = 1, CLI_FATAL = 2 };
 int cli_flag(int argc, char **argv, int *i, const char *short_name, const char *long_name, const char **value);
 /* Parse an integer flag value in [lo, hi]; prints an error and returns -1 if bad. */
 int cli_int(const char *flag, const char *value, long lo, long hi, long *out);
+/* Parse a memory size: a count of bytes with an optional binary suffix K, M,
+ * G or T (KiB ... TiB; "B" / "iB" after it allowed, any case): "512M", "2G".
+ * Prints an error and returns -1 if bad, zero or over 2^50 bytes. */
+int cli_size(const char *flag, const char *value, size_t *out);
 /* Parse "a,b,c" or "a" into v[3]; prints an error and returns -1 if bad. */
 int cli_floats3(const char *flag, const char *value, float v[3]);
 
@@ -133,6 +137,45 @@ void cli_sheet_size(const cli_sheet *s, int *w, int *h, int *col_w);
 /* Compose and write it with cli_write_png. */
 int cli_sheet_write(const cli_sheet *s, const char *path, char *why, size_t cap);
 
+/* ---- shards of a run (shard.c) ---- */
+
+/* Parse --shard "I/N" (0 <= I < N); prints one line prefixed by cmd and
+ * returns -1 if bad. */
+int cli_shard_parse(const char *cmd, const char *value, long *i, long *n);
+/* The shard from the environment, for runs without --shard: a Kubernetes
+ * Indexed Job's JOB_COMPLETION_INDEX with the count in PIXAB_SHARD_COUNT (the
+ * Job's completions, set by the manifest) or JOB_COMPLETION_COUNT; else a
+ * Slurm array's SLURM_ARRAY_TASK_ID with SLURM_ARRAY_TASK_COUNT (less
+ * SLURM_ARRAY_TASK_MIN, over SLURM_ARRAY_TASK_STEP, when set). 1 when found
+ * (`from` says which variables, for -v), 0 when none is set, -1 on a bad or
+ * incomplete setting (one line printed). */
+int cli_shard_env(const char *cmd, long *i, long *n, char *from, size_t cap);
+
+/* ---- results.jsonl of `pixab explain` (results.c) ---- */
+
+/* OUTDIR/<stem>.<method>.<ext>, or OUTDIR/<stem>.<ext> without a method;
+ * malloc'd (NULL when out of memory). */
+char *cli_out_path(const char *outdir, const char *stem, const char *method, const char *ext);
+/* Open results.jsonl for appending (O_APPEND); a torn last line (no final
+ * newline) is ended first so new lines start clean. -1 with errno. */
+int cli_results_open(const char *path);
+/* Append one line {"image","method","layer","class","label"?,"score",
+ * "score_kind","map","png"?,"ms","shared_ms"} in a single write(), so lines
+ * are never torn or interleaved. -1 with errno. */
+int cli_results_append(int fd, const pixab_model *m, const char *image, const char *layer, const pixab_map *map,
+                       const char *npy, const char *png, double shared_ms);
+/* What results.jsonl says is done, for --resume: the (map, layer) pairs of
+ * its complete lines (torn or foreign lines ignored). */
+typedef struct {
+    char **keys; /* (n) sorted keys: the map's path, 0x1f, the layer's name */
+    size_t n;
+} cli_done_set;
+/* Read the file open at fd (from offset 0); -1 on a read error or out of memory. */
+int cli_done_load(int fd, cli_done_set *d);
+/* 1 when (map, layer) is done, 0 when not, -1 when out of memory. */
+int cli_done_has(const cli_done_set *d, const char *map, const char *layer);
+void cli_done_free(cli_done_set *d);
+
 /* Print the last library error as one line "pixab: CONTEXT: reason". */
 void cli_error(const char *context);
 /* Write s as a JSON string literal (quoted, escaped). */
@@ -143,5 +186,6 @@ int cmd_explain(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 
 #endif

@@ -1,23 +1,29 @@
 /* explain.c — `pixab explain`: CAM maps for image files and directories. Per
  * image and method: OUTDIR/<stem>.<method>.npy (float32 (H_l, W_l) in [0,1]),
  * OUTDIR/<stem>.<method>.png (jet overlay at the image's size) and one line in
- * OUTDIR/results.jsonl; at the end OUTDIR/contact_sheet.png (contact_sheet.c).
- * All methods of an image share one body forward. */
+ * OUTDIR/results.jsonl (results.c); at the end OUTDIR/contact_sheet.png
+ * (contact_sheet.c). All methods of an image share one body forward. Images
+ * are decoded ahead on --io-threads threads and the outputs written behind by
+ * one more (pipeline.c), so the engine, on the main thread, keeps working;
+ * SIGINT / SIGTERM stop the run between images (interrupt.c). */
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "cli.h"
-#include "json.h"
+#include "interrupt.h"
 #include "npy.h"
+#include "pipeline.h"
 
 static const char usage[] =
     "usage: pixab explain -w MODEL [-m METHOD[,METHOD...]] [-l LAYER] [-c CLASS] [--score softmax|logit]\n"
-    "                     [--boxes 1x1,1x2,2x1,2x2] [--device D] [-o OUTDIR] [--batch N] [--no-png] INPUT...\n"
+    "                     [--boxes 1x1,1x2,2x1,2x2] [--device D] [-o OUTDIR] [--batch N] [--no-png]\n"
+    "                     [--shard I/N] [--resume] [--max-memory SIZE] [--io-threads N] [-v] INPUT...\n"
     "INPUTs are image files (taken whatever their extension) or directories, walked recursively for\n"
     "*.jpg *.jpeg *.png *.bmp *.tga *.gif (any case; hidden entries and symlinked directories skipped),\n"
     "each directory in sorted path order. For every image and method it writes\n"
@@ -30,7 +36,7 @@ static const char usage[] =
     "                               with the image's stem and class, the image and its overlays (160 px high)\n"
     "<stem> is the file name without its extension; when two inputs share a stem (ignoring case), the\n"
     "later one in input order gets \"-2\", \"-3\", ... Files appear atomically; a line is appended to\n"
-    "results.jsonl only after its files are complete.\n"
+    "results.jsonl (in one write) only after its files are complete, in input order.\n"
     "  -m, --method LIST    comma-separated methods, or all (default pixab): pixab, ablation,\n"
     "                       activation, gradcam, gradcampp, xgradcam, scorecam\n"
     "  -l, --layer NAME     target layer (default Mixed_7c); any block or stem layer with spatial extent\n"
@@ -43,13 +49,28 @@ static const char usage[] =
     "  -o, --outdir DIR     output directory, created if missing (default pixab-out)\n"
     "  --no-png             write no overlays and no contact sheet\n"
     "  --shard I/N          process only the images whose index in the full input list is I mod N\n"
-    "                       (stems are computed on the full list, so shards never collide)\n"
+    "                       (stems are computed on the full list, so shards never collide). Without it,\n"
+    "                       the shard comes from the environment when set: a Kubernetes Indexed Job's\n"
+    "                       JOB_COMPLETION_INDEX with the count in PIXAB_SHARD_COUNT (the manifest sets it\n"
+    "                       to the Job's completions; JOB_COMPLETION_COUNT is also read), or a Slurm\n"
+    "                       array's SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT (less\n"
+    "                       SLURM_ARRAY_TASK_MIN, over SLURM_ARRAY_TASK_STEP, when set)\n"
     "  --resume             do only what is missing: an image x method is skipped when results.jsonl\n"
     "                       has its line (same map file and layer) and its files exist\n"
+    "  --max-memory SIZE    memory for the explanation batches (ablated copies of an image's activation\n"
+    "                       through the network's head), e.g. 512M or 2G (K, M, G, T: binary units).\n"
+    "                       Default: 256M on the CPU; on CUDA half the GPU memory free after the model\n"
+    "                       is loaded, at most 8G. The maps differ only by rounding; larger is faster\n"
+    "  --io-threads N       threads decoding images ahead of the engine (default 2; one more writes\n"
+    "                       the outputs behind it); 0 does everything in turn on one thread\n"
     "%s"
     "--batch is also how many masked images Score-CAM runs per forward pass.\n"
-    "Progress goes to stderr when it is a terminal, or with -v. A bad image is reported on stderr and\n"
-    "skipped; the exit status is then 1. Usage errors and failures to write outputs exit with 2.\n";
+    "Progress goes to stderr when it is a terminal, or with -v (which also prints each stage's time\n"
+    "per image and the images/s at the end). A bad image, or one the engine has no memory for, is\n"
+    "reported on stderr and skipped; the exit status is then 1. Usage errors and failures to write\n"
+    "outputs exit with 2. SIGINT or SIGTERM stops the run cleanly: the image in flight and the\n"
+    "outputs in the queue are finished, nothing partial is left, and the exit status is 130 or 143\n"
+    "(--resume finishes the run); a second signal stops at once.\n";
 
 typedef struct {
     cli_model_opts mo;
@@ -59,159 +80,11 @@ typedef struct {
     pixab_explain_opts eo;
     int png, resume;
     long shard_i, shard_n;
+    int shard_flag;        /* --shard given */
+    char shard_from[160];  /* the environment variables that set the shard, for -v */
+    size_t max_memory;     /* --max-memory bytes; 0: the engine's default */
+    long io_threads;       /* --io-threads */
 } explain_args;
-
-/* ---- output paths and results.jsonl ------------------------------------------- */
-
-/* OUTDIR/<stem>.<method>.<ext> */
-static char *out_path(const char *outdir, const char *stem, const char *method, const char *ext) {
-    size_t n = strlen(outdir);
-    const char *sep = n && outdir[n - 1] == '/' ? "" : "/";
-    size_t len = n + strlen(stem) + strlen(method ? method : "") + strlen(ext) + 4;
-    char *s = malloc(len);
-    if (s) {
-        if (method)
-            snprintf(s, len, "%s%s%s.%s.%s", outdir, sep, stem, method, ext);
-        else
-            snprintf(s, len, "%s%s%s.%s", outdir, sep, stem, ext);
-    }
-    return s;
-}
-
-/* write() all of buf; with O_APPEND one call puts the line at the end in one piece. */
-static int write_all(int fd, const char *buf, size_t n) {
-    while (n) {
-        ssize_t k = write(fd, buf, n);
-        if (k < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        buf += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-/* What results.jsonl says is done, for --resume: the sorted keys "MAP\x1fLAYER"
- * of its complete lines (a torn or foreign line is ignored). The layer is part
- * of the key because the file names do not carry it. */
-typedef struct {
-    char **keys;
-    size_t n;
-} done_set;
-
-static char *done_key(const char *map, const char *layer) {
-    size_t n = strlen(map) + strlen(layer) + 2;
-    char *k = malloc(n);
-    if (k) snprintf(k, n, "%s\x1f%s", map, layer);
-    return k;
-}
-
-static int done_load(int fd, done_set *d) {
-    memset(d, 0, sizeof *d);
-    struct stat st;
-    if (fstat(fd, &st)) return -1;
-    size_t size = (size_t)st.st_size, got = 0, cap = 0;
-    char *text = malloc(size + 1);
-    if (!text) return -1;
-    while (got < size) {
-        ssize_t k = pread(fd, text + got, size - got, (off_t)got);
-        if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) break;
-        got += (size_t)k;
-    }
-    text[got] = '\0';
-    int rc = 0;
-    for (char *line = text; *line && !rc;) {
-        char *nl = strchr(line, '\n');
-        if (!nl) break; /* no newline: torn */
-        json_value *v;
-        if (json_parse(line, (size_t)(nl - line), &v, NULL, 0) == JSON_OK) {
-            const char *map = json_string(json_object_get(v, "map"), NULL);
-            const char *layer = json_string(json_object_get(v, "layer"), NULL);
-            if (map && layer && d->n == cap) {
-                char **p = realloc(d->keys, sizeof(char *) * (cap ? 2 * cap : 256));
-                if (p) d->keys = p, cap = cap ? 2 * cap : 256;
-                else rc = -1;
-            }
-            if (map && layer && !rc && !(d->keys[d->n++] = done_key(map, layer))) d->n--, rc = -1;
-            json_free(v);
-        }
-        line = nl + 1;
-    }
-    free(text);
-    if (!rc && d->n > 1) qsort(d->keys, d->n, sizeof(char *), cmp_str);
-    return rc;
-}
-
-/* 1 when done, 0 when not, -1 when out of memory. */
-static int done_has(const done_set *d, const char *map, const char *layer) {
-    if (!d->n) return 0;
-    char *key = done_key(map, layer);
-    if (!key) return -1;
-    int found = bsearch(&key, d->keys, d->n, sizeof(char *), cmp_str) != NULL;
-    free(key);
-    return found;
-}
-
-static void done_free(done_set *d) {
-    for (size_t k = 0; k < d->n; k++) free(d->keys[k]);
-    free(d->keys);
-    memset(d, 0, sizeof *d);
-}
-
-/* Open OUTDIR/results.jsonl for appending; if its last line is torn (no final
- * newline, e.g. after a full disk), end it so new lines start clean. */
-static int open_results(const char *path) {
-    int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
-    if (fd < 0) return -1;
-    struct stat st;
-    char last;
-    if (!fstat(fd, &st) && st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) == 1 && last != '\n' &&
-        write_all(fd, "\n", 1)) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-static const char *score_name(pixab_score s) { return s == PIXAB_SCORE_LOGIT ? "logit" : "softmax"; }
-
-/* Append one results.jsonl line (built in memory, one write()). */
-static int write_result(int fd, const pixab_model *m, const char *image, const char *layer, const pixab_map *map,
-                        const char *npy, const char *png, double shared_ms) {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f) return -1;
-    fputs("{\"image\":", f);
-    cli_json_string(f, image);
-    fprintf(f, ",\"method\":\"%s\",\"layer\":", pixab_method_name(map->method));
-    cli_json_string(f, layer);
-    fprintf(f, ",\"class\":%d", map->cls);
-    const char *label = pixab_model_class_name(m, map->cls);
-    if (label) {
-        fputs(",\"label\":", f);
-        cli_json_string(f, label);
-    }
-    if (isfinite(map->score))
-        fprintf(f, ",\"score\":%.9g", map->score);
-    else
-        fputs(",\"score\":null", f);
-    fprintf(f, ",\"score_kind\":\"%s\",\"map\":", score_name(map->score_kind));
-    cli_json_string(f, npy);
-    if (png) {
-        fputs(",\"png\":", f);
-        cli_json_string(f, png);
-    }
-    fprintf(f, ",\"ms\":%.3f,\"shared_ms\":%.3f}\n", map->ms, shared_ms);
-    int rc = fclose(f) ? -1 : write_all(fd, buf, len), e = errno;
-    free(buf);
-    errno = e; /* for the caller's message */
-    return rc;
-}
 
 /* ---- progress ------------------------------------------------------------------ */
 
@@ -241,19 +114,6 @@ static void progress_update(progress *p, int done, int final) {
 }
 
 /* ---- arguments ------------------------------------------------------------------ */
-
-static int parse_shard(const char *v, long *i, long *n) {
-    char *end;
-    errno = 0;
-    *i = strtol(v, &end, 10);
-    if (end != v && *end == '/' && !errno) {
-        const char *q = end + 1;
-        *n = strtol(q, &end, 10);
-        if (end != q && !*end && !errno && *n >= 1 && *i >= 0 && *i < *n) return 0;
-    }
-    fprintf(stderr, "pixab explain: --shard: '%s' is not I/N with 0 <= I < N\n", v);
-    return -1;
-}
 
 /* Returns 1 when parsed, 0 after --help, -1 on a usage error (printed). */
 static int parse_args(int argc, char **argv, explain_args *a, char **inputs, int *n_inputs) {
@@ -286,7 +146,12 @@ static int parse_args(int argc, char **argv, explain_args *a, char **inputs, int
             if (r < 0) return -1;
             a->outdir = v;
         } else if ((r = cli_flag(argc, argv, &i, NULL, "--shard", &v))) {
-            if (r < 0 || parse_shard(v, &a->shard_i, &a->shard_n)) return -1;
+            if (r < 0 || cli_shard_parse("pixab explain", v, &a->shard_i, &a->shard_n)) return -1;
+            a->shard_flag = 1;
+        } else if ((r = cli_flag(argc, argv, &i, NULL, "--max-memory", &v))) {
+            if (r < 0 || cli_size("--max-memory", v, &a->max_memory)) return -1;
+        } else if ((r = cli_flag(argc, argv, &i, NULL, "--io-threads", &v))) {
+            if (r < 0 || cli_int("--io-threads", v, 0, 64, &a->io_threads)) return -1;
         } else if (!strcmp(argv[i], "--no-png")) {
             a->png = 0;
         } else if (!strcmp(argv[i], "--resume")) {
@@ -323,6 +188,9 @@ static int parse_args(int argc, char **argv, explain_args *a, char **inputs, int
         fprintf(stderr, "pixab explain: no inputs given (see pixab explain --help)\n");
         return -1;
     }
+    if (!a->shard_flag &&
+        cli_shard_env("pixab explain", &a->shard_i, &a->shard_n, a->shard_from, sizeof a->shard_from) < 0)
+        return -1;
     return 1;
 }
 
@@ -353,7 +221,7 @@ static int parse_class(const pixab_model *m, const char *v, int *cls) {
     return -1;
 }
 
-/* ---- the run ---------------------------------------------------------------------- */
+/* ---- outputs of an image ------------------------------------------------------------ */
 
 typedef struct {
     char *npy[PIXAB_METHOD_COUNT], *png[PIXAB_METHOD_COUNT];
@@ -367,119 +235,175 @@ static void outputs_free(image_outputs *o) {
 static int outputs_make(image_outputs *o, const explain_args *a, const char *stem) {
     for (int k = 0; k < a->n_methods; k++) {
         const char *name = pixab_method_name(a->methods[k]);
-        if (!(o->npy[k] = out_path(a->outdir, stem, name, "npy"))) return -1;
-        if (a->png && !(o->png[k] = out_path(a->outdir, stem, name, "png"))) return -1;
+        if (!(o->npy[k] = cli_out_path(a->outdir, stem, name, "npy"))) return -1;
+        if (a->png && !(o->png[k] = cli_out_path(a->outdir, stem, name, "png"))) return -1;
     }
     return 0;
 }
 
 /* Bit j set: method j of the run is still to do for this image (--resume: its
  * line is not in results.jsonl or one of its files is missing). */
-static int outputs_todo(const image_outputs *o, const explain_args *a, const done_set *done, unsigned *mask) {
+static int outputs_todo(const image_outputs *o, const explain_args *a, const cli_done_set *done, unsigned *mask) {
     *mask = 0;
     for (int k = 0; k < a->n_methods; k++) {
-        int has = done_has(done, o->npy[k], a->layer);
+        int has = cli_done_has(done, o->npy[k], a->layer);
         if (has < 0) return -1;
         if (!has || access(o->npy[k], F_OK) || (o->png[k] && access(o->png[k], F_OK))) *mask |= 1u << k;
     }
     return 0;
 }
 
-/* What every image of a run uses. */
+/* ---- decoding, ahead of the engine (decoder threads) ----------------------------------- */
+
+typedef struct {
+    char *const *paths;       /* (inputs) */
+    const int *jobs;          /* (n_todo) input index of each job */
+    const pixab_preproc *pre;
+    int threaded;
+} decode_ctx;
+
+/* One decoded image. pixab_last_error() is per thread: a failure is kept
+ * here as the line the main thread prints. */
+typedef struct {
+    int index;                /* in the inputs */
+    pixab_image img;          /* moved out by the main thread */
+    float *input;             /* (S, S, 3), the slot's, reused from image to image */
+    int failed;
+    char why[640];            /* failed: the line to print (no newline) */
+} decode_slot;
+
+static void decode_work(void *ctx, int job, void *slot) {
+    const decode_ctx *c = ctx;
+    decode_slot *d = slot;
+#ifdef _OPENMP
+    if (c->threaded) omp_set_num_threads(1); /* the engine has the cores; this thread overlaps it */
+#endif
+    pixab_image_free(&d->img);
+    d->index = c->jobs[job];
+    d->failed = 0;
+    d->why[0] = '\0';
+    const char *path = c->paths[d->index];
+    const size_t S = (size_t)c->pre->size;
+    if (!d->input && !(d->input = malloc(sizeof(float) * S * S * 3))) {
+        snprintf(d->why, sizeof d->why, "pixab explain: %s: out of memory", path);
+        d->failed = 1;
+    } else if (pixab_image_load(path, &d->img)) {
+        snprintf(d->why, sizeof d->why, "pixab: %s", pixab_last_error());
+        d->failed = 1;
+    } else if (pixab_image_preprocess(&d->img, c->pre, d->input)) {
+        snprintf(d->why, sizeof d->why, "pixab: %s: %s", path, pixab_last_error());
+        pixab_image_free(&d->img);
+        d->failed = 1;
+    }
+}
+
+static void decode_slot_free(void *ctx, void *slot) {
+    (void)ctx;
+    decode_slot *d = slot;
+    pixab_image_free(&d->img);
+    free(d->input);
+    d->input = NULL;
+}
+
+/* ---- writing, behind the engine (the writer thread) ------------------------------------- */
+
 typedef struct {
     const explain_args *a;
     const pixab_model *m;
-    pixab_engine *e;
-    const pixab_preproc *pre;
-    float *input;        /* (S, S, 3) */
-    int fd;              /* results.jsonl, O_APPEND */
-    const char *results; /* its path */
-    cli_sheet *sheet;    /* the contact sheet; NULL with --no-png */
-    progress prog;
-} explain_run;
+    int fd;                   /* results.jsonl, O_APPEND */
+    const char *results;      /* its path */
+    cli_sheet *sheet;         /* the contact sheet; NULL with --no-png */
+    int threaded;
+    char why[4400];           /* after a failure: the line to print */
+} write_ctx;
 
-/* Explain one image with the run's methods selected by mask, write the files
- * and the lines. Returns 0 when done, 1 for a bad image (reported, skipped),
- * -1 when the run cannot go on (reported): the engine or the output directory
- * fails, and so would every later image. */
-static int explain_image(explain_run *run, const char *path, const char *stem, unsigned mask) {
-    const explain_args *a = run->a;
-    pixab_image img = {0};
-    pixab_status s = pixab_image_load(path, &img);
-    if (s) {
-        progress_break(&run->prog);
-        cli_error(NULL);
-        return 1;
-    }
-    if ((s = pixab_image_preprocess(&img, run->pre, run->input))) {
-        progress_break(&run->prog);
-        cli_error(path);
-        pixab_image_free(&img);
-        return 1;
-    }
-    pixab_method methods[PIXAB_METHOD_COUNT];
-    int sel[PIXAB_METHOD_COUNT], n = 0; /* sel[i]: index in a->methods of methods[i] */
-    for (int j = 0; j < a->n_methods; j++)
-        if (mask & (1u << j)) sel[n] = j, methods[n++] = a->methods[j];
+/* An explained image, owned by the writer once queued. */
+typedef struct {
+    const char *path, *stem;
+    pixab_image img;
     pixab_map maps[PIXAB_METHOD_COUNT];
-    memset(maps, 0, sizeof maps);
-    double t0 = cli_now_s();
-    s = pixab_explain(run->e, run->input, methods, n, &a->eo, maps);
-    double shared_ms = 1e3 * (cli_now_s() - t0);
-    if (s) {
-        progress_break(&run->prog);
-        fprintf(stderr, "pixab explain: %s: %s\n", path, pixab_last_error());
-        pixab_image_free(&img);
-        return -1;
-    }
-    for (int i = 0; i < n; i++) shared_ms -= maps[i].ms;
+    int sel[PIXAB_METHOD_COUNT]; /* sel[i]: index in a->methods of maps[i] */
+    int n;
+    double shared_ms;
+} write_job;
+
+static void write_drop(void *ctx, void *item) {
+    (void)ctx;
+    write_job *j = item;
+    for (int i = 0; i < j->n; i++) pixab_map_free(&j->maps[i]);
+    pixab_image_free(&j->img);
+}
+
+/* The files of an image, then its lines: a line in results.jsonl means its
+ * files are complete. Any failure stops the run (the output directory fails,
+ * and so would every later image). */
+static int write_consume(void *ctx, void *item) {
+    write_ctx *w = ctx;
+    write_job *j = item;
+    const explain_args *a = w->a;
+#ifdef _OPENMP
+    if (w->threaded) omp_set_num_threads(1);
+#endif
     image_outputs out = {0};
-    int rc = outputs_make(&out, a, stem) ? -1 : 0;
-    if (rc) {
-        progress_break(&run->prog);
-        fprintf(stderr, "pixab explain: out of memory\n");
-    }
+    int rc = outputs_make(&out, a, j->stem) ? -1 : 0;
+    if (rc) snprintf(w->why, sizeof w->why, "pixab explain: out of memory");
     /* The contact sheet's row: the image, labelled with its stem and class. */
     int row = -1;
-    if (!rc && run->sheet && n) {
+    if (!rc && w->sheet && j->n) {
         char idx[32];
-        const char *label = pixab_model_class_name(run->m, maps[0].cls);
-        if (!label) snprintf(idx, sizeof idx, "class %d", maps[0].cls), label = idx;
-        row = cli_sheet_add_row(run->sheet, stem, label);
-        if (row < -1 || cli_sheet_set(run->sheet, row, 0, img.rgb, img.width, img.height)) {
-            progress_break(&run->prog);
-            fprintf(stderr, "pixab explain: out of memory\n");
+        const char *label = pixab_model_class_name(w->m, j->maps[0].cls);
+        if (!label) snprintf(idx, sizeof idx, "class %d", j->maps[0].cls), label = idx;
+        row = cli_sheet_add_row(w->sheet, j->stem, label);
+        if (row < -1 || cli_sheet_set(w->sheet, row, 0, j->img.rgb, j->img.width, j->img.height)) {
+            snprintf(w->why, sizeof w->why, "pixab explain: out of memory");
             rc = -1;
         }
     }
-    /* Files first, then the line: a line in results.jsonl means its files are complete. */
-    for (int i = 0; !rc && i < n; i++) {
-        const pixab_map *mp = &maps[i];
+    for (int i = 0; !rc && i < j->n; i++) {
+        const pixab_map *mp = &j->maps[i];
         char why[4200];
-        const char *npy = out.npy[sel[i]], *png = out.png[sel[i]];
+        const char *npy = out.npy[j->sel[i]], *png = out.png[j->sel[i]];
         if (npy_write_f32(npy, mp->map, 2, (int64_t[]){mp->h, mp->w})) {
-            progress_break(&run->prog);
-            cli_error(NULL);
+            snprintf(w->why, sizeof w->why, "pixab: %s", pixab_last_error());
             rc = -1;
-        } else if (png && cli_write_overlay(png, &img, mp->map, mp->h, mp->w, run->sheet, row, 1 + sel[i], why,
+        } else if (png && cli_write_overlay(png, &j->img, mp->map, mp->h, mp->w, w->sheet, row, 1 + j->sel[i], why,
                                             sizeof why)) {
-            progress_break(&run->prog);
-            fprintf(stderr, "pixab explain: %s\n", why);
+            snprintf(w->why, sizeof w->why, "pixab explain: %s", why);
             rc = -1;
-        } else if (write_result(run->fd, run->m, path, a->layer, mp, npy, png, fmax(shared_ms, 0.0))) {
-            progress_break(&run->prog);
-            fprintf(stderr, "pixab explain: cannot write '%s': %s\n", run->results, strerror(errno));
+        } else if (cli_results_append(w->fd, w->m, j->path, a->layer, mp, npy, png, j->shared_ms)) {
+            snprintf(w->why, sizeof w->why, "pixab explain: cannot write '%s': %s", w->results, strerror(errno));
             rc = -1;
         }
     }
-    for (int i = 0; i < n; i++) pixab_map_free(&maps[i]);
     outputs_free(&out);
-    pixab_image_free(&img);
+    write_drop(ctx, item);
     return rc;
 }
 
+/* ---- the run ------------------------------------------------------------------------------ */
+
+/* The -v figures of a run: each stage's time per image and how long the
+ * engine (the main thread) waited on the others. */
+static void print_stages(const pipe_stats *dec, double explain_s, int explained, const pipe_stats *wr, double loop_s,
+                         int images) {
+    double idle_in = dec->threads ? dec->wait_s : dec->work_s; /* inline, decoding is the engine's idle time */
+    double idle_out = wr->threads ? wr->wait_s : wr->work_s;
+    char dthreads[32];
+    if (dec->threads)
+        snprintf(dthreads, sizeof dthreads, "%d thread%s", dec->threads, dec->threads == 1 ? "" : "s");
+    else
+        snprintf(dthreads, sizeof dthreads, "inline");
+    fprintf(stderr,
+            "pixab explain: decode %.1f ms/img (%s), explain %.1f ms/img, write %.1f ms/img (%s), "
+            "engine idle waiting for input %.1f %%, for the writer %.1f %%; %.2f images/s\n",
+            1e3 * dec->work_s / (dec->items ? dec->items : 1), dthreads, 1e3 * explain_s / (explained ? explained : 1),
+            1e3 * wr->work_s / (wr->items ? wr->items : 1), wr->threads ? "1 thread" : "inline",
+            100.0 * idle_in / fmax(loop_s, 1e-9), 100.0 * idle_out / fmax(loop_s, 1e-9), images / fmax(loop_s, 1e-9));
+}
+
 int cmd_explain(int argc, char **argv) {
-    explain_args a = {.mo = {.batch = 8}, .layer = "Mixed_7c", .outdir = "pixab-out", .png = 1, .shard_n = 1};
+    explain_args a = {.mo = {.batch = 8}, .layer = "Mixed_7c", .outdir = "pixab-out", .png = 1, .shard_n = 1,
+                      .io_threads = 2};
     a.eo.cls = -1;
     char **args = calloc((size_t)argc, sizeof(char *));
     int n_args = 0;
@@ -490,16 +414,19 @@ int cmd_explain(int argc, char **argv) {
         return r < 0 ? CLI_FATAL : CLI_OK;
     }
 
-    int status = CLI_FATAL, failed = 0;
+    int status = CLI_FATAL, failed = 0, fd = -1;
     cli_inputs in = {0};
-    done_set done = {0};
+    cli_done_set done = {0};
     pixab_model *m = NULL;
-    char *results = NULL, *sheet = NULL;
+    pixab_engine *e = NULL;
+    char *results = NULL, *sheet_path = NULL;
+    cli_sheet *sheet = NULL;
     unsigned char *todo = NULL; /* (in.n) methods still to do per image (outputs_todo bits); 0: none */
-    explain_run run = {.a = &a, .fd = -1};
+    int *jobs = NULL;           /* (n_todo) the images to do, in input order */
+    progress prog = {0};
     /* Everything that can fail on the arguments fails before the inputs are read
      * and before OUTDIR is touched. */
-    if (!(run.m = m = cli_load_model(&a.mo))) goto done;
+    if (!(m = cli_load_model(&a.mo))) goto done;
     if ((a.eo.layer = cli_layer("pixab explain", m, a.layer)) < 0) goto done;
     if (a.cls && parse_class(m, a.cls, &a.eo.cls)) goto done;
     if (cli_inputs_collect(&in, args, n_args) || cli_inputs_stems(&in)) goto oom;
@@ -509,13 +436,16 @@ int cmd_explain(int argc, char **argv) {
         status = failed ? CLI_PARTIAL : CLI_FATAL;
         goto done;
     }
-    if (!(run.e = cli_create_engine(m, &a.mo))) goto done;
-    run.pre = pixab_model_preproc(m);
-    run.input = malloc(sizeof(float) * (size_t)run.pre->size * run.pre->size * 3);
+    if (!(e = cli_create_engine(m, &a.mo))) goto done;
+    if (a.max_memory && pixab_engine_set_head_budget(e, a.max_memory)) {
+        cli_error("explain: --max-memory");
+        goto done;
+    }
     todo = calloc((size_t)in.n, 1);
-    if (!run.input || !todo || !(results = out_path(a.outdir, "results", NULL, "jsonl"))) goto oom;
-    if (a.png && (!(sheet = out_path(a.outdir, "contact_sheet", NULL, "png")) ||
-                  !(run.sheet = cli_sheet_new(a.methods, a.n_methods))))
+    jobs = malloc(sizeof(int) * (size_t)in.n);
+    if (!todo || !jobs || !(results = cli_out_path(a.outdir, "results", NULL, "jsonl"))) goto oom;
+    if (a.png && (!(sheet_path = cli_out_path(a.outdir, "contact_sheet", NULL, "png")) ||
+                  !(sheet = cli_sheet_new(a.methods, a.n_methods))))
         goto oom;
 
     int err = cli_make_dirs(a.outdir);
@@ -523,12 +453,11 @@ int cmd_explain(int argc, char **argv) {
         fprintf(stderr, "pixab explain: cannot create output directory '%s': %s\n", a.outdir, strerror(err));
         goto done;
     }
-    run.results = results;
-    if ((run.fd = open_results(results)) < 0) {
+    if ((fd = cli_results_open(results)) < 0) {
         fprintf(stderr, "pixab explain: cannot write '%s': %s\n", results, strerror(errno));
         goto done;
     }
-    if (a.resume && done_load(run.fd, &done)) {
+    if (a.resume && cli_done_load(fd, &done)) {
         fprintf(stderr, "pixab explain: cannot read '%s': %s\n", results, strerror(errno));
         goto done;
     }
@@ -546,53 +475,119 @@ int cmd_explain(int argc, char **argv) {
             outputs_free(&out);
             if (rc) goto oom;
         }
-        if (todo[k]) n_todo++;
+        if (todo[k]) jobs[n_todo++] = k;
         else n_done++;
     }
+    if (a.mo.verbose && a.shard_from[0])
+        fprintf(stderr, "pixab explain: shard %ld/%ld from the environment (%s)\n", a.shard_i, a.shard_n,
+                a.shard_from);
     if (a.mo.verbose && (a.resume || a.shard_n > 1))
         fprintf(stderr, "pixab explain: %d image(s) to do, %d already done (shard %ld/%ld of %d inputs)\n", n_todo,
                 n_done, a.shard_i, a.shard_n, in.n);
-    run.prog.on = n_todo > 1 && (a.mo.verbose || isatty(STDERR_FILENO));
-    run.prog.total = n_todo;
-    run.prog.t0 = run.prog.last = cli_now_s();
+    prog.on = n_todo > 1 && (a.mo.verbose || isatty(STDERR_FILENO));
+    prog.total = n_todo;
+    prog.t0 = prog.last = cli_now_s();
 
-    int finished = 0;
-    for (int k = 0; k < in.n; k++) {
-        if (!todo[k]) continue;
-        int rc = explain_image(&run, in.paths[k], in.stems[k], todo[k]);
-        if (rc < 0) goto done;
-        failed += rc;
-        finished++;
-        progress_update(&run.prog, finished, finished == n_todo);
+    /* Decoders ahead (a few images each), the engine here, the writer behind. */
+    const int threads = (int)a.io_threads;
+    decode_ctx dc = {in.paths, jobs, pixab_model_preproc(m), threads > 0};
+    write_ctx wc = {.a = &a, .m = m, .fd = fd, .results = results, .sheet = sheet, .threaded = threads > 0};
+    pipe_ahead *pa = pipe_ahead_start(threads, threads + 2, n_todo, sizeof(decode_slot), decode_work, &dc);
+    pipe_writer *pw = pa ? pipe_writer_start(threads > 0, 4, sizeof(write_job), write_consume, write_drop, &wc) : NULL;
+    if (!pw) {
+        pipe_ahead_finish(pa, decode_slot_free, NULL);
+        goto oom;
     }
-    if (cli_sheet_rows(run.sheet)) {
+    cli_interrupt_install();
+    int explained = 0, run_failed = 0, engine_failed = 0;
+    double explain_s = 0.0;
+    for (;;) {
+        decode_slot *d = cli_interrupted() ? NULL : pipe_ahead_next(pa);
+        if (!d || cli_interrupted()) break; /* an interrupted run takes no new image */
+        const int k = d->index;
+        if (d->failed) {
+            progress_break(&prog);
+            fprintf(stderr, "%s\n", d->why);
+            run_failed++;
+            progress_update(&prog, pipe_writer_done(pw) + run_failed, 0);
+            continue;
+        }
+        write_job j = {.path = in.paths[k], .stem = in.stems[k], .img = d->img};
+        memset(&d->img, 0, sizeof d->img);
+        pixab_method methods[PIXAB_METHOD_COUNT];
+        for (int i = 0; i < a.n_methods; i++)
+            if (todo[k] & (1u << i)) j.sel[j.n] = i, methods[j.n++] = a.methods[i];
+        double t0 = cli_now_s();
+        pixab_status s = pixab_explain(e, d->input, methods, j.n, &a.eo, j.maps);
+        double dt = cli_now_s() - t0;
+        explain_s += dt;
+        if (s) {
+            progress_break(&prog);
+            fprintf(stderr, "pixab explain: %s: %s\n", j.path, pixab_last_error());
+            j.n = 0;
+            write_drop(NULL, &j);
+            if (s == PIXAB_ERR_NOMEM) { /* this image is too large for the memory: skip it */
+                run_failed++;
+                continue;
+            }
+            engine_failed = 1; /* the engine fails, and so would every later image */
+            break;
+        }
+        explained++;
+        j.shared_ms = 1e3 * dt;
+        for (int i = 0; i < j.n; i++) j.shared_ms -= j.maps[i].ms;
+        j.shared_ms = fmax(j.shared_ms, 0.0);
+        if (pipe_writer_push(pw, &j)) break; /* the writer failed: its reason below */
+        progress_update(&prog, pipe_writer_done(pw) + run_failed, 0);
+    }
+    pipe_stats dst, wst;
+    pipe_ahead_finish(pa, decode_slot_free, &dst);
+    int write_failed = pipe_writer_finish(pw, &wst);
+    const double loop_s = cli_now_s() - prog.t0;
+    const int sig = cli_interrupted();
+    cli_interrupt_restore();
+    const int finished = wst.items + run_failed;
+    failed += run_failed;
+    if (write_failed) {
+        progress_break(&prog);
+        fprintf(stderr, "%s\n", wc.why);
+    }
+    if (write_failed || engine_failed) goto done;
+    progress_update(&prog, finished, 1);
+    if (cli_sheet_rows(sheet)) {
         char why[4200];
-        if (cli_sheet_write(run.sheet, sheet, why, sizeof why)) {
+        if (cli_sheet_write(sheet, sheet_path, why, sizeof why)) {
             fprintf(stderr, "pixab explain: %s\n", why);
             goto done;
         }
     }
-    if (a.mo.verbose)
-        fprintf(stderr, "pixab explain: %d image(s), %d failed, %.3f s, outputs in %s%s%s\n", finished, failed,
-                cli_now_s() - run.prog.t0, a.outdir, cli_sheet_rows(run.sheet) ? ", contact sheet " : "",
-                cli_sheet_rows(run.sheet) ? sheet : "");
+    if (a.mo.verbose) {
+        print_stages(&dst, explain_s, explained, &wst, loop_s, finished);
+        fprintf(stderr, "pixab explain: %d image(s), %d failed, %.3f s, outputs in %s%s%s\n", finished, failed, loop_s,
+                a.outdir, cli_sheet_rows(sheet) ? ", contact sheet " : "", cli_sheet_rows(sheet) ? sheet_path : "");
+    }
     status = failed ? CLI_PARTIAL : CLI_OK;
+    if (sig && finished < n_todo) {
+        fprintf(stderr, "pixab explain: interrupted after %d of %d images; run again with --resume to finish\n",
+                finished, n_todo);
+        status = 128 + sig;
+    }
     goto done;
 oom:
     fprintf(stderr, "pixab explain: out of memory\n");
 done:
-    progress_break(&run.prog);
-    if (run.fd >= 0 && close(run.fd) && status != CLI_FATAL) {
+    progress_break(&prog);
+    if (fd >= 0 && close(fd) && status != CLI_FATAL) {
         fprintf(stderr, "pixab explain: cannot write '%s': %s\n", results, strerror(errno));
         status = CLI_FATAL;
     }
     free(results);
-    free(sheet);
-    cli_sheet_free(run.sheet);
-    free(run.input);
+    free(sheet_path);
+    cli_sheet_free(sheet);
     free(todo);
-    done_free(&done);
-    pixab_engine_destroy(run.e);
+    free(jobs);
+    cli_done_free(&done);
+    pixab_engine_destroy(e);
     pixab_model_free(m);
     cli_inputs_free(&in);
     free(args);

@@ -17,6 +17,7 @@ static const char help[] =
     "  bench      images/s of the forward pass and of each method, as one JSON object\n"
     "  eval       the paper's evaluation suite on an annotated image set: faithfulness, localisation,\n"
     "             adversarial patches (DAP1/DAP2, DOA, #COP), sanity check; metrics.csv, tables, plots\n"
+    "  merge      one results.jsonl from the shards of a sharded explain run (deduplicated, sorted)\n"
     "\n"
     "  --help     this text;  --version  the version and whether CUDA is built in\n";
 
@@ -34,6 +35,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "bench")) return cmd_bench(argc - 1, argv + 1);
     if (!strcmp(argv[1], "synth")) return cmd_synth(argc - 1, argv + 1);
     if (!strcmp(argv[1], "eval")) return cmd_eval(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "merge")) return cmd_merge(argc - 1, argv + 1);
     fprintf(stderr, "pixab: unknown command '%s' (see pixab --help)\n", argv[1]);
     return CLI_FATAL;
 }

@@ -1,0 +1,152 @@
+/* results.c — OUTDIR/results.jsonl of `pixab explain`: output paths, lines
+ * appended whole (one write() with O_APPEND, so concurrent runs and
+ * interruptions never tear or interleave them) and what a file says is done,
+ * for --resume. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "json.h"
+
+char *cli_out_path(const char *outdir, const char *stem, const char *method, const char *ext) {
+    size_t n = strlen(outdir);
+    const char *sep = n && outdir[n - 1] == '/' ? "" : "/";
+    size_t len = n + strlen(stem) + strlen(method ? method : "") + strlen(ext) + 4;
+    char *s = malloc(len);
+    if (s) {
+        if (method)
+            snprintf(s, len, "%s%s%s.%s.%s", outdir, sep, stem, method, ext);
+        else
+            snprintf(s, len, "%s%s%s.%s", outdir, sep, stem, ext);
+    }
+    return s;
+}
+
+/* write() all of buf; with O_APPEND one call puts the line at the end in one piece. */
+static int write_all(int fd, const char *buf, size_t n) {
+    while (n) {
+        ssize_t k = write(fd, buf, n);
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        buf += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* The layer is part of the key because the file names do not carry it. */
+static char *done_key(const char *map, const char *layer) {
+    size_t n = strlen(map) + strlen(layer) + 2;
+    char *k = malloc(n);
+    if (k) snprintf(k, n, "%s\x1f%s", map, layer);
+    return k;
+}
+
+int cli_done_load(int fd, cli_done_set *d) {
+    memset(d, 0, sizeof *d);
+    struct stat st;
+    if (fstat(fd, &st)) return -1;
+    size_t size = (size_t)st.st_size, got = 0, cap = 0;
+    char *text = malloc(size + 1);
+    if (!text) return -1;
+    while (got < size) {
+        ssize_t k = pread(fd, text + got, size - got, (off_t)got);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) break;
+        got += (size_t)k;
+    }
+    text[got] = '\0';
+    int rc = 0;
+    for (char *line = text; *line && !rc;) {
+        char *nl = strchr(line, '\n');
+        if (!nl) break; /* no newline: torn */
+        json_value *v;
+        if (json_parse(line, (size_t)(nl - line), &v, NULL, 0) == JSON_OK) {
+            const char *map = json_string(json_object_get(v, "map"), NULL);
+            const char *layer = json_string(json_object_get(v, "layer"), NULL);
+            if (map && layer && d->n == cap) {
+                char **p = realloc(d->keys, sizeof(char *) * (cap ? 2 * cap : 256));
+                if (p) d->keys = p, cap = cap ? 2 * cap : 256;
+                else rc = -1;
+            }
+            if (map && layer && !rc && !(d->keys[d->n++] = done_key(map, layer))) d->n--, rc = -1;
+            json_free(v);
+        }
+        line = nl + 1;
+    }
+    free(text);
+    if (!rc && d->n > 1) qsort(d->keys, d->n, sizeof(char *), cmp_str);
+    return rc;
+}
+
+int cli_done_has(const cli_done_set *d, const char *map, const char *layer) {
+    if (!d->n) return 0;
+    char *key = done_key(map, layer);
+    if (!key) return -1;
+    int found = bsearch(&key, d->keys, d->n, sizeof(char *), cmp_str) != NULL;
+    free(key);
+    return found;
+}
+
+void cli_done_free(cli_done_set *d) {
+    for (size_t k = 0; k < d->n; k++) free(d->keys[k]);
+    free(d->keys);
+    memset(d, 0, sizeof *d);
+}
+
+int cli_results_open(const char *path) {
+    int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+    if (fd < 0) return -1;
+    struct stat st;
+    char last;
+    if (!fstat(fd, &st) && st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) == 1 && last != '\n' &&
+        write_all(fd, "\n", 1)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static const char *score_name(pixab_score s) { return s == PIXAB_SCORE_LOGIT ? "logit" : "softmax"; }
+
+int cli_results_append(int fd, const pixab_model *m, const char *image, const char *layer, const pixab_map *map,
+                       const char *npy, const char *png, double shared_ms) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) return -1;
+    fputs("{\"image\":", f);
+    cli_json_string(f, image);
+    fprintf(f, ",\"method\":\"%s\",\"layer\":", pixab_method_name(map->method));
+    cli_json_string(f, layer);
+    fprintf(f, ",\"class\":%d", map->cls);
+    const char *label = pixab_model_class_name(m, map->cls);
+    if (label) {
+        fputs(",\"label\":", f);
+        cli_json_string(f, label);
+    }
+    if (isfinite(map->score))
+        fprintf(f, ",\"score\":%.9g", map->score);
+    else
+        fputs(",\"score\":null", f);
+    fprintf(f, ",\"score_kind\":\"%s\",\"map\":", score_name(map->score_kind));
+    cli_json_string(f, npy);
+    if (png) {
+        fputs(",\"png\":", f);
+        cli_json_string(f, png);
+    }
+    fprintf(f, ",\"ms\":%.3f,\"shared_ms\":%.3f}\n", map->ms, shared_ms);
+    int rc = fclose(f) ? -1 : write_all(fd, buf, len), e = errno;
+    free(buf);
+    errno = e; /* for the caller's message */
+    return rc;
+}
