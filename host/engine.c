@@ -126,7 +126,7 @@ pixab_status pixab_engine_create(const pixab_model *m, const char *device, int m
     *out = NULL;
     if (max_batch < 1 || max_batch > 1 << 20) return pixab_fail(PIXAB_ERR_ARG, "batch size %d out of range", max_batch);
     const backend_ops *be;
-    int index;
+    int index = -1;
     pixab_status s = pick_backend(device, &be, &index);
     if (s) return s;
     pixab_engine *e = calloc(1, sizeof *e);
