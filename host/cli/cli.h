@@ -98,6 +98,10 @@ int cli_make_dirs(const char *dir);
 /* Write len bytes to path atomically (temporary name, checked writes, rename);
  * -1 with a one-line reason in why on failure, nothing left behind. */
 int cli_write_file(const char *path, const void *bytes, size_t len, char *why, size_t cap);
+/* Finish a file opened with temp_file_open under `tmp`: close it and, when e
+ * (an errno of the writes) is 0, rename it to path; else remove it. -1 with a
+ * one-line reason in why on failure. */
+int cli_finish_file(FILE *f, const char *tmp, const char *path, int e, char *why, size_t cap);
 
 typedef struct cli_sheet cli_sheet;
 /* cli_overlay at alpha 0.5, written with cli_write_png. With a sheet, the

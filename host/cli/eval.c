@@ -136,18 +136,12 @@ static int parse_args(int argc, char **argv, eval_args *a) {
 
 /* ---- outputs ------------------------------------------------------------------ */
 
-static char *out_path(const char *dir, const char *name) {
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *s = malloc(n);
-    if (s) snprintf(s, n, "%s/%s", dir, name);
-    return s;
-}
-
-/* Write the text collected in a memstream atomically to DIR/NAME; -1 printed. */
-static int write_text(const char *dir, const char *name, char *buf, size_t len) {
-    char *path = out_path(dir, name), why[256];
-    int rc = path && buf ? cli_write_file(path, buf, len, why, sizeof why) : (snprintf(why, sizeof why, "out of memory"), -1);
-    if (rc) fprintf(stderr, "pixab eval: cannot write %s/%s: %s\n", dir, name, why);
+/* Write the text collected in a memstream atomically to DIR/STEM.EXT; -1 printed. */
+static int write_text(const char *dir, const char *stem, const char *ext, char *buf, size_t len) {
+    char *path = cli_out_path(dir, stem, NULL, ext), why[256];
+    int rc = path && buf ? cli_write_file(path, buf, len, why, sizeof why)
+                         : (snprintf(why, sizeof why, "cannot write %s/%s.%s: out of memory", dir, stem, ext), -1);
+    if (rc) fprintf(stderr, "pixab eval: %s\n", why);
     free(path);
     free(buf);
     return rc;
@@ -157,14 +151,14 @@ static int write_csv(const char *dir, const eval_table *t) {
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    if (!f) return write_text(dir, "metrics.csv", NULL, 0);
+    if (!f) return write_text(dir, "metrics", "csv", NULL, 0);
     fputs("method,task,metric,value,n\n", f);
     for (size_t i = 0; i < t->n; i++) {
         const eval_cell *c = &t->cells[i];
         fprintf(f, "%s,%s,%s,%.6g,%ld\n", c->method, c->task, c->metric, c->sum / (double)c->n, c->n);
     }
     fclose(f);
-    return write_text(dir, "metrics.csv", buf, len);
+    return write_text(dir, "metrics", "csv", buf, len);
 }
 
 /* One markdown table: rows = methods that have any of its cells, columns =
@@ -202,7 +196,7 @@ static int write_markdown(const char *dir, const eval_args *a, const eval_table 
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    if (!f) return write_text(dir, "metrics.md", NULL, 0);
+    if (!f) return write_text(dir, "metrics", "md", NULL, 0);
     const char *rows[PIXAB_METHOD_COUNT];
     for (int k = 0; k < a->n_methods; k++) rows[k] = pixab_method_name(a->methods[k]);
     fprintf(f, "## pixab eval: %s, %d images of %s\n\n", a->mo.weights, n_images, a->data);
@@ -246,7 +240,7 @@ static int write_markdown(const char *dir, const eval_args *a, const eval_table 
              sc, n_sanity, rows, a->n_methods);
     fclose(f);
     if (also && buf) fwrite(buf, 1, len, also);
-    return write_text(dir, "metrics.md", buf, len);
+    return write_text(dir, "metrics", "md", buf, len);
 }
 
 /* curves.csv: method,curve,step,fraction,score (means over the images). */
@@ -254,7 +248,7 @@ static int write_curves(const char *dir, const eval_args *a, const eval_ctx *c) 
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    if (!f) return write_text(dir, "curves.csv", NULL, 0);
+    if (!f) return write_text(dir, "curves", "csv", NULL, 0);
     fputs("method,curve,step,fraction,score\n", f);
     for (int k = 0; k < a->n_methods; k++)
         for (int which = 0; which < 2; which++) {
@@ -264,15 +258,15 @@ static int write_curves(const char *dir, const eval_args *a, const eval_ctx *c) 
                         s, (double)s / c->n_steps, curve[s] / (double)c->curve_n);
         }
     fclose(f);
-    return write_text(dir, "curves.csv", buf, len);
+    return write_text(dir, "curves", "csv", buf, len);
 }
 
 /* One plot of a value per method over n_points x positions; -1 printed. */
-static int write_plot(const char *dir, const char *name, const plot_axes *ax, const eval_args *a, const float *y) {
+static int write_plot(const char *dir, const char *stem, const plot_axes *ax, const eval_args *a, const float *y) {
     plot_series series[PIXAB_METHOD_COUNT];
     for (int k = 0; k < a->n_methods; k++)
         series[k] = (plot_series){pixab_method_name(a->methods[k]), y + (size_t)k * ax->n_points};
-    char *path = out_path(dir, name), why[256] = "out of memory";
+    char *path = cli_out_path(dir, stem, NULL, "png"), why[256] = "out of memory";
     int rc = path ? plot_write(path, ax, series, a->n_methods, 800, 500, why, sizeof why) : -1;
     if (rc) fprintf(stderr, "pixab eval: %s\n", why);
     free(path);
@@ -291,7 +285,7 @@ static int write_plots(const char *dir, const eval_args *a, const eval_ctx *c, c
         plot_axes ax = {.title = which ? "Insertion (mean over images)" : "Deletion (mean over images)",
                         .x_label = which ? "fraction of pixels inserted" : "fraction of pixels deleted",
                         .y_label = "p(class)", .x = x, .n_points = np, .y_min = 0.0f, .y_max = 1.0f};
-        rc = write_plot(dir, which ? "insertion.png" : "deletion.png", &ax, a, y);
+        rc = write_plot(dir, which ? "insertion" : "deletion", &ax, a, y);
     }
     if (!rc && n_sanity) {
         const char *ticks[EVAL_MAX_SANITY + 1];
@@ -311,7 +305,7 @@ static int write_plots(const char *dir, const eval_args *a, const eval_ctx *c, c
         plot_axes ax = {.title = "Sanity check: cascading randomisation", .x_label = "randomised down to",
                         .y_label = "Spearman vs trained", .x_ticks = ticks, .n_points = n_sanity + 1,
                         .y_min = -1.0f, .y_max = 1.0f};
-        if (ys) rc = write_plot(dir, "sanity.png", &ax, a, ys);
+        if (ys) rc = write_plot(dir, "sanity", &ax, a, ys);
         free(ys);
     }
     free(x);

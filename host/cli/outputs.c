@@ -30,14 +30,7 @@ int cli_make_dirs(const char *dir) {
     return e;
 }
 
-int cli_write_file(const char *path, const void *bytes, size_t len, char *why, size_t cap) {
-    char tmp[4096 + 64];
-    FILE *f = temp_file_open(path, tmp, sizeof tmp);
-    if (!f) {
-        snprintf(why, cap, "cannot write '%s': %s", path, strerror(errno));
-        return -1;
-    }
-    int e = len && fwrite(bytes, 1, len, f) != len ? (errno ? errno : EIO) : 0;
+int cli_finish_file(FILE *f, const char *tmp, const char *path, int e, char *why, size_t cap) {
     errno = 0;
     if (fclose(f) && !e) e = errno ? errno : EIO; /* a full disk often shows only here */
     if (!e && rename(tmp, path)) e = errno;
@@ -47,4 +40,15 @@ int cli_write_file(const char *path, const void *bytes, size_t len, char *why, s
         return -1;
     }
     return 0;
+}
+
+int cli_write_file(const char *path, const void *bytes, size_t len, char *why, size_t cap) {
+    char tmp[4096 + 64];
+    FILE *f = temp_file_open(path, tmp, sizeof tmp);
+    if (!f) {
+        snprintf(why, cap, "cannot write '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    int e = len && fwrite(bytes, 1, len, f) != len ? (errno ? errno : EIO) : 0;
+    return cli_finish_file(f, tmp, path, e, why, cap);
 }

@@ -90,16 +90,7 @@ int cli_write_png(const char *path, const unsigned char *rgb, int w, int h, char
         return -1;
     }
     int ok = stbi_write_png_to_func(png_sink_write, &sink, w, h, 3, rgb, w * 3);
-    int e = !ok ? ENOMEM : sink.error;
-    errno = 0;
-    if (fclose(sink.f) && !e) e = errno ? errno : EIO; /* a full disk often shows only here */
-    if (!e && rename(tmp, path)) e = errno;
-    if (e) {
-        remove(tmp);
-        snprintf(why, cap, "cannot write '%s': %s", path, strerror(e));
-        return -1;
-    }
-    return 0;
+    return cli_finish_file(sink.f, tmp, path, !ok ? ENOMEM : sink.error, why, cap);
 }
 
 int cli_write_overlay(const char *path, const pixab_image *img, const float *map, int h, int w, cli_sheet *sheet,
