@@ -12,6 +12,7 @@
 #include "backend.h"
 #include "cpu_ablate.h"
 #include "error.h"
+#include "nn.cuh"
 
 /* Convolutions run as tiles of output rows (pixels of the batch), one per
  * OpenMP thread at a time: im2col of the tile into the thread's own buffer,
@@ -263,33 +264,22 @@ static void conv_backward(cpu_ctx *c, const graph *g, const graph_op *o, int n, 
 }
 
 /* Max pool: the gradient goes to the first maximum of each window (PyTorch's
- * choice); average pool: spread evenly, the padding counted. */
+ * choice); average pool: spread evenly, the padding counted. Gathered per
+ * input element by nn_pool_backward_at, the CUDA kernel's very code. */
 static void pool_backward(const graph *g, const graph_op *o, int n, const float *x, const float *y, float *dx,
                           const float *dy) {
     const tshape *xs = &g->tensors[o->src], *ys = &g->tensors[o->dst];
-    const size_t rows = (size_t)n * ys->h * ys->w, hw = (size_t)ys->h * ys->w;
-    const int is_max = o->kind == OP_MAXPOOL, C = o->c_in;
-    const float inv = 1.0f / (float)(o->k_h * o->k_w);
+    const size_t rows = (size_t)n * xs->h * xs->w, hw = (size_t)xs->h * xs->w;
+    const size_t y_img = (size_t)ys->h * ys->w * ys->c;
+#pragma omp parallel for schedule(static)
     for (size_t r = 0; r < rows; r++) {
-        size_t img = r / hw, p = r % hw;
-        int oy = (int)(p / (size_t)ys->w), ox = (int)(p % (size_t)ys->w);
-        const float *g_out = dy + r * (size_t)ys->c + o->dst_c0, *y_out = y + r * (size_t)ys->c + o->dst_c0;
-        for (int k = 0; k < C; k++) {
-            int found = 0;
-            for (int ky = 0; ky < o->k_h && !found; ky++) {
-                int iy = oy * o->s_h - o->p_h + ky;
-                if (iy < 0 || iy >= xs->h) continue;
-                for (int kx = 0; kx < o->k_w && !found; kx++) {
-                    int ix = ox * o->s_w - o->p_w + kx;
-                    if (ix < 0 || ix >= xs->w) continue;
-                    size_t at = ((img * xs->h + iy) * xs->w + ix) * (size_t)xs->c + k;
-                    if (!is_max)
-                        dx[at] += g_out[k] * inv;
-                    else if (x[at] == y_out[k])
-                        dx[at] += g_out[k], found = 1;
-                }
-            }
-        }
+        const size_t img = r / hw, p = r % hw;
+        const int iy = (int)(p / (size_t)xs->w), ix = (int)(p % (size_t)xs->w);
+        const float *xi = x + img * hw * xs->c, *yi = y + img * y_img + o->dst_c0, *dyi = dy + img * y_img + o->dst_c0;
+        for (int k = 0; k < o->c_in; k++)
+            dx[r * xs->c + k] = nn_pool_backward_at(dx[r * xs->c + k], xi + k, xs->c, xs->h, xs->w, yi + k, dyi + k,
+                                                    ys->c, ys->h, ys->w, iy, ix, o->k_h, o->k_w, o->s_h, o->s_w,
+                                                    o->p_h, o->p_w, o->kind == OP_MAXPOOL);
     }
 }
 

@@ -1,4 +1,5 @@
-/* error.c — per-thread last-error string and status names (see error.h). */
+/* error.c — per-thread last-error string, status names and the diagnostics
+ * callback (see error.h). */
 #include "error.h"
 
 #include <stdarg.h>
@@ -35,6 +36,24 @@ pixab_status pixab_fail_context(pixab_status s, const char *fmt, ...) {
     memcpy(last_error + n, old, rest);
     last_error[n + rest] = '\0';
     return s;
+}
+
+static pixab_log_fn log_fn;
+static void *log_user;
+
+void pixab_set_log(pixab_log_fn fn, void *user) {
+    log_fn = fn;
+    log_user = user;
+}
+
+void pixab_log(const char *fmt, ...) {
+    if (!log_fn) return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    log_fn(line, log_user);
 }
 
 const char *pixab_status_name(pixab_status s) {

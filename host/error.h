@@ -1,5 +1,6 @@
 /* error.h — the library's one error mechanism: set a status and a one-line,
- * per-thread reason that pixab_last_error() returns. Only the CLI prints. */
+ * per-thread reason that pixab_last_error() returns; and its diagnostics,
+ * handed to the pixab_set_log callback. Only the CLI prints. */
 #ifndef PIXAB_ERROR_H
 #define PIXAB_ERROR_H
 
@@ -17,5 +18,7 @@ pixab_status pixab_fail(pixab_status s, const char *fmt, ...) PIXAB_PRINTF(2, 3)
 /* Prefix the current reason with "context: " (keeps the status). */
 pixab_status pixab_fail_context(pixab_status s, const char *fmt, ...) PIXAB_PRINTF(2, 3);
 void pixab_clear_error(void);
+/* One diagnostic line to the pixab_set_log callback, if any. */
+void pixab_log(const char *fmt, ...) PIXAB_PRINTF(1, 2);
 
 #endif

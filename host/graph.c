@@ -24,6 +24,12 @@ int graph_add_tensor(graph *g, int channels) {
     return g->n_tensors++;
 }
 
+size_t graph_reserve_params(graph *g, size_t n) {
+    size_t off = (g->n_params + GRAPH_PARAM_ALIGN - 1) / GRAPH_PARAM_ALIGN * GRAPH_PARAM_ALIGN;
+    g->n_params = off + n;
+    return off;
+}
+
 int graph_add_op(graph *g, const graph_op *op) {
     if (grow((void **)&g->ops, &g->cap_ops, g->n_ops + 1, sizeof(graph_op))) return -1;
     graph_op *o = &g->ops[g->n_ops];

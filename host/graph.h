@@ -35,11 +35,18 @@ typedef struct {
     graph_op *ops;       int n_ops, cap_ops;
     tshape *tensors;     int n_tensors, cap_tensors; /* tensor 0: the input image */
     graph_layer *layers; int n_layers, cap_layers;
-    float *params;       size_t n_params;
+    float *params;       size_t n_params; /* every w_off / b_off a multiple of GRAPH_PARAM_ALIGN */
     int input_size;      /* S the shapes were inferred for */
 } graph;
 
+/* Weight and bias offsets are multiples of this many floats: 512 bytes in
+ * fp32 and 256 bytes in the CUDA backend's 16-bit copy, the alignment cuDNN
+ * and cuBLAS want for their fastest kernels (the gaps stay zero). */
+#define GRAPH_PARAM_ALIGN 128
+
 /* Building (used by model builders such as inception_v3.c). */
+/* Room for n params, at the next aligned offset: returns it and advances n_params. */
+size_t graph_reserve_params(graph *g, size_t n);
 int graph_add_tensor(graph *g, int channels);               /* -1 on NOMEM */
 int graph_add_op(graph *g, const graph_op *op);              /* appends to dst's channels; -1 on NOMEM */
 int graph_add_layer(graph *g, const char *name, int out);   /* ends at the current op */

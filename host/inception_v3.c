@@ -57,9 +57,8 @@ static void conv(builder *b, const char *prefix, int src, int dst, int kh, int k
     if (b->err) return;
     graph_op op = {.kind = OP_CONV, .src = src, .dst = dst, .c_in = cin, .c_out = (int)cout, .k_h = kh,
                    .k_w = kw, .s_h = stride, .s_w = stride, .p_h = ph, .p_w = pw, .relu = 1};
-    op.w_off = b->g->n_params;
-    op.b_off = op.w_off + (size_t)cout * (size_t)(kh * kw) * (size_t)cin;
-    b->g->n_params = op.b_off + (size_t)cout;
+    op.w_off = graph_reserve_params(b->g, (size_t)cout * (size_t)(kh * kw) * (size_t)cin);
+    op.b_off = graph_reserve_params(b->g, (size_t)cout);
     add_op(b, &op, prefix);
 }
 
@@ -200,9 +199,8 @@ static void build_topology(builder *b) {
     if (b->err) return;
     graph_op fc = {.kind = OP_FC, .src = pooled, .dst = logits, .c_in = c, .c_out = (int)classes,
                    .k_h = 1, .k_w = 1, .s_h = 1, .s_w = 1};
-    fc.w_off = b->g->n_params;
-    fc.b_off = fc.w_off + (size_t)classes * (size_t)c;
-    b->g->n_params = fc.b_off + (size_t)classes;
+    fc.w_off = graph_reserve_params(b->g, (size_t)classes * (size_t)c);
+    fc.b_off = graph_reserve_params(b->g, (size_t)classes);
     add_op(b, &fc, "fc");
     layer(b, "fc", logits);
 }
@@ -222,7 +220,7 @@ static pixab_status load_params(graph *g, const safetensors *st) {
         if (n > max_w) max_w = n;
     }
     float *tmp = malloc(sizeof(float) * (max_w + 1)), *bn = NULL;
-    g->params = malloc(sizeof(float) * (g->n_params + 1));
+    g->params = calloc(g->n_params + 1, sizeof(float)); /* the alignment gaps stay zero */
     pixab_status s = PIXAB_OK;
     if (!tmp || !g->params) {
         s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory for %zu weights", g->n_params);

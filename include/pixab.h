@@ -37,6 +37,12 @@ const char *pixab_last_error(void);
 /* Short name of a status code ("io error", ...). */
 const char *pixab_status_name(pixab_status s);
 
+/* Diagnostics that are not errors (the cuDNN algorithm each convolution got,
+ * a fallback taken): the library calls fn with one line (no newline). NULL,
+ * the default, drops them. Process-wide; set it before creating engines. */
+typedef void (*pixab_log_fn)(const char *line, void *user);
+void pixab_set_log(pixab_log_fn fn, void *user);
+
 /* ---- images and preprocessing ------------------------------------------ */
 
 typedef struct {

@@ -193,8 +193,15 @@ pixab_model *cli_load_model(const cli_model_opts *o) {
     return m;
 }
 
+/* -v: the library's diagnostics (algorithms chosen, fallbacks) on stderr. */
+static void log_to_stderr(const char *line, void *user) {
+    (void)user;
+    fprintf(stderr, "pixab: %s\n", line);
+}
+
 pixab_engine *cli_create_engine(const pixab_model *m, const cli_model_opts *o) {
     pixab_engine *e;
+    if (o->verbose) pixab_set_log(log_to_stderr, NULL);
     int precision = o->precision ? pixab_precision_from_name(o->precision) : PIXAB_PRECISION_FP32;
     if (precision < 0) {
         cli_error(NULL);
