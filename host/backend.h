@@ -35,6 +35,11 @@ typedef struct {
     pixab_status (*zero)(void *ctx, void *p, size_t bytes);
     /* Copy within the backend's memory. */
     pixab_status (*copy)(void *ctx, void *dst, const void *src, size_t bytes);
+    /* Ops [first_op, n_ops) of g will run on up to `batch` images (a head
+     * plan): size what they need now, so that a shortage is PIXAB_ERR_NOMEM
+     * here, where the engine can retry with fewer, and not in the middle of
+     * a run. The backend is unchanged when it fails. */
+    pixab_status (*prepare)(void *ctx, const graph *g, int first_op, int batch);
     /* Math of the heavy ops (convolutions, GEMMs) from now on: a
      * pixab_precision; PIXAB_ERR_UNSUPPORTED when the backend lacks it. */
     pixab_status (*set_precision)(void *ctx, const graph *g, int precision);

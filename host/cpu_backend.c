@@ -312,6 +312,9 @@ static pixab_status cpu_zero(void *ctx, void *p, size_t bytes) {
     return PIXAB_OK;
 }
 
+/* The im2col workspace is tiled to a fixed size: nothing grows with the batch. */
+static pixab_status cpu_prepare(void *ctx, const graph *g, int first_op, int batch) { return PIXAB_OK; }
+
 /* OpenBLAS sgemm is fp32 only: the lower precisions are the CUDA backend's. */
 static pixab_status cpu_set_precision(void *ctx, const graph *g, int precision) {
     if (precision == PIXAB_PRECISION_FP32) return PIXAB_OK;
@@ -330,6 +333,7 @@ const backend_ops cpu_backend = {
     .download = cpu_copy,
     .copy = cpu_copy,
     .set_precision = cpu_set_precision,
+    .prepare = cpu_prepare,
     .ablate_boxes = cpu_ablate_boxes,
     .ablate_boxes_pooled = cpu_ablate_boxes_pooled,
     .ablate_channels = cpu_ablate_channels,

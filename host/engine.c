@@ -118,6 +118,7 @@ static pixab_status plan_make(pixab_engine *e, plan *p, int first_op, int batch,
     if (!floats) s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory planning activations");
     if (!s) s = e->be->alloc(e->ctx, floats * sizeof(float), (void **)&p->arena);
     if (!s && with_grad) s = e->be->alloc(e->ctx, floats * sizeof(float), (void **)&p->grad);
+    if (!s) s = e->be->prepare(e->ctx, &e->g, first_op, batch);
     if (s) plan_free(e, p);
     return s;
 }

@@ -1,10 +1,11 @@
 /* cuda_backend.cu — the CUDA backend (backend.h): cuDNN convolutions and
- * pools (through cudnn_legacy.h), cuBLAS for the FC layer, own kernels for
- * bias + ReLU, ReLU masks and global average pooling (nn_kernels.h), for the
+ * pool forwards (through cudnn_legacy.h), cuBLAS for the FC layer, own
+ * kernels for bias + ReLU, ReLU masks, global average pooling, the pools'
+ * backward and a direct convolution backward-data (nn_kernels.h), for the
  * explanation batches and maps (ablate.h, cam_kernels.h) and for the 16-bit
- * precisions (precision.h). Same
- * layout and semantics as the CPU backend (host/cpu_backend.c), which is the
- * reference it is tested against (tests/gpu/gpu_parity.c).
+ * precisions (precision.h). Same layout and semantics as the CPU backend
+ * (host/cpu_backend.c), which is the reference it is tested against
+ * (tests/gpu/gpu_parity.c).
  *
  * Layout: activations NHWC; an op writes the channel slice [dst_c0,
  * dst_c0 + c_out) of its dst tensor (n, h, w, C).
@@ -17,15 +18,22 @@
  *   cudnnConvolutionBiasActivationForward with an identity activation is
  *   limited to one algorithm.
  * - Pools write the slice directly through a strided descriptor; should cuDNN
- *   refuse that (NOT_SUPPORTED), the op falls back for good to a packed
- *   result in the scratch buffer plus a copy kernel.
+ *   refuse that (no kernel, or bad parameter), the op falls back for good to
+ *   a packed result in the scratch buffer plus a copy kernel.
  * - Backward: the ReLU mask (and, for a slice, the packing of dy into the
  *   scratch buffer) in one kernel, then cudnnConvolutionBackwardData with
- *   beta = 1 (dx += ...).
- * Algorithms: chosen per conv op once, when the backend is created, for
- * max_batch images; smaller batches reuse them. A larger batch (the engine's
- * head plans run more images than max_batch) re-plans every op once for the
- * new size. The cuDNN workspace is the largest any chosen algorithm needs.
+ *   beta = 1 (dx += ...); where cuDNN has no backward-data algorithm (NHWC
+ *   fp32 with 3 input channels is the likeliest case) the direct kernel, for
+ *   that op from then on. Pools' backward: always the own gather kernel
+ *   (first maximum of a window, as PyTorch and the CPU; no atomics).
+ * Planning: each op's algorithms and buffers are sized for the largest batch
+ * it has been asked to run (op_batch): at create for max_batch, then for the
+ * ops of a head plan when the engine makes one (prepare), else when an op
+ * first runs on more images. Buffers only grow, the new one allocated before
+ * the old is freed; an allocation failure is PIXAB_ERR_NOMEM with the CUDA
+ * error cleared and the backend as it was, so the engine can retry smaller.
+ * Every device allocation goes through device_alloc, where
+ * cuda_backend_fail_alloc injects failures for the parity suite.
  * Math (set_precision): fp32 (the default) = CUDNN_FMA_MATH on every
  * convolution and CUBLAS_DEFAULT_MATH (no TF32 for SGEMM): fp32 means fp32.
  * tf32 = TF32 tensor cores for both (CUDNN_TENSOR_OP_MATH,
@@ -35,9 +43,11 @@
  * 16-bit results (lp_y) go through the bias + ReLU pass into the fp32
  * activation tensors, so activations stored between ops stay fp32. A
  * convolution cuDNN has no 16-bit algorithm for (e.g. 3 input channels) runs
- * in tf32 instead. The backward pass keeps fp32 data (TF32 math below fp32).
+ * in tf32 instead (logged). The backward pass keeps fp32 data (TF32 math
+ * below fp32). Diagnostics (algorithms, fallbacks) go to pixab_log (-v).
  * Everything is queued on the backend's stream; upload and download wait for it. */
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,25 +76,23 @@ typedef struct {
     legacy_conv **conv;        /* (n_ops) descriptors and algorithms of conv ops, else NULL */
     legacy_pool **pool;        /* (n_ops) pooling descriptors of pool ops, else NULL */
     unsigned char *pool_packed; /* (n_ops) 1: cuDNN refused the strided slice, pool via scratch */
-    int planned;               /* images the algorithms and buffers are sized for */
+    unsigned char *conv_direct; /* (n_ops) 1: no cuDNN backward-data algorithm, the direct kernel */
+    int *op_batch;             /* (n_ops) images op i's algorithms and buffers are sized for */
     void *ws;                  /* cuDNN workspace */
     size_t ws_bytes;
-    float *scratch;            /* packed outputs of slice ops, packed dy (and y) of their backward */
-    size_t scratch_floats;
+    void *scratch;             /* packed outputs of slice ops, packed dy of their backward */
+    size_t scratch_bytes;
     int precision;             /* pixab_precision of the forward's convolutions and GEMMs */
     void *params_lp;           /* (n_params) 16-bit copy of params at fp16 / bf16, else NULL */
     unsigned char *conv_lp;    /* (n_ops) 1: this conv's forward runs on 16-bit data */
     void *lp_x, *lp_y;         /* 16-bit scratch: a conv's or the FC's input, a conv's output */
-    size_t lp_x_elems, lp_y_elems;
+    size_t lp_x_bytes, lp_y_bytes;
 } cuda_ctx;
 
 static int is_lp(const cuda_ctx *c) { return c->precision == PIXAB_PRECISION_FP16 || c->precision == PIXAB_PRECISION_BF16; }
 
 /* Element `off` of the 16-bit weights. */
 static const void *lp_param(const cuda_ctx *c, size_t off) { return (const char *)c->params_lp + 2 * off; }
-
-/* Grow a device buffer of `elems` elements of `size` bytes (contents dropped). */
-static pixab_status grow(cuda_ctx *c, void **buf, size_t *have, size_t elems, size_t size);
 
 static size_t image_floats(const tshape *s) { return (size_t)s->c * s->h * s->w; }
 
@@ -105,6 +113,39 @@ static int op_chunk(const graph *g, const graph_op *o, int n) {
 static nhwc_view view_of(int n, const tshape *s, int c) { return nhwc_view{n, s->h, s->w, c, s->c}; }
 static nhwc_view packed(int n, const tshape *s, int c) { return nhwc_view{n, s->h, s->w, c, c}; }
 
+static nn_window window_of(const graph_op *o) { return nn_window{o->k_h, o->k_w, o->s_h, o->s_w, o->p_h, o->p_w}; }
+
+// ----------------------------------------------------------------------------
+// device memory
+
+/* cuda_backend_fail_alloc: allocations left until the injected failure (0:
+ * none), and the failures injected since it was last called. */
+static int alloc_countdown, alloc_injected;
+
+extern "C" int cuda_backend_fail_alloc(int nth) {
+    const int fired = alloc_injected;
+    alloc_countdown = nth > 0 ? nth : 0;
+    alloc_injected = 0;
+    return fired;
+}
+
+/* Every device allocation of the backend. Out of memory (real or injected)
+ * is PIXAB_ERR_NOMEM, with the CUDA error cleared so that it does not
+ * resurface at the next launch check. */
+static pixab_status device_alloc(void **p, size_t bytes, const char *what) {
+    *p = NULL;
+    const double mib = (double)bytes / (1 << 20);
+    if (alloc_countdown > 0 && --alloc_countdown == 0 && ++alloc_injected)
+        return pixab_fail(PIXAB_ERR_NOMEM, "out of GPU memory for %.1f MiB of %s (injected failure)", mib, what);
+    cudaError_t e = cudaMalloc(p, bytes ? bytes : 1);
+    if (e == cudaSuccess) return PIXAB_OK;
+    *p = NULL;
+    (void)cudaGetLastError();
+    if (e == cudaErrorMemoryAllocation)
+        return pixab_fail(PIXAB_ERR_NOMEM, "out of GPU memory for %.1f MiB of %s", mib, what);
+    return CUDA_RECORD_(e, "cudaMalloc");
+}
+
 /* Make the stream idle, then free (cudaFree of memory in use is undefined). */
 static void device_free(cuda_ctx *c, void *p) {
     if (!p) return;
@@ -112,69 +153,104 @@ static void device_free(cuda_ctx *c, void *p) {
     (void)cudaFree(p);
 }
 
-/* Choose algorithms for `batch` images and size the workspace and scratch
- * buffers for them (buffers only grow). */
-static pixab_status plan(cuda_ctx *c, const graph *g, int batch) {
-    size_t ws = 0, scratch = 0, lp_x = 0, lp_y = 0;
-    for (int i = 0; i < g->n_ops; i++) {
-        const graph_op *o = &g->ops[i];
-        const tshape *xs = &g->tensors[o->src], *ys = &g->tensors[o->dst];
-        const int nb = op_chunk(g, o, batch);
-        const size_t out = (size_t)nb * ys->h * ys->w * o->c_out, in = (size_t)nb * xs->h * xs->w * o->c_in;
-        if (o->kind == OP_CONV) {
-            size_t need = 0;
-            nhwc_view x = c->conv_lp[i] ? packed(nb, xs, o->c_in) : view_of(nb, xs, o->c_in);
-            pixab_status s = legacy_conv_plan(c->dnn, c->conv[i], x, packed(nb, ys, o->c_out), CONV_WS_CAP, &need);
-            if (s == PIXAB_ERR_UNSUPPORTED && c->conv_lp[i]) { /* no 16-bit algorithm: this op in tf32 */
-                pixab_clear_error();
-                c->conv_lp[i] = 0;
-                if (!(s = legacy_conv_set_precision(c->conv[i], PIXAB_PRECISION_TF32)))
-                    s = legacy_conv_plan(c->dnn, c->conv[i], view_of(nb, xs, o->c_in), packed(nb, ys, o->c_out),
-                                         CONV_WS_CAP, &need);
-            }
-            if (s) return pixab_fail_context(s, "%s", o->name);
-            if (need > ws) ws = need;
-            if (is_slice(g, o) && out > scratch) scratch = out; /* packed output; packed dy backward */
-            if (c->conv_lp[i] && in > lp_x) lp_x = in;
-            if (c->conv_lp[i] && out > lp_y) lp_y = out;
-        } else if (o->kind == OP_FC && is_lp(c) && in > lp_x) {
-            lp_x = in;
-        } else if ((o->kind == OP_MAXPOOL || o->kind == OP_AVGPOOL) && is_slice(g, o) && 2 * out > scratch) {
-            scratch = 2 * out; /* the fallback: packed y, and dy next to it backward */
-        }
-    }
-    if (ws > c->ws_bytes) {
-        device_free(c, c->ws);
-        c->ws = NULL, c->ws_bytes = 0;
-        CUDA_CHECK(cudaMalloc(&c->ws, ws));
-        c->ws_bytes = ws;
-    }
-    if (scratch > c->scratch_floats) {
-        device_free(c, c->scratch);
-        c->scratch = NULL, c->scratch_floats = 0;
-        CUDA_CHECK(cudaMalloc((void **)&c->scratch, scratch * sizeof(float)));
-        c->scratch_floats = scratch;
-    }
-    pixab_status s;
-    if ((s = grow(c, &c->lp_x, &c->lp_x_elems, lp_x, 2)) || (s = grow(c, &c->lp_y, &c->lp_y_elems, lp_y, 2))) return s;
-    c->planned = batch;
-    return PIXAB_OK;
-}
-
-static pixab_status grow(cuda_ctx *c, void **buf, size_t *have, size_t elems, size_t size) {
-    if (elems <= *have) return PIXAB_OK;
+/* A device buffer of at least `bytes` (contents dropped): the new one first,
+ * so a failure leaves the old one in place. */
+static pixab_status grow(cuda_ctx *c, void **buf, size_t *have, size_t bytes, const char *what) {
+    if (bytes <= *have) return PIXAB_OK;
+    void *p;
+    pixab_status s = device_alloc(&p, bytes, what);
+    if (s) return s;
     device_free(c, *buf);
-    *buf = NULL, *have = 0;
-    CUDA_CHECK(cudaMalloc(buf, elems * size));
-    *have = elems;
+    *buf = p, *have = bytes;
     return PIXAB_OK;
 }
 
-/* Every entry point: this ctx's device current, and plans for n images. */
-static pixab_status enter(cuda_ctx *c, const graph *g, int n) {
+// ----------------------------------------------------------------------------
+// planning
+
+typedef struct {
+    size_t ws, scratch, lp_x, lp_y; /* bytes */
+} buffer_needs;
+
+static void need(size_t *have, size_t bytes) { *have = bytes > *have ? bytes : *have; }
+
+/* Choose op i's algorithms for `batch` images and add what its buffers need. */
+static pixab_status plan_op(cuda_ctx *c, const graph *g, int i, int batch, buffer_needs *nd) {
+    const graph_op *o = &g->ops[i];
+    const tshape *xs = &g->tensors[o->src], *ys = &g->tensors[o->dst];
+    const int nb = op_chunk(g, o, batch);
+    const size_t out = (size_t)nb * ys->h * ys->w * o->c_out, in = (size_t)nb * xs->h * xs->w * o->c_in;
+    if (o->kind == OP_CONV) {
+        size_t ws = 0;
+        nhwc_view x = c->conv_lp[i] ? packed(nb, xs, o->c_in) : view_of(nb, xs, o->c_in);
+        pixab_status s = legacy_conv_plan(c->dnn, c->conv[i], x, packed(nb, ys, o->c_out), CONV_WS_CAP, &ws);
+        if (s == PIXAB_ERR_UNSUPPORTED && c->conv_lp[i]) { /* no 16-bit kernel for this shape: tf32 */
+            pixab_log("%s: %s; this convolution runs in tf32", o->name, pixab_last_error());
+            pixab_clear_error();
+            c->conv_lp[i] = 0;
+            if (!(s = legacy_conv_set_precision(c->conv[i], PIXAB_PRECISION_TF32)))
+                s = legacy_conv_plan(c->dnn, c->conv[i], view_of(nb, xs, o->c_in), packed(nb, ys, o->c_out),
+                                     CONV_WS_CAP, &ws);
+        }
+        if (s) return pixab_fail_context(s, "%s", o->name);
+        need(&nd->ws, ws);
+        if (is_slice(g, o)) need(&nd->scratch, out * sizeof(float)); /* packed y; packed dy backward */
+        if (c->conv_lp[i]) need(&nd->lp_x, in * 2), need(&nd->lp_y, out * 2);
+    } else if (o->kind == OP_FC && is_lp(c)) {
+        need(&nd->lp_x, in * 2);
+    } else if ((o->kind == OP_MAXPOOL || o->kind == OP_AVGPOOL) && is_slice(g, o)) {
+        need(&nd->scratch, out * sizeof(float)); /* the packed fallback's y */
+    }
+    return PIXAB_OK;
+}
+
+/* Plan ops [first, end) for `batch` images: those planned for fewer (all of
+ * them with `again`, each for the larger of its batch and `batch`: after a
+ * precision change). On failure no op counts as planned for more than its
+ * buffers hold: the touched ones are planned again for their old batch. */
+static pixab_status plan_ops(cuda_ctx *c, const graph *g, int first, int end, int batch, int again) {
+    buffer_needs nd = {c->ws_bytes, c->scratch_bytes, c->lp_x_bytes, c->lp_y_bytes};
+    pixab_status s = PIXAB_OK;
+    int i = first;
+    for (; i < end && !s; i++) {
+        const int target = batch > c->op_batch[i] ? batch : c->op_batch[i];
+        if (target > 0 && (again || c->op_batch[i] < batch)) s = plan_op(c, g, i, target, &nd);
+    }
+    if (!s && !(s = grow(c, &c->ws, &c->ws_bytes, nd.ws, "cuDNN workspace")) &&
+        !(s = grow(c, &c->scratch, &c->scratch_bytes, nd.scratch, "packed branch outputs")) &&
+        !(s = grow(c, &c->lp_x, &c->lp_x_bytes, nd.lp_x, "16-bit inputs")) &&
+        !(s = grow(c, &c->lp_y, &c->lp_y_bytes, nd.lp_y, "16-bit outputs"))) {
+        for (int k = first; k < end; k++)
+            if (c->op_batch[k] < batch) c->op_batch[k] = batch;
+        return PIXAB_OK;
+    }
+    buffer_needs ignored = {0, 0, 0, 0};
+    for (int k = first; k < i; k++) /* restore: algorithms for what was planned before */
+        if (c->op_batch[k] > 0) (void)plan_op(c, g, k, c->op_batch[k], &ignored);
+    return s;
+}
+
+/* Every entry point: this ctx's device current. */
+static pixab_status enter(cuda_ctx *c) {
     CUDA_CHECK(cudaSetDevice(c->device));
+    return PIXAB_OK;
+}
+
+/* An op's entry point: also plans op i for n images when it has not been. */
+static pixab_status enter_op(cuda_ctx *c, const graph *g, int i, int n) {
+    pixab_status s = enter(c);
+    if (s) return s;
     if (n < 1) return pixab_fail(PIXAB_ERR_ARG, "CUDA backend: batch of %d images", n);
-    return n > c->planned ? plan(c, g, n) : PIXAB_OK;
+    return n > c->op_batch[i] ? plan_ops(c, g, i, i + 1, n, 0) : PIXAB_OK;
+}
+
+static pixab_status cuda_prepare(void *ctx, const graph *g, int first_op, int batch) {
+    cuda_ctx *c = (cuda_ctx *)ctx;
+    pixab_status s = enter(c);
+    if (s) return s;
+    if (batch < 1 || first_op < 0 || first_op > g->n_ops)
+        return pixab_fail(PIXAB_ERR_ARG, "CUDA backend: prepare ops from %d for %d images", first_op, batch);
+    return plan_ops(c, g, first_op, g->n_ops, batch, 0);
 }
 
 // ----------------------------------------------------------------------------
@@ -192,7 +268,9 @@ static void cuda_destroy(void *ctx) {
     free(c->conv);
     free(c->pool);
     free(c->pool_packed);
+    free(c->conv_direct);
     free(c->conv_lp);
+    free(c->op_batch);
     (void)cudaFree(c->params_lp);
     (void)cudaFree(c->lp_x);
     (void)cudaFree(c->lp_y);
@@ -219,8 +297,9 @@ static pixab_status cuda_create(const graph *g, int max_batch, int device, void 
     CUBLAS_CHECK_GOTO(cublasCreate(&c->blas), s, fail);
     CUBLAS_CHECK_GOTO(cublasSetStream(c->blas, c->stream), s, fail);
     CUBLAS_CHECK_GOTO(cublasSetMathMode(c->blas, CUBLAS_DEFAULT_MATH), s, fail); /* no TF32 for SGEMM */
-    /* All weights in one allocation, uploaded once; op offsets index it as on the host. */
-    CUDA_CHECK_GOTO(cudaMalloc((void **)&c->params, (g->n_params ? g->n_params : 1) * sizeof(float)), s, fail);
+    /* All weights in one allocation, uploaded once; op offsets index it as on
+     * the host (each GRAPH_PARAM_ALIGN-aligned: 512 bytes). */
+    if ((s = device_alloc((void **)&c->params, (g->n_params ? g->n_params : 1) * sizeof(float), "weights"))) goto fail;
     if (g->n_params) {
         CUDA_CHECK_GOTO(cudaMemcpyAsync(c->params, g->params, g->n_params * sizeof(float), cudaMemcpyHostToDevice,
                                         c->stream),
@@ -230,21 +309,24 @@ static pixab_status cuda_create(const graph *g, int max_batch, int device, void 
     c->conv = (legacy_conv **)calloc((size_t)g->n_ops + 1, sizeof *c->conv);
     c->pool = (legacy_pool **)calloc((size_t)g->n_ops + 1, sizeof *c->pool);
     c->pool_packed = (unsigned char *)calloc((size_t)g->n_ops + 1, 1);
+    c->conv_direct = (unsigned char *)calloc((size_t)g->n_ops + 1, 1);
     c->conv_lp = (unsigned char *)calloc((size_t)g->n_ops + 1, 1);
-    if (!c->conv || !c->pool || !c->pool_packed || !c->conv_lp) {
+    c->op_batch = (int *)calloc((size_t)g->n_ops + 1, sizeof *c->op_batch);
+    if (!c->conv || !c->pool || !c->pool_packed || !c->conv_direct || !c->conv_lp || !c->op_batch) {
         s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
         goto fail;
     }
     for (int i = 0; i < g->n_ops && !s; i++) {
         const graph_op *o = &g->ops[i];
         if (o->kind == OP_CONV)
-            s = legacy_conv_create(&c->conv[i], o->c_out, o->c_in, o->k_h, o->k_w, o->s_h, o->s_w, o->p_h, o->p_w);
+            s = legacy_conv_create(&c->conv[i], o->name, o->c_out, o->c_in, o->k_h, o->k_w, o->s_h, o->s_w, o->p_h,
+                                   o->p_w);
         else if (o->kind == OP_MAXPOOL || o->kind == OP_AVGPOOL)
             s = legacy_pool_create(&c->pool[i], o->kind == OP_MAXPOOL, o->k_h, o->k_w, o->s_h, o->s_w, o->p_h,
                                    o->p_w);
         if (s) s = pixab_fail_context(s, "%s", o->name);
     }
-    if (s || (s = plan(c, g, max_batch))) goto fail;
+    if (s || (s = plan_ops(c, g, 0, g->n_ops, max_batch, 0))) goto fail;
     *out = c;
     return PIXAB_OK;
 fail:
@@ -255,14 +337,8 @@ fail:
 static pixab_status cuda_alloc(void *ctx, size_t bytes, void **out) {
     cuda_ctx *c = (cuda_ctx *)ctx;
     *out = NULL;
-    CUDA_CHECK(cudaSetDevice(c->device));
-    cudaError_t e = cudaMalloc(out, bytes ? bytes : 1);
-    if (e == cudaErrorMemoryAllocation) {
-        (void)cudaGetLastError();
-        return pixab_fail(PIXAB_ERR_NOMEM, "out of GPU memory for %zu MiB of activations", bytes >> 20);
-    }
-    if (e != cudaSuccess) return CUDA_RECORD_(e, "cudaMalloc(out, bytes)");
-    return PIXAB_OK;
+    pixab_status s = enter(c);
+    return s ? s : device_alloc(out, bytes, "activations");
 }
 
 static void cuda_free(void *ctx, void *p) {
@@ -314,7 +390,7 @@ static pixab_status conv_forward(cuda_ctx *c, const graph *g, int i, int n, cons
     for (int i0 = 0; i0 < n && !s; i0 += nb) {
         const int m = n - i0 < nb ? n - i0 : nb;
         const float *xp = x + (size_t)i0 * image_floats(xs);
-        float *yp = y + (size_t)i0 * image_floats(ys), *out = slice ? c->scratch : yp;
+        float *yp = y + (size_t)i0 * image_floats(ys), *out = slice ? (float *)c->scratch : yp;
         if (c->conv_lp[i]) { /* 16-bit input and result, fp32 bias + ReLU into the slice */
             const int bf16 = c->precision == PIXAB_PRECISION_BF16;
             if ((s = precision_cast_cuda(c->lp_x, bf16, xp, xs->c, (size_t)m * xs->h * xs->w, o->c_in, c->stream)) ||
@@ -346,15 +422,16 @@ static pixab_status pool_forward(cuda_ctx *c, const graph *g, int i, int n, cons
         if (!c->pool_packed[i]) {
             s = legacy_pool_forward(c->dnn, c->pool[i], view_of(m, xs, o->c_in), xp, view_of(m, ys, o->c_out),
                                     yp + o->dst_c0);
-            if (s != PIXAB_ERR_UNSUPPORTED || !is_slice(g, o)) continue;
+            if ((s != PIXAB_ERR_UNSUPPORTED && s != PIXAB_ERR_ARG) || !is_slice(g, o)) continue;
+            pixab_log("%s: %s; pooling into a packed buffer from now on", o->name, pixab_last_error());
             c->pool_packed[i] = 1; /* strided output refused: packed from now on */
             pixab_clear_error();
         }
-        if ((s = legacy_pool_forward(c->dnn, c->pool[i], view_of(m, xs, o->c_in), xp, packed(m, ys, o->c_out),
-                                     c->scratch)))
+        float *tmp = (float *)c->scratch;
+        if ((s = legacy_pool_forward(c->dnn, c->pool[i], view_of(m, xs, o->c_in), xp, packed(m, ys, o->c_out), tmp)))
             break;
-        s = nn_bias_act_cuda(yp + o->dst_c0, ys->c, c->scratch, o->c_out, NULL, (size_t)m * ys->h * ys->w, o->c_out,
-                             0, c->stream);
+        s = nn_bias_act_cuda(yp + o->dst_c0, ys->c, tmp, o->c_out, NULL, (size_t)m * ys->h * ys->w, o->c_out, 0,
+                             c->stream);
     }
     return s;
 }
@@ -386,7 +463,7 @@ static pixab_status fc_forward(cuda_ctx *c, const graph *g, const graph_op *o, i
 static pixab_status cuda_run_op(void *ctx, const graph *g, int i, int n, const float *x, float *y) {
     cuda_ctx *c = (cuda_ctx *)ctx;
     const graph_op *o = &g->ops[i];
-    pixab_status s = enter(c, g, n);
+    pixab_status s = enter_op(c, g, i, n);
     if (s) return s;
     switch (o->kind) {
     case OP_CONV: return conv_forward(c, g, i, n, x, y);
@@ -407,53 +484,31 @@ static pixab_status cuda_run_op(void *ctx, const graph *g, int i, int n, const f
 static pixab_status conv_backward(cuda_ctx *c, const graph *g, int i, int n, const float *y, float *dx, float *dy) {
     const graph_op *o = &g->ops[i];
     const tshape *xs = &g->tensors[o->src], *ys = &g->tensors[o->dst];
+    const float *w = c->params + o->w_off;
     const int nb = op_chunk(g, o, n), slice = is_slice(g, o);
     pixab_status s = PIXAB_OK;
     for (int i0 = 0; i0 < n && !s; i0 += nb) {
         const int m = n - i0 < nb ? n - i0 : nb;
         const size_t rows = (size_t)m * ys->h * ys->w;
         const float *yp = y + (size_t)i0 * image_floats(ys) + o->dst_c0;
-        float *dyp = dy + (size_t)i0 * image_floats(ys) + o->dst_c0, *dz = slice ? c->scratch : dyp;
+        float *dyp = dy + (size_t)i0 * image_floats(ys) + o->dst_c0, *dz = slice ? (float *)c->scratch : dyp;
+        float *dxp = dx + (size_t)i0 * image_floats(xs);
         /* dz = dy masked by y > 0, packed (in place when the op fills its tensor). */
         if (o->relu)
             s = nn_relu_mask_cuda(dz, o->c_out, dyp, ys->c, yp, ys->c, rows, o->c_out, c->stream);
         else if (slice)
             s = nn_bias_act_cuda(dz, o->c_out, dyp, ys->c, NULL, rows, o->c_out, 0, c->stream);
         if (s) break;
-        s = legacy_conv_backward_data(c->dnn, c->conv[i], packed(m, ys, o->c_out), dz, c->params + o->w_off,
-                                      view_of(m, xs, o->c_in), dx + (size_t)i0 * image_floats(xs), c->ws,
-                                      c->ws_bytes);
-    }
-    return s;
-}
-
-static pixab_status pool_backward(cuda_ctx *c, const graph *g, int i, int n, const float *x, const float *y,
-                                  float *dx, const float *dy) {
-    const graph_op *o = &g->ops[i];
-    const tshape *xs = &g->tensors[o->src], *ys = &g->tensors[o->dst];
-    const int nb = op_chunk(g, o, n);
-    pixab_status s = PIXAB_OK;
-    for (int i0 = 0; i0 < n && !s; i0 += nb) {
-        const int m = n - i0 < nb ? n - i0 : nb;
-        const size_t rows = (size_t)m * ys->h * ys->w, out = rows * o->c_out;
-        const float *xp = x + (size_t)i0 * image_floats(xs);
-        const float *yp = y + (size_t)i0 * image_floats(ys) + o->dst_c0;
-        const float *dyp = dy + (size_t)i0 * image_floats(ys) + o->dst_c0;
-        float *dxp = dx + (size_t)i0 * image_floats(xs);
-        if (!c->pool_packed[i]) {
-            s = legacy_pool_backward(c->dnn, c->pool[i], view_of(m, ys, o->c_out), yp, dyp, view_of(m, xs, o->c_in),
-                                     xp, dxp);
-            if (s != PIXAB_ERR_UNSUPPORTED || !is_slice(g, o)) continue;
-            c->pool_packed[i] = 1;
+        if (!c->conv_direct[i]) {
+            s = legacy_conv_backward_data(c->dnn, c->conv[i], packed(m, ys, o->c_out), dz, w,
+                                          view_of(m, xs, o->c_in), dxp, c->ws, c->ws_bytes);
+            if (s != PIXAB_ERR_UNSUPPORTED) continue;
+            pixab_log("%s; its backward-data runs in the direct kernel from now on", pixab_last_error());
+            c->conv_direct[i] = 1;
             pixab_clear_error();
         }
-        /* Packed copies of the y and dy slices side by side in the scratch buffer. */
-        float *py = c->scratch, *pdy = c->scratch + out;
-        if ((s = nn_bias_act_cuda(py, o->c_out, yp, ys->c, NULL, rows, o->c_out, 0, c->stream)) ||
-            (s = nn_bias_act_cuda(pdy, o->c_out, dyp, ys->c, NULL, rows, o->c_out, 0, c->stream)))
-            break;
-        s = legacy_pool_backward(c->dnn, c->pool[i], packed(m, ys, o->c_out), py, pdy, view_of(m, xs, o->c_in), xp,
-                                 dxp);
+        s = nn_conv_backward_data_cuda(dxp, xs->c, dz, w, m, xs->h, xs->w, o->c_in, ys->h, ys->w, o->c_out,
+                                       window_of(o), c->stream);
     }
     return s;
 }
@@ -478,16 +533,17 @@ static pixab_status cuda_run_op_backward(void *ctx, const graph *g, int i, int n
                                          float *dx, float *dy) {
     cuda_ctx *c = (cuda_ctx *)ctx;
     const graph_op *o = &g->ops[i];
-    pixab_status s = enter(c, g, n);
+    const tshape *xs = &g->tensors[o->src], *ys = &g->tensors[o->dst];
+    pixab_status s = enter_op(c, g, i, n);
     if (s) return s;
     switch (o->kind) {
     case OP_CONV: return conv_backward(c, g, i, n, y, dx, dy);
     case OP_MAXPOOL:
-    case OP_AVGPOOL: return pool_backward(c, g, i, n, x, y, dx, dy);
-    case OP_GAP: {
-        const tshape *xs = &g->tensors[o->src], *ys = &g->tensors[o->dst];
+    case OP_AVGPOOL:
+        return nn_pool_backward_cuda(dx, xs->c, x, y + o->dst_c0, dy + o->dst_c0, ys->c, n, xs->h, xs->w, ys->h,
+                                     ys->w, o->c_in, window_of(o), o->kind == OP_MAXPOOL, c->stream);
+    case OP_GAP:
         return nn_gap_backward_cuda(dx, xs->c, dy + o->dst_c0, ys->c, n, (size_t)xs->h * xs->w, o->c_in, c->stream);
-    }
     case OP_FC: return fc_backward(c, g, o, n, y, dx, dy);
     }
     return pixab_fail(PIXAB_ERR_ARG, "op %d: unknown kind %d", i, (int)o->kind);
@@ -496,19 +552,17 @@ static pixab_status cuda_run_op_backward(void *ctx, const graph *g, int i, int n
 // ----------------------------------------------------------------------------
 // precision
 
-/* Math modes, the 16-bit weights (converted once per switch), then the
- * algorithms chosen again for the new data types. */
-static pixab_status cuda_set_precision(void *ctx, const graph *g, int precision) {
-    cuda_ctx *c = (cuda_ctx *)ctx;
-    if (precision < 0 || precision >= PIXAB_PRECISION_COUNT)
-        return pixab_fail(PIXAB_ERR_ARG, "precision %d out of range", precision);
-    CUDA_CHECK(cudaSetDevice(c->device));
+/* Math modes and data types of every convolution, the 16-bit weights
+ * (converted once per switch), then the algorithms chosen again. */
+static pixab_status switch_precision(cuda_ctx *c, const graph *g, int precision) {
     const int lp = precision == PIXAB_PRECISION_FP16 || precision == PIXAB_PRECISION_BF16;
     pixab_status s;
     CUBLAS_CHECK(cublasSetMathMode(c->blas, precision == PIXAB_PRECISION_TF32 ? CUBLAS_TF32_TENSOR_OP_MATH
                                                                               : CUBLAS_DEFAULT_MATH));
     if (lp) {
-        if (!c->params_lp) CUDA_CHECK(cudaMalloc(&c->params_lp, 2 * (g->n_params ? g->n_params : 1)));
+        if (!c->params_lp &&
+            (s = device_alloc(&c->params_lp, 2 * (g->n_params ? g->n_params : 1), "16-bit weights")))
+            return s;
         if ((s = precision_cast_cuda(c->params_lp, precision == PIXAB_PRECISION_BF16, c->params, 1, g->n_params, 1,
                                      c->stream)))
             return s;
@@ -519,7 +573,23 @@ static pixab_status cuda_set_precision(void *ctx, const graph *g, int precision)
             c->conv_lp[i] = (unsigned char)lp;
         }
     c->precision = precision;
-    return plan(c, g, c->planned);
+    return plan_ops(c, g, 0, g->n_ops, 0, 1);
+}
+
+/* A failed switch goes back to the precision before it (best effort), so
+ * the backend stays usable. */
+static pixab_status cuda_set_precision(void *ctx, const graph *g, int precision) {
+    cuda_ctx *c = (cuda_ctx *)ctx;
+    if (precision < 0 || precision >= PIXAB_PRECISION_COUNT)
+        return pixab_fail(PIXAB_ERR_ARG, "precision %d out of range", precision);
+    pixab_status s = enter(c);
+    if (s) return s;
+    const int before = c->precision;
+    if (!(s = switch_precision(c, g, precision)) || precision == before) return s;
+    char why[512];
+    snprintf(why, sizeof why, "%s", pixab_last_error());
+    (void)switch_precision(c, g, before);
+    return pixab_fail(s, "%s", why);
 }
 
 // ----------------------------------------------------------------------------
@@ -613,6 +683,7 @@ static backend_ops cuda_backend_make(void) {
     o.zero = cuda_zero;
     o.copy = cuda_copy;
     o.set_precision = cuda_set_precision;
+    o.prepare = cuda_prepare;
     o.ablate_boxes = cuda_ablate_boxes;
     o.ablate_boxes_pooled = cuda_ablate_boxes_pooled;
     o.ablate_channels = cuda_ablate_channels;

@@ -17,6 +17,12 @@ extern const backend_ops cuda_backend;
  * cuBLAS loaded (major*10000 + minor*100 + patch; 0 if unknown). Needs no device. */
 void cuda_backend_versions(int *cudnn_runtime, int *cudnn_headers, int *cublas_runtime);
 
+/* Fault injection for the parity suite: the nth device allocation of the
+ * backend from now on (1 = the next) fails as out of memory; 0 turns it
+ * off. Returns how many failures were injected since the previous call.
+ * Process-wide; not for concurrent use. */
+int cuda_backend_fail_alloc(int nth);
+
 #ifdef __cplusplus
 }
 #endif

@@ -5,11 +5,12 @@
  * the library's last error and makes the enclosing function return
  * PIXAB_ERR_DEVICE. The library never prints or exits.
  *
- *   CUDA_CHECK(cudaMalloc(&p, n));                  // return PIXAB_ERR_DEVICE on failure
+ *   CUDA_CHECK(cudaMemcpy(...));                    // return PIXAB_ERR_DEVICE on failure
  *   CUDA_CHECK_GOTO(cudaMemcpy(...), st, cleanup);  // st = PIXAB_ERR_DEVICE; goto cleanup
  *   CUDA_CHECK_LAUNCH();                            // after kernel<<<...>>>
- *   CUDNN_CHECK(cudnnCreate(&h));   CUBLAS_CHECK(cublasCreate(&b));
- * The cuDNN / cuBLAS macros need <cudnn.h> / <cublas_v2.h> only where they are used. */
+ *   CUBLAS_CHECK(cublasCreate(&b));                 // needs <cublas_v2.h> where used
+ * cuDNN's checks live in cudnn_legacy.cu, the one file that calls cuDNN: they
+ * classify its statuses (legacy_dnn_status). */
 #ifndef PIXAB_CUDA_CHECK_CUH
 #define PIXAB_CUDA_CHECK_CUH
 
@@ -36,6 +37,8 @@ static inline pixab_status cuda_check_fail(const char *lib, int code, const char
 }
 
 /* ---- CUDA runtime ---- */
+/* Memory allocation has its own checks: an out-of-memory is PIXAB_ERR_NOMEM
+ * with the error cleared (cuda_backend.cu, device_alloc). */
 #define CUDA_RECORD_(e, expr)                                                                      \
     cuda_check_fail("CUDA", (int)(e), cudaGetErrorName(e), cudaGetErrorString(e), expr, __func__,  \
                     __FILE__, __LINE__)
@@ -56,34 +59,6 @@ static inline pixab_status cuda_check_fail(const char *lib, int code, const char
  * errors) surface here; cudaGetLastError also clears non-sticky ones. */
 #define CUDA_CHECK_LAUNCH() CUDA_CHECK(cudaGetLastError())
 #define CUDA_CHECK_LAUNCH_GOTO(st, label) CUDA_CHECK_GOTO(cudaGetLastError(), st, label)
-
-/* ---- cuDNN (needs <cudnn.h>) ---- */
-/* cudnnGetLastErrorString (cuDNN 9) says which argument or limit was wrong. */
-#define CUDNN_RECORD_(e, expr, st)                                                                 \
-    do {                                                                                           \
-        char cudnn_msg_[256] = "";                                                                 \
-        cudnnGetLastErrorString(cudnn_msg_, sizeof cudnn_msg_);                                    \
-        (st) = cuda_check_fail("cuDNN", (int)(e), cudnnGetErrorString(e),                          \
-                               cudnn_msg_[0] ? cudnn_msg_ : "no detail", expr, __func__, __FILE__, \
-                               __LINE__);                                                          \
-    } while (0)
-#define CUDNN_CHECK(call)                                                                          \
-    do {                                                                                           \
-        cudnnStatus_t cudnn_err_ = (call);                                                         \
-        if (cudnn_err_ != CUDNN_STATUS_SUCCESS) {                                                  \
-            pixab_status cudnn_st_;                                                                \
-            CUDNN_RECORD_(cudnn_err_, #call, cudnn_st_);                                           \
-            return cudnn_st_;                                                                      \
-        }                                                                                          \
-    } while (0)
-#define CUDNN_CHECK_GOTO(call, st, label)                                                          \
-    do {                                                                                           \
-        cudnnStatus_t cudnn_err_ = (call);                                                         \
-        if (cudnn_err_ != CUDNN_STATUS_SUCCESS) {                                                  \
-            CUDNN_RECORD_(cudnn_err_, #call, st);                                                  \
-            goto label;                                                                            \
-        }                                                                                          \
-    } while (0)
 
 /* ---- cuBLAS (needs <cublas_v2.h>) ---- */
 #define CUBLAS_RECORD_(e, expr)                                                                    \

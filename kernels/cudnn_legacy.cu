@@ -5,6 +5,7 @@
 #undef CUDNN_WARN_DEPRECATED
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <cuda_runtime.h>
@@ -13,17 +14,65 @@
 #include "cuda_check.cuh"
 #include "cudnn_legacy.h"
 
-/* A failed cuDNN call: record it, and return PIXAB_ERR_UNSUPPORTED for the
- * "not supported" family (3000-3999) so that callers can fall back. */
+/* A failed cuDNN call: record it (status name and cudnnGetLastErrorString)
+ * and return its class (legacy_dnn_status). */
 #define DNN_CHECK(call)                                                                                    \
     do {                                                                                                   \
         cudnnStatus_t dnn_err_ = (call);                                                                   \
+        if (dnn_err_ != CUDNN_STATUS_SUCCESS) return dnn_fail(dnn_err_, #call, __func__, __LINE__);        \
+    } while (0)
+
+#define DNN_CHECK_GOTO(call, st, label)                                                                    \
+    do {                                                                                                   \
+        cudnnStatus_t dnn_err_ = (call);                                                                   \
         if (dnn_err_ != CUDNN_STATUS_SUCCESS) {                                                            \
-            pixab_status dnn_st_;                                                                          \
-            CUDNN_RECORD_(dnn_err_, #call, dnn_st_);                                                       \
-            return (int)dnn_err_ / 1000 == 3 ? PIXAB_ERR_UNSUPPORTED : dnn_st_;                            \
+            (st) = dnn_fail(dnn_err_, #call, __func__, __LINE__);                                          \
+            goto label;                                                                                    \
         }                                                                                                  \
     } while (0)
+
+static pixab_status dnn_fail(cudnnStatus_t e, const char *expr, const char *func, int line);
+
+extern "C" pixab_status legacy_dnn_status(int code) {
+    switch (code) {
+    case CUDNN_STATUS_SUCCESS: return PIXAB_OK;
+    /* This configuration (shape, layout, data type, padding, launch
+     * parameters) has no kernel: the caller may try another one. */
+    case CUDNN_STATUS_NOT_SUPPORTED:
+    case CUDNN_STATUS_NOT_SUPPORTED_GRAPH_PATTERN:
+    case CUDNN_STATUS_NOT_SUPPORTED_SHAPE:
+    case CUDNN_STATUS_NOT_SUPPORTED_DATA_TYPE:
+    case CUDNN_STATUS_NOT_SUPPORTED_LAYOUT:
+    case CUDNN_STATUS_NOT_SUPPORTED_SHARED_MEMORY_INSUFFICIENT:
+    case CUDNN_STATUS_NOT_SUPPORTED_PADDING:
+    case CUDNN_STATUS_NOT_SUPPORTED_BAD_LAUNCH_PARAM:
+    case CUDNN_STATUS_NOT_SUPPORTED_INVALID_DYNAMIC_SHAPE: return PIXAB_ERR_UNSUPPORTED;
+    case CUDNN_STATUS_INTERNAL_ERROR_HOST_ALLOCATION_FAILED:
+    case CUDNN_STATUS_INTERNAL_ERROR_DEVICE_ALLOCATION_FAILED: return PIXAB_ERR_NOMEM;
+    }
+    /* 2xxx: cuDNN refused the arguments (e.g. a strided view it cannot take). */
+    if (code / 1000 == 2) return PIXAB_ERR_ARG;
+    /* Everything else is the environment or cuDNN itself: driver or CUDA
+     * runtime too old (3005, 3006), no kernels for this GPU (3007), a missing
+     * prerequisite or sub-library (3008, 3009, 1008), internal or execution
+     * failures (4xxx, 5xxx). No fallback can help: report it. */
+    return PIXAB_ERR_DEVICE;
+}
+
+/* Record a failed cuDNN call as the last error: "cuDNN error 3007
+ * (CUDNN_STATUS_NOT_SUPPORTED_ARCH_MISMATCH: <cuDNN's last message>) in
+ * <call> [<function>, cudnn_legacy.cu:<line>]"; returns its class. */
+static pixab_status dnn_fail(cudnnStatus_t e, const char *expr, const char *func, int line) {
+    char msg[256] = "";
+    cudnnGetLastErrorString(msg, sizeof msg);
+    (void)cuda_check_fail("cuDNN", (int)e, cudnnGetErrorString(e), msg[0] ? msg : "no detail", expr, func,
+                          __FILE__, line);
+    return legacy_dnn_status((int)e);
+}
+
+extern "C" pixab_status legacy_dnn_fail(int code, const char *what) {
+    return dnn_fail((cudnnStatus_t)code, what, "legacy_dnn_fail", __LINE__);
+}
 
 struct legacy_dnn {
     cudnnHandle_t h;
@@ -38,7 +87,9 @@ struct legacy_conv {
     int has_fwd, has_bwd;
     cudnnConvolutionFwdAlgo_t fwd;
     cudnnConvolutionBwdDataAlgo_t bwd;
+    cudnnMathType_t math;            /* FMA (fp32) or tensor-op (tf32, fp16, bf16) */
     int c_out, c_in, k_h, k_w;       /* for messages */
+    char name[64];                   /* the op's name, for messages */
 };
 
 struct legacy_pool {
@@ -83,12 +134,15 @@ extern "C" pixab_status legacy_dnn_create(legacy_dnn **out, void *stream) {
         return pixab_fail(PIXAB_ERR_UNSUPPORTED, "cuDNN runtime %d.%d.%d, but pixab was built against %d.%d.%d: "
                           "a cuDNN %d.x library is needed", rt / 10000, rt / 100 % 100, rt % 100, CUDNN_MAJOR,
                           CUDNN_MINOR, CUDNN_PATCHLEVEL, CUDNN_MAJOR);
+    if (rt < CUDNN_VERSION) /* the legacy calls used here exist since 9.0: say so, go on */
+        pixab_log("cuDNN runtime %d.%d.%d is older than the %d.%d.%d headers pixab was built with", rt / 10000,
+                  rt / 100 % 100, rt % 100, CUDNN_MAJOR, CUDNN_MINOR, CUDNN_PATCHLEVEL);
     legacy_dnn *d = (legacy_dnn *)calloc(1, sizeof *d);
     if (!d) return pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
     pixab_status st = PIXAB_OK;
-    CUDNN_CHECK_GOTO(cudnnCreate(&d->h), st, fail);
-    CUDNN_CHECK_GOTO(cudnnSetStream(d->h, (cudaStream_t)stream), st, fail);
-    for (int i = 0; i < 2; i++) CUDNN_CHECK_GOTO(cudnnCreateTensorDescriptor(&d->t[i]), st, fail);
+    DNN_CHECK_GOTO(cudnnCreate(&d->h), st, fail);
+    DNN_CHECK_GOTO(cudnnSetStream(d->h, (cudaStream_t)stream), st, fail);
+    for (int i = 0; i < 2; i++) DNN_CHECK_GOTO(cudnnCreateTensorDescriptor(&d->t[i]), st, fail);
     *out = d;
     return PIXAB_OK;
 fail:
@@ -107,25 +161,27 @@ extern "C" void legacy_dnn_destroy(legacy_dnn *d) {
 // ----------------------------------------------------------------------------
 // convolution
 
-extern "C" pixab_status legacy_conv_create(legacy_conv **out, int c_out, int c_in, int k_h, int k_w, int s_h,
-                                           int s_w, int p_h, int p_w) {
+extern "C" pixab_status legacy_conv_create(legacy_conv **out, const char *name, int c_out, int c_in, int k_h,
+                                           int k_w, int s_h, int s_w, int p_h, int p_w) {
     *out = NULL;
     legacy_conv *c = (legacy_conv *)calloc(1, sizeof *c);
     if (!c) return pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
     c->c_out = c_out, c->c_in = c_in, c->k_h = k_h, c->k_w = k_w;
+    snprintf(c->name, sizeof c->name, "%s", name);
+    c->math = CUDNN_FMA_MATH;
     pixab_status st = PIXAB_OK;
     c->dt = CUDNN_DATA_FLOAT;
-    CUDNN_CHECK_GOTO(cudnnCreateFilterDescriptor(&c->wd), st, fail);
-    CUDNN_CHECK_GOTO(cudnnCreateFilterDescriptor(&c->wd_lp), st, fail);
-    CUDNN_CHECK_GOTO(cudnnCreateConvolutionDescriptor(&c->cd), st, fail);
+    DNN_CHECK_GOTO(cudnnCreateFilterDescriptor(&c->wd), st, fail);
+    DNN_CHECK_GOTO(cudnnCreateFilterDescriptor(&c->wd_lp), st, fail);
+    DNN_CHECK_GOTO(cudnnCreateConvolutionDescriptor(&c->cd), st, fail);
     /* NHWC filter: memory (k, h, w, c) = our (c_out, k_h, k_w, c_in). */
-    CUDNN_CHECK_GOTO(cudnnSetFilter4dDescriptor(c->wd, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NHWC, c_out, c_in, k_h, k_w), st,
+    DNN_CHECK_GOTO(cudnnSetFilter4dDescriptor(c->wd, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NHWC, c_out, c_in, k_h, k_w), st,
                      fail);
-    CUDNN_CHECK_GOTO(cudnnSetConvolution2dDescriptor(c->cd, p_h, p_w, s_h, s_w, 1, 1, CUDNN_CROSS_CORRELATION,
+    DNN_CHECK_GOTO(cudnnSetConvolution2dDescriptor(c->cd, p_h, p_w, s_h, s_w, 1, 1, CUDNN_CROSS_CORRELATION,
                                                      CUDNN_DATA_FLOAT),
                      st, fail);
     /* fp32 means fp32: without this, Ampere and newer may run TF32 tensor cores. */
-    CUDNN_CHECK_GOTO(cudnnSetConvolutionMathType(c->cd, CUDNN_FMA_MATH), st, fail);
+    DNN_CHECK_GOTO(cudnnSetConvolutionMathType(c->cd, CUDNN_FMA_MATH), st, fail);
     *out = c;
     return PIXAB_OK;
 fail:
@@ -155,110 +211,142 @@ extern "C" pixab_status legacy_conv_set_precision(legacy_conv *c, int precision)
     if (c->dt != CUDNN_DATA_FLOAT)
         DNN_CHECK(cudnnSetFilter4dDescriptor(c->wd_lp, c->dt, CUDNN_TENSOR_NHWC, c->c_out, c->c_in, c->k_h, c->k_w));
     DNN_CHECK(cudnnSetConvolutionMathType(c->cd, math));
+    c->math = math;
     return PIXAB_OK;
 }
 
 /* Algorithms whose results are plain fp32 sums of products (FFT and Winograd
  * transform the operands and lose accuracy). */
-static int fwd_allowed(cudnnConvolutionFwdAlgo_t a) {
+static int fwd_allowed(int a) {
     return a == CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM || a == CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM ||
            a == CUDNN_CONVOLUTION_FWD_ALGO_GEMM || a == CUDNN_CONVOLUTION_FWD_ALGO_DIRECT;
 }
-static int bwd_allowed(cudnnConvolutionBwdDataAlgo_t a) {
+static int bwd_allowed(int a) {
     return a == CUDNN_CONVOLUTION_BWD_DATA_ALGO_1 || a == CUDNN_CONVOLUTION_BWD_DATA_ALGO_0;
 }
 
-/* Forward: the heuristics' list in its order, deterministic entries first;
- * if it offers nothing usable, the GEMM family in a fixed order. The
- * descriptor keeps CUDNN_FMA_MATH whatever mathType an entry reports: the
- * workspace query (and later the call) then holds the algorithm to FMA math. */
-static int pick_fwd(legacy_dnn *d, legacy_conv *c, size_t cap, size_t *ws) {
+static const char *fwd_name(int a) {
+    switch (a) {
+    case CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM: return "IMPLICIT_GEMM";
+    case CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM: return "IMPLICIT_PRECOMP_GEMM";
+    case CUDNN_CONVOLUTION_FWD_ALGO_GEMM: return "GEMM";
+    case CUDNN_CONVOLUTION_FWD_ALGO_DIRECT: return "DIRECT";
+    }
+    return "other";
+}
+static const char *bwd_name(int a) { return a == CUDNN_CONVOLUTION_BWD_DATA_ALGO_1 ? "ALGO_1" : "ALGO_0"; }
+
+/* One direction's choice: the heuristics' candidates (algo, status,
+ * determinism), then workspace queries. */
+typedef struct {
+    int n;
+    int algo[16], ok[16], det[16];
+} candidates;
+
+/* Pick from c's candidates, in the heuristics' order with the deterministic
+ * entries first, then from `fixed` (the GEMM family in a fixed order): the
+ * first allowed one whose workspace query succeeds within cap. A query that
+ * fails for a reason other than "this configuration is not supported" is an
+ * error (a missing sub-library must not read as "no algorithm"). */
+static pixab_status pick(legacy_dnn *d, legacy_conv *c, int fwd, const candidates *cand, const int *fixed, int n_fixed,
+                         size_t cap, int *algo, size_t *ws, int *found) {
     cudnnTensorDescriptor_t xd = d->t[0], yd = d->t[1];
-    cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
-    int got = 0;
-    if (cudnnGetConvolutionForwardAlgorithm_v7(d->h, xd, fwd_filter(c), c->cd, yd, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &got,
-                                               perf) != CUDNN_STATUS_SUCCESS)
-        got = 0;
-    for (int pass = 0; pass < 2; pass++)
-        for (int i = 0; i < got; i++) {
+    *found = 0;
+    for (int pass = 0; pass < 3; pass++) {
+        const int n = pass < 2 ? cand->n : n_fixed;
+        for (int i = 0; i < n; i++) {
+            const int a = pass < 2 ? cand->algo[i] : fixed[i];
+            if (pass < 2 && (!cand->ok[i] || (pass == 0 && !cand->det[i]))) continue;
+            if (!(fwd ? fwd_allowed(a) : bwd_allowed(a))) continue;
             size_t need = 0;
-            if (perf[i].status != CUDNN_STATUS_SUCCESS || !fwd_allowed(perf[i].algo) ||
-                (pass == 0 && perf[i].determinism != CUDNN_DETERMINISTIC))
+            cudnnStatus_t e =
+                fwd ? cudnnGetConvolutionForwardWorkspaceSize(d->h, xd, fwd_filter(c), c->cd, yd,
+                                                              (cudnnConvolutionFwdAlgo_t)a, &need)
+                    : cudnnGetConvolutionBackwardDataWorkspaceSize(d->h, c->wd, yd, c->cd, xd,
+                                                                   (cudnnConvolutionBwdDataAlgo_t)a, &need);
+            if (e != CUDNN_STATUS_SUCCESS) {
+                pixab_status st = dnn_fail(e, fwd ? "cudnnGetConvolutionForwardWorkspaceSize"
+                                                  : "cudnnGetConvolutionBackwardDataWorkspaceSize",
+                                           __func__, __LINE__);
+                if (st != PIXAB_ERR_UNSUPPORTED && st != PIXAB_ERR_ARG) return st;
+                pixab_clear_error();
                 continue;
-            if (cudnnGetConvolutionForwardWorkspaceSize(d->h, xd, fwd_filter(c), c->cd, yd, perf[i].algo, &need) !=
-                    CUDNN_STATUS_SUCCESS ||
-                need > cap)
-                continue;
-            c->fwd = perf[i].algo, *ws = need;
-            return 1;
-        }
-    static const cudnnConvolutionFwdAlgo_t fixed[] = {CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM,
-                                                      CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM,
-                                                      CUDNN_CONVOLUTION_FWD_ALGO_GEMM};
-    for (int i = 0; i < 3; i++) {
-        size_t need = 0;
-        if (cudnnGetConvolutionForwardWorkspaceSize(d->h, xd, fwd_filter(c), c->cd, yd, fixed[i], &need) ==
-                CUDNN_STATUS_SUCCESS &&
-            need <= cap) {
-            c->fwd = fixed[i], *ws = need;
-            return 1;
+            }
+            if (need > cap) continue;
+            *algo = a, *ws = need, *found = 1;
+            return PIXAB_OK;
         }
     }
-    return 0;
+    return PIXAB_OK;
+}
+
+/* Forward: the heuristics' list (..._v7). The descriptor keeps the math type
+ * set by precision whatever an entry reports: the workspace query (and later
+ * the call) then holds the algorithm to it. */
+static pixab_status pick_fwd(legacy_dnn *d, legacy_conv *c, size_t cap, size_t *ws, int *found) {
+    cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+    candidates cand = {0, {0}, {0}, {0}};
+    DNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(d->h, d->t[0], fwd_filter(c), c->cd, d->t[1],
+                                                     CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &cand.n, perf));
+    cand.n = cand.n < 16 ? cand.n : 16;
+    for (int i = 0; i < cand.n; i++) {
+        cand.algo[i] = perf[i].algo;
+        cand.ok[i] = perf[i].status == CUDNN_STATUS_SUCCESS;
+        cand.det[i] = perf[i].determinism == CUDNN_DETERMINISTIC;
+    }
+    static const int fixed[] = {CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM,
+                                CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, CUDNN_CONVOLUTION_FWD_ALGO_GEMM};
+    int a = 0;
+    pixab_status s = pick(d, c, 1, &cand, fixed, 3, cap, &a, ws, found);
+    if (*found) c->fwd = (cudnnConvolutionFwdAlgo_t)a;
+    return s;
 }
 
 /* Backward data: the same rule; ALGO_1 is deterministic, ALGO_0 uses atomics. */
-static int pick_bwd(legacy_dnn *d, legacy_conv *c, size_t cap, size_t *ws) {
-    cudnnTensorDescriptor_t dxd = d->t[0], dyd = d->t[1];
+static pixab_status pick_bwd(legacy_dnn *d, legacy_conv *c, size_t cap, size_t *ws, int *found) {
     cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
-    int got = 0;
-    if (cudnnGetConvolutionBackwardDataAlgorithm_v7(d->h, c->wd, dyd, c->cd, dxd,
-                                                    CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &got,
-                                                    perf) != CUDNN_STATUS_SUCCESS)
-        got = 0;
-    for (int pass = 0; pass < 2; pass++)
-        for (int i = 0; i < got; i++) {
-            size_t need = 0;
-            if (perf[i].status != CUDNN_STATUS_SUCCESS || !bwd_allowed(perf[i].algo) ||
-                (pass == 0 && perf[i].determinism != CUDNN_DETERMINISTIC))
-                continue;
-            if (cudnnGetConvolutionBackwardDataWorkspaceSize(d->h, c->wd, dyd, c->cd, dxd, perf[i].algo, &need) !=
-                    CUDNN_STATUS_SUCCESS ||
-                need > cap)
-                continue;
-            c->bwd = perf[i].algo, *ws = need;
-            return 1;
-        }
-    static const cudnnConvolutionBwdDataAlgo_t fixed[] = {CUDNN_CONVOLUTION_BWD_DATA_ALGO_1,
-                                                          CUDNN_CONVOLUTION_BWD_DATA_ALGO_0};
-    for (int i = 0; i < 2; i++) {
-        size_t need = 0;
-        if (cudnnGetConvolutionBackwardDataWorkspaceSize(d->h, c->wd, dyd, c->cd, dxd, fixed[i], &need) ==
-                CUDNN_STATUS_SUCCESS &&
-            need <= cap) {
-            c->bwd = fixed[i], *ws = need;
-            return 1;
-        }
+    candidates cand = {0, {0}, {0}, {0}};
+    DNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(d->h, c->wd, d->t[1], c->cd, d->t[0],
+                                                          CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &cand.n, perf));
+    cand.n = cand.n < 16 ? cand.n : 16;
+    for (int i = 0; i < cand.n; i++) {
+        cand.algo[i] = perf[i].algo;
+        cand.ok[i] = perf[i].status == CUDNN_STATUS_SUCCESS;
+        cand.det[i] = perf[i].determinism == CUDNN_DETERMINISTIC;
     }
-    return 0;
+    static const int fixed[] = {CUDNN_CONVOLUTION_BWD_DATA_ALGO_1, CUDNN_CONVOLUTION_BWD_DATA_ALGO_0};
+    int a = 0;
+    pixab_status s = pick(d, c, 0, &cand, fixed, 2, cap, &a, ws, found);
+    if (*found) c->bwd = (cudnnConvolutionBwdDataAlgo_t)a;
+    return s;
+}
+
+static const char *dt_name(cudnnDataType_t dt) {
+    return dt == CUDNN_DATA_HALF ? "fp16" : dt == CUDNN_DATA_BFLOAT16 ? "bf16" : "fp32";
 }
 
 extern "C" pixab_status legacy_conv_plan(legacy_dnn *d, legacy_conv *c, nhwc_view x, nhwc_view y, size_t ws_cap,
                                          size_t *ws_bytes) {
     *ws_bytes = 0;
     if (y.ld != y.c) return pixab_fail(PIXAB_ERR_ARG, "legacy_conv_plan: the output must be packed");
+    const int old_fwd = c->has_fwd ? (int)c->fwd : -1, old_bwd = c->has_bwd ? (int)c->bwd : -1;
     pixab_status s;
     size_t fwd_ws = 0, bwd_ws = 0;
-    if ((s = set_view_as(d->t[0], x, c->dt)) || (s = set_view_as(d->t[1], y, c->dt))) return s;
-    c->has_fwd = pick_fwd(d, c, ws_cap, &fwd_ws);
-    if ((s = set_view(d->t[0], x)) || (s = set_view(d->t[1], y))) return s;
-    c->has_bwd = pick_bwd(d, c, ws_cap, &bwd_ws);
+    if ((s = set_view_as(d->t[0], x, c->dt)) || (s = set_view_as(d->t[1], y, c->dt)) ||
+        (s = pick_fwd(d, c, ws_cap, &fwd_ws, &c->has_fwd)))
+        return s;
+    if ((s = set_view(d->t[0], x)) || (s = set_view(d->t[1], y)) || (s = pick_bwd(d, c, ws_cap, &bwd_ws, &c->has_bwd)))
+        return s;
     if (!c->has_fwd)
         return pixab_fail(PIXAB_ERR_UNSUPPORTED,
                           "cuDNN offers no %s GEMM-family forward algorithm for a %dx%d conv %d -> %d "
                           "on %d images of %dx%d within %zu MiB of workspace",
-                          c->dt == CUDNN_DATA_HALF ? "fp16" : c->dt == CUDNN_DATA_BFLOAT16 ? "bf16" : "fp32",
-                          c->k_h, c->k_w, c->c_in, c->c_out, x.n, x.h, x.w, ws_cap >> 20);
+                          dt_name(c->dt), c->k_h, c->k_w, c->c_in, c->c_out, x.n, x.h, x.w, ws_cap >> 20);
+    /* -v: what each convolution runs, once (and again when a new batch changes it). */
+    if ((int)c->fwd != old_fwd || (c->has_bwd ? (int)c->bwd : -1) != old_bwd)
+        pixab_log("%s: cuDNN forward %s (%s, %s math), backward-data %s, at %d images of %dx%d", c->name,
+                  fwd_name(c->fwd), dt_name(c->dt), c->math == CUDNN_FMA_MATH ? "FMA" : "tensor-op",
+                  c->has_bwd ? bwd_name(c->bwd) : "none (direct kernel)", x.n, x.h, x.w);
     *ws_bytes = fwd_ws > bwd_ws ? fwd_ws : bwd_ws;
     return PIXAB_OK;
 }
@@ -278,9 +366,8 @@ extern "C" pixab_status legacy_conv_backward_data(legacy_dnn *d, const legacy_co
                                                   const float *dyp, const float *w, nhwc_view dx, float *dxp,
                                                   void *ws, size_t ws_bytes) {
     if (!c->has_bwd)
-        return pixab_fail(PIXAB_ERR_UNSUPPORTED,
-                          "cuDNN offers no fp32 (FMA) backward-data algorithm for a %dx%d conv %d -> %d", c->k_h,
-                          c->k_w, c->c_in, c->c_out);
+        return pixab_fail(PIXAB_ERR_UNSUPPORTED, "%s: cuDNN offers no fp32 backward-data algorithm for a %dx%d conv %d -> %d",
+                          c->name, c->k_h, c->k_w, c->c_in, c->c_out);
     pixab_status s;
     if ((s = set_view(d->t[0], dx)) || (s = set_view(d->t[1], dy))) return s;
     /* beta = 1: dx += ..., the accumulation the backward interface asks for. */
@@ -298,17 +385,14 @@ extern "C" pixab_status legacy_pool_create(legacy_pool **out, int is_max, int k_
     legacy_pool *p = (legacy_pool *)calloc(1, sizeof *p);
     if (!p) return pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
     pixab_status st = PIXAB_OK;
-    CUDNN_CHECK_GOTO(cudnnCreatePoolingDescriptor(&p->pd), st, fail);
-    /* Max: the deterministic variant (CUDNN_POOLING_MAX uses atomics
-     * backward). With several equal maxima in a window cuDNN sends the
-     * gradient to one of them (Theano issues #5248, #5404), which one is not
-     * documented; PyTorch and the CPU backend pick the first in row-major
-     * order. Post-ReLU zeros make such windows common, so the parity suite
-     * checks them ("maxpool ... ties"); on a miss, a custom gather kernel
-     * with the first-max rule is the fix. NaN: not propagated, like the CPU
-     * backend's comparison. Average: padding counted (count_include_pad=True,
+    DNN_CHECK_GOTO(cudnnCreatePoolingDescriptor(&p->pd), st, fail);
+    /* Forward only: the backward is the backend's own gather kernel
+     * (nn_pool_backward_at), since with several equal maxima in a window
+     * cuDNN's choice is undocumented (Theano issues #5248, #5404) and PyTorch
+     * and the CPU take the first. NaN: not propagated, like the CPU backend's
+     * comparison. Average: padding counted (count_include_pad=True,
      * torchvision's F.avg_pool2d default). */
-    CUDNN_CHECK_GOTO(cudnnSetPooling2dDescriptor(p->pd,
+    DNN_CHECK_GOTO(cudnnSetPooling2dDescriptor(p->pd,
                                                  is_max ? CUDNN_POOLING_MAX_DETERMINISTIC
                                                         : CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING,
                                                  CUDNN_NOT_PROPAGATE_NAN, k_h, k_w, p_h, p_w, s_h, s_w),
@@ -331,14 +415,5 @@ extern "C" pixab_status legacy_pool_forward(legacy_dnn *d, const legacy_pool *p,
     pixab_status s;
     if ((s = set_view(d->t[0], x)) || (s = set_view(d->t[1], y))) return s;
     DNN_CHECK(cudnnPoolingForward(d->h, p->pd, &one, d->t[0], xp, &zero, d->t[1], yp));
-    return PIXAB_OK;
-}
-
-extern "C" pixab_status legacy_pool_backward(legacy_dnn *d, const legacy_pool *p, nhwc_view y, const float *yp,
-                                             const float *dyp, nhwc_view x, const float *xp, float *dxp) {
-    pixab_status s;
-    if ((s = set_view(d->t[0], x)) || (s = set_view(d->t[1], y))) return s;
-    /* y and dy share a layout (one descriptor), as do x and dx; beta = 1 accumulates. */
-    DNN_CHECK(cudnnPoolingBackward(d->h, p->pd, &one, d->t[1], yp, d->t[1], dyp, d->t[0], xp, &one, d->t[0], dxp));
     return PIXAB_OK;
 }

@@ -1,6 +1,7 @@
 /* nn_kernels.cu — the CUDA backend's own network kernels (see nn_kernels.h):
  * bias + ReLU into a channel slice, the ReLU mask of the backward pass, global
- * average pooling and its backward. Per-element work from nn.cuh. */
+ * average pooling and its backward, the pools' backward and a direct
+ * convolution backward-data. Per-element work from nn.cuh. */
 #include <cuda_runtime.h>
 
 #include "cuda_check.cuh"
@@ -51,6 +52,33 @@ __global__ void gap_backward_kernel(float *dx, int ldx, const float *dy, int ldy
         size_t row = i / (size_t)c, img = row / hw;
         int k = (int)(i - row * (size_t)c);
         dx[row * ldx + k] += dy[img * ldy + k] / (float)hw;
+    }
+}
+
+/* One thread per element of dx's slice (n, h, w, c): the gather of nn.cuh,
+ * so each float has one writer and the sum a fixed order. */
+__global__ void pool_backward_kernel(float *dx, int ldx, const float *x, const float *y, const float *dy, int ldy,
+                                     int n, int h, int w, int oh, int ow, int c, nn_window win, int is_max) {
+    const size_t total = (size_t)n * h * w * c;
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total; i += (size_t)gridDim.x * blockDim.x) {
+        const size_t row = i / (size_t)c, img = row / ((size_t)h * w);
+        const int k = (int)(i - row * (size_t)c), p = (int)(row - img * (size_t)h * w);
+        const size_t y_img = img * (size_t)oh * ow * ldy;
+        float *d = dx + row * ldx + k;
+        *d = nn_pool_backward_at(*d, x + img * (size_t)h * w * ldx + k, ldx, h, w, y + y_img + k, dy + y_img + k, ldy,
+                                 oh, ow, p / w, p % w, win.k_h, win.k_w, win.s_h, win.s_w, win.p_h, win.p_w, is_max);
+    }
+}
+
+__global__ void conv_backward_data_kernel(float *dx, int ldx, const float *dz, const float *wt, int n, int h, int w,
+                                          int c_in, int oh, int ow, int c_out, nn_window win) {
+    const size_t total = (size_t)n * h * w * c_in;
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total; i += (size_t)gridDim.x * blockDim.x) {
+        const size_t row = i / (size_t)c_in, img = row / ((size_t)h * w);
+        const int ci = (int)(i - row * (size_t)c_in), p = (int)(row - img * (size_t)h * w);
+        dx[row * ldx + ci] += nn_conv_backward_data_at(dz + img * (size_t)oh * ow * c_out, oh, ow, c_out, wt, c_in,
+                                                       win.k_h, win.k_w, win.s_h, win.s_w, win.p_h, win.p_w, p / w,
+                                                       p % w, ci);
     }
 }
 
@@ -114,6 +142,40 @@ extern "C" pixab_status nn_gap_backward_cuda(float *dx, int ldx, const float *dy
     if (n == 0) return PIXAB_OK;
     gap_backward_kernel<<<nn_blocks((size_t)n * hw * c), CUDA_BLOCK, 0, (cudaStream_t)stream>>>(dx, ldx, dy, ldy, n,
                                                                                                   hw, c);
+    CUDA_CHECK_LAUNCH();
+    return PIXAB_OK;
+}
+
+/* Shared preconditions of the two windowed backward launchers. */
+static pixab_status window_check(const char *who, int n, int h, int w, int oh, int ow, nn_window win) {
+    if (n < 0 || h < 1 || w < 1 || oh < 1 || ow < 1 || win.k_h < 1 || win.k_w < 1 || win.s_h < 1 || win.s_w < 1 ||
+        win.p_h < 0 || win.p_w < 0)
+        return pixab_fail(PIXAB_ERR_ARG, "%s: bad shape (%d images, %dx%d -> %dx%d, window %dx%d s%d,%d p%d,%d)",
+                          who, n, h, w, oh, ow, win.k_h, win.k_w, win.s_h, win.s_w, win.p_h, win.p_w);
+    return PIXAB_OK;
+}
+
+extern "C" pixab_status nn_pool_backward_cuda(float *dx, int ldx, const float *x, const float *y, const float *dy,
+                                              int ldy, int n, int h, int w, int oh, int ow, int c, nn_window win,
+                                              int is_max, void *stream) {
+    if (!dx || !x || !y || !dy) return pixab_fail(PIXAB_ERR_ARG, "nn_pool_backward_cuda: NULL tensor");
+    pixab_status s = nn_check("nn_pool_backward_cuda", c, ldx, ldy, c);
+    if (s || (s = window_check("nn_pool_backward_cuda", n, h, w, oh, ow, win)) || n == 0) return s;
+    pool_backward_kernel<<<nn_blocks((size_t)n * h * w * c), CUDA_BLOCK, 0, (cudaStream_t)stream>>>(
+        dx, ldx, x, y, dy, ldy, n, h, w, oh, ow, c, win, is_max);
+    CUDA_CHECK_LAUNCH();
+    return PIXAB_OK;
+}
+
+extern "C" pixab_status nn_conv_backward_data_cuda(float *dx, int ldx, const float *dz, const float *wt, int n,
+                                                   int h, int w, int c_in, int oh, int ow, int c_out, nn_window win,
+                                                   void *stream) {
+    if (!dx || !dz || !wt) return pixab_fail(PIXAB_ERR_ARG, "nn_conv_backward_data_cuda: NULL tensor");
+    pixab_status s = nn_check("nn_conv_backward_data_cuda", c_in, ldx, c_in, c_in);
+    if (s || (s = window_check("nn_conv_backward_data_cuda", n, h, w, oh, ow, win)) || n == 0) return s;
+    if (c_out < 1) return pixab_fail(PIXAB_ERR_ARG, "nn_conv_backward_data_cuda: %d output channels", c_out);
+    conv_backward_data_kernel<<<nn_blocks((size_t)n * h * w * c_in), CUDA_BLOCK, 0, (cudaStream_t)stream>>>(
+        dx, ldx, dz, wt, n, h, w, c_in, oh, ow, c_out, win);
     CUDA_CHECK_LAUNCH();
     return PIXAB_OK;
 }

@@ -35,6 +35,28 @@ pixab_status nn_gap_cuda(float *y, int ldy, const float *x, int ldx, int n, size
 pixab_status nn_gap_backward_cuda(float *dx, int ldx, const float *dy, int ldy, int n, size_t hw, int c,
                                   void *stream);
 
+/* A pooling or convolution window: size, stride, padding (top / left; the
+ * output size is given, so bottom / right padding follows). */
+typedef struct {
+    int k_h, k_w, s_h, s_w, p_h, p_w;
+} nn_window;
+
+/* Backward of a max (is_max) or average pool (padding counted) of n images:
+ * dx[i, p, k] = nn_pool_backward_at(...) for every element of dx (n, h, w,
+ * ldx)'s first c channels; x its forward input (same layout), y and dy its
+ * output and output gradient (n, oh, ow, ldy), pointing at the op's first
+ * channel. Max: the first maximum of a window takes its gradient. */
+pixab_status nn_pool_backward_cuda(float *dx, int ldx, const float *x, const float *y, const float *dy, int ldy,
+                                   int n, int h, int w, int oh, int ow, int c, nn_window win, int is_max,
+                                   void *stream);
+
+/* Direct convolution backward-data of n images: dx (n, h, w, ldx)[.., :c_in]
+ * += conv_transpose(dz, wt); dz (n, oh, ow, c_out) packed, wt (c_out, k_h,
+ * k_w, c_in). One thread per dx element (nn_conv_backward_data_at): slow,
+ * for convolutions cuDNN has no backward-data algorithm for. */
+pixab_status nn_conv_backward_data_cuda(float *dx, int ldx, const float *dz, const float *wt, int n, int h, int w,
+                                        int c_in, int oh, int ow, int c_out, nn_window win, void *stream);
+
 #ifdef __cplusplus
 }
 #endif

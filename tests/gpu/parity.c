@@ -1,0 +1,208 @@
+/* parity.c — the parity suite's table of checks, error measures and
+ * deterministic inputs (see parity.h). */
+#include "parity.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cuda_backend.h"
+
+const backend_ops *parity_gpu = &cuda_backend;
+int parity_gpu_index = 0;
+const char *parity_gpu_device = "cuda:0";
+int parity_self_test;
+
+typedef struct {
+    char what[112];
+    double err, tol;
+} row;
+
+static row *rows;
+static int n_rows, cap_rows;
+
+static const char *verdict(double err, double tol) {
+    return err <= tol ? "ok" : err <= 2.0 * tol ? "warn" : "MISS";
+}
+
+double parity_record(const char *what, double err, double tol) {
+    if (n_rows == cap_rows) {
+        int cap = cap_rows ? 2 * cap_rows : 256;
+        row *r = realloc(rows, sizeof *r * (size_t)cap);
+        if (!r) { /* no silent drop: the row still prints, and the run fails */
+            fprintf(stderr, "gpu_parity: out of memory for the table\n");
+            exit(1);
+        }
+        rows = r, cap_rows = cap;
+    }
+    row *r = &rows[n_rows++];
+    snprintf(r->what, sizeof r->what, "%s", what);
+    r->err = err, r->tol = tol;
+    printf("row: %-64s %11.3g %11.3g  %s\n", what, err, tol, verdict(err, tol));
+    fflush(stdout);
+    return err;
+}
+
+double parity_recordf(double err, double tol, const char *fmt, ...) {
+    char what[112];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return parity_record(what, err, tol);
+}
+
+int parity_report(void) {
+    int ok = 0, warn = 0, miss = 0;
+    printf("\n%-70s %11s %11s  %s\n", "check (CUDA vs CPU)", "error", "tolerance", "result");
+    for (int i = 0; i < n_rows; i++) {
+        const char *v = verdict(rows[i].err, rows[i].tol);
+        ok += v[0] == 'o', warn += v[0] == 'w', miss += v[0] == 'M';
+        printf("%-70s %11.3g %11.3g  %s\n", rows[i].what, rows[i].err, rows[i].tol, v);
+    }
+    printf("%d check(s): %d ok, %d warn (tolerance < error <= 2x tolerance), %d miss(es)\n", n_rows, ok, warn, miss);
+    free(rows);
+    rows = NULL, n_rows = cap_rows = 0;
+    return miss;
+}
+
+double parity_rel_err(const float *a, const float *b, const float *ref, size_t n) {
+    double d = 0.0, m = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double e = fabs((double)a[i] - b[i]);
+        if (!(e <= d)) d = e;
+        if (fabs((double)ref[i]) > m) m = fabs((double)ref[i]);
+    }
+    return isnan(d) || isinf(d) ? INFINITY : d / (m > 0.0 ? m : 1.0);
+}
+
+double parity_max_abs(const float *a, const float *b, size_t n) {
+    double d = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double e = fabs((double)a[i] - b[i]);
+        if (!(e <= d)) d = e;
+    }
+    return isnan(d) ? INFINITY : d;
+}
+
+/* Ranks of v (1-based, ties averaged) into r. */
+static int ranks(const float *v, size_t n, double *r) {
+    size_t *idx = malloc(sizeof *idx * n);
+    if (!idx) return -1;
+    for (size_t i = 0; i < n; i++) idx[i] = i;
+    for (size_t i = 1; i < n; i++) /* insertion sort: maps are small */
+        for (size_t j = i; j > 0 && v[idx[j - 1]] > v[idx[j]]; j--) {
+            size_t t = idx[j];
+            idx[j] = idx[j - 1], idx[j - 1] = t;
+        }
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j + 1 < n && v[idx[j + 1]] == v[idx[i]]) j++;
+        for (size_t k = i; k <= j; k++) r[idx[k]] = 0.5 * (double)(i + j) + 1.0;
+        i = j + 1;
+    }
+    free(idx);
+    return 0;
+}
+
+double parity_spearman(const float *a, const float *b, size_t n) {
+    double *ra = malloc(sizeof *ra * n), *rb = malloc(sizeof *rb * n), out = NAN;
+    if (ra && rb && !ranks(a, n, ra) && !ranks(b, n, rb)) {
+        double ma = 0, mb = 0, sab = 0, saa = 0, sbb = 0;
+        for (size_t i = 0; i < n; i++) ma += ra[i], mb += rb[i];
+        ma /= (double)n, mb /= (double)n;
+        for (size_t i = 0; i < n; i++)
+            sab += (ra[i] - ma) * (rb[i] - mb), saa += (ra[i] - ma) * (ra[i] - ma), sbb += (rb[i] - mb) * (rb[i] - mb);
+        out = saa == 0.0 && sbb == 0.0 ? 1.0 : saa == 0.0 || sbb == 0.0 ? 0.0 : sab / sqrt(saa * sbb);
+    }
+    free(ra), free(rb);
+    return out;
+}
+
+static unsigned long long rng = 0x9E3779B97F4A7C15ull;
+
+void parity_seed(unsigned long long s) { rng = s * 0x9E3779B97F4A7C15ull + 1; }
+
+float parity_rand(void) {
+    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+    return (float)((rng >> 40) * (1.0 / (1ull << 23)) - 1.0);
+}
+
+void parity_fill(float *v, size_t n) {
+    for (size_t i = 0; i < n; i++) v[i] = parity_rand();
+}
+
+static int window_out(int in, int k, int s, int p) { return (in + 2 * p - k) / s + 1; }
+
+int parity_build_graph(graph *g, const op_case *t) {
+    memset(g, 0, sizeof *g);
+    int x = graph_add_tensor(g, t->c_in), y = graph_add_tensor(g, t->pre);
+    if (x < 0 || y < 0) return -1;
+    graph_op o;
+    memset(&o, 0, sizeof o);
+    o.kind = t->kind, o.src = x, o.dst = y, o.c_in = t->c_in, o.c_out = t->c_out;
+    o.k_h = t->k_h, o.k_w = t->k_w, o.s_h = t->s_h, o.s_w = t->s_w, o.p_h = t->p_h, o.p_w = t->p_w;
+    o.relu = t->relu;
+    snprintf(o.name, sizeof o.name, "%s", t->name);
+    if (t->kind == OP_CONV || t->kind == OP_FC) { /* aligned like a loaded model's */
+        size_t wn = (size_t)t->c_out * t->k_h * t->k_w * t->c_in;
+        o.w_off = graph_reserve_params(g, wn);
+        o.b_off = graph_reserve_params(g, (size_t)t->c_out);
+        if (!(g->params = calloc(g->n_params + 1, sizeof(float)))) return -1;
+        parity_fill(g->params + o.w_off, wn);
+        parity_fill(g->params + o.b_off, (size_t)t->c_out);
+    }
+    if (graph_add_op(g, &o) < 0) return -1;
+    g->tensors[y].c += t->post;
+    g->tensors[x].h = t->h, g->tensors[x].w = t->w;
+    if (t->kind == OP_GAP || t->kind == OP_FC)
+        g->tensors[y].h = g->tensors[y].w = 1;
+    else
+        g->tensors[y].h = window_out(t->h, t->k_h, t->s_h, t->p_h), g->tensors[y].w = window_out(t->w, t->k_w, t->s_w, t->p_w);
+    g->input_size = t->h;
+    return 0;
+}
+
+pixab_status parity_run_op(const backend_ops *be, int device, int precision, const graph *g, const op_io *io,
+                           float *y_out, float *dx_out) {
+    void *ctx = NULL;
+    float *x = NULL, *y = NULL, *dx = NULL, *dy = NULL;
+    int max_batch = io->n > 3 ? 3 : io->n;
+    pixab_status s = be->create(g, max_batch, device, &ctx);
+    if (s) return s;
+    if (precision != PIXAB_PRECISION_FP32 && (s = be->set_precision(ctx, g, precision))) goto done;
+    if ((s = be->alloc(ctx, io->xf * sizeof(float), (void **)&x)) ||
+        (s = be->alloc(ctx, io->yf * sizeof(float), (void **)&y)) ||
+        (s = be->alloc(ctx, io->xf * sizeof(float), (void **)&dx)) ||
+        (s = be->alloc(ctx, io->yf * sizeof(float), (void **)&dy)))
+        goto done;
+    if ((s = be->upload(ctx, x, io->x, io->xf * sizeof(float))) ||
+        (s = be->upload(ctx, y, io->y0, io->yf * sizeof(float))) || (s = be->run_op(ctx, g, 0, io->n, x, y)) ||
+        (s = be->download(ctx, y_out, y, io->yf * sizeof(float))))
+        goto done;
+    if ((s = be->upload(ctx, y, io->y_fwd, io->yf * sizeof(float))) ||
+        (s = be->upload(ctx, dy, io->dy, io->yf * sizeof(float))) ||
+        (s = be->upload(ctx, dx, io->dx0, io->xf * sizeof(float))) ||
+        (s = be->run_op_backward(ctx, g, 0, io->n, x, y, dx, dy)) ||
+        (s = be->download(ctx, dx_out, dx, io->xf * sizeof(float))))
+        goto done;
+done:
+    if (x) be->free(ctx, x);
+    if (y) be->free(ctx, y);
+    if (dx) be->free(ctx, dx);
+    if (dy) be->free(ctx, dy);
+    be->destroy(ctx);
+    return s;
+}
+
+float *parity_model_input(int S, int n) {
+    size_t per = (size_t)S * S * 3;
+    float *x = malloc(sizeof(float) * per * (size_t)n);
+    if (!x) return NULL;
+    for (int i = 0; i < n; i++)
+        for (size_t k = 0; k < per; k++)
+            x[(size_t)i * per + k] = 2.0f * sinf(0.0137f * (float)k * (float)(i + 1) + 0.5f * (float)(k % 3));
+    return x;
+}

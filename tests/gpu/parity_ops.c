@@ -1,0 +1,338 @@
+/* parity_ops.c — the GPU parity suite, op by op at fp32: the preprocessing
+ * kernel; every op kind of the network backend (cuda_backend vs cpu_backend,
+ * forward and backward, on one-op graphs: odd sizes, sizes of 1, batches 1,
+ * 3 and 8, channel slices of wider tensors, max pools full of ties); every
+ * explanation-batch op (box and channel ablation batches, pooled features,
+ * channel-ablated logits, class scores, Pixab-CAM's reduction, weighted sums,
+ * ReLU + min-max incl. constant maps) and the map upsampling kernel.
+ * Errors: max|CUDA - CPU| relative to max|CPU| over what the op computes;
+ * channels an op must not touch compared exactly; the code both backends
+ * share (preprocessing, upsampling, pool backward, element selection)
+ * compared exactly too. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cuda_runtime.h>
+
+#include "backend.h"
+#include "cam_kernels.h"
+#include "cuda_backend.h"
+#include "nn.cuh"
+#include "parity.h"
+#include "preprocess.h"
+
+/* A deterministic image with every byte value represented. */
+static pixab_image make_image(int w, int h, unsigned seed) {
+    pixab_image img = {w, h, malloc((size_t)w * h * 3)};
+    for (size_t i = 0; i < (size_t)w * h * 3; i++) img.rgb[i] = (unsigned char)((i * 2654435761u + seed) >> 7);
+    return img;
+}
+
+/* Preprocessing: CUDA kernel vs CPU for odd sizes, a size of 1, down- and
+ * upsampling and the identity; the two run the same per-pixel code, so the
+ * tolerance is 0. */
+void check_preprocess(void) {
+    static const struct { int w, h, s; } cases[] = {
+        {1, 1, 1}, {1, 1, 7}, {53, 37, 31}, {53, 37, 71}, {299, 299, 299}, {640, 480, 299}, {17, 301, 299},
+    };
+    const pixab_preproc base = {.size = 0, .mean = {0.485f, 0.456f, 0.406f}, .std = {0.229f, 0.224f, 0.225f}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        pixab_preproc p = base;
+        p.size = cases[i].s;
+        pixab_image img = make_image(cases[i].w, cases[i].h, (unsigned)i);
+        size_t n = (size_t)p.size * p.size * 3;
+        float *cpu = malloc(sizeof(float) * n), *gpu = malloc(sizeof(float) * n);
+        char what[96];
+        snprintf(what, sizeof what, "preprocess %dx%d -> %d", cases[i].w, cases[i].h, p.size);
+        double err = INFINITY;
+        if (!pixab_image_preprocess(&img, &p, cpu) && !preprocess_image_cuda(gpu, &img, &p)) {
+            err = 0.0;
+            for (size_t k = 0; k < n; k++) {
+                double d = fabs((double)cpu[k] - gpu[k]);
+                if (!(d <= err)) err = d;
+            }
+        } else {
+            fprintf(stderr, "gpu_parity: %s: %s\n", what, pixab_last_error());
+        }
+        parity_record(what, err, 0.0);
+        free(cpu), free(gpu), free(img.rgb);
+    }
+}
+
+/* ---- the network backend, one op at a time -------------------------------- */
+
+const op_case parity_op_cases[] = {
+    {"conv 1x1 relu, slice", OP_CONV, 5, 7, 1, 1, 1, 1, 0, 0, 1, 9, 11, 3, 2, 0},
+    {"conv 3x3 s1 p1 relu, slice", OP_CONV, 3, 4, 3, 3, 1, 1, 1, 1, 1, 13, 10, 5, 0, 0},
+    {"conv 3x3 s2 p0 relu, slice", OP_CONV, 6, 5, 3, 3, 2, 2, 0, 0, 1, 15, 9, 2, 3, 0},
+    {"conv 1x7 p(0,3) relu, slice", OP_CONV, 4, 6, 1, 7, 1, 1, 0, 3, 1, 9, 12, 1, 1, 0},
+    {"conv 7x1 p(3,0) relu, slice", OP_CONV, 7, 3, 7, 1, 1, 1, 3, 0, 1, 12, 9, 4, 2, 0},
+    {"conv 5x5 p2 relu, whole", OP_CONV, 3, 8, 5, 5, 1, 1, 2, 2, 1, 11, 11, 0, 0, 0},
+    {"conv 1x1 1->1 on 1x1, slice", OP_CONV, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 0},
+    {"conv 3x3 p1 relu on 1x1, whole", OP_CONV, 2, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0},
+    /* Conv2d_1a's shape: 3 input channels, the likeliest NHWC backward-data without a cuDNN algorithm */
+    {"conv 3x3 s2 3->8 relu (Conv2d_1a), whole", OP_CONV, 3, 8, 3, 3, 2, 2, 0, 0, 1, 21, 19, 0, 0, 0},
+    {"maxpool 3x3 s2, slice", OP_MAXPOOL, 6, 6, 3, 3, 2, 2, 0, 0, 0, 15, 13, 3, 2, 0},
+    {"maxpool 3x3 s2 3x3->1x1, whole", OP_MAXPOOL, 5, 5, 3, 3, 2, 2, 0, 0, 0, 3, 3, 0, 0, 0},
+    {"maxpool 3x3 s2 ties, slice", OP_MAXPOOL, 8, 8, 3, 3, 2, 2, 0, 0, 0, 17, 17, 2, 0, 1},
+    {"maxpool 3x3 s1 p1 ties, whole", OP_MAXPOOL, 4, 4, 3, 3, 1, 1, 1, 1, 0, 9, 8, 0, 0, 1},
+    {"avgpool 3x3 s1 p1, whole", OP_AVGPOOL, 5, 5, 3, 3, 1, 1, 1, 1, 0, 9, 7, 0, 0, 0},
+    {"avgpool 3x3 s1 p1 on 1x1, slice", OP_AVGPOOL, 3, 3, 3, 3, 1, 1, 1, 1, 0, 1, 1, 1, 2, 0},
+    {"gap 5x3, slice", OP_GAP, 7, 7, 1, 1, 1, 1, 0, 0, 0, 5, 3, 2, 3, 0},
+    {"gap 1x1 c1, whole", OP_GAP, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0},
+    {"fc 9->5, whole", OP_FC, 9, 5, 1, 1, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0},
+    {"fc 13->1, slice", OP_FC, 13, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 2, 1, 0},
+};
+const int parity_n_op_cases = (int)(sizeof parity_op_cases / sizeof parity_op_cases[0]);
+
+
+/* Forward and backward errors of one case at batch n (inf on any failure). */
+static void op_errors(const graph *g, int n, int ties, double *fwd, double *bwd) {
+    const tshape *ys = &g->tensors[1];
+    const int lo = g->ops[0].dst_c0, hi = lo + g->ops[0].c_out;
+    op_io io = {n, graph_tensor_floats(g, 0) * (size_t)n, graph_tensor_floats(g, 1) * (size_t)n,
+                NULL, NULL, NULL, NULL, NULL};
+    float *cy = malloc(sizeof(float) * io.yf), *gy = malloc(sizeof(float) * io.yf);
+    float *cs = malloc(sizeof(float) * io.yf), *gs = malloc(sizeof(float) * io.yf);
+    float *cdx = malloc(sizeof(float) * io.xf), *gdx = malloc(sizeof(float) * io.xf);
+    float *grad = malloc(sizeof(float) * io.xf);
+    io.x = malloc(sizeof(float) * io.xf), io.dx0 = malloc(sizeof(float) * io.xf);
+    io.y0 = malloc(sizeof(float) * io.yf), io.y_fwd = malloc(sizeof(float) * io.yf);
+    io.dy = malloc(sizeof(float) * io.yf);
+    *fwd = *bwd = INFINITY;
+    if (!cy || !gy || !cs || !gs || !cdx || !gdx || !grad || !io.x || !io.dx0 || !io.y0 || !io.y_fwd || !io.dy) {
+        fprintf(stderr, "gpu_parity: %s: out of memory\n", g->ops[0].name);
+        goto done;
+    }
+    parity_fill(io.x, io.xf), parity_fill(io.y0, io.yf), parity_fill(io.dy, io.yf), parity_fill(io.dx0, io.xf);
+    if (ties) /* ~90% zeros, as after a ReLU: many 3x3 windows hold only equal maxima */
+        for (size_t i = 0; i < io.xf; i++) io.x[i] = io.x[i] > 0.8f ? io.x[i] : 0.0f;
+    /* The CPU forward first, so that both backwards mask with the same y. */
+    memcpy(io.y_fwd, io.y0, sizeof(float) * io.yf);
+    if (parity_run_op(&cpu_backend, -1, PIXAB_PRECISION_FP32, g, &io, cy, cdx)) goto fail;
+    memcpy(io.y_fwd, cy, sizeof(float) * io.yf);
+    if (parity_run_op(&cpu_backend, -1, PIXAB_PRECISION_FP32, g, &io, cy, cdx) || parity_run_op(parity_gpu, parity_gpu_index, PIXAB_PRECISION_FP32, g, &io, gy, gdx)) goto fail;
+    /* Forward: the op's slice, relative to its own size; other channels exactly as they were. */
+    size_t m = 0, untouched = 0;
+    for (size_t i = 0; i < io.yf; i++) {
+        int k = (int)(i % (size_t)ys->c);
+        if (k >= lo && k < hi)
+            cs[m] = cy[i], gs[m++] = gy[i];
+        else
+            untouched += memcmp(&gy[i], &io.y0[i], sizeof(float)) != 0;
+    }
+    if (untouched) fprintf(stderr, "gpu_parity: %s, n=%d: %zu values outside the slice changed\n", g->ops[0].name, n,
+                           untouched);
+    *fwd = untouched ? INFINITY : parity_rel_err(gs, cs, cs, m);
+    /* Backward: dx (= dx0 + gradient), relative to the gradient added. */
+    for (size_t i = 0; i < io.xf; i++) grad[i] = cdx[i] - io.dx0[i];
+    *bwd = parity_rel_err(gdx, cdx, grad, io.xf);
+    goto done;
+fail:
+    fprintf(stderr, "gpu_parity: %s, n=%d: %s\n", g->ops[0].name, n, pixab_last_error());
+done:
+    free(cy), free(gy), free(cs), free(gs), free(cdx), free(gdx), free(grad);
+    free(io.x), free(io.dx0), free(io.y0), free(io.y_fwd), free(io.dy);
+}
+
+static void check_op(const op_case *t, int n, unsigned long long seed) {
+    graph g;
+    double fwd = INFINITY, bwd = INFINITY;
+    parity_seed(seed);
+    if (parity_build_graph(&g, t))
+        fprintf(stderr, "gpu_parity: %s: out of memory\n", t->name);
+    else
+        op_errors(&g, n, t->ties, &fwd, &bwd);
+    /* Exact: a max pool's forward (a max is a max) and every pool's backward
+     * (both backends run nn_pool_backward_at, summing in the same order). */
+    const int pool = t->kind == OP_MAXPOOL || t->kind == OP_AVGPOOL;
+    parity_recordf(fwd, t->kind == OP_MAXPOOL ? 0.0 : TOL_OP, "%s, n=%d", t->name, n);
+    parity_recordf(bwd, pool ? 0.0 : TOL_OP, "%s, n=%d, bwd", t->name, n);
+    graph_free(&g);
+}
+
+void check_ops(void) {
+    static const int batches[] = {1, 3, 8};
+    for (int i = 0; i < parity_n_op_cases; i++)
+        for (int b = 0; b < 3; b++) check_op(&parity_op_cases[i], batches[b], 1000 * (unsigned)i + (unsigned)b + 1);
+}
+
+/* ---- explanation-batch ops, one backend call at a time ----------------------- */
+
+/* Buffers of one explanation-op case, on the host: inputs, and each backend's output. */
+typedef struct {
+    int H, W, K, classes, n_boxes, first, count, cls;
+    int box_h[4], box_w[4];
+} xop_case;
+
+static const xop_case xop_cases[] = {
+    {8, 8, 16, 10, 4, 0, 0, 3, {1, 1, 2, 2}, {1, 2, 1, 2}},
+    {5, 3, 7, 5, 2, 0, 0, 0, {3, 1}, {1, 3}},
+    {1, 1, 1, 1, 1, 0, 0, 0, {1}, {1}},
+    {17, 17, 9, 13, 4, 100, 0, 12, {1, 1, 2, 2}, {1, 2, 1, 2}}, /* a chunk in the middle of a batch */
+};
+
+/* A backend's memory for n floats holding host values v (NULL: zeros). */
+static float *dev_put(const backend_ops *be, void *ctx, const float *v, size_t n) {
+    float *d = NULL;
+    if (be->alloc(ctx, n * sizeof(float), (void **)&d)) return NULL;
+    if ((v ? be->upload(ctx, d, v, n * sizeof(float)) : be->zero(ctx, d, n * sizeof(float)))) {
+        be->free(ctx, d);
+        return NULL;
+    }
+    return d;
+}
+
+typedef enum { X_BOXES, X_POOLED, X_CHANNELS, X_CHANNEL_LOGITS, X_SCORES_SOFTMAX, X_SCORES_LOGIT, X_REDUCE,
+               X_WSUM, X_NORMALIZE, X_NORMALIZE_CONST, X_COUNT } xop_kind;
+static const char *const xop_names[X_COUNT] = {"ablate_boxes", "ablate_boxes_pooled", "ablate_channels",
+                                               "ablate_channel_logits", "class_scores softmax", "class_scores logit",
+                                               "pixab_reduce", "weighted_sum", "normalize", "normalize constant"};
+
+/* Run explanation op `x` of case t on backend be (its ctx made for the FC graph g); out (n_out floats). */
+static pixab_status run_xop(const backend_ops *be, int device, const graph *g, const xop_case *t, xop_kind x,
+                            const float *a, const float *v, size_t n_v, float *out, size_t n_out) {
+    void *ctx = NULL;
+    float *da = NULL, *dv = NULL, *dpooled = NULL, *dout = NULL;
+    const int HW = t->H * t->W, K = t->K;
+    pixab_status s = be->create(g, 1, device, &ctx);
+    if (s) return s;
+    float pooled[64];
+    for (int k = 0; k < K; k++) pooled[k] = nn_gap_channel(a, (size_t)HW, K, k);
+    if (!(da = dev_put(be, ctx, a, (size_t)HW * K)) || !(dv = dev_put(be, ctx, v, n_v ? n_v : 1)) ||
+        !(dpooled = dev_put(be, ctx, pooled, (size_t)K)) || !(dout = dev_put(be, ctx, NULL, n_out))) {
+        s = PIXAB_ERR_NOMEM;
+        goto done;
+    }
+    switch (x) {
+    case X_BOXES:
+        s = be->ablate_boxes(ctx, dout, da, t->H, t->W, K, t->n_boxes, t->box_h, t->box_w, t->first, t->count);
+        break;
+    case X_POOLED:
+        s = be->ablate_boxes_pooled(ctx, dout, da, dpooled, t->H, t->W, K, t->n_boxes, t->box_h, t->box_w, t->first,
+                                    t->count);
+        break;
+    case X_CHANNELS: s = be->ablate_channels(ctx, dout, da, HW, K, t->first % (K + 1), t->count % (K + 1)); break;
+    case X_CHANNEL_LOGITS: s = be->ablate_channel_logits(ctx, g, 0, dout, dv, da, HW, K, 0, K + 1); break;
+    case X_SCORES_SOFTMAX:
+    case X_SCORES_LOGIT:
+        s = be->class_scores(ctx, dout, dv, (int)(n_v / (size_t)t->classes), t->classes, t->cls, x == X_SCORES_SOFTMAX);
+        break;
+    case X_REDUCE: s = be->pixab_reduce(ctx, dout, dv, t->n_boxes, HW); break;
+    case X_WSUM: s = be->weighted_sum(ctx, dout, da, dv, HW, K); break;
+    case X_NORMALIZE:
+    case X_NORMALIZE_CONST:
+        if (!(s = be->copy(ctx, dout, dv, n_out * sizeof(float)))) s = be->normalize(ctx, dout, (int)n_out);
+        break;
+    default: s = PIXAB_ERR_ARG;
+    }
+    if (!s) s = be->download(ctx, out, dout, n_out * sizeof(float));
+done:
+    if (da) be->free(ctx, da);
+    if (dv) be->free(ctx, dv);
+    if (dpooled) be->free(ctx, dpooled);
+    if (dout) be->free(ctx, dout);
+    be->destroy(ctx);
+    return s;
+}
+
+/* Each explanation op on each case: CUDA vs CPU, max|d| relative to max|CPU|. */
+void check_xops(void) {
+    for (size_t ci = 0; ci < sizeof xop_cases / sizeof xop_cases[0]; ci++) {
+        xop_case t = xop_cases[ci];
+        const int HW = t.H * t.W, K = t.K, batch = 2 + 2 * t.n_boxes * HW;
+        t.count = batch - t.first < 37 ? batch - t.first : 37;
+        /* An FC graph K -> classes: its weights serve ablate_channel_logits. */
+        op_case fc = {"fc", OP_FC, K, t.classes, 1, 1, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0};
+        graph g;
+        parity_seed(7000 + ci);
+        if (parity_build_graph(&g, &fc)) continue;
+        size_t n_a = (size_t)HW * K, n_v = (size_t)(batch > K + 1 ? batch : K + 1) * t.classes + 1;
+        float *a = malloc(sizeof(float) * n_a), *v = malloc(sizeof(float) * n_v);
+        size_t n_out_max = (size_t)t.count * HW * K + (size_t)(K + 1) * t.classes + (size_t)batch + 16;
+        float *oc = malloc(sizeof(float) * n_out_max), *og = malloc(sizeof(float) * n_out_max);
+        if (!a || !v || !oc || !og) goto next;
+        parity_fill(a, n_a);
+        for (size_t i = 0; i < n_a; i++) a[i] = a[i] > 0.0f ? a[i] : 0.0f; /* post-ReLU activations */
+        for (int x = 0; x < X_COUNT; x++) {
+            size_t n_out = 0, nv = 0;
+            parity_fill(v, n_v);
+            switch ((xop_kind)x) {
+            case X_BOXES: n_out = (size_t)t.count * HW * K; break;
+            case X_POOLED: n_out = (size_t)t.count * K; break;
+            case X_CHANNELS: n_out = (size_t)(t.count % (K + 1)) * HW * K; break;
+            case X_CHANNEL_LOGITS: n_out = (size_t)(K + 1) * t.classes, nv = (size_t)t.classes; break;
+            case X_SCORES_SOFTMAX:
+            case X_SCORES_LOGIT: nv = (size_t)batch * t.classes, n_out = (size_t)batch; break;
+            case X_REDUCE: nv = (size_t)batch, n_out = (size_t)HW; break;
+            case X_WSUM: nv = (size_t)K, n_out = (size_t)HW; break;
+            case X_NORMALIZE: nv = n_out = (size_t)HW; break;
+            case X_NORMALIZE_CONST:
+                nv = n_out = (size_t)HW;
+                for (size_t i = 0; i < nv; i++) v[i] = 0.5f;
+                break;
+            default: break;
+            }
+            char what[96];
+            snprintf(what, sizeof what, "%s %dx%dx%d, %d boxes", xop_names[x], t.H, t.W, K, t.n_boxes);
+            double err = INFINITY;
+            if (!n_out) continue;
+            if (run_xop(&cpu_backend, -1, &g, &t, (xop_kind)x, a, v, nv, oc, n_out) ||
+                run_xop(parity_gpu, parity_gpu_index, &g, &t, (xop_kind)x, a, v, nv, og, n_out))
+                fprintf(stderr, "gpu_parity: %s: %s\n", what, pixab_last_error());
+            else
+                err = parity_rel_err(og, oc, oc, n_out);
+            /* Element selection and copies are exact; sums and softmax differ in rounding only. */
+            parity_record(what, err, x == X_BOXES || x == X_CHANNELS || x == X_NORMALIZE_CONST ? 0.0 : TOL_OP);
+        }
+    next:
+        free(a), free(v), free(oc), free(og);
+        graph_free(&g);
+    }
+}
+
+/* out (oh, ow) on the host = cam_upsample_cuda of map (h, w) from the host. */
+static pixab_status cam_upsample_cuda_roundtrip(float *out, const float *map, int h, int w, int oh, int ow) {
+    float *dmap = NULL, *dout = NULL;
+    const size_t in = sizeof(float) * (size_t)h * w, bytes = sizeof(float) * (size_t)oh * ow;
+    pixab_status s = PIXAB_ERR_DEVICE;
+    if (cudaMalloc((void **)&dmap, in) == cudaSuccess && cudaMalloc((void **)&dout, bytes) == cudaSuccess &&
+        cudaMemcpy(dmap, map, in, cudaMemcpyHostToDevice) == cudaSuccess &&
+        !(s = cam_upsample_cuda(dout, dmap, h, w, oh, ow, NULL)) &&
+        cudaMemcpy(out, dout, bytes, cudaMemcpyDeviceToHost) != cudaSuccess)
+        s = PIXAB_ERR_DEVICE;
+    (void)cudaFree(dmap), (void)cudaFree(dout);
+    return s;
+}
+
+/* The map upsampling kernel against pixab_map_upsample (the same taps: exact). */
+void check_upsample(void) {
+    static const int cases[][4] = {{8, 8, 299, 299}, {17, 17, 299, 299}, {1, 1, 5, 7}, {5, 3, 5, 3}, {8, 8, 480, 640}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const int h = cases[i][0], w = cases[i][1], oh = cases[i][2], ow = cases[i][3];
+        size_t n = (size_t)oh * ow;
+        float *map = malloc(sizeof(float) * (size_t)h * w), *cpu = malloc(sizeof(float) * n);
+        float *gpu = malloc(sizeof(float) * n);
+        char what[96];
+        double err = INFINITY;
+        snprintf(what, sizeof what, "map upsample %dx%d -> %dx%d", h, w, oh, ow);
+        parity_seed(9000 + i);
+        if (!map || !cpu || !gpu) goto next;
+        parity_fill(map, (size_t)h * w);
+        if (pixab_map_upsample(map, h, w, oh, ow, cpu) || cam_upsample_cuda_roundtrip(gpu, map, h, w, oh, ow)) {
+            fprintf(stderr, "gpu_parity: %s: %s\n", what, pixab_last_error());
+        } else {
+            err = 0.0;
+            for (size_t k = 0; k < n; k++) {
+                double d = fabs((double)cpu[k] - gpu[k]);
+                if (!(d <= err)) err = d;
+            }
+        }
+    next:
+        parity_record(what, err, 0.0);
+        free(map), free(cpu), free(gpu);
+    }
+}
+
