@@ -4,12 +4,14 @@
  * without a usable CUDA device or on a usage error. Plain C, no Criterion,
  * so it runs on a lent GPU machine that has nothing but the binary and the
  * CUDA libraries (tools/gpu_check.sh runs it there):
- *     gpu_parity [--bench] [--self-test] W8_MODEL [FULL_MODEL]
+ *     gpu_parity [--bench] [--self-test] [--demo MODEL [--image IMAGE]] W8_MODEL [FULL_MODEL]
  * --self-test: the harness alone, the CPU backend standing in for CUDA (CI
  * runs it, see parity.h).
  * W8_MODEL: the reduced-width test checkpoint (tests/data/inception_v3_w8.safetensors),
  * every check; FULL_MODEL: a full-width one (tools/make_goldens.py --width-div 1),
- * the model checks that stay affordable on the CPU side (parity_model.c).
+ * the model checks that stay affordable on the CPU side (parity_model.c);
+ * --demo: a trained checkpoint (models/pixab-demo.safetensors) for the
+ * precision rows of whole maps, explained on --image (else a synthetic input).
  * --bench prints CUDA forward images/s at batch 1, 8 and 64 (before the table).
  * The parts: parity_ops.c (fp32, op by op), parity_precision.c (tf32, fp16,
  * bf16, op by op), parity_model.c (whole engines); tolerances in parity.h. */
@@ -74,11 +76,15 @@ static void log_line(const char *line, void *user) {
 }
 
 int main(int argc, char **argv) {
-    const char *paths[2] = {NULL, NULL};
+    const char *paths[2] = {NULL, NULL}, *demo = NULL, *image = NULL;
     int do_bench = 0, n_paths = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--bench"))
             do_bench = 1;
+        else if (!strcmp(argv[i], "--demo") && i + 1 < argc)
+            demo = argv[++i];
+        else if (!strcmp(argv[i], "--image") && i + 1 < argc)
+            image = argv[++i];
         else if (!strcmp(argv[i], "--self-test"))
             parity_self_test = 1;
         else if (n_paths < 2 && argv[i][0] != '-')
@@ -87,7 +93,7 @@ int main(int argc, char **argv) {
             n_paths = -100;
     }
     if (n_paths < 1) {
-        fprintf(stderr, "usage: gpu_parity [--bench] [--self-test] W8_MODEL [FULL_MODEL]\n");
+        fprintf(stderr, "usage: gpu_parity [--bench] [--self-test] [--demo MODEL [--image IMAGE]] W8_MODEL [FULL_MODEL]\n");
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -123,6 +129,10 @@ int main(int argc, char **argv) {
     check_upsample();
     check_precision_ops();
     check_model(paths[0], "w8", 0);
+    if (demo)
+        check_precision_model(demo, image);
+    else
+        printf("gpu_parity: no --demo model: the precision rows of whole maps are left out\n");
     if (paths[1]) check_model(paths[1], "full", 1);
     if (do_bench) bench(paths[1] ? paths[1] : paths[0]);
     return parity_report() ? 1 : 0;

@@ -102,5 +102,8 @@ void check_xops(void);
 void check_upsample(void);
 void check_precision_ops(void);
 void check_model(const char *path, const char *tag, int full);
+/* The precision rows of whole maps, on a trained checkpoint (the demo
+ * model) and an image (NULL: a synthetic input). */
+void check_precision_model(const char *path, const char *image);
 
 #endif
