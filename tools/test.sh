@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test.sh — the test suite: builds build/ (Release) and build-asan/
-# (AddressSanitizer + UndefinedBehaviorSanitizer) and runs ctest in both.
+# (AddressSanitizer + UndefinedBehaviorSanitizer) and runs ctest in both; once,
+# between them, checks that the GPU bundle is self-contained (tests/bundle/).
 # Needs what tools/setup.sh installs; no Python, no GPU, no network.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,9 @@ jobs="$(nproc)"
 
 echo "== tests (Release) ==" >&2
 ctest --test-dir build --output-on-failure
+
+echo "== GPU bundle (tests/bundle/check_bundle.sh) ==" >&2
+tests/bundle/check_bundle.sh
 
 echo "== tests (ASan + UBSan) ==" >&2
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPIXAB_SANITIZE=ON >/dev/null
