@@ -4,12 +4,13 @@
  * without a usable CUDA device or on a usage error. Plain C, no Criterion,
  * so it runs on a lent GPU machine that has nothing but the binary and the
  * CUDA libraries (tools/gpu_check.sh runs it there):
- *     gpu_parity [--bench] [--self-test] [--demo MODEL [--image IMAGE]] W8_MODEL [FULL_MODEL]
+ *     gpu_parity [--bench] [--self-test] [--demo MODEL [--image IMAGE]] [--full FULL_MODEL] [W8_MODEL]
  * --self-test: the harness alone, the CPU backend standing in for CUDA (CI
  * runs it, see parity.h).
- * W8_MODEL: the reduced-width test checkpoint (tests/data/inception_v3_w8.safetensors),
- * every check; FULL_MODEL: a full-width one (tools/make_goldens.py --width-div 1),
- * the model checks that stay affordable on the CPU side (parity_model.c);
+ * W8_MODEL: the reduced-width test checkpoint (tests/data/inception_v3_w8.safetensors):
+ * every op-level check, then every model check on it; --full: a full-width
+ * checkpoint (tools/make_goldens.py --width-div 1), the model checks that
+ * stay affordable on the CPU side (parity_model.c), alone when no W8_MODEL;
  * --demo: a trained checkpoint (models/pixab-demo.safetensors) for the
  * precision rows of whole maps, explained on --image (else a synthetic input).
  * --bench prints CUDA forward images/s at batch 1, 8 and 64 (before the table).
@@ -76,24 +77,27 @@ static void log_line(const char *line, void *user) {
 }
 
 int main(int argc, char **argv) {
-    const char *paths[2] = {NULL, NULL}, *demo = NULL, *image = NULL;
-    int do_bench = 0, n_paths = 0;
+    const char *w8 = NULL, *full = NULL, *demo = NULL, *image = NULL;
+    int do_bench = 0, bad = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--bench"))
             do_bench = 1;
+        else if (!strcmp(argv[i], "--full") && i + 1 < argc)
+            full = argv[++i];
         else if (!strcmp(argv[i], "--demo") && i + 1 < argc)
             demo = argv[++i];
         else if (!strcmp(argv[i], "--image") && i + 1 < argc)
             image = argv[++i];
         else if (!strcmp(argv[i], "--self-test"))
             parity_self_test = 1;
-        else if (n_paths < 2 && argv[i][0] != '-')
-            paths[n_paths++] = argv[i];
+        else if (!w8 && argv[i][0] != '-')
+            w8 = argv[i];
         else
-            n_paths = -100;
+            bad = 1;
     }
-    if (n_paths < 1) {
-        fprintf(stderr, "usage: gpu_parity [--bench] [--self-test] [--demo MODEL [--image IMAGE]] W8_MODEL [FULL_MODEL]\n");
+    if (bad || (!w8 && !full) || (parity_self_test && !w8)) {
+        fprintf(stderr, "usage: gpu_parity [--bench] [--self-test] [--demo MODEL [--image IMAGE]] [--full FULL_MODEL] "
+                        "[W8_MODEL]\n");
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -102,7 +106,7 @@ int main(int argc, char **argv) {
         parity_gpu = &cpu_backend, parity_gpu_index = -1, parity_gpu_device = "cpu";
         check_ops();
         check_xops();
-        check_model(paths[0], "w8", 1); /* the shorter "full" plan: the CPU is slow on both sides */
+        check_model(w8, "w8", 1); /* the shorter "full" plan: the CPU is slow on both sides */
         return parity_report() ? 1 : 0;
     }
     int dnn_rt, dnn_hdr, blas_rt;
@@ -123,17 +127,19 @@ int main(int argc, char **argv) {
         fprintf(stderr, "gpu_parity: %s\n", pixab_last_error());
         return 2;
     }
-    check_preprocess();
-    check_ops();
-    check_xops();
-    check_upsample();
-    check_precision_ops();
-    check_model(paths[0], "w8", 0);
+    if (w8) { /* the ops, then the small model: everything that is quick */
+        check_preprocess();
+        check_ops();
+        check_xops();
+        check_upsample();
+        check_precision_ops();
+        check_model(w8, "w8", 0);
+    }
     if (demo)
         check_precision_model(demo, image);
     else
         printf("gpu_parity: no --demo model: the precision rows of whole maps are left out\n");
-    if (paths[1]) check_model(paths[1], "full", 1);
-    if (do_bench) bench(paths[1] ? paths[1] : paths[0]);
+    if (full) check_model(full, "full", 1);
+    if (do_bench) bench(full ? full : w8);
     return parity_report() ? 1 : 0;
 }
