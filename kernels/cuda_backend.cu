@@ -22,9 +22,9 @@
  *   a packed result in the scratch buffer plus a copy kernel.
  * - Backward: the ReLU mask (and, for a slice, the packing of dy into the
  *   scratch buffer) in one kernel, then cudnnConvolutionBackwardData with
- *   beta = 1 (dx += ...); where cuDNN has no backward-data algorithm (NHWC
- *   fp32 with 3 input channels is the likeliest case) the direct kernel, for
- *   that op from then on. Pools' backward: always the own gather kernel
+ *   beta = 1 (dx += ...); where cuDNN has no backward-data algorithm or
+ *   refuses the call (NHWC fp32 with 3 input channels is the likeliest case)
+ *   the direct kernel, for that op from then on. Pools' backward: always the own gather kernel
  *   (first maximum of a window, as PyTorch and the CPU; no atomics).
  * Planning: each op's algorithms and buffers are sized for the largest batch
  * it has been asked to run (op_batch): at create for max_batch, then for the
@@ -502,7 +502,7 @@ static pixab_status conv_backward(cuda_ctx *c, const graph *g, int i, int n, con
         if (!c->conv_direct[i]) {
             s = legacy_conv_backward_data(c->dnn, c->conv[i], packed(m, ys, o->c_out), dz, w,
                                           view_of(m, xs, o->c_in), dxp, c->ws, c->ws_bytes);
-            if (s != PIXAB_ERR_UNSUPPORTED) continue;
+            if (s != PIXAB_ERR_UNSUPPORTED && s != PIXAB_ERR_ARG) continue; /* done, or a real error */
             pixab_log("%s; its backward-data runs in the direct kernel from now on", pixab_last_error());
             c->conv_direct[i] = 1;
             pixab_clear_error();

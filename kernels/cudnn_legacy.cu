@@ -243,11 +243,21 @@ typedef struct {
     int algo[16], ok[16], det[16];
 } candidates;
 
+/* A failed query (heuristics, workspace size): 1 when cuDNN only refuses
+ * this configuration, the error cleared so that the caller tries the next
+ * candidate; else 0 and *st is the error (the environment: a missing
+ * sub-library must not read as "no algorithm"). */
+static int refused(cudnnStatus_t e, const char *what, int line, pixab_status *st) {
+    *st = dnn_fail(e, what, "legacy_conv_plan", line);
+    if (*st != PIXAB_ERR_UNSUPPORTED && *st != PIXAB_ERR_ARG) return 0;
+    pixab_clear_error();
+    *st = PIXAB_OK;
+    return 1;
+}
+
 /* Pick from c's candidates, in the heuristics' order with the deterministic
  * entries first, then from `fixed` (the GEMM family in a fixed order): the
- * first allowed one whose workspace query succeeds within cap. A query that
- * fails for a reason other than "this configuration is not supported" is an
- * error (a missing sub-library must not read as "no algorithm"). */
+ * first allowed one whose workspace query succeeds within cap. */
 static pixab_status pick(legacy_dnn *d, legacy_conv *c, int fwd, const candidates *cand, const int *fixed, int n_fixed,
                          size_t cap, int *algo, size_t *ws, int *found) {
     cudnnTensorDescriptor_t xd = d->t[0], yd = d->t[1];
@@ -264,13 +274,13 @@ static pixab_status pick(legacy_dnn *d, legacy_conv *c, int fwd, const candidate
                                                               (cudnnConvolutionFwdAlgo_t)a, &need)
                     : cudnnGetConvolutionBackwardDataWorkspaceSize(d->h, c->wd, yd, c->cd, xd,
                                                                    (cudnnConvolutionBwdDataAlgo_t)a, &need);
+            pixab_status st;
             if (e != CUDNN_STATUS_SUCCESS) {
-                pixab_status st = dnn_fail(e, fwd ? "cudnnGetConvolutionForwardWorkspaceSize"
-                                                  : "cudnnGetConvolutionBackwardDataWorkspaceSize",
-                                           __func__, __LINE__);
-                if (st != PIXAB_ERR_UNSUPPORTED && st != PIXAB_ERR_ARG) return st;
-                pixab_clear_error();
-                continue;
+                if (refused(e, fwd ? "cudnnGetConvolutionForwardWorkspaceSize"
+                                   : "cudnnGetConvolutionBackwardDataWorkspaceSize",
+                            __LINE__, &st))
+                    continue;
+                return st;
             }
             if (need > cap) continue;
             *algo = a, *ws = need, *found = 1;
@@ -280,14 +290,20 @@ static pixab_status pick(legacy_dnn *d, legacy_conv *c, int fwd, const candidate
     return PIXAB_OK;
 }
 
-/* Forward: the heuristics' list (..._v7). The descriptor keeps the math type
- * set by precision whatever an entry reports: the workspace query (and later
- * the call) then holds the algorithm to it. */
+/* Forward: the heuristics' list (..._v7; none when it refuses the
+ * configuration). The descriptor keeps the math type set by precision
+ * whatever an entry reports: the workspace query (and later the call) then
+ * holds the algorithm to it. */
 static pixab_status pick_fwd(legacy_dnn *d, legacy_conv *c, size_t cap, size_t *ws, int *found) {
     cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
     candidates cand = {0, {0}, {0}, {0}};
-    DNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(d->h, d->t[0], fwd_filter(c), c->cd, d->t[1],
-                                                     CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &cand.n, perf));
+    pixab_status s;
+    cudnnStatus_t e = cudnnGetConvolutionForwardAlgorithm_v7(d->h, d->t[0], fwd_filter(c), c->cd, d->t[1],
+                                                             CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &cand.n, perf);
+    if (e != CUDNN_STATUS_SUCCESS) {
+        cand.n = 0;
+        if (!refused(e, "cudnnGetConvolutionForwardAlgorithm_v7", __LINE__, &s)) return s;
+    }
     cand.n = cand.n < 16 ? cand.n : 16;
     for (int i = 0; i < cand.n; i++) {
         cand.algo[i] = perf[i].algo;
@@ -297,7 +313,7 @@ static pixab_status pick_fwd(legacy_dnn *d, legacy_conv *c, size_t cap, size_t *
     static const int fixed[] = {CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM,
                                 CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, CUDNN_CONVOLUTION_FWD_ALGO_GEMM};
     int a = 0;
-    pixab_status s = pick(d, c, 1, &cand, fixed, 3, cap, &a, ws, found);
+    s = pick(d, c, 1, &cand, fixed, 3, cap, &a, ws, found);
     if (*found) c->fwd = (cudnnConvolutionFwdAlgo_t)a;
     return s;
 }
@@ -306,8 +322,13 @@ static pixab_status pick_fwd(legacy_dnn *d, legacy_conv *c, size_t cap, size_t *
 static pixab_status pick_bwd(legacy_dnn *d, legacy_conv *c, size_t cap, size_t *ws, int *found) {
     cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
     candidates cand = {0, {0}, {0}, {0}};
-    DNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(d->h, c->wd, d->t[1], c->cd, d->t[0],
-                                                          CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &cand.n, perf));
+    pixab_status s;
+    cudnnStatus_t e = cudnnGetConvolutionBackwardDataAlgorithm_v7(d->h, c->wd, d->t[1], c->cd, d->t[0],
+                                                                  CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &cand.n, perf);
+    if (e != CUDNN_STATUS_SUCCESS) {
+        cand.n = 0;
+        if (!refused(e, "cudnnGetConvolutionBackwardDataAlgorithm_v7", __LINE__, &s)) return s;
+    }
     cand.n = cand.n < 16 ? cand.n : 16;
     for (int i = 0; i < cand.n; i++) {
         cand.algo[i] = perf[i].algo;
@@ -316,7 +337,7 @@ static pixab_status pick_bwd(legacy_dnn *d, legacy_conv *c, size_t cap, size_t *
     }
     static const int fixed[] = {CUDNN_CONVOLUTION_BWD_DATA_ALGO_1, CUDNN_CONVOLUTION_BWD_DATA_ALGO_0};
     int a = 0;
-    pixab_status s = pick(d, c, 0, &cand, fixed, 2, cap, &a, ws, found);
+    s = pick(d, c, 0, &cand, fixed, 2, cap, &a, ws, found);
     if (*found) c->bwd = (cudnnConvolutionBwdDataAlgo_t)a;
     return s;
 }

@@ -25,6 +25,9 @@ BUNDLE="$(cd "$1" && pwd)"
 mkdir -p "$2" || die "cannot create $2"
 OUT="$(cd "$2" && pwd)"
 . "$BUNDLE/tools/bundle_libs.sh"
+# The CPU reference side: Debian's OpenBLAS 0.3.21 falls back to SSE3 kernels on
+# CPUs it does not know (2.5x slower, REFERENCE.md); AVX2 is on every GPU server.
+export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-Haswell}"
 if [ -z "${PY:-}" ]; then
   PY=/opt/torch/.venv/bin/python3
   [ -x "$PY" ] || PY="$(command -v python3 || echo python3)"
