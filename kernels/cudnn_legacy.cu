@@ -290,56 +290,54 @@ static pixab_status pick(legacy_dnn *d, legacy_conv *c, int fwd, const candidate
     return PIXAB_OK;
 }
 
-/* Forward: the heuristics' list (..._v7; none when it refuses the
- * configuration). The descriptor keeps the math type set by precision
- * whatever an entry reports: the workspace query (and later the call) then
- * holds the algorithm to it. */
+/* The heuristics' answer (status e, n entries of perf) as candidates: none
+ * when cuDNN refuses the configuration; the environment's failures are errors. */
+template <typename Perf>
+static pixab_status to_candidates(cudnnStatus_t e, const char *what, int line, const Perf *perf, int n,
+                                  candidates *cand) {
+    pixab_status s = PIXAB_OK;
+    cand->n = 0;
+    if (e != CUDNN_STATUS_SUCCESS) return refused(e, what, line, &s) ? PIXAB_OK : s;
+    cand->n = n < 16 ? n : 16;
+    for (int i = 0; i < cand->n; i++) {
+        cand->algo[i] = perf[i].algo;
+        cand->ok[i] = perf[i].status == CUDNN_STATUS_SUCCESS;
+        cand->det[i] = perf[i].determinism == CUDNN_DETERMINISTIC;
+    }
+    return PIXAB_OK;
+}
+
+/* Forward: the heuristics' list (..._v7). The descriptor keeps the math type
+ * set by precision whatever an entry reports: the workspace query (and later
+ * the call) then holds the algorithm to it. */
 static pixab_status pick_fwd(legacy_dnn *d, legacy_conv *c, size_t cap, size_t *ws, int *found) {
     cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
-    candidates cand = {0, {0}, {0}, {0}};
-    pixab_status s;
+    candidates cand;
+    int n = 0, a = 0;
+    *found = 0;
     cudnnStatus_t e = cudnnGetConvolutionForwardAlgorithm_v7(d->h, d->t[0], fwd_filter(c), c->cd, d->t[1],
-                                                             CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &cand.n, perf);
-    if (e != CUDNN_STATUS_SUCCESS) {
-        cand.n = 0;
-        if (!refused(e, "cudnnGetConvolutionForwardAlgorithm_v7", __LINE__, &s)) return s;
-    }
-    cand.n = cand.n < 16 ? cand.n : 16;
-    for (int i = 0; i < cand.n; i++) {
-        cand.algo[i] = perf[i].algo;
-        cand.ok[i] = perf[i].status == CUDNN_STATUS_SUCCESS;
-        cand.det[i] = perf[i].determinism == CUDNN_DETERMINISTIC;
-    }
+                                                             CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, perf);
+    pixab_status s = to_candidates(e, "cudnnGetConvolutionForwardAlgorithm_v7", __LINE__, perf, n, &cand);
     static const int fixed[] = {CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM,
                                 CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, CUDNN_CONVOLUTION_FWD_ALGO_GEMM};
-    int a = 0;
-    s = pick(d, c, 1, &cand, fixed, 3, cap, &a, ws, found);
+    if (s || (s = pick(d, c, 1, &cand, fixed, 3, cap, &a, ws, found))) return s;
     if (*found) c->fwd = (cudnnConvolutionFwdAlgo_t)a;
-    return s;
+    return PIXAB_OK;
 }
 
 /* Backward data: the same rule; ALGO_1 is deterministic, ALGO_0 uses atomics. */
 static pixab_status pick_bwd(legacy_dnn *d, legacy_conv *c, size_t cap, size_t *ws, int *found) {
     cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
-    candidates cand = {0, {0}, {0}, {0}};
-    pixab_status s;
+    candidates cand;
+    int n = 0, a = 0;
+    *found = 0;
     cudnnStatus_t e = cudnnGetConvolutionBackwardDataAlgorithm_v7(d->h, c->wd, d->t[1], c->cd, d->t[0],
-                                                                  CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &cand.n, perf);
-    if (e != CUDNN_STATUS_SUCCESS) {
-        cand.n = 0;
-        if (!refused(e, "cudnnGetConvolutionBackwardDataAlgorithm_v7", __LINE__, &s)) return s;
-    }
-    cand.n = cand.n < 16 ? cand.n : 16;
-    for (int i = 0; i < cand.n; i++) {
-        cand.algo[i] = perf[i].algo;
-        cand.ok[i] = perf[i].status == CUDNN_STATUS_SUCCESS;
-        cand.det[i] = perf[i].determinism == CUDNN_DETERMINISTIC;
-    }
+                                                                  CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &n, perf);
+    pixab_status s = to_candidates(e, "cudnnGetConvolutionBackwardDataAlgorithm_v7", __LINE__, perf, n, &cand);
     static const int fixed[] = {CUDNN_CONVOLUTION_BWD_DATA_ALGO_1, CUDNN_CONVOLUTION_BWD_DATA_ALGO_0};
-    int a = 0;
-    s = pick(d, c, 0, &cand, fixed, 2, cap, &a, ws, found);
+    if (s || (s = pick(d, c, 0, &cand, fixed, 2, cap, &a, ws, found))) return s;
     if (*found) c->bwd = (cudnnConvolutionBwdDataAlgo_t)a;
-    return s;
+    return PIXAB_OK;
 }
 
 static const char *dt_name(cudnnDataType_t dt) {
