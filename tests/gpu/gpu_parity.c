@@ -107,6 +107,7 @@ int main(int argc, char **argv) {
         check_ops();
         check_xops();
         check_model(w8, "w8", 1); /* the shorter "full" plan: the CPU is slow on both sides */
+        if (demo) check_precision_model(demo, image);
         return parity_report() ? 1 : 0;
     }
     int dnn_rt, dnn_hdr, blas_rt;

@@ -88,7 +88,7 @@ float *parity_model_input(int S, int n);
 /* The backend under test and its engine device name: the CUDA backend and
  * "cuda:0", or with --self-test the CPU backend and "cpu", so that CI runs
  * the harness itself end to end (CPU against CPU; the checks of raw CUDA
- * kernels, precisions and allocation failures left out) before a GPU's
+ * kernels, precisions below fp32 and allocation failures left out) before a GPU's
  * time is spent on it. */
 extern const backend_ops *parity_gpu;
 extern int parity_gpu_index;

@@ -57,6 +57,8 @@ static const precision_limits limits[] = {
     {PIXAB_PRECISION_FP16, 0.01, 0.001, 0.03, 0.001},
     {PIXAB_PRECISION_BF16, 0.09, 0.015, 0.7, 0.2},
 };
+/* --self-test: the CPU has fp32 only, and agrees with itself. */
+static const precision_limits self_test_limits[] = {{PIXAB_PRECISION_FP32, 1e-12, 1e-12, 1e-12, 1e-12}};
 
 static const char *const layers[] = {"Mixed_7c", "Mixed_6e"};
 
@@ -103,19 +105,21 @@ done:
     free(act), free(dc), free(dg), free(lc), free(lg);
 }
 
-/* One method's map on both engines: max|Δ| relative to max|CPU| (or
- * absolute and 1 - Spearman with `rank`); inf when either fails. */
+/* One method's map on the CUDA engine against the CPU's (`ref`, made here
+ * when NULL): max|Δ| relative to max|CPU|, or with rank_tol absolute and
+ * 1 - Spearman; inf when either fails. */
 static void compare_map(const char *what, pixab_engine *ec, pixab_engine *eg, const float *input, pixab_method method,
-                        const pixab_explain_opts *o, double tol, double rank_tol) {
+                        const pixab_explain_opts *o, const pixab_map *ref, double tol, double rank_tol) {
     pixab_map mc, mg;
     memset(&mc, 0, sizeof mc), memset(&mg, 0, sizeof mg);
     double err = INFINITY, rank = INFINITY;
-    if (pixab_explain(ec, input, &method, 1, o, &mc) || pixab_explain(eg, input, &method, 1, o, &mg)) {
+    if ((!ref && pixab_explain(ec, input, &method, 1, o, &mc)) || pixab_explain(eg, input, &method, 1, o, &mg)) {
         fprintf(stderr, "gpu_parity: %s: %s\n", what, pixab_last_error());
     } else {
-        const size_t n = (size_t)mc.h * mc.w;
-        err = rank_tol > 0.0 ? parity_max_abs(mg.map, mc.map, n) : parity_rel_err(mg.map, mc.map, mc.map, n);
-        rank = 1.0 - parity_spearman(mg.map, mc.map, n);
+        const pixab_map *c = ref ? ref : &mc;
+        const size_t n = (size_t)c->h * c->w;
+        err = rank_tol > 0.0 ? parity_max_abs(mg.map, c->map, n) : parity_rel_err(mg.map, c->map, c->map, n);
+        rank = 1.0 - parity_spearman(mg.map, c->map, n);
     }
     if (rank_tol > 0.0) {
         parity_recordf(err, tol, "%s max|d|", what);
@@ -153,7 +157,7 @@ static void check_methods(const char *tag, pixab_model *m, pixab_engine *ec, pix
                     char what[112];
                     snprintf(what, sizeof what, "%s: %s %s %s %s", tag, pixab_method_name((pixab_method)me), layers[l],
                              sc ? "logit" : "softmax", c ? "other" : "top1");
-                    compare_map(what, ec, eg, input, (pixab_method)me, &o,
+                    compare_map(what, ec, eg, input, (pixab_method)me, &o, NULL,
                                 me == PIXAB_METHOD_SCORECAM ? TOL_SCORECAM : TOL_MAP, 0.0);
                 }
 }
@@ -199,7 +203,7 @@ static void check_general_path(const char *tag, pixab_model *m, pixab_engine *ec
     free(act), free(lg), free(pc), free(pg), free(wc), free(wg);
 }
 
-/* Every method below fp32 against the fp32 CPU map, the CPU's top-1 class. */
+/* Every method below fp32 against the fp32 CPU map (made once), the CPU's top-1 class. */
 static void check_precision_maps(const char *tag, pixab_model *m, pixab_engine *ec, pixab_engine *eg,
                                  const float *input) {
     const int classes = pixab_model_num_classes(m);
@@ -210,8 +214,26 @@ static void check_precision_maps(const char *tag, pixab_model *m, pixab_engine *
     }
     const int top = argmax(lg, classes);
     free(lg);
-    for (size_t p = 0; p < sizeof limits / sizeof limits[0]; p++) {
-        const precision_limits *lim = &limits[p];
+    pixab_explain_opts opts[2];
+    pixab_map ref[2][PIXAB_METHOD_COUNT];
+    memset(ref, 0, sizeof ref);
+    for (int l = 0; l < 2; l++) {
+        memset(&opts[l], 0, sizeof opts[l]);
+        opts[l].layer = pixab_model_find_layer(m, layers[l]);
+        opts[l].cls = top;
+        opts[l].score = PIXAB_SCORE_SOFTMAX;
+        for (int me = 0; me < PIXAB_METHOD_COUNT && opts[l].layer >= 0; me++) {
+            pixab_method method = (pixab_method)me;
+            if (pixab_explain(ec, input, &method, 1, &opts[l], &ref[l][me])) {
+                fprintf(stderr, "gpu_parity: %s: fp32 CPU map: %s\n", tag, pixab_last_error());
+                opts[l].layer = -1;
+            }
+        }
+    }
+    const precision_limits *lims = parity_self_test ? self_test_limits : limits;
+    const size_t n_lims = parity_self_test ? 1 : sizeof limits / sizeof limits[0];
+    for (size_t p = 0; p < n_lims; p++) {
+        const precision_limits *lim = &lims[p];
         const char *pname = pixab_precision_name((pixab_precision)lim->precision);
         if (pixab_engine_set_precision(eg, (pixab_precision)lim->precision)) {
             fprintf(stderr, "gpu_parity: %s: %s: %s\n", tag, pname, pixab_last_error());
@@ -220,22 +242,21 @@ static void check_precision_maps(const char *tag, pixab_model *m, pixab_engine *
         }
         for (int l = 0; l < 2; l++)
             for (int me = 0; me < PIXAB_METHOD_COUNT; me++) {
-                pixab_explain_opts o;
-                memset(&o, 0, sizeof o);
-                o.layer = pixab_model_find_layer(m, layers[l]);
-                o.cls = top;
-                o.score = PIXAB_SCORE_SOFTMAX;
-                if (o.layer < 0) continue;
                 char what[112];
                 snprintf(what, sizeof what, "%s: %s %s %s vs fp32", tag, pname, pixab_method_name((pixab_method)me),
                          layers[l]);
                 const int gpp = me == PIXAB_METHOD_GRADCAMPP;
-                compare_map(what, ec, eg, input, (pixab_method)me, &o, gpp ? lim->abs_gpp : lim->abs,
-                            gpp ? lim->rank_gpp : lim->rank);
+                if (opts[l].layer < 0)
+                    parity_recordf(INFINITY, 0.0, "%s", what);
+                else
+                    compare_map(what, ec, eg, input, (pixab_method)me, &opts[l], &ref[l][me],
+                                gpp ? lim->abs_gpp : lim->abs, gpp ? lim->rank_gpp : lim->rank);
             }
     }
     if (pixab_engine_set_precision(eg, PIXAB_PRECISION_FP32))
         parity_recordf(INFINITY, 0.0, "%s: back to fp32: %s", tag, pixab_last_error());
+    for (int l = 0; l < 2; l++)
+        for (int me = 0; me < PIXAB_METHOD_COUNT; me++) pixab_map_free(&ref[l][me]);
 }
 
 /* Device allocations failing one at a time. Engine creation: NOMEM and
