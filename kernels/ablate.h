@@ -3,11 +3,12 @@
  * of the ablation methods straight into the head's input on the device: every
  * box position in both perspectives plus the original and the zero tensor
  * (Pixab-CAM), or every channel zeroed in turn (Ablation-CAM), as tensors or as
- * pooled features / logits for GAP heads. Per-element logic: ablate.cuh (the
- * CPU backend, host/cpu_ablate.c, runs the same functions). All pointers are
- * device memory except box_h, box_w (host, n_boxes); a: one image's
- * activation (H, W, K). Each launcher checks its arguments (PIXAB_ERR_ARG),
- * queues on `stream` (a cudaStream_t) and returns once queued. */
+ * pooled features / logits for GAP heads. Per-element logic:
+ * element/ablate.cuh (the CPU backend, host/backends/cpu/cpu_ablate.c, runs
+ * the same functions). All pointers are device memory except box_h, box_w
+ * (host, n_boxes); a: one image's activation (H, W, K). Each launcher checks
+ * its arguments (PIXAB_ERR_ARG), queues on `stream` (a cudaStream_t) and
+ * returns once queued. */
 #ifndef PIXAB_ABLATE_H
 #define PIXAB_ABLATE_H
 

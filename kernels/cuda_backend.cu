@@ -4,7 +4,7 @@
  * backward and a direct convolution backward-data (nn_kernels.h), for the
  * explanation batches and maps (ablate.h, cam_kernels.h) and for the 16-bit
  * precisions (precision.h). Same layout and semantics as the CPU backend
- * (host/cpu_backend.c), which is the reference it is tested against
+ * (host/backends/cpu/cpu_backend.c), which is the reference it is tested against
  * (tests/gpu/gpu_parity.c).
  *
  * Layout: activations NHWC; an op writes the channel slice [dst_c0,

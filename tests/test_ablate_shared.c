@@ -1,5 +1,5 @@
 /* test_ablate_shared.c — the per-element logic the CPU backend and the CUDA
- * kernels share (kernels/ablate.cuh, cam.cuh, preprocess.cuh's bilinear taps),
+ * kernels share (kernels/element/ablate.cuh, cam.cuh, preprocess.cuh's bilinear taps),
  * on the CPU against small hand-computed cases: box regions at the edges, the
  * batch layout, the pooled fast-path formula, Pixab-CAM's reduction, class
  * scores, channel ablation, ReLU + min-max (constant maps too) and bilinear

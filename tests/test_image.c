@@ -1,6 +1,6 @@
 /* test_image.c — image decoding (formats, channel conversion, corrupt, empty,
  * missing and oversized files), the shared bilinear / preprocessing functions
- * of kernels/preprocess.cuh (the code the CUDA kernel runs), and
+ * of kernels/element/preprocess.cuh (the code the CUDA kernel runs), and
  * pixab_image_preprocess against PyTorch goldens. Test images are written by the
  * tests themselves (stb_image_write) except the committed goldens' sources and
  * the JPEGs, which are embedded (made with PIL 9.4 / libjpeg-turbo 2.1.5, with

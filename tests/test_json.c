@@ -1,4 +1,4 @@
-/* test_json.c — the strict JSON parser (host/json.c): values, escapes and
+/* test_json.c — the strict JSON parser (host/io/json.c): values, escapes and
  * surrogates, UTF-8 validation, numbers and the integer helpers, depth limit,
  * duplicate keys, trailing garbage. */
 #include <criterion/criterion.h>

@@ -1,5 +1,5 @@
 /* test_nn_shared.c — the network-op logic the CPU backend and the CUDA
- * kernels share (kernels/nn.cuh), on the CPU: which windows read an input
+ * kernels share (kernels/element/nn.cuh), on the CPU: which windows read an input
  * position, the pool backward gather against a plain scatter over the
  * windows (bit for bit, max pools full of post-ReLU ties included), and the
  * direct convolution backward-data (the CUDA fallback) against the CPU

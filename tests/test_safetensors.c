@@ -1,4 +1,4 @@
-/* test_safetensors.c — the safetensors reader (host/safetensors.c): a valid
+/* test_safetensors.c — the safetensors reader (host/io/safetensors.c): a valid
  * file with every float dtype, metadata, a scalar and a zero-size tensor, then
  * one test per rule of the format, each checking the status and the reason. */
 #define _POSIX_C_SOURCE 200809L

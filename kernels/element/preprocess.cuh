@@ -1,5 +1,5 @@
 /* preprocess.cuh — per-element logic of preprocessing and of bilinear resampling,
- * shared by the CPU path (host/image.c), the CUDA kernel (kernels/preprocess.cu)
+ * shared by the CPU path (host/io/image.c), the CUDA kernel (kernels/preprocess.cu)
  * and, later, map upsampling: one set of PIXAB_HD functions compiled as C11 and
  * as CUDA, so every backend computes the same taps, weights and values.
  *

@@ -1,11 +1,11 @@
 /* backend.h — the interface every compute backend implements (CPU in
- * host/cpu_backend.c + host/cpu_ablate.c, CUDA in kernels/). The engine owns
- * the activation arena and calls run_op in graph order; a backend never knows
- * which method runs. Besides the network ops, a backend generates the
- * explanation batches in its own memory (ablated activations, pooled
+ * host/backends/cpu/: cpu_backend.c + cpu_ablate.c, CUDA in kernels/). The
+ * engine owns the activation arena and calls run_op in graph order; a backend
+ * never knows which method runs. Besides the network ops, a backend generates
+ * the explanation batches in its own memory (ablated activations, pooled
  * features, channel-ablated logits), turns logit rows into class scores and
- * scores into maps: the per-element logic of those is kernels/ablate.cuh and
- * kernels/cam.cuh, the same code on every backend. */
+ * scores into maps: the per-element logic of those is kernels/element/
+ * ablate.cuh and cam.cuh, the same code on every backend. */
 #ifndef PIXAB_BACKEND_H
 #define PIXAB_BACKEND_H
 

@@ -2,8 +2,8 @@
  * and channel ablation batches written straight into the head's input, the
  * pooled fast path, channel-ablated logits of a linear head, class scores,
  * Pixab-CAM's reduction, the weighted channel sum and ReLU + min-max. The
- * per-element logic is kernels/ablate.cuh and kernels/cam.cuh, which the CUDA
- * kernels (kernels/ablate.cu, kernels/cam_kernels.cu) run too; here whole
+ * per-element logic is kernels/element/ablate.cuh and cam.cuh, which the
+ * CUDA kernels (kernels/ablate.cu, kernels/cam_kernels.cu) run too; here whole
  * pixel rows are copied or cleared at once where the element rule allows. */
 #include "cpu_ablate.h"
 

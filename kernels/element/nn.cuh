@@ -4,7 +4,8 @@
  * backward of max and average pools (also the CPU backend's) and a direct
  * convolution backward-data (the fallback where cuDNN has no algorithm).
  * PIXAB_HD functions, so host C code (the CPU backend, tests) can call the
- * very same code. The formulas are the CPU backend's (host/cpu_backend.c). */
+ * very same code. The formulas are the CPU backend's
+ * (host/backends/cpu/cpu_backend.c). */
 #ifndef PIXAB_NN_CUH
 #define PIXAB_NN_CUH
 

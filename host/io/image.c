@@ -2,7 +2,7 @@
  * other formats with stb_image; gray -> RGB, alpha dropped) with a size check
  * before any pixel is decoded, and the CPU preprocessing to the network input,
  * which runs the same per-element code as the CUDA kernel
- * (kernels/preprocess.cuh). */
+ * (kernels/element/preprocess.cuh). */
 #include <errno.h>
 #include <limits.h>
 #include <setjmp.h>

@@ -3,8 +3,8 @@
  * head plan (ops after a target layer, as many images as a memory budget
  * holds: the methods' ablation batches) and the gradient plan (one image, no
  * memory reuse, with a gradient arena: the backward pass). Public API in
- * pixab.h, the methods' entry points in engine.h. Backends: host/cpu_backend.c,
- * kernels/cuda_backend.cu. */
+ * pixab.h, the methods' entry points in engine.h. Backends:
+ * host/backends/cpu/cpu_backend.c, kernels/cuda_backend.cu. */
 #include "engine.h"
 
 #include <math.h>

@@ -3,7 +3,7 @@
  * evaluations of an image as one generated batch on the engine's backend,
  * reduced there to p(i, j) and normalised. Fast path for GAP heads: the
  * pooled features of each ablated tensor come from box sums of A, and the
- * head is one GEMM. The per-element logic is kernels/ablate.cuh. */
+ * head is one GEMM. The per-element logic is kernels/element/ablate.cuh. */
 #include "cam.h"
 
 pixab_status cam_pixab(const cam_ctx *c, int fast, float *map) {
