@@ -101,7 +101,9 @@ pixab_status pixab_model_layer_shape(const pixab_model *m, int layer, int *c, in
 
 typedef struct pixab_engine pixab_engine;
 
-/* device: "cpu", "cuda", "cuda:K" or "auto" (CUDA when usable, else CPU). */
+/* device: "cpu", "cuda", "cuda:K" or "auto" (CUDA when usable, else CPU).
+ * The engine shares the model's weights and graph: the model must outlive
+ * every engine made from it. */
 pixab_status pixab_engine_create(const pixab_model *m, const char *device, int max_batch,
                                  pixab_engine **out);
 void pixab_engine_destroy(pixab_engine *e);
@@ -194,6 +196,10 @@ typedef struct {
 const char *pixab_method_name(pixab_method m);
 /* -1 (and an error naming it) when unknown. */
 int pixab_method_from_name(const char *name);
+/* "softmax" or "logit" ("default" for PIXAB_SCORE_DEFAULT). */
+const char *pixab_score_name(pixab_score s);
+/* PIXAB_SCORE_SOFTMAX or PIXAB_SCORE_LOGIT; -1 (and an error naming it) when unknown. */
+int pixab_score_from_name(const char *name);
 /* Parse "1x1,1x2,2x1,2x2" into opts->boxes. */
 pixab_status pixab_parse_boxes(const char *text, pixab_explain_opts *opts);
 

@@ -244,6 +244,11 @@ static pixab_status enter_op(cuda_ctx *c, const graph *g, int i, int n) {
     return n > c->op_batch[i] ? plan_ops(c, g, i, i + 1, n, 0) : PIXAB_OK;
 }
 
+static pixab_status cuda_memory_info(void *ctx, size_t *free_bytes, size_t *total_bytes) {
+    cuda_ctx *c = (cuda_ctx *)ctx;
+    return cuda_device_memory(c->device, free_bytes, total_bytes);
+}
+
 static pixab_status cuda_prepare(void *ctx, const graph *g, int first_op, int batch) {
     cuda_ctx *c = (cuda_ctx *)ctx;
     pixab_status s = enter(c);
@@ -684,6 +689,7 @@ static backend_ops cuda_backend_make(void) {
     o.copy = cuda_copy;
     o.set_precision = cuda_set_precision;
     o.prepare = cuda_prepare;
+    o.memory_info = cuda_memory_info;
     o.ablate_boxes = cuda_ablate_boxes;
     o.ablate_boxes_pooled = cuda_ablate_boxes_pooled;
     o.ablate_channels = cuda_ablate_channels;

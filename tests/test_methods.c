@@ -175,6 +175,22 @@ Test(methods, bad_options) {
     cr_expect(o.n_boxes == 4 && o.box_h[2] == 2 && o.box_w[2] == 1);
 }
 
+/* Every name table of the API round-trips, and an unknown name lists the choices. */
+Test(methods, names_round_trip) {
+    for (int m = 0; m < PIXAB_METHOD_COUNT; m++)
+        cr_expect_eq(pixab_method_from_name(pixab_method_name((pixab_method)m)), m);
+    for (int p = 0; p < PIXAB_PRECISION_COUNT; p++)
+        cr_expect_eq(pixab_precision_from_name(pixab_precision_name((pixab_precision)p)), p);
+    cr_expect_eq(pixab_score_from_name("softmax"), PIXAB_SCORE_SOFTMAX);
+    cr_expect_eq(pixab_score_from_name("logit"), PIXAB_SCORE_LOGIT);
+    cr_expect_str_eq(pixab_score_name(PIXAB_SCORE_LOGIT), "logit");
+    cr_expect_eq(pixab_score_from_name("prob"), -1);
+    cr_expect_str_eq(pixab_last_error(), "unknown score 'prob' (expected softmax or logit)");
+    cr_expect_eq(pixab_precision_from_name("fp8"), -1);
+    cr_expect_str_eq(pixab_last_error(), "unknown precision 'fp8' (expected fp32, tf32, fp16 or bf16)");
+    cr_expect_str_eq(pixab_status_name(PIXAB_ERR_NOMEM), "out of memory");
+}
+
 Test(methods, map_upsample_is_identity_at_same_size_and_bilinear_otherwise) {
     float m[6] = {0, 1, 2, 3, 4, 5}, out[6], up[4 * 6];
     cr_assert_eq(pixab_map_upsample(m, 2, 3, 2, 3, out), PIXAB_OK);

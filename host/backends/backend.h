@@ -35,6 +35,9 @@ typedef struct {
     pixab_status (*zero)(void *ctx, void *p, size_t bytes);
     /* Copy within the backend's memory. */
     pixab_status (*copy)(void *ctx, void *dst, const void *src, size_t bytes);
+    /* Free and total bytes of the backend's memory now; PIXAB_ERR_UNSUPPORTED
+     * when it has no memory of its own to report (host memory: the CPU). */
+    pixab_status (*memory_info)(void *ctx, size_t *free_bytes, size_t *total_bytes);
     /* Ops [first_op, n_ops) of g will run on up to `batch` images (a head
      * plan): size what they need now, so that a shortage is PIXAB_ERR_NOMEM
      * here, where the engine can retry with fewer, and not in the middle of

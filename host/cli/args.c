@@ -199,6 +199,27 @@ static void log_to_stderr(const char *line, void *user) {
     fprintf(stderr, "pixab: %s\n", line);
 }
 
+int cli_score(const char *cmd, const char *text, pixab_score *out) {
+    int s = pixab_score_from_name(text);
+    if (s < 0) {
+        fprintf(stderr, "%s: --score: %s\n", cmd, pixab_last_error());
+        return -1;
+    }
+    *out = (pixab_score)s;
+    return 0;
+}
+
+int cli_set_precision(pixab_engine *e, pixab_precision p) {
+    pixab_status s = pixab_engine_set_precision(e, p);
+    if (!s) return 0;
+    if (s == PIXAB_ERR_UNSUPPORTED && !strcmp(pixab_engine_device(e), "cpu"))
+        fprintf(stderr, "pixab: --precision %s needs --device cuda (the CPU backend is fp32 only)\n",
+                pixab_precision_name(p));
+    else
+        cli_error(NULL);
+    return -1;
+}
+
 pixab_engine *cli_create_engine(const pixab_model *m, const cli_model_opts *o) {
     pixab_engine *e;
     if (o->verbose) pixab_set_log(log_to_stderr, NULL);
@@ -211,8 +232,7 @@ pixab_engine *cli_create_engine(const pixab_model *m, const cli_model_opts *o) {
         cli_error(NULL);
         return NULL;
     }
-    if (precision != PIXAB_PRECISION_FP32 && pixab_engine_set_precision(e, (pixab_precision)precision)) {
-        cli_error(NULL);
+    if (precision != PIXAB_PRECISION_FP32 && cli_set_precision(e, (pixab_precision)precision)) {
         pixab_engine_destroy(e);
         return NULL;
     }

@@ -169,14 +169,7 @@ int cmd_bench(int argc, char **argv) {
     pixab_method methods[PIXAB_METHOD_COUNT];
     int n_methods;
     if (cli_methods("pixab bench", methods_text, methods, &n_methods)) return CLI_FATAL;
-    if (score) {
-        if (!strcmp(score, "softmax") || !strcmp(score, "logit")) {
-            eo.score = !strcmp(score, "softmax") ? PIXAB_SCORE_SOFTMAX : PIXAB_SCORE_LOGIT;
-        } else {
-            fprintf(stderr, "pixab bench: --score: '%s' is not softmax or logit\n", score);
-            return CLI_FATAL;
-        }
-    }
+    if (score && cli_score("pixab bench", score, &eo.score)) return CLI_FATAL;
     if (boxes && pixab_parse_boxes(boxes, &eo)) {
         cli_error("bench: --boxes");
         return CLI_FATAL;
@@ -231,10 +224,7 @@ int cmd_bench(int argc, char **argv) {
         goto done;
     }
     for (int p = 0; p <= n_prec; p++) /* every precision asked for is there (then back to fp32) */
-        if (pixab_engine_set_precision(e, p < n_prec ? (pixab_precision)precisions[p] : PIXAB_PRECISION_FP32)) {
-            cli_error(NULL);
-            goto done;
-        }
+        if (cli_set_precision(e, p < n_prec ? (pixab_precision)precisions[p] : PIXAB_PRECISION_FP32)) goto done;
     if (any_below) /* the fp32 maps of every method, before any switch */
         for (int j = 0; j < n_methods; j++) {
             pixab_status s;
@@ -245,10 +235,7 @@ int cmd_bench(int argc, char **argv) {
         }
     for (int pi = 0; pi < n_prec; pi++) {
         const pixab_precision prec = (pixab_precision)precisions[pi];
-        if (pixab_engine_set_precision(e, prec)) {
-            cli_error(NULL);
-            goto done;
-        }
+        if (cli_set_precision(e, prec)) goto done;
         double fwd;
         if (time_forward(e, x, batch, logits) < 0) goto done; /* warm-up */
         for (int k = 0; k < runs; k++)

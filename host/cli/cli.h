@@ -44,6 +44,11 @@ extern const char cli_model_help[];
 pixab_model *cli_load_model(const cli_model_opts *o);
 /* Create the engine; prints the error, and the device chosen with -v. */
 pixab_engine *cli_create_engine(const pixab_model *m, const cli_model_opts *o);
+/* pixab_engine_set_precision; on failure prints the reason in the CLI's
+ * terms (--precision, --device) and returns -1. */
+int cli_set_precision(pixab_engine *e, pixab_precision p);
+/* --score TEXT of command cmd into *out; prints the error and returns -1. */
+int cli_score(const char *cmd, const char *text, pixab_score *out);
 
 /* Seconds on a monotonic clock (for timings and rates). */
 double cli_now_s(void);

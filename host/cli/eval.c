@@ -110,10 +110,7 @@ static int parse_args(int argc, char **argv, eval_args *a) {
             if (r < 0) return -1;
             a->layer = v;
         } else if ((r = cli_flag(argc, argv, &i, NULL, "--score", &v))) {
-            if (r < 0) return -1;
-            if (!strcmp(v, "softmax")) a->eo.score = PIXAB_SCORE_SOFTMAX;
-            else if (!strcmp(v, "logit")) a->eo.score = PIXAB_SCORE_LOGIT;
-            else return fprintf(stderr, "pixab eval: --score must be softmax or logit, not '%s'\n", v), -1;
+            if (r < 0 || cli_score("pixab eval", v, &a->eo.score)) return -1;
         } else if ((r = cli_flag(argc, argv, &i, NULL, "--boxes", &v))) {
             if (r < 0) return -1;
             if (pixab_parse_boxes(v, &a->eo)) return cli_error("eval"), -1;

@@ -166,16 +166,7 @@ static int parse_args(int argc, char **argv, explain_args *a, char **inputs, int
         }
     }
     if (cli_methods("pixab explain", methods, a->methods, &a->n_methods)) return -1;
-    if (score) {
-        if (!strcmp(score, "softmax"))
-            a->eo.score = PIXAB_SCORE_SOFTMAX;
-        else if (!strcmp(score, "logit"))
-            a->eo.score = PIXAB_SCORE_LOGIT;
-        else {
-            fprintf(stderr, "pixab explain: --score: '%s' is not softmax or logit\n", score);
-            return -1;
-        }
-    }
+    if (score && cli_score("pixab explain", score, &a->eo.score)) return -1;
     if (boxes && pixab_parse_boxes(boxes, &a->eo)) {
         cli_error("explain: --boxes");
         return -1;

@@ -116,7 +116,6 @@ int cli_results_open(const char *path) {
     return fd;
 }
 
-static const char *score_name(pixab_score s) { return s == PIXAB_SCORE_LOGIT ? "logit" : "softmax"; }
 
 int cli_results_append(int fd, const pixab_model *m, const char *image, const char *layer, const pixab_map *map,
                        const char *npy, const char *png, double shared_ms) {
@@ -138,7 +137,7 @@ int cli_results_append(int fd, const pixab_model *m, const char *image, const ch
         fprintf(f, ",\"score\":%.9g", map->score);
     else
         fputs(",\"score\":null", f);
-    fprintf(f, ",\"score_kind\":\"%s\",\"map\":", score_name(map->score_kind));
+    fprintf(f, ",\"score_kind\":\"%s\",\"map\":", pixab_score_name(map->score_kind));
     cli_json_string(f, npy);
     if (png) {
         fputs(",\"png\":", f);

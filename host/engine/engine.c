@@ -15,19 +15,19 @@
 #include "backend.h"
 #ifdef PIXAB_WITH_CUDA
 #include "cuda_backend.h"
-#include "device.h"
 #endif
 #include "error.h"
 #include "model.h"
 
 /* Head batches: as many images as fit in the head budget
  * (pixab_engine_set_head_budget). Without one: HEAD_DEFAULT_BYTES on the CPU;
- * on CUDA half the device memory free when the head is planned (the body plan
- * and the weights are allocated by then), capped at HEAD_CUDA_MAX_BYTES and
- * never below HEAD_CUDA_MIN_BYTES (nor above what is free). */
+ * on a device (memory_info) half its memory free when the head is planned
+ * (the body plan and the weights are allocated by then), capped at
+ * HEAD_DEVICE_MAX_BYTES and never below HEAD_DEVICE_MIN_BYTES (nor above
+ * what is free). */
 #define HEAD_DEFAULT_BYTES ((size_t)256 << 20)
-#define HEAD_CUDA_MIN_BYTES ((size_t)64 << 20)
-#define HEAD_CUDA_MAX_BYTES ((size_t)8 << 30)
+#define HEAD_DEVICE_MIN_BYTES ((size_t)64 << 20)
+#define HEAD_DEVICE_MAX_BYTES ((size_t)8 << 30)
 #define HEAD_MAX_BATCH 4096
 
 typedef struct {
@@ -56,7 +56,6 @@ struct pixab_engine {
     void *ctx;
     int max_batch;
     char device[16];
-    int device_index;        /* CUDA device; -1 on the CPU */
     plan body, head, back;   /* head/back: made on first use for a layer */
     keep keep;
     pixab_precision precision;
@@ -137,7 +136,6 @@ pixab_status pixab_engine_create(const pixab_model *m, const char *device, int m
     e->be = be;
     e->max_batch = max_batch;
     e->keep.layer = -1;
-    e->device_index = index < 0 ? -1 : index;
     snprintf(e->device, sizeof e->device, index < 0 ? "cpu" : "cuda:%d", index);
     if (!e->g.tensors) {
         s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
@@ -169,19 +167,6 @@ void pixab_engine_destroy(pixab_engine *e) {
 }
 
 const char *pixab_engine_device(const pixab_engine *e) { return e->device; }
-
-static const char *const precision_names[PIXAB_PRECISION_COUNT] = {"fp32", "tf32", "fp16", "bf16"};
-
-const char *pixab_precision_name(pixab_precision p) {
-    return p >= 0 && p < PIXAB_PRECISION_COUNT ? precision_names[p] : "unknown";
-}
-
-int pixab_precision_from_name(const char *name) {
-    for (int p = 0; p < PIXAB_PRECISION_COUNT; p++)
-        if (!strcmp(name, precision_names[p])) return p;
-    pixab_fail(PIXAB_ERR_ARG, "unknown precision '%s' (expected fp32, tf32, fp16 or bf16)", name);
-    return -1;
-}
 
 pixab_status pixab_engine_set_precision(pixab_engine *e, pixab_precision p) {
     if (p < 0 || p >= PIXAB_PRECISION_COUNT) return pixab_fail(PIXAB_ERR_ARG, "precision %d out of range", (int)p);
@@ -252,19 +237,19 @@ pixab_status pixab_engine_set_head_budget(pixab_engine *e, size_t bytes) {
     return PIXAB_OK;
 }
 
-/* The head budget in bytes: the one set, else the backend's default. */
+/* The head budget in bytes: the one set; else, on a backend with memory of
+ * its own, half of what is free (clamped); else HEAD_DEFAULT_BYTES. */
 static size_t head_budget_bytes(const pixab_engine *e) {
     if (e->head_budget) return e->head_budget;
-#ifdef PIXAB_WITH_CUDA
     size_t free_bytes = 0, total = 0;
-    if (e->be == &cuda_backend && !cuda_device_memory(e->device_index, &free_bytes, &total)) {
-        size_t b = free_bytes / 2;
-        if (b > HEAD_CUDA_MAX_BYTES) b = HEAD_CUDA_MAX_BYTES;
-        if (b < HEAD_CUDA_MIN_BYTES) b = free_bytes < HEAD_CUDA_MIN_BYTES ? free_bytes : HEAD_CUDA_MIN_BYTES;
-        return b;
+    if (e->be->memory_info(e->ctx, &free_bytes, &total)) {
+        pixab_clear_error();
+        return HEAD_DEFAULT_BYTES;
     }
-#endif
-    return HEAD_DEFAULT_BYTES;
+    size_t b = free_bytes / 2;
+    if (b > HEAD_DEVICE_MAX_BYTES) b = HEAD_DEVICE_MAX_BYTES;
+    if (b < HEAD_DEVICE_MIN_BYTES) b = free_bytes < HEAD_DEVICE_MIN_BYTES ? free_bytes : HEAD_DEVICE_MIN_BYTES;
+    return b;
 }
 
 /* The head plan for the ops after `layer`: as many images as the budget

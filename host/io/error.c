@@ -1,5 +1,5 @@
-/* error.c — per-thread last-error string, status names and the diagnostics
- * callback (see error.h). */
+/* error.c — per-thread last-error string and the diagnostics callback (see
+ * error.h); status names are in names.c. */
 #include "error.h"
 
 #include <stdarg.h>
@@ -54,18 +54,4 @@ void pixab_log(const char *fmt, ...) {
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
     log_fn(line, log_user);
-}
-
-const char *pixab_status_name(pixab_status s) {
-    switch (s) {
-    case PIXAB_OK: return "ok";
-    case PIXAB_ERR_ARG: return "bad argument";
-    case PIXAB_ERR_IO: return "i/o error";
-    case PIXAB_ERR_FORMAT: return "format error";
-    case PIXAB_ERR_SHAPE: return "shape error";
-    case PIXAB_ERR_NOMEM: return "out of memory";
-    case PIXAB_ERR_DEVICE: return "device error";
-    case PIXAB_ERR_UNSUPPORTED: return "unsupported";
-    }
-    return "unknown status";
 }

@@ -11,23 +11,6 @@
 #include "graph.h"
 #include "preprocess.cuh"
 
-static const char *const method_names[PIXAB_METHOD_COUNT] = {
-    "pixab", "ablation", "activation", "gradcam", "gradcampp", "xgradcam", "scorecam",
-};
-
-const char *pixab_method_name(pixab_method m) {
-    return m >= 0 && m < PIXAB_METHOD_COUNT ? method_names[m] : "unknown";
-}
-
-int pixab_method_from_name(const char *name) {
-    for (int m = 0; m < PIXAB_METHOD_COUNT; m++)
-        if (!strcmp(name, method_names[m])) return m;
-    pixab_fail(PIXAB_ERR_ARG,
-               "unknown method '%s' (expected pixab, ablation, activation, gradcam, gradcampp, xgradcam or scorecam)",
-               name);
-    return -1;
-}
-
 pixab_status pixab_parse_boxes(const char *text, pixab_explain_opts *opts) {
     int n = 0;
     const char *p = text;

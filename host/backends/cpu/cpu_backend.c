@@ -312,13 +312,19 @@ static pixab_status cpu_zero(void *ctx, void *p, size_t bytes) {
     return PIXAB_OK;
 }
 
+/* Host memory is the system's to manage: the engine uses its fixed default budget. */
+static pixab_status cpu_memory_info(void *ctx, size_t *free_bytes, size_t *total_bytes) {
+    *free_bytes = *total_bytes = 0;
+    return pixab_fail(PIXAB_ERR_UNSUPPORTED, "the CPU backend does not report its memory");
+}
+
 /* The im2col workspace is tiled to a fixed size: nothing grows with the batch. */
 static pixab_status cpu_prepare(void *ctx, const graph *g, int first_op, int batch) { return PIXAB_OK; }
 
 /* OpenBLAS sgemm is fp32 only: the lower precisions are the CUDA backend's. */
 static pixab_status cpu_set_precision(void *ctx, const graph *g, int precision) {
     if (precision == PIXAB_PRECISION_FP32) return PIXAB_OK;
-    return pixab_fail(PIXAB_ERR_UNSUPPORTED, "--precision %s needs --device cuda (the CPU backend is fp32 only)",
+    return pixab_fail(PIXAB_ERR_UNSUPPORTED, "precision %s needs the CUDA backend (the CPU backend is fp32 only)",
                       pixab_precision_name((pixab_precision)precision));
 }
 
@@ -334,6 +340,7 @@ const backend_ops cpu_backend = {
     .copy = cpu_copy,
     .set_precision = cpu_set_precision,
     .prepare = cpu_prepare,
+    .memory_info = cpu_memory_info,
     .ablate_boxes = cpu_ablate_boxes,
     .ablate_boxes_pooled = cpu_ablate_boxes_pooled,
     .ablate_channels = cpu_ablate_channels,
