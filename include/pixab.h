@@ -16,6 +16,7 @@
 #define PIXAB_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -96,6 +97,20 @@ const char *pixab_model_layer_name(const pixab_model *m, int layer);
 int pixab_model_find_layer(const pixab_model *m, const char *name);
 /* Per-image output shape of a layer for the model's input size. */
 pixab_status pixab_model_layer_shape(const pixab_model *m, int layer, int *c, int *h, int *w);
+/* Weights and biases of a layer's ops (0 for a pooling layer), BN folded. */
+size_t pixab_model_layer_num_params(const pixab_model *m, int layer);
+/* Cascading randomisation (Adebayo et al., "Sanity Checks for Saliency
+ * Maps"): *out = an independent copy of m (free with pixab_model_free) whose
+ * layers [from_layer, num_layers) have random weights: each weight tensor and
+ * bias of their convolutions and FC replaced by i.i.d. Gaussian draws with
+ * its own mean and (population) standard deviation, BN folded. The draws of
+ * an op depend only on (seed, the op), so along a cascade (fc, then Mixed_7c
+ * and fc, ...) a layer keeps its random weights once randomised.
+ * from_layer = num_layers gives an unchanged copy. */
+pixab_status pixab_model_randomize(const pixab_model *m, int from_layer, uint64_t seed, pixab_model **out);
+/* "a,b,c" (or one value for all three) into v[3], as the checkpoint's
+ * pixab.mean / pixab.std metadata; errors name `what`. */
+pixab_status pixab_parse_triple(const char *what, const char *text, float v[3]);
 
 /* ---- engine: a model on a device, buffers planned for a maximum batch ------ */
 
@@ -109,6 +124,10 @@ pixab_status pixab_engine_create(const pixab_model *m, const char *device, int m
 void pixab_engine_destroy(pixab_engine *e);
 /* "cpu" or "cuda:K". */
 const char *pixab_engine_device(const pixab_engine *e);
+/* The model's classes and input size S, and the most images per body forward. */
+int pixab_engine_num_classes(const pixab_engine *e);
+int pixab_engine_input_size(const pixab_engine *e);
+int pixab_engine_max_batch(const pixab_engine *e);
 
 /* Arithmetic of the heavy ops (convolutions, GEMMs). FP32 (the default) is
  * plain fp32 everywhere; TF32 runs fp32 data on TF32 tensor cores; FP16 and
@@ -148,6 +167,14 @@ pixab_status pixab_engine_forward(pixab_engine *e, const float *input, int n, fl
 pixab_status pixab_engine_body(pixab_engine *e, const float *input, int n, int layer, float *act);
 /* Head: activation of `layer` (n, H, W, C) -> logits (n, classes). */
 pixab_status pixab_engine_head(pixab_engine *e, const float *act, int n, int layer, float *logits);
+/* d(score)/d(logits) of one image: dlogits (classes) from its logits. */
+typedef void (*pixab_seed_fn)(void *user, const float *logits, int classes, float *dlogits);
+/* One image: runs the network from `layer` (-1: the input image) on x, its
+ * activation there (x's shape: the layer's, or (S, S, 3)), writes the logits
+ * (classes) and dx = d(seed . logits)/dx (x's shape). The input gradient of
+ * FGSM-style attacks is layer -1. */
+pixab_status pixab_engine_gradient(pixab_engine *e, int layer, const float *x, pixab_seed_fn seed, void *user,
+                                   float *logits, float *dx);
 
 /* ---- explanations (DESIGN.md §4) ------------------------------------------- */
 

@@ -1,5 +1,5 @@
 /* test_adversarial.c — the evaluation suite's adversarial patches and
- * cascading randomisation (host/eval/adversarial.h, randomize.h) on the demo
+ * cascading randomisation (host/eval/adversarial.h, pixab_model_randomize) on the demo
  * model (models/pixab-demo.safetensors, 8 synthetic shape classes) and the
  * example images: targeted patch FGSM reaches its class, touches nothing
  * outside the patches and stays in the pixel range; AE1/AE2 patch geometry;
@@ -13,7 +13,6 @@
 #include "adversarial.h"
 #include "model.h"
 #include "pixab.h"
-#include "randomize.h"
 
 #define ROOT PIXAB_TEST_DATA "/../../"
 #define DEMO ROOT "models/pixab-demo.safetensors"
@@ -307,15 +306,15 @@ Test(adversarial, randomize_changes_exactly_the_top_layers) {
               m6e = pixab_model_find_layer(model, "Mixed_6e");
     cr_assert(fc >= 0 && m7c >= 0 && m6e >= 0);
     pixab_model *r_fc, *r_7c, *r_6e, *again, *other, *none;
-    cr_assert_eq(randomize_model(model, fc, 42, &r_fc), PIXAB_OK, "%s", pixab_last_error());
-    cr_assert_eq(randomize_model(model, m7c, 42, &r_7c), PIXAB_OK, "%s", pixab_last_error());
-    cr_assert_eq(randomize_model(model, m6e, 42, &r_6e), PIXAB_OK, "%s", pixab_last_error());
+    cr_assert_eq(pixab_model_randomize(model, fc, 42, &r_fc), PIXAB_OK, "%s", pixab_last_error());
+    cr_assert_eq(pixab_model_randomize(model, m7c, 42, &r_7c), PIXAB_OK, "%s", pixab_last_error());
+    cr_assert_eq(pixab_model_randomize(model, m6e, 42, &r_6e), PIXAB_OK, "%s", pixab_last_error());
     check_randomized(r_fc, fc);
     check_randomized(r_7c, m7c);
     check_randomized(r_6e, m6e);
     /* Deterministic per seed; another seed draws other weights. */
-    cr_assert_eq(randomize_model(model, m7c, 42, &again), PIXAB_OK);
-    cr_assert_eq(randomize_model(model, m7c, 43, &other), PIXAB_OK);
+    cr_assert_eq(pixab_model_randomize(model, m7c, 42, &again), PIXAB_OK);
+    cr_assert_eq(pixab_model_randomize(model, m7c, 43, &other), PIXAB_OK);
     cr_expect(!memcmp(again->g.params, r_7c->g.params, sizeof(float) * g->n_params), "same seed, other weights");
     cr_expect(memcmp(other->g.params, r_7c->g.params, sizeof(float) * g->n_params), "other seed, same weights");
     /* A cascade: fc's random weights are the same at every step. */
@@ -332,10 +331,10 @@ Test(adversarial, randomize_changes_exactly_the_top_layers) {
     }
     /* n_layers: an unchanged copy; beyond: an error. */
     pixab_model *same;
-    cr_assert_eq(randomize_model(model, g->n_layers, 1, &same), PIXAB_OK);
+    cr_assert_eq(pixab_model_randomize(model, g->n_layers, 1, &same), PIXAB_OK);
     cr_expect(!memcmp(same->g.params, g->params, sizeof(float) * g->n_params));
-    cr_expect_eq(randomize_model(model, g->n_layers + 1, 1, &none), PIXAB_ERR_ARG);
-    cr_expect_eq(randomize_model(model, -1, 1, &none), PIXAB_ERR_ARG);
+    cr_expect_eq(pixab_model_randomize(model, g->n_layers + 1, 1, &none), PIXAB_ERR_ARG);
+    cr_expect_eq(pixab_model_randomize(model, -1, 1, &none), PIXAB_ERR_ARG);
     cr_expect_null(none);
     pixab_model_free(same);
     pixab_model_free(other);

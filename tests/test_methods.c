@@ -244,7 +244,7 @@ Test(methods, input_gradient_matches_pytorch) {
     float *g = malloc(sizeof(float) * n), logits[10], norm_want, proj_want[4];
     golden("input_grad/logit/top1/norm", &norm_want, 1);
     golden("input_grad/logit/top1/proj", proj_want, 4);
-    cr_assert_eq(engine_gradient(engine, -1, input, seed_top1, NULL, logits, g), PIXAB_OK, "%s", pixab_last_error());
+    cr_assert_eq(pixab_engine_gradient(engine, -1, input, seed_top1, NULL, logits, g), PIXAB_OK, "%s", pixab_last_error());
     double norm = 0.0;
     for (size_t i = 0; i < n; i++) norm += (double)g[i] * g[i];
     norm = sqrt(norm);

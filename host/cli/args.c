@@ -5,7 +5,6 @@
 #include <time.h>
 
 #include "cli.h"
-#include "model.h"
 
 double cli_now_s(void) {
     struct timespec t;
@@ -130,7 +129,7 @@ int cli_size(const char *flag, const char *value, size_t *out) {
 }
 
 int cli_floats3(const char *flag, const char *value, float v[3]) {
-    if (!model_parse_triple(flag, value, v)) return 0;
+    if (!pixab_parse_triple(flag, value, v)) return 0;
     cli_error(NULL);
     return -1;
 }

@@ -179,7 +179,9 @@ pixab_precision pixab_engine_precision(const pixab_engine *e) { return e->precis
 
 const graph *engine_graph(const pixab_engine *e) { return &e->g; }
 
-int engine_max_batch(const pixab_engine *e) { return e->max_batch; }
+int pixab_engine_max_batch(const pixab_engine *e) { return e->max_batch; }
+
+int pixab_engine_input_size(const pixab_engine *e) { return e->g.input_size; }
 
 static float *at(const plan *p, int t) { return p->arena + p->offsets[t]; }
 
@@ -210,6 +212,8 @@ static pixab_status get(pixab_engine *e, const plan *p, int t, float *dst, int n
 static int layer_out(const pixab_engine *e, int layer) { return layer < 0 ? 0 : e->g.layers[layer].out; }
 static int layer_end(const pixab_engine *e, int layer) { return layer < 0 ? 0 : e->g.layers[layer].end_op; }
 static int logits_tensor(const pixab_engine *e) { return e->g.layers[e->g.n_layers - 1].out; }
+
+int pixab_engine_num_classes(const pixab_engine *e) { return e->g.tensors[logits_tensor(e)].c; }
 
 pixab_status pixab_engine_body(pixab_engine *e, const float *input, int n, int layer, float *act) {
     pixab_status s = check_call(e, n, e->max_batch, layer);
@@ -398,8 +402,8 @@ pixab_status engine_weighted_map(pixab_engine *e, const float *w, float *map) {
     return e->be->download(e->ctx, map, e->keep.map, (size_t)H * W * sizeof(float));
 }
 
-pixab_status engine_gradient(pixab_engine *e, int layer, const float *x, engine_seed_fn seed, void *ctx,
-                             float *logits, float *dx) {
+pixab_status pixab_engine_gradient(pixab_engine *e, int layer, const float *x, pixab_seed_fn seed, void *user,
+                                   float *logits, float *dx) {
     pixab_status s = check_call(e, 1, 1, layer);
     if (s) return s;
     const int first = layer_end(e, layer), lt = logits_tensor(e), classes = e->g.tensors[lt].c;
@@ -410,7 +414,7 @@ pixab_status engine_gradient(pixab_engine *e, int layer, const float *x, engine_
         return s;
     float *dlogits = malloc(sizeof(float) * (size_t)classes);
     if (!dlogits) return pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
-    seed(ctx, logits, classes, dlogits);
+    seed(user, logits, classes, dlogits);
     s = e->be->zero(e->ctx, p->grad, p->floats * sizeof(float));
     if (!s) s = e->be->upload(e->ctx, p->grad + p->offsets[lt], dlogits, sizeof(float) * (size_t)classes);
     free(dlogits);

@@ -1,5 +1,6 @@
 /* engine.h — what the methods need from the engine beyond the public API:
- * the head on generated batches of activations, and the backward pass. */
+ * its graph and the head on generated batches of activations (the backward
+ * pass is public: pixab_engine_gradient). */
 #ifndef PIXAB_ENGINE_H
 #define PIXAB_ENGINE_H
 
@@ -7,8 +8,6 @@
 #include "pixab.h"
 
 const graph *engine_graph(const pixab_engine *e);
-/* Images per body forward (pixab_engine_forward's limit). */
-int engine_max_batch(const pixab_engine *e);
 
 /* ---- generated batches of one image, on the engine's backend ---------------
  * engine_forward_keep runs one image and keeps the activation A of `layer` in
@@ -46,12 +45,5 @@ pixab_status engine_scores_get(pixab_engine *e, float *scores, int n);
 pixab_status engine_pixab_map(pixab_engine *e, int n_boxes, float *map);
 /* minmax(ReLU(sum_k w_k A_k)) of the kept A (w (K) host; NULL: all ones), to the host. */
 pixab_status engine_weighted_map(pixab_engine *e, const float *w, float *map);
-
-/* d(score)/d(logits) for the logits of the unmodified input. */
-typedef void (*engine_seed_fn)(void *ctx, const float *logits, int classes, float *dlogits);
-/* For one image: x is the activation of `layer` (-1: the input image); runs
- * the head, writes its logits (classes) and dx = d(score)/dx (x's shape). */
-pixab_status engine_gradient(pixab_engine *e, int layer, const float *x, engine_seed_fn seed, void *ctx,
-                             float *logits, float *dx);
 
 #endif

@@ -1,25 +1,21 @@
 /* adversarial.c — targeted patch FGSM and the AE1/AE2 patch sets (see
- * adversarial.h; the gradient reaches the input through engine_gradient with
- * layer -1). */
+ * adversarial.h; the gradient reaches the input through
+ * pixab_engine_gradient with layer -1). */
 #include "adversarial.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
 #include "error.h"
 #include "rng.h"
 
 /* Seed streams: one per kind of random choice, so they do not shift each other. */
 enum { STREAM_COUNT, STREAM_BOXES, STREAM_TARGETS };
 
-static int num_classes(const pixab_engine *e) {
-    const graph *g = engine_graph(e);
-    return g->tensors[g->layers[g->n_layers - 1].out].c;
-}
+static int num_classes(const pixab_engine *e) { return pixab_engine_num_classes(e); }
 
 static pixab_status check_setup(const pixab_engine *e, const pixab_preproc *pre) {
-    const int s = engine_graph(e)->tensors[0].h;
+    const int s = pixab_engine_input_size(e);
     if (pre->size != s)
         return pixab_fail(PIXAB_ERR_ARG, "preprocessing is for %d x %d inputs, the engine's model takes %d x %d",
                           pre->size, pre->size, s, s);
@@ -99,7 +95,7 @@ pixab_status adv_fgsm_patch(pixab_engine *e, const pixab_preproc *pre, float *x,
             memset(mask + (size_t)y * S + boxes[b].x0, 1, (size_t)(boxes[b].x1 - boxes[b].x0));
     *r = (adv_result){0};
     for (;;) {
-        if ((s = engine_gradient(e, -1, x, ce_seed, &target, logits, g))) goto done;
+        if ((s = pixab_engine_gradient(e, -1, x, ce_seed, &target, logits, g))) goto done;
         judge(logits, classes, target, r);
         if (r->success || r->steps == max_steps) break;
         for (size_t p = 0; p < (size_t)S * S; p++) {

@@ -7,23 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
 #include "error.h"
 #include "metrics.h"
 
 /* Write the generated inputs first .. first+count-1 into dst (count, S, S, 3). */
 typedef void (*gen_fn)(void *ctx, int first, int count, float *dst);
 
-static int engine_classes(const pixab_engine *e) {
-    const graph *g = engine_graph(e);
-    return g->tensors[g->layers[g->n_layers - 1].out].c;
-}
-
 /* prob[j] = softmax probability of class cls[j / per] for generated input j,
  * j < n, in chunks of the engine's max batch. */
 static pixab_status forward_probs(pixab_engine *e, int n, gen_fn gen, void *ctx, const int *cls, int per,
                                   float *prob) {
-    const int size = engine_graph(e)->input_size, classes = engine_classes(e), mb = engine_max_batch(e);
+    const int size = pixab_engine_input_size(e), classes = pixab_engine_num_classes(e), mb = pixab_engine_max_batch(e);
     const size_t image = (size_t)size * size * 3;
     const int chunk = n < mb ? n : mb;
     float *x = malloc(sizeof(float) * image * (size_t)chunk), *logits = malloc(sizeof(float) * (size_t)classes * chunk);
@@ -46,7 +40,7 @@ done:
 }
 
 static pixab_status check_class(const pixab_engine *e, int cls) {
-    int classes = engine_classes(e);
+    int classes = pixab_engine_num_classes(e);
     if (cls < 0 || cls >= classes)
         return pixab_fail(PIXAB_ERR_ARG, "class %d out of range (the model has %d classes: 0 to %d)", cls, classes,
                           classes - 1);
@@ -81,7 +75,7 @@ pixab_status metrics_confidence(pixab_engine *e, const float *input, const float
     if (n < 1 || n > (1 << 29)) return pixab_fail(PIXAB_ERR_ARG, "confidence: %d images (need 1 or more)", n);
     for (int i = 0; i < n; i++)
         if (check_class(e, cls[i])) return pixab_fail_context(PIXAB_ERR_ARG, "confidence: image %d", i);
-    const int size = engine_graph(e)->input_size;
+    const int size = pixab_engine_input_size(e);
     float *prob = malloc(sizeof(float) * 2 * (size_t)n);
     if (!prob) return pixab_fail(PIXAB_ERR_NOMEM, "out of memory for %d scores", 2 * n);
     confidence_ctx c = {input, sal, (size_t)size * size};
@@ -191,7 +185,7 @@ static void gen_curve(void *vctx, int first, int count, float *dst) {
 static pixab_status causal_curve(pixab_engine *e, const float *input, const float *sal, int cls, int n_steps,
                                  int insertion, float *curve, double *auc) {
     const char *name = insertion ? "insertion" : "deletion";
-    const int size = engine_graph(e)->input_size;
+    const int size = pixab_engine_input_size(e);
     const long long pixels = (long long)size * size;
     if (n_steps < 1 || n_steps > pixels)
         return pixab_fail(PIXAB_ERR_ARG, "%s: %d steps (need 1 to %lld, the input's pixels)", name, n_steps, pixels);

@@ -1,6 +1,6 @@
 /* tasks.c — the evaluation suite's tasks (see tasks.h): explanations through
  * pixab_explain, metrics from metrics.h, adversarial examples from
- * adversarial.h, randomised models from randomize.h. Every metric is scored
+ * adversarial.h, randomised models from pixab_model_randomize. Every metric is scored
  * with the softmax probability, whatever score the maps used. */
 #include "tasks.h"
 
@@ -11,8 +11,6 @@
 
 #include "adversarial.h"
 #include "error.h"
-#include "model.h"
-#include "randomize.h"
 #include "rng.h"
 
 pixab_status eval_ctx_init(eval_ctx *c) {
@@ -251,15 +249,10 @@ done:
 }
 
 int eval_sanity_steps(const pixab_model *m, int *layers, int cap) {
-    const graph *g = &m->g;
     int last = pixab_model_find_layer(m, "Mixed_5b"), n = 0;
     if (last < 0) last = 0;
-    for (int l = g->n_layers - 1; l >= last && n < cap; l--) {
-        int weighted = 0;
-        for (int i = graph_layer_begin(g, l); i < g->layers[l].end_op; i++)
-            weighted |= g->ops[i].kind == OP_CONV || g->ops[i].kind == OP_FC;
-        if (weighted) layers[n++] = l;
-    }
+    for (int l = pixab_model_num_layers(m) - 1; l >= last && n < cap; l--)
+        if (pixab_model_layer_num_params(m, l)) layers[n++] = l;
     pixab_clear_error();
     return n;
 }
@@ -276,7 +269,7 @@ pixab_status eval_sanity(eval_ctx *c, const float *inputs, int n, const char *de
         pixab_engine *re = NULL;
         char metric[48];
         snprintf(metric, sizeof metric, "spearman_%s", pixab_model_layer_name(c->m, steps[st]));
-        if (!(s = randomize_model(c->m, steps[st], seed, &rm)) && !(s = pixab_engine_create(rm, device, batch, &re)))
+        if (!(s = pixab_model_randomize(c->m, steps[st], seed, &rm)) && !(s = pixab_engine_create(rm, device, batch, &re)))
             for (int i = 0; i < n && !s; i++) {
                 explained x;
                 if ((s = explain_all(c, re, inputs + (size_t)i * S * S * 3, orig[i].maps[0].cls, &x))) break;

@@ -39,7 +39,7 @@ pixab_status cam_gradient(const cam_ctx *c, pixab_method m, float *wf) {
         goto done;
     }
     seed_ctx sc = {c->cls, c->score};
-    if ((s = engine_gradient(c->e, c->layer, c->act, score_seed, &sc, logits, g))) goto done;
+    if ((s = pixab_engine_gradient(c->e, c->layer, c->act, score_seed, &sc, logits, g))) goto done;
     for (int p = 0; p < HW; p++)
         for (int k = 0; k < K; k++) sum_a[k] += c->act[(size_t)p * K + k];
     for (int p = 0; p < HW; p++)

@@ -11,7 +11,7 @@
 #include "preprocess.cuh"
 
 pixab_status cam_scorecam(const cam_ctx *c, float *w) {
-    const int S = c->size, K = c->K, batch = engine_max_batch(c->e);
+    const int S = c->size, K = c->K, batch = pixab_engine_max_batch(c->e);
     const size_t pixels = (size_t)S * S;
     float *x = malloc(sizeof(float) * pixels * 3 * (size_t)batch), *mask = malloc(sizeof(float) * pixels);
     float *logits = malloc(sizeof(float) * (size_t)c->classes * batch);

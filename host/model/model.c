@@ -18,7 +18,7 @@ static pixab_status check_preproc(const pixab_preproc *p, const char *where) {
     return PIXAB_OK;
 }
 
-pixab_status model_parse_triple(const char *key, const char *text, float v[3]) {
+pixab_status pixab_parse_triple(const char *what, const char *text, float v[3]) {
     const char *p = text;
     int n = 0;
     while (n < 3) {
@@ -33,7 +33,7 @@ pixab_status model_parse_triple(const char *key, const char *text, float v[3]) {
     }
     while (*p == ' ') p++;
     if (*p || (n != 1 && n != 3))
-        return pixab_fail(PIXAB_ERR_FORMAT, "'%s' = \"%s\": expected 1 or 3 comma-separated numbers", key,
+        return pixab_fail(PIXAB_ERR_FORMAT, "'%s' = \"%s\": expected 1 or 3 comma-separated numbers", what,
                           text);
     if (n == 1) v[1] = v[2] = v[0];
     return PIXAB_OK;
@@ -44,8 +44,8 @@ static pixab_status read_metadata(pixab_model *m, const safetensors *st) {
     *p = (pixab_preproc){.size = 299, .mean = {0.5f, 0.5f, 0.5f}, .std = {0.5f, 0.5f, 0.5f}};
     const char *v;
     pixab_status s;
-    if ((v = safetensors_meta(st, "pixab.mean")) && (s = model_parse_triple("pixab.mean", v, p->mean))) return s;
-    if ((v = safetensors_meta(st, "pixab.std")) && (s = model_parse_triple("pixab.std", v, p->std))) return s;
+    if ((v = safetensors_meta(st, "pixab.mean")) && (s = pixab_parse_triple("pixab.mean", v, p->mean))) return s;
+    if ((v = safetensors_meta(st, "pixab.std")) && (s = pixab_parse_triple("pixab.std", v, p->std))) return s;
     if ((v = safetensors_meta(st, "pixab.input_size"))) {
         char *end;
         long n = strtol(v, &end, 10);
@@ -165,6 +165,17 @@ int pixab_model_find_layer(const pixab_model *m, const char *name) {
     pixab_fail(PIXAB_ERR_ARG, "unknown layer '%s' (expected Conv2d_1a_3x3 ... maxpool2, Mixed_5b ... Mixed_7c, "
                               "avgpool or fc)", name);
     return -1;
+}
+
+size_t pixab_model_layer_num_params(const pixab_model *m, int layer) {
+    if (layer < 0 || layer >= m->g.n_layers) return 0;
+    size_t n = 0;
+    for (int i = graph_layer_begin(&m->g, layer); i < m->g.layers[layer].end_op; i++) {
+        const graph_op *o = &m->g.ops[i];
+        if (o->kind == OP_CONV || o->kind == OP_FC)
+            n += (size_t)o->c_out * (size_t)o->k_h * (size_t)o->k_w * (size_t)o->c_in + (size_t)o->c_out;
+    }
+    return n;
 }
 
 pixab_status pixab_model_layer_shape(const pixab_model *m, int layer, int *c, int *h, int *w) {

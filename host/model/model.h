@@ -12,9 +12,6 @@ struct pixab_model {
     char **class_names;   /* (classes) or NULL */
 };
 
-/* Parse "a,b,c" (or one value for all three) into v[3]; errors name `key`. */
-pixab_status model_parse_triple(const char *key, const char *text, float v[3]);
-
 /* *out = an independent deep copy of m (graph and weights, preprocessing,
  * class names), freed with pixab_model_free. */
 pixab_status model_copy(const pixab_model *m, pixab_model **out);

@@ -93,8 +93,8 @@ static void check_gradient(const char *tag, pixab_model *m, pixab_engine *ec, pi
         goto fail;
     if (pixab_engine_head(ec, act, 1, layer, lc)) goto fail;
     int cls = argmax(lc, classes);
-    if (engine_gradient(ec, layer, act, seed_one_hot, &cls, lc, dc) ||
-        engine_gradient(eg, layer, act, seed_one_hot, &cls, lg, dg))
+    if (pixab_engine_gradient(ec, layer, act, seed_one_hot, &cls, lc, dc) ||
+        pixab_engine_gradient(eg, layer, act, seed_one_hot, &cls, lg, dg))
         goto fail;
     err = parity_rel_err(dg, dc, dc, n);
     goto done;

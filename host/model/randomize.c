@@ -1,7 +1,6 @@
-/* randomize.c — cascading randomisation: a deep copy of the model, then
- * Gaussian redraws of the top layers' weights (see randomize.h). */
-#include "randomize.h"
-
+/* randomize.c — pixab_model_randomize, the cascading randomisation of the
+ * sanity check (pixab.h): a deep copy of the model, then Gaussian redraws of
+ * the top layers' weights, as the model holds them (BN folded). */
 #include <math.h>
 
 #include "error.h"
@@ -19,7 +18,7 @@ static void redraw(float *v, size_t n, rng *r) {
     for (size_t i = 0; i < n; i++) v[i] = (float)(mean + sd * rng_gauss(r));
 }
 
-pixab_status randomize_model(const pixab_model *m, int from_layer, uint64_t seed, pixab_model **out) {
+pixab_status pixab_model_randomize(const pixab_model *m, int from_layer, uint64_t seed, pixab_model **out) {
     *out = NULL;
     const graph *g = &m->g;
     if (from_layer < 0 || from_layer > g->n_layers)
