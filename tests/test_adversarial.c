@@ -267,8 +267,6 @@ static void stats(const float *v, size_t n, double *mean, double *sd) {
     *sd = sqrt(q / (double)n);
 }
 
-static size_t weight_count(const graph_op *o) { return (size_t)o->c_out * o->k_h * o->k_w * o->c_in; }
-
 /* Ops before layer `from` bit-identical to the original; weighted ops from it on
  * redrawn with the original tensor's mean and std. */
 static void check_randomized(const pixab_model *r, int from) {
@@ -279,7 +277,7 @@ static void check_randomized(const pixab_model *r, int from) {
     for (int i = 0; i < g->n_ops; i++) {
         const graph_op *o = &g->ops[i];
         if (o->kind != OP_CONV && o->kind != OP_FC) continue;
-        const size_t nw = weight_count(o);
+        const size_t nw = graph_op_weights(o);
         const float *w0 = g->params + o->w_off, *w1 = h->params + o->w_off;
         const float *b0 = g->params + o->b_off, *b1 = h->params + o->b_off;
         if (i < first) {
@@ -320,7 +318,7 @@ Test(adversarial, randomize_changes_exactly_the_top_layers) {
     /* A cascade: fc's random weights are the same at every step. */
     const graph_op *fo = &g->ops[g->n_ops - 1];
     cr_assert_eq(fo->kind, OP_FC);
-    cr_expect(!memcmp(r_fc->g.params + fo->w_off, r_6e->g.params + fo->w_off, sizeof(float) * weight_count(fo)));
+    cr_expect(!memcmp(r_fc->g.params + fo->w_off, r_6e->g.params + fo->w_off, sizeof(float) * graph_op_weights(fo)));
     /* The original is untouched; the copy carries its own preprocessing and names. */
     cr_expect(!memcmp(orig, g->params, sizeof(float) * g->n_params), "the original model changed");
     cr_expect(!memcmp(pixab_model_preproc(r_fc), pre, sizeof *pre));

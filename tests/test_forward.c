@@ -181,7 +181,7 @@ Test(forward, weights_aligned) {
             n_weighted++;
             cr_expect_eq(o->w_off % GRAPH_PARAM_ALIGN, 0, "%s: weights at %zu", o->name, o->w_off);
             cr_expect_eq(o->b_off % GRAPH_PARAM_ALIGN, 0, "%s: bias at %zu", o->name, o->b_off);
-            memset(used + o->w_off, 1, (size_t)o->c_out * o->k_h * o->k_w * o->c_in);
+            memset(used + o->w_off, 1, graph_op_weights(o));
             memset(used + o->b_off, 1, (size_t)o->c_out);
         }
         cr_expect_eq(n_weighted, 95, "94 convolutions and the FC layer");

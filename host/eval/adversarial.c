@@ -12,8 +12,6 @@
 /* Seed streams: one per kind of random choice, so they do not shift each other. */
 enum { STREAM_COUNT, STREAM_BOXES, STREAM_TARGETS };
 
-static int num_classes(const pixab_engine *e) { return pixab_engine_num_classes(e); }
-
 static pixab_status check_setup(const pixab_engine *e, const pixab_preproc *pre) {
     const int s = pixab_engine_input_size(e);
     if (pre->size != s)
@@ -23,8 +21,8 @@ static pixab_status check_setup(const pixab_engine *e, const pixab_preproc *pre)
 }
 
 static pixab_status check_target(const pixab_engine *e, int target) {
-    if (target < 0 || target >= num_classes(e))
-        return pixab_fail(PIXAB_ERR_ARG, "target class %d out of range (the model has %d)", target, num_classes(e));
+    if (target < 0 || target >= pixab_engine_num_classes(e))
+        return pixab_fail(PIXAB_ERR_ARG, "target class %d out of range (the model has %d)", target, pixab_engine_num_classes(e));
     return PIXAB_OK;
 }
 
@@ -42,7 +40,7 @@ static void judge(float *logits, int classes, int target, adv_result *r) {
 /* Classify x (S, S, 3) for each of n targets: r[i] with steps = 0. probs
  * (classes): the softmax. */
 static pixab_status classify(pixab_engine *e, const float *x, const int *targets, int n, adv_result *r, float *probs) {
-    const int classes = num_classes(e);
+    const int classes = pixab_engine_num_classes(e);
     float *logits = malloc(sizeof(float) * (size_t)classes);
     if (!logits) return pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
     pixab_status s = pixab_engine_forward(e, x, 1, logits);
@@ -67,7 +65,7 @@ pixab_status adv_fgsm_patch(pixab_engine *e, const pixab_preproc *pre, float *x,
                             int target, const adv_fgsm_opts *o, adv_result *r) {
     pixab_status s = check_setup(e, pre);
     if (s || (s = check_target(e, target))) return s;
-    const int S = pre->size, classes = num_classes(e);
+    const int S = pre->size, classes = pixab_engine_num_classes(e);
     if (n_boxes < 1) return pixab_fail(PIXAB_ERR_ARG, "FGSM needs at least one patch");
     for (int b = 0; b < n_boxes; b++) {
         const metrics_box *bx = &boxes[b];
@@ -170,7 +168,7 @@ pixab_status adv_make_ae1(pixab_engine *e, const pixab_preproc *pre, const float
     if (!zero) return pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
     memset(zero, 0, sizeof(float) * n);
     s = adv_fgsm_patch(e, pre, zero, r->boxes, r->n, target, o, &r->on_zero);
-    float *probs = s ? NULL : malloc(sizeof(float) * (size_t)num_classes(e));
+    float *probs = s ? NULL : malloc(sizeof(float) * (size_t)pixab_engine_num_classes(e));
     if (!s && !probs) s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
     if (!s) {
         memcpy(out, real, sizeof(float) * n);
@@ -186,7 +184,7 @@ pixab_status adv_make_ae2(pixab_engine *e, const pixab_preproc *pre, const int *
                           const adv_fgsm_opts *o, float *out, adv_ae2 *r) {
     pixab_status s = check_setup(e, pre);
     if (s) return s;
-    const int classes = num_classes(e), K = ADV_AE2_PATCHES;
+    const int classes = pixab_engine_num_classes(e), K = ADV_AE2_PATCHES;
     if (classes < K) return pixab_fail(PIXAB_ERR_ARG, "AE2 needs %d classes, the model has %d", K, classes);
     memset(r, 0, sizeof *r);
     rng tr = rng_make(seed, STREAM_TARGETS);

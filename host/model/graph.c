@@ -24,6 +24,11 @@ int graph_add_tensor(graph *g, int channels) {
     return g->n_tensors++;
 }
 
+size_t graph_op_weights(const graph_op *o) {
+    if (o->kind != OP_CONV && o->kind != OP_FC) return 0;
+    return (size_t)o->c_out * (size_t)o->k_h * (size_t)o->k_w * (size_t)o->c_in;
+}
+
 size_t graph_reserve_params(graph *g, size_t n) {
     size_t off = (g->n_params + GRAPH_PARAM_ALIGN - 1) / GRAPH_PARAM_ALIGN * GRAPH_PARAM_ALIGN;
     g->n_params = off + n;

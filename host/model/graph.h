@@ -56,6 +56,9 @@ pixab_status graph_copy(graph *dst, const graph *src);
 
 /* Spatial sizes of every tensor for an S x S input; error if any size < 1. */
 pixab_status graph_infer_shapes(graph *g, int input_size);
+/* Weights of a convolution or FC op, (c_out, k_h, k_w, c_in) floats; 0 for
+ * the other ops (its bias: c_out more). */
+size_t graph_op_weights(const graph_op *o);
 /* Floats per image of tensor t. */
 size_t graph_tensor_floats(const graph *g, int t);
 /* First op of layer l (the body of l is ops [0, layers[l].end_op)). */

@@ -216,7 +216,7 @@ static pixab_status read_f32(const safetensors *st, const char *prefix, const ch
 static pixab_status load_params(graph *g, const safetensors *st) {
     size_t max_w = 0;
     for (int i = 0; i < g->n_ops; i++) {
-        size_t n = (size_t)g->ops[i].c_out * (size_t)g->ops[i].c_in * (size_t)(g->ops[i].k_h * g->ops[i].k_w);
+        size_t n = graph_op_weights(&g->ops[i]);
         if (n > max_w) max_w = n;
     }
     float *tmp = malloc(sizeof(float) * (max_w + 1)), *bn = NULL;

@@ -171,9 +171,8 @@ size_t pixab_model_layer_num_params(const pixab_model *m, int layer) {
     if (layer < 0 || layer >= m->g.n_layers) return 0;
     size_t n = 0;
     for (int i = graph_layer_begin(&m->g, layer); i < m->g.layers[layer].end_op; i++) {
-        const graph_op *o = &m->g.ops[i];
-        if (o->kind == OP_CONV || o->kind == OP_FC)
-            n += (size_t)o->c_out * (size_t)o->k_h * (size_t)o->k_w * (size_t)o->c_in + (size_t)o->c_out;
+        const size_t w = graph_op_weights(&m->g.ops[i]);
+        n += w ? w + (size_t)m->g.ops[i].c_out : 0;
     }
     return n;
 }

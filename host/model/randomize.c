@@ -32,7 +32,7 @@ pixab_status pixab_model_randomize(const pixab_model *m, int from_layer, uint64_
         const graph_op *o = &c->g.ops[i];
         if (o->kind != OP_CONV && o->kind != OP_FC) continue;
         rng w = rng_make(seed, 2 * (uint64_t)i), b = rng_make(seed, 2 * (uint64_t)i + 1);
-        redraw(c->g.params + o->w_off, (size_t)o->c_out * (size_t)o->k_h * (size_t)o->k_w * (size_t)o->c_in, &w);
+        redraw(c->g.params + o->w_off, graph_op_weights(o), &w);
         redraw(c->g.params + o->b_off, (size_t)o->c_out, &b);
     }
     *out = c;

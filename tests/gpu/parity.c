@@ -197,6 +197,14 @@ done:
     return s;
 }
 
+pixab_status parity_cpu_reference(const graph *g, op_io *io, float *y, float *dx) {
+    memcpy(io->y_fwd, io->y0, sizeof(float) * io->yf);
+    pixab_status s = parity_run_op(&cpu_backend, -1, PIXAB_PRECISION_FP32, g, io, y, dx);
+    if (s) return s;
+    memcpy(io->y_fwd, y, sizeof(float) * io->yf);
+    return parity_run_op(&cpu_backend, -1, PIXAB_PRECISION_FP32, g, io, y, dx);
+}
+
 float *parity_model_input(int S, int n) {
     size_t per = (size_t)S * S * 3;
     float *x = malloc(sizeof(float) * per * (size_t)n);

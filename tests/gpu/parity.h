@@ -81,6 +81,9 @@ typedef struct {
  * 8) makes the CUDA backend plan again for a larger batch. */
 pixab_status parity_run_op(const backend_ops *be, int device, int precision, const graph *g, const op_io *io,
                            float *y_out, float *dx_out);
+/* The CPU's fp32 results for io, y (yf) and dx (xf): its forward first, then
+ * io->y_fwd = that forward, so every backend's backward masks with the same y. */
+pixab_status parity_cpu_reference(const graph *g, op_io *io, float *y, float *dx);
 
 /* A deterministic input (n, S, S, 3) in about [-2, 2], different per image. */
 float *parity_model_input(int S, int n);

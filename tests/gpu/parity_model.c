@@ -74,6 +74,20 @@ static int argmax(const float *v, int n) {
     return k;
 }
 
+/* The CPU's top-1 class of one image, and (second, if not NULL) its second;
+ * -1 when the forward fails. */
+static int cpu_ranked(pixab_engine *ec, const float *input, int classes, int *second) {
+    float *lg = malloc(sizeof(float) * (size_t)classes);
+    int top = -1;
+    if (lg && !pixab_engine_forward(ec, input, 1, lg)) {
+        top = argmax(lg, classes);
+        lg[top] = -INFINITY;
+        if (second) *second = argmax(lg, classes);
+    }
+    free(lg);
+    return top;
+}
+
 /* Gradient of the top class's logit w.r.t. layer `layer`'s activation (-1: the input). */
 static void check_gradient(const char *tag, pixab_model *m, pixab_engine *ec, pixab_engine *eg, int layer,
                            const float *input) {
@@ -134,15 +148,8 @@ static void compare_map(const char *what, pixab_engine *ec, pixab_engine *eg, co
  * another class (the CPU's second-ranked); `full`: Mixed_7c, softmax, top-1. */
 static void check_methods(const char *tag, pixab_model *m, pixab_engine *ec, pixab_engine *eg, const float *input,
                           int full) {
-    const int classes = pixab_model_num_classes(m);
-    float *lg = malloc(sizeof(float) * (size_t)classes);
-    if (!lg || pixab_engine_forward(ec, input, 1, lg)) {
-        free(lg);
-        return;
-    }
-    lg[argmax(lg, classes)] = -INFINITY;
-    const int second = argmax(lg, classes);
-    free(lg);
+    int second = -1;
+    if (cpu_ranked(ec, input, pixab_model_num_classes(m), &second) < 0) return;
     for (int l = 0; l < (full ? 1 : 2); l++)
         for (int sc = 0; sc < (full ? 1 : 2); sc++)
             for (int c = 0; c < (full ? 1 : 2); c++)
@@ -206,14 +213,8 @@ static void check_general_path(const char *tag, pixab_model *m, pixab_engine *ec
 /* Every method below fp32 against the fp32 CPU map (made once), the CPU's top-1 class. */
 static void check_precision_maps(const char *tag, pixab_model *m, pixab_engine *ec, pixab_engine *eg,
                                  const float *input) {
-    const int classes = pixab_model_num_classes(m);
-    float *lg = malloc(sizeof(float) * (size_t)classes);
-    if (!lg || pixab_engine_forward(ec, input, 1, lg)) {
-        free(lg);
-        return;
-    }
-    const int top = argmax(lg, classes);
-    free(lg);
+    const int top = cpu_ranked(ec, input, pixab_model_num_classes(m), NULL);
+    if (top < 0) return;
     pixab_explain_opts opts[2];
     pixab_map ref[2][PIXAB_METHOD_COUNT];
     memset(ref, 0, sizeof ref);

@@ -109,11 +109,9 @@ static void op_errors(const graph *g, int n, int ties, double *fwd, double *bwd)
     parity_fill(io.x, io.xf), parity_fill(io.y0, io.yf), parity_fill(io.dy, io.yf), parity_fill(io.dx0, io.xf);
     if (ties) /* ~90% zeros, as after a ReLU: many 3x3 windows hold only equal maxima */
         for (size_t i = 0; i < io.xf; i++) io.x[i] = io.x[i] > 0.8f ? io.x[i] : 0.0f;
-    /* The CPU forward first, so that both backwards mask with the same y. */
-    memcpy(io.y_fwd, io.y0, sizeof(float) * io.yf);
-    if (parity_run_op(&cpu_backend, -1, PIXAB_PRECISION_FP32, g, &io, cy, cdx)) goto fail;
-    memcpy(io.y_fwd, cy, sizeof(float) * io.yf);
-    if (parity_run_op(&cpu_backend, -1, PIXAB_PRECISION_FP32, g, &io, cy, cdx) || parity_run_op(parity_gpu, parity_gpu_index, PIXAB_PRECISION_FP32, g, &io, gy, gdx)) goto fail;
+    if (parity_cpu_reference(g, &io, cy, cdx) ||
+        parity_run_op(parity_gpu, parity_gpu_index, PIXAB_PRECISION_FP32, g, &io, gy, gdx))
+        goto fail;
     /* Forward: the op's slice, relative to its own size; other channels exactly as they were. */
     size_t m = 0, untouched = 0;
     for (size_t i = 0; i < io.yf; i++) {
