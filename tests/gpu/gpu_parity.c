@@ -133,6 +133,7 @@ int main(int argc, char **argv) {
         check_ops();
         check_xops();
         check_upsample();
+        check_direct_conv_backward();
         check_precision_ops();
         check_model(w8, "w8", 0);
     }

@@ -103,6 +103,7 @@ void check_preprocess(void);
 void check_ops(void);
 void check_xops(void);
 void check_upsample(void);
+void check_direct_conv_backward(void);
 void check_precision_ops(void);
 void check_model(const char *path, const char *tag, int full);
 /* The precision rows of whole maps, on a trained checkpoint (the demo

@@ -2,7 +2,8 @@
  * kernel; every op kind of the network backend (cuda_backend vs cpu_backend,
  * forward and backward, on one-op graphs: odd sizes, sizes of 1, batches 1,
  * 3 and 8, channel slices of wider tensors, max pools full of ties); every
- * explanation-batch op (box and channel ablation batches, pooled features,
+ * convolution case through the direct backward-data kernel (the fallback);
+ * every explanation-batch op (box and channel ablation batches, pooled features,
  * channel-ablated logits, class scores, Pixab-CAM's reduction, weighted sums,
  * ReLU + min-max incl. constant maps) and the map upsampling kernel.
  * Errors: max|CUDA - CPU| relative to max|CPU| over what the op computes;
@@ -20,6 +21,7 @@
 #include "cam_kernels.h"
 #include "cuda_backend.h"
 #include "nn.cuh"
+#include "nn_kernels.h"
 #include "parity.h"
 #include "preprocess.h"
 
@@ -155,6 +157,66 @@ void check_ops(void) {
     static const int batches[] = {1, 3, 8};
     for (int i = 0; i < parity_n_op_cases; i++)
         for (int b = 0; b < 3; b++) check_op(&parity_op_cases[i], batches[b], 1000 * (unsigned)i + (unsigned)b + 1);
+}
+
+/* The direct convolution backward-data kernel (the fallback where cuDNN has
+ * no algorithm, so the backend may never pick it on a given GPU) against the
+ * CPU backend's GEMM backward: every conv case, 3 images, no ReLU (dz = dy's
+ * slice), dx0 + gradient relative to the gradient. */
+static double direct_conv_backward_err(graph *g) {
+    graph_op *o = &g->ops[0];
+    o->relu = 0;
+    const int n = 3;
+    const tshape *xs = &g->tensors[o->src], *ys = &g->tensors[o->dst];
+    op_io io = {n, graph_tensor_floats(g, 0) * (size_t)n, graph_tensor_floats(g, 1) * (size_t)n,
+                NULL, NULL, NULL, NULL, NULL};
+    const size_t X = io.xf, Y = io.yf, rows = (size_t)n * ys->h * ys->w, nz = rows * (size_t)o->c_out;
+    const size_t nw = graph_op_weights(o);
+    /* x, dx0, cpu dx, gpu dx | y0, y_fwd, dy, cpu y | dz (the packed slice of dy) */
+    float *buf = calloc(4 * X + 4 * Y + nz, sizeof(float)), *dx = NULL, *dz = NULL, *w = NULL;
+    double err = INFINITY;
+    if (!buf) return err;
+    io.x = buf, io.dx0 = buf + X;
+    float *cdx = buf + 2 * X, *gdx = buf + 3 * X;
+    io.y0 = buf + 4 * X, io.y_fwd = io.y0 + Y, io.dy = io.y_fwd + Y;
+    float *cy = io.dy + Y, *z = cy + Y;
+    parity_fill(io.x, X), parity_fill(io.y0, Y), parity_fill(io.dy, Y), parity_fill(io.dx0, X);
+    for (size_t r = 0; r < rows; r++) memcpy(z + r * o->c_out, io.dy + r * ys->c + o->dst_c0, sizeof(float) * o->c_out);
+    if (parity_cpu_reference(g, &io, cy, cdx)) {
+        fprintf(stderr, "gpu_parity: direct backward-data %s: %s\n", o->name, pixab_last_error());
+        goto done;
+    }
+    if (cudaMalloc((void **)&dx, sizeof(float) * X) || cudaMalloc((void **)&dz, sizeof(float) * nz) ||
+        cudaMalloc((void **)&w, sizeof(float) * nw) ||
+        cudaMemcpy(dx, io.dx0, sizeof(float) * X, cudaMemcpyHostToDevice) ||
+        cudaMemcpy(dz, z, sizeof(float) * nz, cudaMemcpyHostToDevice) ||
+        cudaMemcpy(w, g->params + o->w_off, sizeof(float) * nw, cudaMemcpyHostToDevice) ||
+        nn_conv_backward_data_cuda(dx, xs->c, dz, w, n, xs->h, xs->w, o->c_in, ys->h, ys->w, o->c_out,
+                                   (nn_window){o->k_h, o->k_w, o->s_h, o->s_w, o->p_h, o->p_w}, NULL) ||
+        cudaMemcpy(gdx, dx, sizeof(float) * X, cudaMemcpyDeviceToHost)) {
+        fprintf(stderr, "gpu_parity: direct backward-data %s: %s\n", o->name,
+                pixab_last_error()[0] ? pixab_last_error() : cudaGetErrorString(cudaGetLastError()));
+        goto done;
+    }
+    /* relative to the gradient added (cdx - dx0), as the op rows' backward */
+    for (size_t i = 0; i < X; i++) io.x[i] = cdx[i] - io.dx0[i];
+    err = parity_rel_err(gdx, cdx, io.x, X);
+done:
+    (void)cudaFree(dx), (void)cudaFree(dz), (void)cudaFree(w);
+    free(buf);
+    return err;
+}
+
+void check_direct_conv_backward(void) {
+    for (int i = 0; i < parity_n_op_cases; i++) {
+        if (parity_op_cases[i].kind != OP_CONV) continue;
+        graph g;
+        double err = INFINITY;
+        parity_seed(3000 + (unsigned)i);
+        if (!parity_build_graph(&g, &parity_op_cases[i])) err = direct_conv_backward_err(&g);
+        parity_recordf(err, TOL_OP, "direct conv backward-data kernel: %s, n=3", parity_op_cases[i].name);
+        graph_free(&g);
+    }
 }
 
 /* ---- explanation-batch ops, one backend call at a time ----------------------- */
