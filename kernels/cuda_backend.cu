@@ -2,10 +2,11 @@
  * pool forwards (through cudnn_legacy.h), cuBLAS for the FC layer, own
  * kernels for bias + ReLU, ReLU masks, global average pooling, the pools'
  * backward and a direct convolution backward-data (nn_kernels.h), for the
- * explanation batches and maps (ablate.h, cam_kernels.h) and for the 16-bit
- * precisions (precision.h). Same layout and semantics as the CPU backend
- * (host/backends/cpu/cpu_backend.c), which is the reference it is tested against
- * (tests/gpu/gpu_parity.c).
+ * generator and reduction ops of a head (generate_kernels.h, map_kernels.h)
+ * and for the 16-bit precisions (precision.h). One dispatch (cuda_run) runs
+ * every backend_op. Same layout and semantics as the CPU backend
+ * (host/backends/cpu/cpu_backend.c), which is the reference it is tested
+ * against (tests/gpu/gpu_parity.c).
  *
  * Layout: activations NHWC; an op writes the channel slice [dst_c0,
  * dst_c0 + c_out) of its dst tensor (n, h, w, C).
@@ -54,8 +55,8 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
-#include "ablate.h"
-#include "cam_kernels.h"
+#include "generate_kernels.h"
+#include "map_kernels.h"
 #include "cuda_backend.h"
 #include "cuda_check.cuh"
 #include "cudnn_legacy.h"
@@ -465,8 +466,7 @@ static pixab_status fc_forward(cuda_ctx *c, const graph *g, const graph_op *o, i
                             o->relu, c->stream);
 }
 
-static pixab_status cuda_run_op(void *ctx, const graph *g, int i, int n, const float *x, float *y) {
-    cuda_ctx *c = (cuda_ctx *)ctx;
+static pixab_status network_op(cuda_ctx *c, const graph *g, int i, int n, const float *x, float *y) {
     const graph_op *o = &g->ops[i];
     pixab_status s = enter_op(c, g, i, n);
     if (s) return s;
@@ -598,63 +598,47 @@ static pixab_status cuda_set_precision(void *ctx, const graph *g, int precision)
 }
 
 // ----------------------------------------------------------------------------
-// explanation batches and maps (ablate.h, cam_kernels.h): queued on the stream
+// the dispatch: network ops above, the generator and reduction ops in
+// generate_kernels.h and map_kernels.h; all queued on the stream
 
-static pixab_status cuda_ablate_boxes(void *ctx, float *dst, const float *a, int H, int W, int K, int n_boxes,
-                                      const int *box_h, const int *box_w, int first, int count) {
-    cuda_ctx *c = (cuda_ctx *)ctx;
-    CUDA_CHECK(cudaSetDevice(c->device));
-    return ablate_boxes_cuda(dst, a, H, W, K, n_boxes, box_h, box_w, first, count, c->stream);
+static int cuda_supports_op(void *, bop_kind kind) { return kind >= 0 && kind < BOP_COUNT; }
+
+static pixab_status head_op(cuda_ctx *c, const graph *g, const backend_op *op) {
+    const int HW = op->H * op->W;
+    cudaStream_t st = c->stream;
+    switch (op->kind) {
+    case BOP_GEN_BOXES:
+        return ablate_boxes_cuda(op->dst, op->a, op->H, op->W, op->K, op->n_boxes, op->box_h, op->box_w, op->first,
+                                 op->count, st);
+    case BOP_GEN_BOXES_POOLED:
+        return ablate_boxes_pooled_cuda(op->dst, op->a, op->src, op->H, op->W, op->K, op->n_boxes, op->box_h,
+                                        op->box_w, op->first, op->count, st);
+    case BOP_GEN_CHANNELS: return ablate_channels_cuda(op->dst, op->a, HW, op->K, op->first, op->count, st);
+    case BOP_GEN_CHANNEL_LOGITS: {
+        const graph_op *o = &g->ops[op->index];
+        if (o->kind != OP_FC || o->c_in != op->K)
+            return pixab_fail(PIXAB_ERR_ARG, "op %d is not an FC layer over %d channels", op->index, op->K);
+        return ablate_channel_logits_cuda(op->dst, op->src, c->params + o->w_off, op->a, HW, op->K, o->c_out,
+                                          op->first, op->count, st);
+    }
+    case BOP_GEN_MASKED_INPUTS:
+        return masked_inputs_cuda(op->dst, op->src, op->a, op->ranges, op->channels, op->H, op->W, op->K, op->size,
+                                  op->first, op->count, st);
+    case BOP_MASK_RANGES: return map_mask_ranges_cuda(op->dst, op->a, op->H, op->W, op->K, op->size, st);
+    case BOP_CLASS_SCORES:
+        return map_class_scores_cuda(op->dst, op->src, op->count, op->classes, op->cls, op->softmax, st);
+    case BOP_PIXAB_REDUCE: return map_pixab_reduce_cuda(op->dst, op->src, op->n_boxes, HW, st);
+    case BOP_WEIGHTED_SUM: return map_weighted_sum_cuda(op->dst, op->a, op->src, HW, op->K, st);
+    case BOP_NORMALIZE: return map_normalize_cuda(op->dst, op->count, st);
+    default: return pixab_fail(PIXAB_ERR_ARG, "op kind %d is not a head op", (int)op->kind);
+    }
 }
 
-static pixab_status cuda_ablate_boxes_pooled(void *ctx, float *dst, const float *a, const float *pooled, int H, int W,
-                                             int K, int n_boxes, const int *box_h, const int *box_w, int first,
-                                             int count) {
+static pixab_status cuda_run(void *ctx, const graph *g, const backend_op *op) {
     cuda_ctx *c = (cuda_ctx *)ctx;
+    if (op->kind == BOP_NETWORK) return network_op(c, g, op->index, op->count, op->src, op->dst);
     CUDA_CHECK(cudaSetDevice(c->device));
-    return ablate_boxes_pooled_cuda(dst, a, pooled, H, W, K, n_boxes, box_h, box_w, first, count, c->stream);
-}
-
-static pixab_status cuda_ablate_channels(void *ctx, float *dst, const float *a, int HW, int K, int first, int count) {
-    cuda_ctx *c = (cuda_ctx *)ctx;
-    CUDA_CHECK(cudaSetDevice(c->device));
-    return ablate_channels_cuda(dst, a, HW, K, first, count, c->stream);
-}
-
-static pixab_status cuda_ablate_channel_logits(void *ctx, const graph *g, int fc, float *logits, const float *logits0,
-                                               const float *a, int HW, int K, int first, int count) {
-    cuda_ctx *c = (cuda_ctx *)ctx;
-    const graph_op *o = &g->ops[fc];
-    if (o->kind != OP_FC || o->c_in != K)
-        return pixab_fail(PIXAB_ERR_ARG, "op %d is not an FC layer over %d channels", fc, K);
-    CUDA_CHECK(cudaSetDevice(c->device));
-    return ablate_channel_logits_cuda(logits, logits0, c->params + o->w_off, a, HW, K, o->c_out, first, count,
-                                      c->stream);
-}
-
-static pixab_status cuda_class_scores(void *ctx, float *s, const float *logits, int n, int classes, int cls,
-                                      int softmax) {
-    cuda_ctx *c = (cuda_ctx *)ctx;
-    CUDA_CHECK(cudaSetDevice(c->device));
-    return cam_class_scores_cuda(s, logits, n, classes, cls, softmax, c->stream);
-}
-
-static pixab_status cuda_pixab_reduce(void *ctx, float *map, const float *scores, int n_boxes, int HW) {
-    cuda_ctx *c = (cuda_ctx *)ctx;
-    CUDA_CHECK(cudaSetDevice(c->device));
-    return cam_pixab_reduce_cuda(map, scores, n_boxes, HW, c->stream);
-}
-
-static pixab_status cuda_weighted_sum(void *ctx, float *map, const float *a, const float *w, int HW, int K) {
-    cuda_ctx *c = (cuda_ctx *)ctx;
-    CUDA_CHECK(cudaSetDevice(c->device));
-    return cam_weighted_sum_cuda(map, a, w, HW, K, c->stream);
-}
-
-static pixab_status cuda_normalize(void *ctx, float *map, int n) {
-    cuda_ctx *c = (cuda_ctx *)ctx;
-    CUDA_CHECK(cudaSetDevice(c->device));
-    return cam_normalize_cuda(map, n, c->stream);
+    return head_op(c, g, op);
 }
 
 // ----------------------------------------------------------------------------
@@ -683,21 +667,14 @@ static backend_ops cuda_backend_make(void) {
     o.free = cuda_free;
     o.upload = cuda_upload;
     o.download = cuda_download;
-    o.run_op = cuda_run_op;
+    o.supports_op = cuda_supports_op;
+    o.run = cuda_run;
     o.run_op_backward = cuda_run_op_backward;
     o.zero = cuda_zero;
     o.copy = cuda_copy;
     o.set_precision = cuda_set_precision;
     o.prepare = cuda_prepare;
     o.memory_info = cuda_memory_info;
-    o.ablate_boxes = cuda_ablate_boxes;
-    o.ablate_boxes_pooled = cuda_ablate_boxes_pooled;
-    o.ablate_channels = cuda_ablate_channels;
-    o.ablate_channel_logits = cuda_ablate_channel_logits;
-    o.class_scores = cuda_class_scores;
-    o.pixab_reduce = cuda_pixab_reduce;
-    o.weighted_sum = cuda_weighted_sum;
-    o.normalize = cuda_normalize;
     return o;
 }
 

@@ -1,5 +1,5 @@
 /* test_ablate_shared.c — the per-element logic the CPU backend and the CUDA
- * kernels share (kernels/element/ablate.cuh, cam.cuh, preprocess.cuh's bilinear taps),
+ * kernels share (kernels/element/ablate.cuh, map.cuh, preprocess.cuh's bilinear taps),
  * on the CPU against small hand-computed cases: box regions at the edges, the
  * batch layout, the pooled fast-path formula, Pixab-CAM's reduction, class
  * scores, channel ablation, ReLU + min-max (constant maps too) and bilinear
@@ -8,7 +8,7 @@
 #include <math.h>
 
 #include "ablate.cuh"
-#include "cam.cuh"
+#include "map.cuh"
 #include "preprocess.cuh"
 
 Test(ablate_shared, region_is_cut_at_the_bottom_right_edge) {
@@ -112,30 +112,30 @@ Test(ablate_shared, channel_ablation) {
 
 Test(ablate_shared, class_scores) {
     const float l[3] = {0.0f, logf(3.0f), -INFINITY};
-    cr_expect_float_eq(cam_class_score(l, 3, 1, 1), 0.75f, 1e-6f);
-    cr_expect_float_eq(cam_class_score(l, 3, 0, 1), 0.25f, 1e-6f);
-    cr_expect_eq(cam_class_score(l, 3, 1, 0), logf(3.0f));
+    cr_expect_float_eq(map_class_score(l, 3, 1, 1), 0.75f, 1e-6f);
+    cr_expect_float_eq(map_class_score(l, 3, 0, 1), 0.25f, 1e-6f);
+    cr_expect_eq(map_class_score(l, 3, 1, 0), logf(3.0f));
     const float big[2] = {1000.0f, 1000.0f}; /* max-shifted: no overflow */
-    cr_expect_float_eq(cam_class_score(big, 2, 0, 1), 0.5f, 1e-6f);
+    cr_expect_float_eq(map_class_score(big, 2, 0, 1), 0.5f, 1e-6f);
     const float a[4] = {1.0f, 2.0f, 3.0f, 4.0f}, w[4] = {1.0f, -1.0f, 0.5f, 0.0f};
-    cr_expect_float_eq(cam_pixel_sum(a, w, 4), 0.5f, 1e-6f);
-    cr_expect_float_eq(cam_pixel_sum(a, NULL, 4), 10.0f, 1e-6f);
+    cr_expect_float_eq(map_pixel_sum(a, w, 4), 0.5f, 1e-6f);
+    cr_expect_float_eq(map_pixel_sum(a, NULL, 4), 10.0f, 1e-6f);
 }
 
 Test(ablate_shared, relu_and_minmax) {
     float m[4] = {-1.0f, 0.0f, 2.0f, 4.0f};
-    cam_normalize_map(m, 4);
+    map_normalize(m, 4);
     cr_expect(m[0] == 0.0f && m[1] == 0.0f && m[2] == 0.5f && m[3] == 1.0f);
     float c[3] = {3.0f, 3.0f, 3.0f}; /* constant: all zeros */
-    cam_normalize_map(c, 3);
+    map_normalize(c, 3);
     cr_expect(c[0] == 0.0f && c[1] == 0.0f && c[2] == 0.0f);
     float neg[2] = {-1.0f, -2.0f}; /* constant after the ReLU */
-    cam_normalize_map(neg, 2);
+    map_normalize(neg, 2);
     cr_expect(neg[0] == 0.0f && neg[1] == 0.0f);
     float one[1] = {5.0f};
-    cam_normalize_map(one, 1);
+    map_normalize(one, 1);
     cr_expect_eq(one[0], 0.0f);
-    cr_expect_eq(cam_minmax(-3.0f, 1.0f, 5.0f), -0.25f); /* ReLU first: (0 - 1) / 4 */
+    cr_expect_eq(map_minmax(-3.0f, 1.0f, 5.0f), -0.25f); /* ReLU first: (0 - 1) / 4 */
 }
 
 Test(ablate_shared, bilinear_weights) {

@@ -1,17 +1,79 @@
 /* backend.h — the interface every compute backend implements (CPU in
- * host/backends/cpu/: cpu_backend.c + cpu_ablate.c, CUDA in kernels/). The
- * engine owns the activation arena and calls run_op in graph order; a backend
- * never knows which method runs. Besides the network ops, a backend generates
- * the explanation batches in its own memory (ablated activations, pooled
- * features, channel-ablated logits), turns logit rows into class scores and
- * scores into maps: the per-element logic of those is kernels/element/
- * ablate.cuh and cam.cuh, the same code on every backend. */
+ * host/backends/cpu/, CUDA in kernels/). A backend owns memory and runs ops;
+ * it never knows which method runs. The engine owns the activation arena and
+ * runs a head — the ops after a target layer — as a list of backend_ops
+ * through one dispatch (run): generator ops first (the explanation batch of
+ * one kept activation, written straight into the head's input), the
+ * network's own ops, then reduction ops (class scores, Pixab-CAM's reduction,
+ * weighted channel sums, normalisation). The per-element logic of the
+ * generators and reductions is kernels/element/ (ablate.cuh, score_mask.cuh,
+ * map.cuh), the same code on every backend. supports_op says which ops a
+ * backend can run, so that a head it cannot finish fails before it starts. */
 #ifndef PIXAB_BACKEND_H
 #define PIXAB_BACKEND_H
 
 #include <stddef.h>
 
 #include "graph.h"
+
+/* The ops, and the fields of backend_op each one reads. Pointers are backend
+ * memory except box_h and box_w (host arrays, n_boxes). a is one image's
+ * activation (H, W, K); items [first, first + count) of a generated batch are
+ * written to dst, item `first` at dst's start. */
+typedef enum {
+    /* op `index` of g on `count` images: src is its whole src tensor
+     * (count, h, w, c), dst its whole dst tensor, of which the op writes
+     * channels [dst_c0, dst_c0 + c_out). */
+    BOP_NETWORK,
+    /* ---- generators */
+    /* dst (count, H, W, K): Pixab-CAM's box batch of a (ablate.cuh: original,
+     * zero, then deletion / preservation per box and anchor; 2 + 2 n_boxes H W). */
+    BOP_GEN_BOXES,
+    /* dst (count, K): the global-average-pooled features of the same items,
+     * from a's box sums; src (K) = GAP(a). */
+    BOP_GEN_BOXES_POOLED,
+    /* dst (count, H W, K): item 0 = a, item 1 + k = a with channel k zeroed. */
+    BOP_GEN_CHANNELS,
+    /* dst (count, classes): the logits of the same items through a head that
+     * is GAP then the FC op `index` of g: item 0 = src (the logits of a),
+     * item 1 + k = src - W[:, k] mean_p a[p, k] (exact: the head is linear). */
+    BOP_GEN_CHANNEL_LOGITS,
+    /* dst (count, S, S, 3) with S = size: item 0 = zeros (the baseline input),
+     * item 1 + i = src (the input image, (S, S, 3)) times channel channels[i]
+     * of a, upsampled to S x S and min-max scaled with ranges[2 k], ranges[2 k + 1]
+     * (a constant channel: zeros)
+     * (Score-CAM, score_mask.cuh). channels: backend memory, ints. */
+    BOP_GEN_MASKED_INPUTS,
+    /* ---- reductions */
+    /* dst (K, 2) = min and max of each channel of a upsampled to S x S. */
+    BOP_MASK_RANGES,
+    /* dst (count) = the score of class cls of each logit row of src
+     * (count, classes): the softmax probability when softmax, else the logit. */
+    BOP_CLASS_SCORES,
+    /* dst (H W) = Pixab-CAM's p from the scores src (2 + 2 n_boxes H W) of a box batch. */
+    BOP_PIXAB_REDUCE,
+    /* dst (H W) = sum_k w[k] a[p, k], w = src (K; NULL: all ones). */
+    BOP_WEIGHTED_SUM,
+    /* dst (count), in place: ReLU, then min-max to [0, 1] (all zeros when max == min). */
+    BOP_NORMALIZE,
+    BOP_COUNT
+} bop_kind;
+
+typedef struct {
+    bop_kind kind;
+    float *dst;
+    const float *src;
+    const float *a;
+    const float *ranges;
+    const int *channels;
+    int index;                    /* NETWORK: the op of g; GEN_CHANNEL_LOGITS: the FC op */
+    int first, count;
+    int H, W, K;
+    int n_boxes;
+    const int *box_h, *box_w;
+    int classes, cls, softmax;
+    int size;
+} backend_op;
 
 typedef struct {
     const char *name;
@@ -24,9 +86,10 @@ typedef struct {
     void (*free)(void *ctx, void *p);
     pixab_status (*upload)(void *ctx, void *dst, const void *src, size_t bytes);
     pixab_status (*download)(void *ctx, void *dst, const void *src, size_t bytes);
-    /* Op `i` of g on n images: x is its whole src tensor (n, h, w, c), y its
-     * whole dst tensor, of which the op writes channels [dst_c0, dst_c0 + c_out). */
-    pixab_status (*run_op)(void *ctx, const graph *g, int i, int n, const float *x, float *y);
+    /* Whether run can do ops of this kind (1) or not (0). */
+    int (*supports_op)(void *ctx, bop_kind kind);
+    /* Run one op (queued: the backend's download waits for it). */
+    pixab_status (*run)(void *ctx, const graph *g, const backend_op *op);
     /* Backward of op `i`: dx += (d op / d x)^T dy, given its forward input x and
      * output y. The op's slice of dy may be overwritten (ReLU masking): each
      * slice belongs to exactly one op. dx must be zeroed by the caller first. */
@@ -46,35 +109,6 @@ typedef struct {
     /* Math of the heavy ops (convolutions, GEMMs) from now on: a
      * pixab_precision; PIXAB_ERR_UNSUPPORTED when the backend lacks it. */
     pixab_status (*set_precision)(void *ctx, const graph *g, int precision);
-
-    /* ---- explanation batches (all pointers: backend memory, except the
-     * host arrays box_h, box_w (n_boxes)). a: one image's activation (H, W, K). */
-    /* dst (count, H, W, K) = items [first, first + count) of the box ablation
-     * batch of a (ablate.cuh: original, zero, then deletion / preservation per
-     * box and anchor). */
-    pixab_status (*ablate_boxes)(void *ctx, float *dst, const float *a, int H, int W, int K, int n_boxes,
-                                 const int *box_h, const int *box_w, int first, int count);
-    /* dst (count, K) = the global-average-pooled features of the same items,
-     * from a's box sums; pooled (K) = GAP(a). */
-    pixab_status (*ablate_boxes_pooled)(void *ctx, float *dst, const float *a, const float *pooled, int H, int W,
-                                        int K, int n_boxes, const int *box_h, const int *box_w, int first, int count);
-    /* dst (count, HW, K) = items [first, first + count) of the channel
-     * ablation batch: item 0 = a, item 1 + k = a with channel k zeroed. */
-    pixab_status (*ablate_channels)(void *ctx, float *dst, const float *a, int HW, int K, int first, int count);
-    /* logits (count, classes) of the same items through a head that is GAP
-     * then the FC op `fc` of g: item 0 = logits0 (classes), item 1 + k =
-     * logits0 - W[:, k] mean_p a[p, k] (exact: the head is linear). */
-    pixab_status (*ablate_channel_logits)(void *ctx, const graph *g, int fc, float *logits, const float *logits0,
-                                          const float *a, int HW, int K, int first, int count);
-    /* s (n) = score of class cls of each logit row (n, classes): the softmax
-     * probability when softmax, else the logit. */
-    pixab_status (*class_scores)(void *ctx, float *s, const float *logits, int n, int classes, int cls, int softmax);
-    /* map (HW) = Pixab-CAM's p from the scores (2 + 2 n_boxes HW) of a box batch. */
-    pixab_status (*pixab_reduce)(void *ctx, float *map, const float *scores, int n_boxes, int HW);
-    /* map (HW) = sum_k w[k] a[p, k] (w (K); NULL: all ones). */
-    pixab_status (*weighted_sum)(void *ctx, float *map, const float *a, const float *w, int HW, int K);
-    /* In place: ReLU, then min-max to [0, 1] (all zeros when max == min). */
-    pixab_status (*normalize)(void *ctx, float *map, int n);
 } backend_ops;
 
 extern const backend_ops cpu_backend;

@@ -37,17 +37,21 @@ typedef struct {
     size_t *offsets;         /* (n_tensors) floats into arena (and grad) */
 } plan;
 
-/* One image's activation kept on the backend for the generated batches, and
- * what they produce there (all backend memory, grown on demand). */
+/* One image kept on the backend for the heads (engine_run_head), and what
+ * they produce there (all backend memory, grown on demand). */
 typedef struct {
     int layer;               /* -1: nothing kept */
+    float *input;            /* (S, S, 3) the image */
     float *act;              /* (H, W, K) of `layer` */
     float *logits;           /* (classes) of the unmodified image */
-    float *pooled;           /* (K) GAP(act), the pooled fast path */
-    float *scores;           /* (n_scores) class scores of the last generated batch; or channel weights (K) */
+    float *pooled;           /* (K) GAP(act), the pooled shortcut */
+    float *ranges;           /* (K, 2) Score-CAM's mask ranges, once made (ranges_ok) */
+    int *channels;           /* (n) the channels of a masked-input batch */
+    float *scores;           /* (n) class scores of the last generated batch */
+    float *weights;          /* (K) channel weights of a weighted map */
     float *map;              /* (H, W) */
-    size_t act_cap, logits_cap, pooled_cap, scores_cap, map_cap;
-    int n_scores;
+    size_t input_cap, act_cap, logits_cap, pooled_cap, ranges_cap, channels_cap, scores_cap, weights_cap, map_cap;
+    int ranges_ok;
 } keep;
 
 struct pixab_engine {
@@ -154,7 +158,8 @@ fail:
 void pixab_engine_destroy(pixab_engine *e) {
     if (!e) return;
     if (e->ctx) {
-        float *kept_bufs[] = {e->keep.act, e->keep.logits, e->keep.pooled, e->keep.scores, e->keep.map};
+        void *kept_bufs[] = {e->keep.input,    e->keep.act,    e->keep.logits,  e->keep.pooled, e->keep.ranges,
+                             e->keep.channels, e->keep.scores, e->keep.weights, e->keep.map};
         for (size_t i = 0; i < sizeof kept_bufs / sizeof kept_bufs[0]; i++)
             if (kept_bufs[i]) e->be->free(e->ctx, kept_bufs[i]);
         plan_free(e, &e->body);
@@ -185,13 +190,17 @@ int pixab_engine_input_size(const pixab_engine *e) { return e->g.input_size; }
 
 static float *at(const plan *p, int t) { return p->arena + p->offsets[t]; }
 
+/* Network op i on n images, from src to dst (whole tensors). */
+static pixab_status network_op(pixab_engine *e, int i, int n, const float *src, float *dst) {
+    const backend_op op = {.kind = BOP_NETWORK, .index = i, .count = n, .src = src, .dst = dst};
+    pixab_status s = e->be->run(e->ctx, &e->g, &op);
+    return s ? pixab_fail_context(s, "%s", e->g.ops[i].name) : PIXAB_OK;
+}
+
 static pixab_status run_ops(pixab_engine *e, const plan *p, int begin, int end, int n) {
-    for (int i = begin; i < end; i++) {
-        const graph_op *o = &e->g.ops[i];
-        pixab_status s = e->be->run_op(e->ctx, &e->g, i, n, at(p, o->src), at(p, o->dst));
-        if (s) return pixab_fail_context(s, "%s", o->name);
-    }
-    return PIXAB_OK;
+    pixab_status s = PIXAB_OK;
+    for (int i = begin; i < end && !s; i++) s = network_op(e, i, n, at(p, e->g.ops[i].src), at(p, e->g.ops[i].dst));
+    return s;
 }
 
 static pixab_status check_call(const pixab_engine *e, int n, int limit, int layer) {
@@ -277,13 +286,14 @@ static pixab_status head_plan(pixab_engine *e, int layer) {
     }
 }
 
-/* Backend memory of at least `floats` floats in *buf (grown, never shrunk). */
-static pixab_status keep_buffer(pixab_engine *e, float **buf, size_t *cap, size_t floats) {
-    if (*cap >= floats) return PIXAB_OK;
-    if (*buf) e->be->free(e->ctx, *buf);
-    *buf = NULL, *cap = 0;
-    pixab_status s = e->be->alloc(e->ctx, floats * sizeof(float), (void **)buf);
-    if (!s) *cap = floats;
+/* Backend memory of at least `bytes` bytes in *buf (grown, never shrunk). */
+static pixab_status keep_buffer(pixab_engine *e, void *buf, size_t *cap, size_t bytes) {
+    void **b = buf;
+    if (*cap >= bytes) return PIXAB_OK;
+    if (*b) e->be->free(e->ctx, *b);
+    *b = NULL, *cap = 0;
+    pixab_status s = e->be->alloc(e->ctx, bytes, b);
+    if (!s) *cap = bytes;
     return s;
 }
 
@@ -291,17 +301,20 @@ pixab_status engine_forward_keep(pixab_engine *e, const float *input, int layer,
     pixab_status s = check_call(e, 1, 1, layer);
     if (s || layer < 0) return s ? s : pixab_fail(PIXAB_ERR_ARG, "the input is not a layer to keep");
     const int t = layer_out(e, layer), lt = logits_tensor(e);
-    const size_t floats = graph_tensor_floats(&e->g, t), classes = (size_t)e->g.tensors[lt].c;
+    const size_t bytes = graph_tensor_floats(&e->g, t) * sizeof(float), in_bytes = graph_tensor_floats(&e->g, 0) * sizeof(float),
+                 classes = (size_t)e->g.tensors[lt].c, K = (size_t)e->g.tensors[t].c;
     keep *k = &e->keep;
     k->layer = -1;
-    if ((s = keep_buffer(e, &k->act, &k->act_cap, floats)) || (s = keep_buffer(e, &k->logits, &k->logits_cap, classes)) ||
-        (s = keep_buffer(e, &k->pooled, &k->pooled_cap, (size_t)e->g.tensors[t].c)) ||
-        (s = keep_buffer(e, &k->map, &k->map_cap, (size_t)e->g.tensors[t].h * e->g.tensors[t].w)))
+    k->ranges_ok = 0;
+    if ((s = keep_buffer(e, &k->input, &k->input_cap, in_bytes)) || (s = keep_buffer(e, &k->act, &k->act_cap, bytes)) ||
+        (s = keep_buffer(e, &k->logits, &k->logits_cap, classes * sizeof(float))) ||
+        (s = keep_buffer(e, &k->pooled, &k->pooled_cap, K * sizeof(float))) ||
+        (s = keep_buffer(e, &k->map, &k->map_cap, (size_t)e->g.tensors[t].h * e->g.tensors[t].w * sizeof(float))))
         return s;
     /* The body to the layer, a copy of its output, then the rest of the network. */
-    if ((s = put(e, &e->body, 0, input, 1)) || (s = run_ops(e, &e->body, 0, layer_end(e, layer), 1)) ||
-        (s = e->be->copy(e->ctx, k->act, at(&e->body, t), floats * sizeof(float))) ||
-        (s = e->be->download(e->ctx, act, k->act, floats * sizeof(float))) ||
+    if ((s = e->be->upload(e->ctx, k->input, input, in_bytes)) || (s = put(e, &e->body, 0, input, 1)) ||
+        (s = run_ops(e, &e->body, 0, layer_end(e, layer), 1)) ||
+        (s = e->be->copy(e->ctx, k->act, at(&e->body, t), bytes)) || (s = e->be->download(e->ctx, act, k->act, bytes)) ||
         (s = run_ops(e, &e->body, layer_end(e, layer), e->g.n_ops, 1)) ||
         (s = e->be->copy(e->ctx, k->logits, at(&e->body, lt), classes * sizeof(float))) ||
         (s = e->be->download(e->ctx, logits, k->logits, classes * sizeof(float))))
@@ -310,7 +323,16 @@ pixab_status engine_forward_keep(pixab_engine *e, const float *input, int layer,
     return PIXAB_OK;
 }
 
-/* The kept activation's layer and shape; an error when none is kept. */
+int engine_head_is_gap(const pixab_engine *e, int layer) {
+    const graph *g = &e->g;
+    if (layer < 0 || layer + 1 >= g->n_layers) return 0;
+    int first = g->layers[layer].end_op;
+    /* ops: ... layer | GAP (layer + 1 = "avgpool") | FC */
+    return first + 2 == g->n_ops && g->ops[first].kind == OP_GAP && g->ops[first].src == g->layers[layer].out &&
+           g->ops[first + 1].kind == OP_FC && g->layers[layer + 1].end_op == first + 1;
+}
+
+/* The kept activation's shape; an error when none is kept. */
 static pixab_status kept(const pixab_engine *e, int *H, int *W, int *K) {
     *H = *W = *K = 0;
     if (e->keep.layer < 0) return pixab_fail(PIXAB_ERR_ARG, "no activation kept (engine_forward_keep first)");
@@ -319,87 +341,173 @@ static pixab_status kept(const pixab_engine *e, int *H, int *W, int *K) {
     return PIXAB_OK;
 }
 
-/* Items [i0, i0 + m) of the batch into the head plan, run through to the logits tensor. */
-static pixab_status generate_chunk(pixab_engine *e, const engine_gen *gen, int fast, int i0, int m) {
-    const keep *k = &e->keep;
-    const plan *p = &e->head;
-    const int layer = k->layer;
+int engine_head_items(const pixab_engine *e, const head_desc *h) {
     int H, W, K;
-    pixab_status s = kept(e, &H, &W, &K);
-    if (s) return s;
-    if (gen->kind == ENGINE_GEN_CHANNELS && fast) /* no head to run: the logits follow from A */
-        return e->be->ablate_channel_logits(e->ctx, &e->g, e->g.n_ops - 1, at(p, logits_tensor(e)), k->logits, k->act,
-                                            H * W, K, i0, m);
-    if (gen->kind == ENGINE_GEN_CHANNELS)
-        s = e->be->ablate_channels(e->ctx, at(p, layer_out(e, layer)), k->act, H * W, K, i0, m);
-    else if (fast)
-        s = e->be->ablate_boxes_pooled(e->ctx, at(p, layer_out(e, layer + 1)), k->act, k->pooled, H, W, K,
-                                       gen->n_boxes, gen->box_h, gen->box_w, i0, m);
-    else
-        s = e->be->ablate_boxes(e->ctx, at(p, layer_out(e, layer)), k->act, H, W, K, gen->n_boxes, gen->box_h,
-                                gen->box_w, i0, m);
-    return s ? s : run_ops(e, p, p->first_op, e->g.n_ops, m);
+    if (kept(e, &H, &W, &K)) {
+        pixab_clear_error();
+        return 0;
+    }
+    switch (h->items) {
+    case HEAD_ITEMS_BOXES: return 2 + 2 * h->n_boxes * H * W;
+    case HEAD_ITEMS_CHANNELS: return 1 + K;
+    case HEAD_ITEMS_MASKED: return 1 + h->n_channels;
+    default: return 0;
+    }
 }
 
-pixab_status engine_generated_scores(pixab_engine *e, const engine_gen *gen, int n, int fast, int cls,
-                                     pixab_score kind) {
-    int H, W, K;
-    pixab_status s = kept(e, &H, &W, &K);
-    if (s) return s;
-    const int layer = e->keep.layer, lt = logits_tensor(e), classes = e->g.tensors[lt].c;
-    if (n < 1) return pixab_fail(PIXAB_ERR_ARG, "a generated batch of %d items", n);
-    /* Fast path: the head from "avgpool" (layer + 1) is the FC layer alone. */
-    if ((s = head_plan(e, fast ? layer + 1 : layer)) || (s = keep_buffer(e, &e->keep.scores, &e->keep.scores_cap, (size_t)n)))
-        return s;
-    if (fast && gen->kind == ENGINE_GEN_BOXES) /* GAP(A): the graph's own GAP op on the kept activation */
-        if ((s = e->be->run_op(e->ctx, &e->g, layer_end(e, layer), 1, e->keep.act, e->keep.pooled))) return s;
-    const plan *p = &e->head;
-    for (int i0 = 0; i0 < n; i0 += p->batch) {
-        int m = n - i0 < p->batch ? n - i0 : p->batch;
-        if ((s = generate_chunk(e, gen, fast, i0, m)) ||
-            (s = e->be->class_scores(e->ctx, e->keep.scores + i0, at(p, lt), m, classes, cls,
-                                     kind != PIXAB_SCORE_LOGIT)))
-            return s;
+static const char *const bop_names[BOP_COUNT] = {
+    "network", "box batch", "pooled box batch", "channel batch", "channel logits", "masked inputs",
+    "mask ranges", "class scores", "Pixab-CAM reduction", "weighted sum", "normalisation"};
+
+/* The ops head h runs, so that a backend lacking one fails before it starts. */
+static pixab_status check_support(const pixab_engine *e, const head_desc *h) {
+    bop_kind need[5];
+    int n = 0;
+    switch (h->items) {
+    case HEAD_ITEMS_BOXES: need[n++] = h->pooled ? BOP_GEN_BOXES_POOLED : BOP_GEN_BOXES; break;
+    case HEAD_ITEMS_CHANNELS: need[n++] = h->pooled ? BOP_GEN_CHANNEL_LOGITS : BOP_GEN_CHANNELS; break;
+    case HEAD_ITEMS_MASKED: need[n++] = BOP_MASK_RANGES, need[n++] = BOP_GEN_MASKED_INPUTS; break;
+    default: break;
     }
-    e->keep.n_scores = n;
+    if (h->items != HEAD_ITEMS_NONE) need[n++] = BOP_NETWORK, need[n++] = BOP_CLASS_SCORES;
+    switch (h->output) {
+    case HEAD_OUT_PIXAB_MAP: need[n++] = BOP_PIXAB_REDUCE, need[n++] = BOP_NORMALIZE; break;
+    case HEAD_OUT_WEIGHTED_MAP: need[n++] = BOP_WEIGHTED_SUM, need[n++] = BOP_NORMALIZE; break;
+    case HEAD_OUT_MASK_RANGES: need[n++] = BOP_MASK_RANGES; break;
+    default: break;
+    }
+    for (int i = 0; i < n; i++)
+        if (!e->be->supports_op(e->ctx, need[i]))
+            return pixab_fail(PIXAB_ERR_UNSUPPORTED, "the %s backend has no %s op", e->be->name, bop_names[need[i]]);
     return PIXAB_OK;
 }
 
-pixab_status engine_scores_get(pixab_engine *e, float *scores, int n) {
-    if (n < 0 || n > e->keep.n_scores)
-        return pixab_fail(PIXAB_ERR_ARG, "%d scores asked for, %d made", n, e->keep.n_scores);
-    return e->be->download(e->ctx, scores, e->keep.scores, (size_t)n * sizeof(float));
+/* Score-CAM's mask ranges of the kept activation into keep.ranges (once per kept image). */
+static pixab_status mask_ranges(pixab_engine *e, int H, int W, int K) {
+    keep *k = &e->keep;
+    if (k->ranges_ok) return PIXAB_OK;
+    pixab_status s = keep_buffer(e, &k->ranges, &k->ranges_cap, (size_t)K * 2 * sizeof(float));
+    const backend_op op = {.kind = BOP_MASK_RANGES, .dst = k->ranges, .a = k->act, .H = H, .W = W, .K = K,
+                           .size = e->g.input_size};
+    if (!s && !(s = e->be->run(e->ctx, &e->g, &op))) k->ranges_ok = 1;
+    return s;
 }
 
-pixab_status engine_pixab_map(pixab_engine *e, int n_boxes, float *map) {
-    int H, W, K;
-    pixab_status s = kept(e, &H, &W, &K);
-    if (s) return s;
-    if (e->keep.n_scores != 2 + 2 * n_boxes * H * W)
-        return pixab_fail(PIXAB_ERR_ARG, "%d scores made, a box batch of %d boxes has %d", e->keep.n_scores, n_boxes,
-                          2 + 2 * n_boxes * H * W);
-    if ((s = e->be->pixab_reduce(e->ctx, e->keep.map, e->keep.scores, n_boxes, H * W)) ||
-        (s = e->be->normalize(e->ctx, e->keep.map, H * W)))
-        return s;
-    return e->be->download(e->ctx, map, e->keep.map, (size_t)H * W * sizeof(float));
-}
-
-pixab_status engine_weighted_map(pixab_engine *e, const float *w, float *map) {
-    int H, W, K;
-    pixab_status s = kept(e, &H, &W, &K);
-    if (s) return s;
-    float *wd = NULL;
-    if (w) { /* the weights go where the scores were: (K) floats */
-        if ((s = keep_buffer(e, &e->keep.scores, &e->keep.scores_cap, (size_t)K)) ||
-            (s = e->be->upload(e->ctx, e->keep.scores, w, (size_t)K * sizeof(float))))
-            return s;
-        wd = e->keep.scores;
-        e->keep.n_scores = 0;
+/* Where h's items enter the network: the layer whose output tensor receives
+ * them (-1: the input), or -2 when they are logits already (no network). */
+static int entry_layer(const pixab_engine *e, const head_desc *h) {
+    switch (h->items) {
+    case HEAD_ITEMS_BOXES: return h->pooled ? e->keep.layer + 1 : e->keep.layer;
+    case HEAD_ITEMS_CHANNELS: return h->pooled ? -2 : e->keep.layer;
+    default: return -1; /* HEAD_ITEMS_MASKED */
     }
-    if ((s = e->be->weighted_sum(e->ctx, e->keep.map, e->keep.act, wd, H * W, K)) ||
-        (s = e->be->normalize(e->ctx, e->keep.map, H * W)))
+}
+
+/* Items [i0, i0 + m) of h's batch into plan p at `entry`, run through to the logits tensor. */
+static pixab_status generate_chunk(pixab_engine *e, const plan *p, const head_desc *h, int entry, int i0, int m) {
+    const keep *k = &e->keep;
+    const tshape *t = &e->g.tensors[layer_out(e, k->layer)];
+    backend_op op = {.first = i0, .count = m, .a = k->act, .H = t->h, .W = t->w, .K = t->c};
+    switch (h->items) {
+    case HEAD_ITEMS_BOXES:
+        op.kind = h->pooled ? BOP_GEN_BOXES_POOLED : BOP_GEN_BOXES;
+        op.src = k->pooled, op.n_boxes = h->n_boxes, op.box_h = h->box_h, op.box_w = h->box_w;
+        break;
+    case HEAD_ITEMS_CHANNELS:
+        op.kind = h->pooled ? BOP_GEN_CHANNEL_LOGITS : BOP_GEN_CHANNELS;
+        op.src = k->logits, op.index = e->g.n_ops - 1;
+        break;
+    default: /* HEAD_ITEMS_MASKED */
+        op.kind = BOP_GEN_MASKED_INPUTS;
+        op.src = k->input, op.ranges = k->ranges, op.channels = k->channels, op.size = e->g.input_size;
+        break;
+    }
+    op.dst = at(p, entry == -2 ? logits_tensor(e) : layer_out(e, entry));
+    pixab_status s = e->be->run(e->ctx, &e->g, &op);
+    return s || entry == -2 ? s : run_ops(e, p, p->first_op, e->g.n_ops, m);
+}
+
+/* What must be on the backend before h's items can be made: GAP(A) for
+ * pooled boxes, the ranges and the channel list for masked inputs. */
+static pixab_status generate_inputs(pixab_engine *e, const head_desc *h, int H, int W, int K) {
+    keep *k = &e->keep;
+    if (h->items == HEAD_ITEMS_BOXES && h->pooled) /* the graph's own GAP op on the kept activation */
+        return network_op(e, layer_end(e, k->layer), 1, k->act, k->pooled);
+    if (h->items != HEAD_ITEMS_MASKED) return PIXAB_OK;
+    for (int i = 0; i < h->n_channels; i++)
+        if (h->channels[i] < 0 || h->channels[i] >= K)
+            return pixab_fail(PIXAB_ERR_ARG, "channel %d of a layer with %d", h->channels[i], K);
+    const size_t bytes = sizeof(int) * (size_t)h->n_channels;
+    pixab_status s = mask_ranges(e, H, W, K);
+    if (!s && bytes) s = keep_buffer(e, &k->channels, &k->channels_cap, bytes);
+    if (!s && bytes) s = e->be->upload(e->ctx, k->channels, h->channels, bytes);
+    return s;
+}
+
+/* The class scores of every item of h's batch into keep.scores: the items
+ * made and run in chunks as large as the head plan. Masked inputs run through
+ * the whole network in the body plan, the engine's batch at a time after the
+ * baseline alone (so each mask meets the same batch as in a plain forward of
+ * the engine's batch). */
+static pixab_status generated_scores(pixab_engine *e, const head_desc *h, int n, int H, int W, int K) {
+    const int layer = e->keep.layer, lt = logits_tensor(e), classes = e->g.tensors[lt].c;
+    if (h->pooled && !engine_head_is_gap(e, layer))
+        return pixab_fail(PIXAB_ERR_ARG, "the head after layer %s is not GAP + FC: no pooled shortcut",
+                          e->g.layers[layer].name);
+    if (h->cls < 0 || h->cls >= classes) return pixab_fail(PIXAB_ERR_ARG, "class %d of %d", h->cls, classes);
+    const int entry = entry_layer(e, h), masked = h->items == HEAD_ITEMS_MASKED;
+    pixab_status s;
+    /* Pooled channels: the head from "avgpool" (layer + 1) holds their logits. */
+    if ((!masked && (s = head_plan(e, entry == -2 ? layer + 1 : entry))) ||
+        (s = keep_buffer(e, &e->keep.scores, &e->keep.scores_cap, (size_t)n * sizeof(float))) ||
+        (s = generate_inputs(e, h, H, W, K)))
         return s;
-    return e->be->download(e->ctx, map, e->keep.map, (size_t)H * W * sizeof(float));
+    const plan *p = masked ? &e->body : &e->head;
+    for (int i0 = 0, m; i0 < n && !s; i0 += m) {
+        m = masked && i0 == 0 ? 1 : n - i0 < p->batch ? n - i0 : p->batch;
+        const backend_op score = {.kind = BOP_CLASS_SCORES, .dst = e->keep.scores + i0, .src = at(p, lt), .count = m,
+                                  .classes = classes, .cls = h->cls, .softmax = h->score != PIXAB_SCORE_LOGIT};
+        if (!(s = generate_chunk(e, p, h, entry, i0, m))) s = e->be->run(e->ctx, &e->g, &score);
+    }
+    return s;
+}
+
+/* keep.map = reduction `kind` of src, normalised, to the host. */
+static pixab_status map_out(pixab_engine *e, bop_kind kind, const head_desc *h, const float *src, float *out) {
+    const tshape *t = &e->g.tensors[layer_out(e, e->keep.layer)];
+    const int HW = t->h * t->w;
+    const backend_op reduce = {.kind = kind, .dst = e->keep.map, .src = src, .a = e->keep.act, .H = t->h, .W = t->w,
+                               .K = t->c, .n_boxes = h->n_boxes},
+                     norm = {.kind = BOP_NORMALIZE, .dst = e->keep.map, .count = HW};
+    pixab_status s = e->be->run(e->ctx, &e->g, &reduce);
+    if (!s) s = e->be->run(e->ctx, &e->g, &norm);
+    return s ? s : e->be->download(e->ctx, out, e->keep.map, (size_t)HW * sizeof(float));
+}
+
+pixab_status engine_run_head(pixab_engine *e, const head_desc *h, float *out) {
+    int H, W, K;
+    pixab_status s = kept(e, &H, &W, &K);
+    if (s || (s = check_support(e, h))) return s;
+    const int n = engine_head_items(e, h);
+    if (h->items != HEAD_ITEMS_NONE && (s = n < 1 ? pixab_fail(PIXAB_ERR_ARG, "a head of %d items", n)
+                                                   : generated_scores(e, h, n, H, W, K)))
+        return s;
+    keep *k = &e->keep;
+    switch (h->output) {
+    case HEAD_OUT_SCORES: return e->be->download(e->ctx, out, k->scores, (size_t)n * sizeof(float));
+    case HEAD_OUT_PIXAB_MAP:
+        if (h->items != HEAD_ITEMS_BOXES) return pixab_fail(PIXAB_ERR_ARG, "a Pixab-CAM map needs a box batch");
+        return map_out(e, BOP_PIXAB_REDUCE, h, k->scores, out);
+    case HEAD_OUT_WEIGHTED_MAP:
+        if (h->weights && ((s = keep_buffer(e, &k->weights, &k->weights_cap, (size_t)K * sizeof(float))) ||
+                           (s = e->be->upload(e->ctx, k->weights, h->weights, (size_t)K * sizeof(float)))))
+            return s;
+        return map_out(e, BOP_WEIGHTED_SUM, h, h->weights ? k->weights : NULL, out);
+    case HEAD_OUT_MASK_RANGES:
+        if ((s = mask_ranges(e, H, W, K))) return s;
+        return e->be->download(e->ctx, out, k->ranges, (size_t)K * 2 * sizeof(float));
+    }
+    return pixab_fail(PIXAB_ERR_ARG, "head output %d out of range", (int)h->output);
 }
 
 pixab_status pixab_engine_gradient(pixab_engine *e, int layer, const float *x, pixab_seed_fn seed, void *user,

@@ -1,6 +1,6 @@
 /* engine.h — what the methods need from the engine beyond the public API:
- * its graph and the head on generated batches of activations (the backward
- * pass is public: pixab_engine_gradient). */
+ * its graph and heads run on generated batches of one image's activation
+ * (the backward pass is public: pixab_engine_gradient). */
 #ifndef PIXAB_ENGINE_H
 #define PIXAB_ENGINE_H
 
@@ -9,41 +9,56 @@
 
 const graph *engine_graph(const pixab_engine *e);
 
-/* ---- generated batches of one image, on the engine's backend ---------------
- * engine_forward_keep runs one image and keeps the activation A of `layer` in
- * backend memory; the calls after it generate batches of ablated versions of
- * A straight into the head's input (ablate.cuh layouts), run the head on them
- * and reduce the logits to class scores and maps without leaving the backend.
- * Only the final maps (and scores asked for) are downloaded. */
+/* ---- heads on one kept activation ------------------------------------------
+ * engine_forward_keep runs one image and keeps its input and the activation A
+ * of `layer` in backend memory; engine_run_head then runs a head on them: a
+ * generated batch of items made from A (or from the input and A), the
+ * network from where the items enter it, the class scores of every item and
+ * an output step, all without leaving the backend (backend.h's ops). Only
+ * the output is downloaded. A method is a description of its head
+ * (host/methods/). */
 
 /* input (S, S, 3) of one image: act (H, W, K) of `layer` and logits (classes)
- * on the host; A and the logits also kept on the backend. */
+ * on the host; the input, A and the logits also kept on the backend. */
 pixab_status engine_forward_keep(pixab_engine *e, const float *input, int layer, float *act, float *logits);
 
 typedef enum {
-    ENGINE_GEN_BOXES,    /* 2 + 2 n_boxes H W items: original, zero, deletion / preservation per box and anchor */
-    ENGINE_GEN_CHANNELS  /* 1 + K items: original, then A without channel k */
-} engine_gen_kind;
+    HEAD_ITEMS_NONE,      /* no items: the output step reads A alone */
+    HEAD_ITEMS_BOXES,     /* 2 + 2 n_boxes H W: original, zero, deletion / preservation per box and anchor (ablate.cuh) */
+    HEAD_ITEMS_CHANNELS,  /* 1 + K: A, then A without channel k */
+    HEAD_ITEMS_MASKED,    /* 1 + n_channels: the zero input, then the input times the mask of A's channel channels[i]
+                           * (Score-CAM, score_mask.cuh); they run through the whole network, the
+                           * engine's batch at a time */
+} head_items;
+
+typedef enum {
+    HEAD_OUT_SCORES,       /* out (items): the class scores */
+    HEAD_OUT_PIXAB_MAP,    /* out (H, W): Pixab-CAM's p of a box batch, ReLU'd and min-max normalised */
+    HEAD_OUT_WEIGHTED_MAP, /* out (H, W): minmax(ReLU(sum_k w_k A_k)) */
+    HEAD_OUT_MASK_RANGES,  /* out (K, 2): min and max of each channel of A upsampled to the input size */
+} head_output;
 
 typedef struct {
-    engine_gen_kind kind;
-    int n_boxes;                 /* ENGINE_GEN_BOXES: the boxes (host arrays) */
+    head_items items;
+    /* The head after the layer is GAP + FC (engine_head_is_gap) and the items
+     * take the shortcut: boxes enter as pooled features (box sums of A) before
+     * the FC op, channels skip the network (the FC layer is linear). */
+    int pooled;
+    int n_boxes;                  /* HEAD_ITEMS_BOXES: the boxes (host arrays) */
     const int *box_h, *box_w;
-} engine_gen;
+    int n_channels;               /* HEAD_ITEMS_MASKED: the channels masked (host array) */
+    const int *channels;
+    int cls;                      /* the class scored */
+    pixab_score score;            /* softmax or logit */
+    head_output output;
+    const float *weights;         /* HEAD_OUT_WEIGHTED_MAP: (K) on the host; NULL: all ones */
+} head_desc;
 
-/* The class-cls scores (softmax or logit) of the n items of a generated batch
- * of the kept A, left on the backend. fast (the head after the layer is GAP +
- * FC): boxes go through their pooled features and the FC layer alone, channels
- * through the FC weights directly; else the tensors are materialised and the
- * real head runs, in chunks as large as the head memory budget allows. */
-pixab_status engine_generated_scores(pixab_engine *e, const engine_gen *gen, int n, int fast, int cls,
-                                     pixab_score kind);
-/* The first n of those scores, to the host. */
-pixab_status engine_scores_get(pixab_engine *e, float *scores, int n);
-/* After a box batch of n_boxes boxes: Pixab-CAM's map (H, W), ReLU'd and
- * min-max normalised on the backend, to the host. */
-pixab_status engine_pixab_map(pixab_engine *e, int n_boxes, float *map);
-/* minmax(ReLU(sum_k w_k A_k)) of the kept A (w (K) host; NULL: all ones), to the host. */
-pixab_status engine_weighted_map(pixab_engine *e, const float *w, float *map);
+/* The number of items of h's batch on the kept activation (0: none kept). */
+int engine_head_items(const pixab_engine *e, const head_desc *h);
+/* Run head h on the kept activation; out as h->output says (host memory). */
+pixab_status engine_run_head(pixab_engine *e, const head_desc *h, float *out);
+/* 1 when the head after `layer` is global average pooling + FC. */
+int engine_head_is_gap(const pixab_engine *e, int layer);
 
 #endif

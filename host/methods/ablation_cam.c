@@ -1,6 +1,6 @@
 /* ablation_cam.c — Ablation-CAM (DESIGN.md §4): w_k = (Y - Y_k) / Y with Y_k
  * the score when channel k of A is zeroed; map = sum_k w_k A_k. Item 0 of the
- * generated batch is A itself, item 1 + k is A without channel k. Fast path
+ * generated batch is A itself, item 1 + k is A without channel k. Shortcut
  * for GAP heads: zeroing pooled channel k changes the logits by exactly
  * -W[:, k] pooled[k] (the FC layer is linear), so the K ablated logit rows
  * cost K x classes multiply-adds instead of a K x C x classes GEMM. */
@@ -9,13 +9,13 @@
 #include "cam.h"
 #include "error.h"
 
-pixab_status cam_ablation(const cam_ctx *c, int fast, float *w) {
-    const engine_gen gen = {ENGINE_GEN_CHANNELS, 0, NULL, NULL};
+pixab_status cam_ablation(const cam_ctx *c, int pooled, float *w) {
+    const head_desc h = {.items = HEAD_ITEMS_CHANNELS, .pooled = pooled, .cls = c->cls, .score = c->score,
+                         .output = HEAD_OUT_SCORES};
     const int n = 1 + c->K;
     float *scores = malloc(sizeof(float) * (size_t)n);
     if (!scores) return pixab_fail(PIXAB_ERR_NOMEM, "out of memory for %d Ablation-CAM scores", n);
-    pixab_status s = engine_generated_scores(c->e, &gen, n, fast, c->cls, c->score);
-    if (!s) s = engine_scores_get(c->e, scores, n);
+    pixab_status s = engine_run_head(c->e, &h, scores);
     if (!s) {
         const float y = scores[0];
         for (int k = 0; k < c->K; k++) w[k] = y != 0.0f ? (y - scores[1 + k]) / y : 0.0f;
@@ -23,3 +23,7 @@ pixab_status cam_ablation(const cam_ctx *c, int fast, float *w) {
     free(scores);
     return s;
 }
+
+static pixab_status run(const cam_ctx *c, float *w) { return cam_ablation(c, cam_head_is_gap(c), w); }
+
+const cam_method cam_method_ablation = {PIXAB_METHOD_ABLATION, PIXAB_SCORE_SOFTMAX, 1, run};

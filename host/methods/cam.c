@@ -1,17 +1,15 @@
 /* cam.c — the steps the CAM methods share (see cam.h). */
 #include "cam.h"
 
-#include "cam.cuh"
-#include "graph.h"
+#include "map.cuh"
 
 float cam_score(const float *logits, int classes, int cls, pixab_score kind) {
-    return cam_class_score(logits, classes, cls, kind != PIXAB_SCORE_LOGIT);
+    return map_class_score(logits, classes, cls, kind != PIXAB_SCORE_LOGIT);
 }
 
-int cam_head_is_gap(const cam_ctx *c) {
-    const graph *g = engine_graph(c->e);
-    int first = g->layers[c->layer].end_op;
-    /* ops: ... layer | GAP (layer + 1 = "avgpool") | FC */
-    return first + 2 == g->n_ops && g->ops[first].kind == OP_GAP && g->ops[first].src == g->layers[c->layer].out &&
-           g->ops[first + 1].kind == OP_FC && g->layers[c->layer + 1].end_op == first + 1;
+int cam_head_is_gap(const cam_ctx *c) { return engine_head_is_gap(c->e, c->layer); }
+
+pixab_status cam_weighted_map(const cam_ctx *c, const float *w, float *map) {
+    const head_desc h = {.items = HEAD_ITEMS_NONE, .output = HEAD_OUT_WEIGHTED_MAP, .weights = w};
+    return engine_run_head(c->e, &h, map);
 }

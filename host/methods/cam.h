@@ -1,7 +1,9 @@
-/* cam.h — what the CAM methods share: the context of one explanation (the
- * target layer's activation, the class, the score) and the common steps
- * (score of a logit row, weighted channel sum, ReLU + min-max). Each method
- * lives in its own file and is reached through pixab_explain (explain.c). */
+/* cam.h — the methods layer: what every CAM method is (a cam_method: its
+ * default score and how it runs, as a description of its head for the
+ * engine, engine.h) and what the methods share: the context of one
+ * explanation (the target layer's activation, the class, the score), the
+ * score of a logit row and the weighted channel map. Each method lives in its
+ * own file; explain_image.c holds the table of them and pixab_explain. */
 #ifndef PIXAB_CAM_H
 #define PIXAB_CAM_H
 
@@ -21,19 +23,32 @@ typedef struct {
     const int *box_h, *box_w;     /* (n_boxes) */
 } cam_ctx;
 
+/* A method. The engine keeps c->act on its backend (engine_forward_keep of
+ * c->layer) before it runs. */
+typedef struct {
+    pixab_method id;
+    pixab_score default_score;    /* its score when none is asked for (DESIGN.md §4) */
+    /* 0: run writes the map (H, W), ReLU'd and min-max normalised. 1: run
+     * writes channel weights w (K) and the map is cam_weighted_map of them. */
+    int channel_weights;
+    pixab_status (*run)(const cam_ctx *c, float *out);
+} cam_method;
+
+extern const cam_method cam_method_pixab, cam_method_ablation, cam_method_activation, cam_method_gradcam,
+    cam_method_gradcampp, cam_method_xgradcam, cam_method_scorecam;
+
 /* S(.) of class c for one logit row: softmax probability or the logit. */
 float cam_score(const float *logits, int classes, int cls, pixab_score kind);
 /* 1 when the head after the layer is global average pooling + FC, so the
- * pooled fast path applies. */
+ * pooled shortcut applies. */
 int cam_head_is_gap(const cam_ctx *c);
+/* map (H, W) = minmax(ReLU(sum_k w_k A_k)) of the kept A (w NULL: all ones). */
+pixab_status cam_weighted_map(const cam_ctx *c, const float *w, float *map);
 
-/* The methods need the engine to keep c->act on its backend
- * (engine_forward_keep of c->layer) before they run. */
-/* Pixab-CAM: its map (H, W), ReLU'd and min-max normalised. */
-pixab_status cam_pixab(const cam_ctx *c, int fast, float *map);
-/* The channel-weight methods: w (K); their map is minmax(ReLU(sum_k w_k A_k))
- * (engine_weighted_map). */
-pixab_status cam_ablation(const cam_ctx *c, int fast, float *w);
+/* The runs behind the descriptions, with the shortcut chosen (pooled = 1
+ * needs cam_head_is_gap): tests compare both paths. */
+pixab_status cam_pixab(const cam_ctx *c, int pooled, float *map);
+pixab_status cam_ablation(const cam_ctx *c, int pooled, float *w);
 pixab_status cam_gradient(const cam_ctx *c, pixab_method m, float *w);
 pixab_status cam_scorecam(const cam_ctx *c, float *w);
 

@@ -1,14 +1,17 @@
 /* pixab_cam.c — Pixab-CAM (DESIGN.md §4): every box position, deletion and
  * preservation perspectives, the zero-tensor baseline; all 2 + 8 H W head
  * evaluations of an image as one generated batch on the engine's backend,
- * reduced there to p(i, j) and normalised. Fast path for GAP heads: the
+ * reduced there to p(i, j) and normalised. Shortcut for GAP heads: the
  * pooled features of each ablated tensor come from box sums of A, and the
  * head is one GEMM. The per-element logic is kernels/element/ablate.cuh. */
 #include "cam.h"
 
-pixab_status cam_pixab(const cam_ctx *c, int fast, float *map) {
-    const engine_gen gen = {ENGINE_GEN_BOXES, c->n_boxes, c->box_h, c->box_w};
-    const int n = 2 + 2 * c->n_boxes * c->H * c->W;
-    pixab_status s = engine_generated_scores(c->e, &gen, n, fast, c->cls, c->score);
-    return s ? s : engine_pixab_map(c->e, c->n_boxes, map);
+pixab_status cam_pixab(const cam_ctx *c, int pooled, float *map) {
+    const head_desc h = {.items = HEAD_ITEMS_BOXES, .pooled = pooled, .n_boxes = c->n_boxes, .box_h = c->box_h,
+                         .box_w = c->box_w, .cls = c->cls, .score = c->score, .output = HEAD_OUT_PIXAB_MAP};
+    return engine_run_head(c->e, &h, map);
 }
+
+static pixab_status run(const cam_ctx *c, float *map) { return cam_pixab(c, cam_head_is_gap(c), map); }
+
+const cam_method cam_method_pixab = {PIXAB_METHOD_PIXAB, PIXAB_SCORE_SOFTMAX, 0, run};

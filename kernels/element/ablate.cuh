@@ -1,5 +1,5 @@
 /* ablate.cuh — per-element logic of the ablation methods, shared by the CPU
- * backend (host/backends/cpu/cpu_ablate.c) and the CUDA kernels:
+ * backend (host/backends/cpu/cpu_head_ops.c) and the CUDA kernels:
  * which elements a box keeps in each perspective, box sums, the layout of an
  * ablation batch and the reduction of its scores to Pixab-CAM's p(i, j)
  * (DESIGN.md §4). Activations are (H, W, K), channels last. */

@@ -170,6 +170,7 @@ pixab_status parity_run_op(const backend_ops *be, int device, int precision, con
     void *ctx = NULL;
     float *x = NULL, *y = NULL, *dx = NULL, *dy = NULL;
     int max_batch = io->n > 3 ? 3 : io->n;
+    backend_op fwd = {.kind = BOP_NETWORK, .index = 0, .count = io->n};
     pixab_status s = be->create(g, max_batch, device, &ctx);
     if (s) return s;
     if (precision != PIXAB_PRECISION_FP32 && (s = be->set_precision(ctx, g, precision))) goto done;
@@ -178,8 +179,9 @@ pixab_status parity_run_op(const backend_ops *be, int device, int precision, con
         (s = be->alloc(ctx, io->xf * sizeof(float), (void **)&dx)) ||
         (s = be->alloc(ctx, io->yf * sizeof(float), (void **)&dy)))
         goto done;
+    fwd.src = x, fwd.dst = y;
     if ((s = be->upload(ctx, x, io->x, io->xf * sizeof(float))) ||
-        (s = be->upload(ctx, y, io->y0, io->yf * sizeof(float))) || (s = be->run_op(ctx, g, 0, io->n, x, y)) ||
+        (s = be->upload(ctx, y, io->y0, io->yf * sizeof(float))) || (s = be->run(ctx, g, &fwd)) ||
         (s = be->download(ctx, y_out, y, io->yf * sizeof(float))))
         goto done;
     if ((s = be->upload(ctx, y, io->y_fwd, io->yf * sizeof(float))) ||

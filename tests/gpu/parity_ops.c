@@ -18,7 +18,7 @@
 #include <cuda_runtime.h>
 
 #include "backend.h"
-#include "cam_kernels.h"
+#include "map_kernels.h"
 #include "cuda_backend.h"
 #include "nn.cuh"
 #include "nn_kernels.h"
@@ -245,56 +245,74 @@ static float *dev_put(const backend_ops *be, void *ctx, const float *v, size_t n
     return d;
 }
 
-typedef enum { X_BOXES, X_POOLED, X_CHANNELS, X_CHANNEL_LOGITS, X_SCORES_SOFTMAX, X_SCORES_LOGIT, X_REDUCE,
-               X_WSUM, X_NORMALIZE, X_NORMALIZE_CONST, X_COUNT } xop_kind;
-static const char *const xop_names[X_COUNT] = {"ablate_boxes", "ablate_boxes_pooled", "ablate_channels",
-                                               "ablate_channel_logits", "class_scores softmax", "class_scores logit",
-                                               "pixab_reduce", "weighted_sum", "normalize", "normalize constant"};
+typedef enum { X_BOXES, X_POOLED, X_CHANNELS, X_CHANNEL_LOGITS, X_MASK_RANGES, X_MASKED_INPUTS, X_SCORES_SOFTMAX,
+               X_SCORES_LOGIT, X_REDUCE, X_WSUM, X_NORMALIZE, X_NORMALIZE_CONST, X_COUNT } xop_kind;
+static const char *const xop_names[X_COUNT] = {"gen boxes", "gen boxes pooled", "gen channels", "gen channel logits",
+                                               "mask ranges", "gen masked inputs", "class_scores softmax",
+                                               "class_scores logit", "pixab_reduce", "weighted_sum", "normalize",
+                                               "normalize constant"};
+
+/* Score-CAM's input side for a case: S x S, masks of every channel. */
+static int xop_size(const xop_case *t) { return 2 * t->H + 3; }
 
 /* Run explanation op `x` of case t on backend be (its ctx made for the FC graph g); out (n_out floats). */
 static pixab_status run_xop(const backend_ops *be, int device, const graph *g, const xop_case *t, xop_kind x,
                             const float *a, const float *v, size_t n_v, float *out, size_t n_out) {
     void *ctx = NULL;
-    float *da = NULL, *dv = NULL, *dpooled = NULL, *dout = NULL;
+    float *da = NULL, *dv = NULL, *dpooled = NULL, *dout = NULL, *dranges = NULL;
+    int *dchannels = NULL, *channels = malloc(sizeof(int) * (size_t)t->K);
     const int HW = t->H * t->W, K = t->K;
-    pixab_status s = be->create(g, 1, device, &ctx);
-    if (s) return s;
+    pixab_status s = channels ? be->create(g, 1, device, &ctx) : PIXAB_ERR_NOMEM;
+    if (s) {
+        free(channels);
+        return s;
+    }
     float pooled[64];
-    for (int k = 0; k < K; k++) pooled[k] = nn_gap_channel(a, (size_t)HW, K, k);
+    for (int k = 0; k < K; k++) pooled[k] = nn_gap_channel(a, (size_t)HW, K, k), channels[k] = K - 1 - k;
     if (!(da = dev_put(be, ctx, a, (size_t)HW * K)) || !(dv = dev_put(be, ctx, v, n_v ? n_v : 1)) ||
-        !(dpooled = dev_put(be, ctx, pooled, (size_t)K)) || !(dout = dev_put(be, ctx, NULL, n_out))) {
+        !(dpooled = dev_put(be, ctx, pooled, (size_t)K)) || !(dout = dev_put(be, ctx, NULL, n_out)) ||
+        !(dranges = dev_put(be, ctx, NULL, 2 * (size_t)K)) ||
+        !(dchannels = (int *)dev_put(be, ctx, (const float *)channels, (size_t)K))) { /* ints: copied as bytes */
         s = PIXAB_ERR_NOMEM;
         goto done;
     }
+    backend_op op = {.dst = dout, .src = dv, .a = da, .first = t->first, .count = t->count, .H = t->H, .W = t->W,
+                     .K = K, .n_boxes = t->n_boxes, .box_h = t->box_h, .box_w = t->box_w, .classes = t->classes,
+                     .cls = t->cls, .size = xop_size(t)};
+    const backend_op ranges = {.kind = BOP_MASK_RANGES, .dst = dranges, .a = da, .H = t->H, .W = t->W, .K = K,
+                               .size = xop_size(t)};
     switch (x) {
-    case X_BOXES:
-        s = be->ablate_boxes(ctx, dout, da, t->H, t->W, K, t->n_boxes, t->box_h, t->box_w, t->first, t->count);
+    case X_BOXES: op.kind = BOP_GEN_BOXES; break;
+    case X_POOLED: op.kind = BOP_GEN_BOXES_POOLED, op.src = dpooled; break;
+    case X_CHANNELS: op.kind = BOP_GEN_CHANNELS, op.first %= K + 1, op.count %= K + 1; break;
+    case X_CHANNEL_LOGITS: op.kind = BOP_GEN_CHANNEL_LOGITS, op.index = 0, op.first = 0, op.count = K + 1; break;
+    case X_MASK_RANGES: op = ranges; op.dst = dout; break;
+    case X_MASKED_INPUTS:
+        op.kind = BOP_GEN_MASKED_INPUTS, op.first = 0, op.count = K + 1, op.ranges = dranges, op.channels = dchannels;
+        s = be->run(ctx, g, &ranges);
         break;
-    case X_POOLED:
-        s = be->ablate_boxes_pooled(ctx, dout, da, dpooled, t->H, t->W, K, t->n_boxes, t->box_h, t->box_w, t->first,
-                                    t->count);
-        break;
-    case X_CHANNELS: s = be->ablate_channels(ctx, dout, da, HW, K, t->first % (K + 1), t->count % (K + 1)); break;
-    case X_CHANNEL_LOGITS: s = be->ablate_channel_logits(ctx, g, 0, dout, dv, da, HW, K, 0, K + 1); break;
     case X_SCORES_SOFTMAX:
     case X_SCORES_LOGIT:
-        s = be->class_scores(ctx, dout, dv, (int)(n_v / (size_t)t->classes), t->classes, t->cls, x == X_SCORES_SOFTMAX);
+        op.kind = BOP_CLASS_SCORES, op.count = (int)(n_v / (size_t)t->classes), op.softmax = x == X_SCORES_SOFTMAX;
         break;
-    case X_REDUCE: s = be->pixab_reduce(ctx, dout, dv, t->n_boxes, HW); break;
-    case X_WSUM: s = be->weighted_sum(ctx, dout, da, dv, HW, K); break;
+    case X_REDUCE: op.kind = BOP_PIXAB_REDUCE; break;
+    case X_WSUM: op.kind = BOP_WEIGHTED_SUM; break;
     case X_NORMALIZE:
     case X_NORMALIZE_CONST:
-        if (!(s = be->copy(ctx, dout, dv, n_out * sizeof(float)))) s = be->normalize(ctx, dout, (int)n_out);
+        op.kind = BOP_NORMALIZE, op.count = (int)n_out;
+        s = be->copy(ctx, dout, dv, n_out * sizeof(float));
         break;
     default: s = PIXAB_ERR_ARG;
     }
+    if (!s && !be->supports_op(ctx, op.kind)) s = pixab_fail(PIXAB_ERR_UNSUPPORTED, "%s: not supported", xop_names[x]);
+    if (!s) s = be->run(ctx, g, &op);
     if (!s) s = be->download(ctx, out, dout, n_out * sizeof(float));
 done:
-    if (da) be->free(ctx, da);
-    if (dv) be->free(ctx, dv);
-    if (dpooled) be->free(ctx, dpooled);
-    if (dout) be->free(ctx, dout);
+    float *bufs[] = {da, dv, dpooled, dout, dranges, (float *)dchannels};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        if (bufs[i]) be->free(ctx, bufs[i]);
     be->destroy(ctx);
+    free(channels);
     return s;
 }
 
@@ -304,14 +322,15 @@ void check_xops(void) {
         xop_case t = xop_cases[ci];
         const int HW = t.H * t.W, K = t.K, batch = 2 + 2 * t.n_boxes * HW;
         t.count = batch - t.first < 37 ? batch - t.first : 37;
-        /* An FC graph K -> classes: its weights serve ablate_channel_logits. */
+        /* An FC graph K -> classes: its weights serve the channel-logits generator. */
         op_case fc = {"fc", OP_FC, K, t.classes, 1, 1, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0};
         graph g;
         parity_seed(7000 + ci);
         if (parity_build_graph(&g, &fc)) continue;
-        size_t n_a = (size_t)HW * K, n_v = (size_t)(batch > K + 1 ? batch : K + 1) * t.classes + 1;
+        const size_t image = (size_t)xop_size(&t) * xop_size(&t) * 3;
+        size_t n_a = (size_t)HW * K, n_v = (size_t)(batch > K + 1 ? batch : K + 1) * t.classes + 1 + image;
         float *a = malloc(sizeof(float) * n_a), *v = malloc(sizeof(float) * n_v);
-        size_t n_out_max = (size_t)t.count * HW * K + (size_t)(K + 1) * t.classes + (size_t)batch + 16;
+        size_t n_out_max = (size_t)t.count * HW * K + (size_t)(K + 1) * (t.classes + image) + (size_t)batch + 16;
         float *oc = malloc(sizeof(float) * n_out_max), *og = malloc(sizeof(float) * n_out_max);
         if (!a || !v || !oc || !og) goto next;
         parity_fill(a, n_a);
@@ -324,6 +343,10 @@ void check_xops(void) {
             case X_POOLED: n_out = (size_t)t.count * K; break;
             case X_CHANNELS: n_out = (size_t)(t.count % (K + 1)) * HW * K; break;
             case X_CHANNEL_LOGITS: n_out = (size_t)(K + 1) * t.classes, nv = (size_t)t.classes; break;
+            case X_MASK_RANGES: n_out = 2 * (size_t)K; break;
+            case X_MASKED_INPUTS: /* v: the input image (S, S, 3) */
+                nv = (size_t)xop_size(&t) * xop_size(&t) * 3, n_out = (size_t)(K + 1) * nv;
+                break;
             case X_SCORES_SOFTMAX:
             case X_SCORES_LOGIT: nv = (size_t)batch * t.classes, n_out = (size_t)batch; break;
             case X_REDUCE: nv = (size_t)batch, n_out = (size_t)HW; break;
@@ -344,8 +367,13 @@ void check_xops(void) {
                 fprintf(stderr, "gpu_parity: %s: %s\n", what, pixab_last_error());
             else
                 err = parity_rel_err(og, oc, oc, n_out);
-            /* Element selection and copies are exact; sums and softmax differ in rounding only. */
-            parity_record(what, err, x == X_BOXES || x == X_CHANNELS || x == X_NORMALIZE_CONST ? 0.0 : TOL_OP);
+            /* Element selection, copies and the masks (no FMA: score_mask.cuh) are exact; sums and
+             * softmax differ in rounding only. */
+            parity_record(what, err,
+                          x == X_BOXES || x == X_CHANNELS || x == X_NORMALIZE_CONST || x == X_MASK_RANGES ||
+                                  x == X_MASKED_INPUTS
+                              ? 0.0
+                              : TOL_OP);
         }
     next:
         free(a), free(v), free(oc), free(og);
@@ -353,14 +381,14 @@ void check_xops(void) {
     }
 }
 
-/* out (oh, ow) on the host = cam_upsample_cuda of map (h, w) from the host. */
-static pixab_status cam_upsample_cuda_roundtrip(float *out, const float *map, int h, int w, int oh, int ow) {
+/* out (oh, ow) on the host = map_upsample_cuda of map (h, w) from the host. */
+static pixab_status map_upsample_cuda_roundtrip(float *out, const float *map, int h, int w, int oh, int ow) {
     float *dmap = NULL, *dout = NULL;
     const size_t in = sizeof(float) * (size_t)h * w, bytes = sizeof(float) * (size_t)oh * ow;
     pixab_status s = PIXAB_ERR_DEVICE;
     if (cudaMalloc((void **)&dmap, in) == cudaSuccess && cudaMalloc((void **)&dout, bytes) == cudaSuccess &&
         cudaMemcpy(dmap, map, in, cudaMemcpyHostToDevice) == cudaSuccess &&
-        !(s = cam_upsample_cuda(dout, dmap, h, w, oh, ow, NULL)) &&
+        !(s = map_upsample_cuda(dout, dmap, h, w, oh, ow, NULL)) &&
         cudaMemcpy(out, dout, bytes, cudaMemcpyDeviceToHost) != cudaSuccess)
         s = PIXAB_ERR_DEVICE;
     (void)cudaFree(dmap), (void)cudaFree(dout);
@@ -381,7 +409,7 @@ void check_upsample(void) {
         parity_seed(9000 + i);
         if (!map || !cpu || !gpu) goto next;
         parity_fill(map, (size_t)h * w);
-        if (pixab_map_upsample(map, h, w, oh, ow, cpu) || cam_upsample_cuda_roundtrip(gpu, map, h, w, oh, ow)) {
+        if (pixab_map_upsample(map, h, w, oh, ow, cpu) || map_upsample_cuda_roundtrip(gpu, map, h, w, oh, ow)) {
             fprintf(stderr, "gpu_parity: %s: %s\n", what, pixab_last_error());
         } else {
             err = 0.0;

@@ -23,15 +23,15 @@ if(CUDA)
 endif()
 # layer target | SEE (own header first) | HIDE
 set(rules
-  "pixab_io|json.h error.h npy.h temp_file.h safetensors.h pixab.h preprocess.cuh|model.h graph.h backend.h cpu_ablate.h cuda_backend.h engine.h cam.h tasks.h metrics.h cli.h"
-  "pixab_model|model.h graph.h inception_v3.h json.h|backend.h cpu_ablate.h cuda_backend.h engine.h cam.h tasks.h cli.h"
-  "pixab_backend_cpu|cpu_ablate.h backend.h model.h nn.cuh ablate.cuh cam.cuh|cuda_backend.h engine.h cam.h tasks.h cli.h"
+  "pixab_io|json.h error.h npy.h temp_file.h safetensors.h pixab.h preprocess.cuh|model.h graph.h backend.h cpu_head_ops.h cuda_backend.h engine.h cam.h tasks.h metrics.h cli.h"
+  "pixab_model|model.h graph.h inception_v3.h json.h|backend.h cpu_head_ops.h cuda_backend.h engine.h cam.h tasks.h cli.h"
+  "pixab_backend_cpu|cpu_head_ops.h backend.h model.h nn.cuh ablate.cuh map.cuh|cuda_backend.h engine.h cam.h tasks.h cli.h"
   "pixab_engine|engine.h backend.h ${cuda_h} model.h|cam.h tasks.h metrics.h cli.h"
-  "pixab_methods|cam.h engine.h|backend.h cpu_ablate.h cuda_backend.h tasks.h metrics.h cli.h"
-  "pixab_eval|tasks.h metrics.h rng.h json.h pixab.h|cam.h engine.h model.h graph.h backend.h cpu_ablate.h cuda_backend.h cli.h"
-  "pixab_cli_lib|cli.h pipeline.h tasks.h json.h rng.h pixab.h|cam.h engine.h model.h graph.h backend.h cpu_ablate.h cuda_backend.h")
+  "pixab_methods|cam.h engine.h|backend.h cpu_head_ops.h cuda_backend.h tasks.h metrics.h cli.h"
+  "pixab_eval|tasks.h metrics.h rng.h json.h pixab.h|cam.h engine.h model.h graph.h backend.h cpu_head_ops.h cuda_backend.h cli.h"
+  "pixab_cli_lib|cli.h pipeline.h tasks.h json.h rng.h pixab.h|cam.h engine.h model.h graph.h backend.h cpu_head_ops.h cuda_backend.h")
 if(CUDA)
-  list(APPEND rules "pixab_backend_cuda|cuda_backend.h backend.h model.h|cpu_ablate.h engine.h cam.h tasks.h cli.h")
+  list(APPEND rules "pixab_backend_cuda|cuda_backend.h backend.h model.h|cpu_head_ops.h engine.h cam.h tasks.h cli.h")
 endif()
 
 set(work "${LAYERS_DIR}/probe")

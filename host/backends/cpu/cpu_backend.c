@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "backend.h"
-#include "cpu_ablate.h"
+#include "cpu_head_ops.h"
 #include "error.h"
 #include "nn.cuh"
 
@@ -202,15 +202,23 @@ static void global_avg_pool(const graph *g, const graph_op *o, int n, const floa
     }
 }
 
-static pixab_status cpu_run_op(void *ctx, const graph *g, int i, int n, const float *x, float *y) {
-    const graph_op *o = &g->ops[i];
+static void network_op(cpu_ctx *c, const graph *g, const backend_op *op) {
+    const graph_op *o = &g->ops[op->index];
+    const int n = op->count;
     switch (o->kind) {
-    case OP_CONV: conv(ctx, g, o, n, x, y); break;
+    case OP_CONV: conv(c, g, o, n, op->src, op->dst); break;
     case OP_MAXPOOL:
-    case OP_AVGPOOL: pool(g, o, n, x, y); break;
-    case OP_GAP: global_avg_pool(g, o, n, x, y); break;
-    case OP_FC: conv(ctx, g, o, n, x, y); break; /* a 1x1 convolution of the pooled pixel, no ReLU */
+    case OP_AVGPOOL: pool(g, o, n, op->src, op->dst); break;
+    case OP_GAP: global_avg_pool(g, o, n, op->src, op->dst); break;
+    case OP_FC: conv(c, g, o, n, op->src, op->dst); break; /* a 1x1 convolution of the pooled pixel, no ReLU */
     }
+}
+
+static int cpu_supports_op(void *ctx, bop_kind kind) { return kind >= 0 && kind < BOP_COUNT; }
+
+static pixab_status cpu_run(void *ctx, const graph *g, const backend_op *op) {
+    if (op->kind != BOP_NETWORK) return cpu_run_head_op(g, op);
+    network_op(ctx, g, op);
     return PIXAB_OK;
 }
 
@@ -341,15 +349,8 @@ const backend_ops cpu_backend = {
     .set_precision = cpu_set_precision,
     .prepare = cpu_prepare,
     .memory_info = cpu_memory_info,
-    .ablate_boxes = cpu_ablate_boxes,
-    .ablate_boxes_pooled = cpu_ablate_boxes_pooled,
-    .ablate_channels = cpu_ablate_channels,
-    .ablate_channel_logits = cpu_ablate_channel_logits,
-    .class_scores = cpu_class_scores,
-    .pixab_reduce = cpu_pixab_reduce,
-    .weighted_sum = cpu_weighted_sum,
-    .normalize = cpu_normalize,
-    .run_op = cpu_run_op,
+    .supports_op = cpu_supports_op,
+    .run = cpu_run,
     .run_op_backward = cpu_run_op_backward,
     .zero = cpu_zero,
 };

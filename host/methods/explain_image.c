@@ -1,6 +1,8 @@
-/* explain.c — pixab_explain: one body forward per image to the target layer,
- * the class and the score chosen, then each requested method on the shared
- * activation, each map ReLU'd and min-max normalised (public API, pixab.h). */
+/* explain_image.c — pixab_explain: one body forward per image to the target
+ * layer, the class and the score chosen, then each requested method (the
+ * table of cam_methods below) on the shared activation, each map ReLU'd and
+ * min-max normalised (public API, pixab.h); the boxes option, freeing and
+ * upsampling maps. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,14 +37,15 @@ bad:
                       text, PIXAB_MAX_BOXES);
 }
 
-/* The method's own score when none is asked for (DESIGN.md §4). */
-static pixab_score default_score(pixab_method m) {
-    switch (m) {
-    case PIXAB_METHOD_GRADCAM:
-    case PIXAB_METHOD_GRADCAMPP:
-    case PIXAB_METHOD_XGRADCAM: return PIXAB_SCORE_LOGIT;
-    default: return PIXAB_SCORE_SOFTMAX;
-    }
+/* Every method, indexed by pixab_method. */
+static const cam_method *const cam_methods[PIXAB_METHOD_COUNT] = {
+    [PIXAB_METHOD_PIXAB] = &cam_method_pixab,         [PIXAB_METHOD_ABLATION] = &cam_method_ablation,
+    [PIXAB_METHOD_ACTIVATION] = &cam_method_activation, [PIXAB_METHOD_GRADCAM] = &cam_method_gradcam,
+    [PIXAB_METHOD_GRADCAMPP] = &cam_method_gradcampp, [PIXAB_METHOD_XGRADCAM] = &cam_method_xgradcam,
+    [PIXAB_METHOD_SCORECAM] = &cam_method_scorecam};
+
+static const cam_method *find_method(pixab_method m) {
+    return m >= 0 && m < PIXAB_METHOD_COUNT ? cam_methods[m] : NULL;
 }
 
 static double now_ms(void) {
@@ -54,24 +57,12 @@ static double now_ms(void) {
 /* The map of method m into out->map (H, W), ReLU'd and min-max normalised on
  * the engine's backend; the channel-weight methods also leave their weights in
  * out->weights (allocated here). */
-static pixab_status run_method(cam_ctx *c, pixab_method m, pixab_map *out) {
-    switch (m) {
-    case PIXAB_METHOD_PIXAB: return cam_pixab(c, cam_head_is_gap(c), out->map);
-    case PIXAB_METHOD_ACTIVATION: return engine_weighted_map(c->e, NULL, out->map);
-    default: break;
-    }
+static pixab_status run_method(const cam_ctx *c, const cam_method *m, pixab_map *out) {
+    if (!m->channel_weights) return m->run(c, out->map);
     if (!(out->weights = malloc(sizeof(float) * (size_t)c->K)))
         return pixab_fail(PIXAB_ERR_NOMEM, "out of memory for channel weights");
-    pixab_status s;
-    switch (m) {
-    case PIXAB_METHOD_ABLATION: s = cam_ablation(c, cam_head_is_gap(c), out->weights); break;
-    case PIXAB_METHOD_GRADCAM:
-    case PIXAB_METHOD_GRADCAMPP:
-    case PIXAB_METHOD_XGRADCAM: s = cam_gradient(c, m, out->weights); break;
-    case PIXAB_METHOD_SCORECAM: s = cam_scorecam(c, out->weights); break;
-    default: return pixab_fail(PIXAB_ERR_ARG, "method %d out of range", (int)m);
-    }
-    return s ? s : engine_weighted_map(c->e, out->weights, out->map);
+    pixab_status s = m->run(c, out->weights);
+    return s ? s : cam_weighted_map(c, out->weights, out->map);
 }
 
 pixab_status pixab_explain(pixab_engine *e, const float *input, const pixab_method *methods, int n_methods,
@@ -79,7 +70,10 @@ pixab_status pixab_explain(pixab_engine *e, const float *input, const pixab_meth
     const graph *g = engine_graph(e);
     const int classes = g->tensors[g->layers[g->n_layers - 1].out].c;
     static const int default_h[] = {1, 1, 2, 2}, default_w[] = {1, 2, 1, 2};
-    for (int i = 0; i < n_methods; i++) maps[i] = (pixab_map){.method = methods[i]};
+    for (int i = 0; i < n_methods; i++) {
+        maps[i] = (pixab_map){.method = methods[i]};
+        if (!find_method(methods[i])) return pixab_fail(PIXAB_ERR_ARG, "method %d out of range", (int)methods[i]);
+    }
     if (opts->layer < 0 || opts->layer >= g->n_layers - 2) /* avgpool and fc have no spatial map */
         return pixab_fail(PIXAB_ERR_ARG, "layer index %d cannot be explained (a convolutional layer is needed)",
                           opts->layer);
@@ -107,7 +101,7 @@ pixab_status pixab_explain(pixab_engine *e, const float *input, const pixab_meth
         for (int k = c.cls = 0; k < classes; k++) c.cls = logits[k] > logits[c.cls] ? k : c.cls;
     for (int i = 0; i < n_methods && !s; i++) {
         pixab_map *m = &maps[i];
-        c.score = opts->score != PIXAB_SCORE_DEFAULT ? opts->score : default_score(methods[i]);
+        c.score = opts->score != PIXAB_SCORE_DEFAULT ? opts->score : find_method(methods[i])->default_score;
         m->h = c.H;
         m->w = c.W;
         m->cls = c.cls;
@@ -119,7 +113,7 @@ pixab_status pixab_explain(pixab_engine *e, const float *input, const pixab_meth
         }
         double t0 = now_ms();
         m->k = c.K;
-        if ((s = run_method(&c, methods[i], m))) {
+        if ((s = run_method(&c, find_method(methods[i]), m))) {
             pixab_fail_context(s, "%s", pixab_method_name(methods[i]));
             break;
         }

@@ -1,4 +1,4 @@
-/* ablate.cu — the ablation-batch kernels and their launchers (see ablate.h).
+/* generate_kernels.cu — the ablation-batch kernels and their launchers (see generate_kernels.h).
  * One thread per output element, grid-stride; the element rules are the
  * PIXAB_HD functions of ablate.cuh, so the CPU backend computes the same
  * values (tests/gpu/gpu_parity.c checks them; tests/test_ablate_shared.c
@@ -6,7 +6,8 @@
 #include <cuda_runtime.h>
 
 #include "ablate.cuh"
-#include "ablate.h"
+#include "score_mask.cuh"
+#include "generate_kernels.h"
 #include "cuda_check.cuh"
 
 /* Grid-stride kernels: at most this many blocks, whatever the element count. */
@@ -54,6 +55,26 @@ __global__ void ablate_channel_logits_kernel(float *logits, const float *logits0
     float *row = logits + (size_t)blockIdx.x * classes;
     for (int j = threadIdx.x; j < classes; j += blockDim.x)
         row[j] = k < 0 ? logits0[j] : ablate_channel_logit(logits0[j], w[(size_t)j * K + k], pooled);
+}
+
+/* dst (count, S, S, 3): item 0 zeros, item 1 + i the input times channel
+ * channels[i]'s scaled mask; a thread per pixel (the mask sample once). */
+__global__ void masked_inputs_kernel(float *dst, const float *input, const float *a, const float *ranges,
+                                     const int *channels, int H, int W, int K, int S, int first, size_t total) {
+    const size_t pixels = (size_t)S * S;
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total; i += (size_t)gridDim.x * blockDim.x) {
+        size_t item = i / pixels, p = i - item * pixels;
+        float *out = dst + i * 3;
+        const int it = first + (int)item;
+        if (it == 0) {
+            out[0] = out[1] = out[2] = 0.0f;
+            continue;
+        }
+        const int k = channels[it - 1], oy = (int)(p / (size_t)S), ox = (int)(p % (size_t)S);
+        float m = score_mask_scale(score_mask_sample(a, W, K, k, bilinear_axis(oy, H, S), bilinear_axis(ox, W, S)),
+                                   ranges[2 * k], ranges[2 * k + 1]);
+        for (int ch = 0; ch < 3; ch++) out[ch] = __fmul_rn(input[p * 3 + ch], m);
+    }
 }
 
 // ----------------------------------------------------------------------------
@@ -142,6 +163,23 @@ extern "C" pixab_status ablate_channel_logits_cuda(float *logits, const float *l
     if (!count) return PIXAB_OK;
     ablate_channel_logits_kernel<<<count, CUDA_BLOCK, 0, (cudaStream_t)stream>>>(logits, logits0, w, a, HW, K, classes,
                                                                                 first);
+    CUDA_CHECK_LAUNCH();
+    return PIXAB_OK;
+}
+
+extern "C" pixab_status masked_inputs_cuda(float *dst, const float *input, const float *a, const float *ranges,
+                                           const int *channels, int H, int W, int K, int S, int first, int count,
+                                           void *stream) {
+    pixab_status s = check_shape("masked_inputs_cuda", H, W, K, first, count);
+    if (s) return s;
+    if (!dst || !input || !a || !ranges || (!channels && first + count > 1))
+        return pixab_fail(PIXAB_ERR_ARG, "masked_inputs_cuda: NULL tensor");
+    if (S < 1 || S > PREPROCESS_MAX_SIZE) return pixab_fail(PIXAB_ERR_ARG, "masked_inputs_cuda: input size %d", S);
+    const size_t total = (size_t)count * S * S;
+    if (!total) return PIXAB_OK;
+    masked_inputs_kernel<<<ablate_blocks(total), CUDA_BLOCK, 0, (cudaStream_t)stream>>>(dst, input, a, ranges,
+                                                                                       channels, H, W, K, S, first,
+                                                                                       total);
     CUDA_CHECK_LAUNCH();
     return PIXAB_OK;
 }

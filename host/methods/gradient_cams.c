@@ -1,4 +1,4 @@
-/* grad_cam.c — the gradient methods (DESIGN.md §4): g = dS/dA through the
+/* gradient_cams.c — the three gradient methods (DESIGN.md §4): g = dS/dA through the
  * head's backward pass, then per channel
  *   Grad-CAM:   w_k = mean_ij g_kij
  *   Grad-CAM++: w_k = sum_ij a_kij ReLU(g_kij),
@@ -64,3 +64,11 @@ done:
     free(sum_a);
     return s;
 }
+
+static pixab_status gradcam(const cam_ctx *c, float *w) { return cam_gradient(c, PIXAB_METHOD_GRADCAM, w); }
+static pixab_status gradcampp(const cam_ctx *c, float *w) { return cam_gradient(c, PIXAB_METHOD_GRADCAMPP, w); }
+static pixab_status xgradcam(const cam_ctx *c, float *w) { return cam_gradient(c, PIXAB_METHOD_XGRADCAM, w); }
+
+const cam_method cam_method_gradcam = {PIXAB_METHOD_GRADCAM, PIXAB_SCORE_LOGIT, 1, gradcam};
+const cam_method cam_method_gradcampp = {PIXAB_METHOD_GRADCAMPP, PIXAB_SCORE_LOGIT, 1, gradcampp};
+const cam_method cam_method_xgradcam = {PIXAB_METHOD_XGRADCAM, PIXAB_SCORE_LOGIT, 1, xgradcam};
