@@ -60,7 +60,7 @@
 #include "cuda_backend.h"
 #include "cuda_check.cuh"
 #include "cudnn_legacy.h"
-#include "device.h"
+#include "cuda_device.h"
 #include "nn_kernels.h"
 #include "precision.h"
 

@@ -9,7 +9,7 @@
 #include "pixab.h"
 #ifdef PIXAB_WITH_CUDA
 #include "cudnn_legacy.h"
-#include "device.h"
+#include "cuda_device.h"
 #endif
 
 #define MODEL PIXAB_TEST_DATA "/inception_v3_w8.safetensors"

@@ -22,7 +22,7 @@
 #include <time.h>
 
 #include "cuda_backend.h"
-#include "device.h"
+#include "cuda_device.h"
 #include "parity.h"
 
 static double now_s(void) {

@@ -25,7 +25,7 @@
 
 #include "cam.h"
 #include "cuda_backend.h"
-#include "device.h"
+#include "cuda_device.h"
 #include "engine.h"
 #include "parity.h"
 

@@ -1,11 +1,11 @@
-/* device.cu — CUDA device count, properties and selection (see device.h). */
+/* cuda_device.cu — CUDA device count, properties and selection (see cuda_device.h). */
 #include <stdio.h>
 #include <string.h>
 
 #include <cuda_runtime.h>
 
 #include "cuda_check.cuh"
-#include "device.h"
+#include "cuda_device.h"
 
 /* cudaGetDeviceCount, with failures (no driver, too old a driver, no device)
  * turned into a recorded reason and a count of 0. */

@@ -1,8 +1,8 @@
-/* device.h — CUDA device queries and selection for host C code (implemented in
- * device.cu; only built with PIXAB_WITH_CUDA). Nothing here prints: callers
+/* cuda_device.h — CUDA device queries and selection for host C code (implemented in
+ * cuda_device.cu; only built with PIXAB_WITH_CUDA). Nothing here prints: callers
  * such as the CLI's -v output format the info themselves. */
-#ifndef PIXAB_DEVICE_H
-#define PIXAB_DEVICE_H
+#ifndef PIXAB_CUDA_DEVICE_H
+#define PIXAB_CUDA_DEVICE_H
 
 #include <stddef.h>
 
@@ -37,4 +37,4 @@ pixab_status cuda_device_memory(int index, size_t *free_bytes, size_t *total_byt
 #ifdef __cplusplus
 }
 #endif
-#endif /* PIXAB_DEVICE_H */
+#endif /* PIXAB_CUDA_DEVICE_H */

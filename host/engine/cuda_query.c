@@ -1,9 +1,9 @@
-/* device.c — what the public API says about CUDA: whether this build has the
+/* cuda_query.c — what the public API says about CUDA: whether this build has the
  * backend and how many devices it can use. CPU-only builds link and report 0. */
 #include "pixab.h"
 
 #ifdef PIXAB_WITH_CUDA
-#include "device.h"
+#include "cuda_device.h"
 #endif
 
 int pixab_built_with_cuda(void) {
