@@ -145,6 +145,57 @@ Test(methods, fast_and_general_paths_agree) {
     free(act);
 }
 
+/* Heads the engine must refuse: nothing kept, the pooled shortcut where the
+ * head is not GAP + FC, a masked channel out of range, a class out of range. */
+Test(methods, engine_refuses_bad_heads) {
+    pixab_engine *fresh;
+    float map[17 * 17], scores[4];
+    cr_assert_eq(pixab_engine_create(model, "cpu", 1, &fresh), PIXAB_OK, "%s", pixab_last_error());
+    const head_desc boxes = {.items = HEAD_ITEMS_BOXES, .pooled = 1, .n_boxes = 1, .box_h = (const int[]){1},
+                             .box_w = (const int[]){1}, .cls = 0, .output = HEAD_OUT_PIXAB_MAP};
+    cr_expect_eq(engine_run_head(fresh, &boxes, map), PIXAB_ERR_ARG);
+    cr_expect(strstr(pixab_last_error(), "no activation kept"), "%s", pixab_last_error());
+    const int layer = pixab_model_find_layer(model, "Mixed_6e");
+    int K, H, W;
+    pixab_model_layer_shape(model, layer, &K, &H, &W);
+    float *act = malloc(sizeof(float) * (size_t)K * H * W), logits[10];
+    cr_assert(H * W <= 17 * 17);
+    cr_assert_eq(engine_forward_keep(fresh, input, layer, act, logits), PIXAB_OK, "%s", pixab_last_error());
+    cr_expect_not(engine_head_is_gap(fresh, layer));
+    cr_expect_eq(engine_run_head(fresh, &boxes, map), PIXAB_ERR_ARG);
+    cr_expect(strstr(pixab_last_error(), "not GAP + FC"), "%s", pixab_last_error());
+    head_desc masked = {.items = HEAD_ITEMS_MASKED, .n_channels = 1, .channels = (const int[]){K}, .cls = 0,
+                        .output = HEAD_OUT_SCORES};
+    cr_expect_eq(engine_head_items(fresh, &masked), 2);
+    cr_expect_eq(engine_run_head(fresh, &masked, scores), PIXAB_ERR_ARG);
+    cr_expect(strstr(pixab_last_error(), "channel"), "%s", pixab_last_error());
+    masked.channels = (const int[]){0};
+    masked.cls = 10;
+    cr_expect_eq(engine_run_head(fresh, &masked, scores), PIXAB_ERR_ARG);
+    cr_expect(strstr(pixab_last_error(), "class 10 of 10"), "%s", pixab_last_error());
+    free(act);
+    pixab_engine_destroy(fresh);
+}
+
+/* Score-CAM's masked inputs run the engine's batch at a time: a batch of 3
+ * (partial last chunk) gives the map of the batch of 8 within rounding. */
+Test(methods, scorecam_independent_of_engine_batch) {
+    pixab_engine *small;
+    pixab_method m = PIXAB_METHOD_SCORECAM;
+    pixab_map a, b;
+    pixab_explain_opts o = {.layer = pixab_model_find_layer(model, "Mixed_7c"), .cls = -1};
+    cr_assert_eq(pixab_engine_create(model, "cpu", 3, &small), PIXAB_OK, "%s", pixab_last_error());
+    cr_assert_eq(pixab_explain(engine, input, &m, 1, &o, &a), PIXAB_OK, "%s", pixab_last_error());
+    cr_assert_eq(pixab_explain(small, input, &m, 1, &o, &b), PIXAB_OK, "%s", pixab_last_error());
+    float err = 0.0f, top = 0.0f;
+    for (int i = 0; i < a.h * a.w; i++) err = fmaxf(err, fabsf(a.map[i] - b.map[i])), top = fmaxf(top, a.map[i]);
+    cr_expect_eq(top, 1.0f, "a normalised map that is not all zeros");
+    cr_expect(err <= 1e-5f, "Score-CAM at batch 3 vs 8: max|d| = %g", err);
+    pixab_map_free(&a);
+    pixab_map_free(&b);
+    pixab_engine_destroy(small);
+}
+
 Test(methods, several_methods_share_one_call) {
     pixab_method ms[] = {PIXAB_METHOD_ACTIVATION, PIXAB_METHOD_PIXAB, PIXAB_METHOD_GRADCAM};
     pixab_map maps[3];
