@@ -235,6 +235,14 @@ pixab_status pixab_parse_boxes(const char *text, pixab_explain_opts *opts);
  * pixab_map_free. */
 pixab_status pixab_explain(pixab_engine *e, const float *input, const pixab_method *methods, int n_methods,
                            const pixab_explain_opts *opts, pixab_map *maps);
+/* Explain n preprocessed images (n, S, S, 3) with several methods: one body
+ * forward for each group of up to the engine's batch of images, then every
+ * method on each image. cls: n target classes (-1: that image's top-1), or
+ * NULL for opts->cls on every image. maps: n * n_methods entries, image-major
+ * (maps[i * n_methods + j] = image i, method j); on failure none is left
+ * allocated. pixab_explain is the case n = 1, cls = NULL. */
+pixab_status pixab_explain_batch(pixab_engine *e, const float *inputs, int n, const pixab_method *methods,
+                                 int n_methods, const pixab_explain_opts *opts, const int *cls, pixab_map *maps);
 void pixab_map_free(pixab_map *m);
 /* Bilinear (half-pixel centres) resize of a map (h, w) to (out_h, out_w). */
 pixab_status pixab_map_upsample(const float *map, int h, int w, int out_h, int out_w, float *out);

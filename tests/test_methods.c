@@ -115,7 +115,7 @@ Test(methods, fast_and_general_paths_agree) {
     int layer = pixab_model_find_layer(model, "Mixed_7c"), K, H, W;
     pixab_model_layer_shape(model, layer, &K, &H, &W);
     float *act = malloc(sizeof(float) * (size_t)K * H * W), logits[10];
-    cr_assert_eq(engine_forward_keep(engine, input, layer, act, logits), PIXAB_OK, "%s", pixab_last_error());
+    cr_assert_eq(engine_forward_keep(engine, input, 1, layer, act, logits), PIXAB_OK, "%s", pixab_last_error());
     static const int bh[] = {1, 1, 2, 2, 3}, bw[] = {1, 2, 1, 2, 3};
     cam_ctx c = {.e = engine, .layer = layer, .H = H, .W = W, .K = K, .classes = 10, .cls = 6,
                  .input = input, .size = 299, .act = act, .logits = logits, .n_boxes = 5, .box_h = bh, .box_w = bw};
@@ -160,7 +160,7 @@ Test(methods, engine_refuses_bad_heads) {
     pixab_model_layer_shape(model, layer, &K, &H, &W);
     float *act = malloc(sizeof(float) * (size_t)K * H * W), logits[10];
     cr_assert(H * W <= 17 * 17);
-    cr_assert_eq(engine_forward_keep(fresh, input, layer, act, logits), PIXAB_OK, "%s", pixab_last_error());
+    cr_assert_eq(engine_forward_keep(fresh, input, 1, layer, act, logits), PIXAB_OK, "%s", pixab_last_error());
     cr_expect_not(engine_head_is_gap(fresh, layer));
     cr_expect_eq(engine_run_head(fresh, &boxes, map), PIXAB_ERR_ARG);
     cr_expect(strstr(pixab_last_error(), "not GAP + FC"), "%s", pixab_last_error());
@@ -194,6 +194,45 @@ Test(methods, scorecam_independent_of_engine_batch) {
     pixab_map_free(&a);
     pixab_map_free(&b);
     pixab_engine_destroy(small);
+}
+
+/* pixab_explain_batch: one body forward for several images (with per-image
+ * classes, in groups of the engine's batch) gives each image the maps of
+ * pixab_explain on it alone, within 1e-6. */
+Test(methods, batch_equals_one_image_at_a_time) {
+    enum { N = 3, M = PIXAB_METHOD_COUNT - 1 }; /* all but Score-CAM (its batches: the test below) */
+    static float inputs[N][299 * 299 * 3];
+    for (size_t i = 0; i < 299 * 299 * 3; i++) {
+        inputs[0][i] = input[i];
+        inputs[1][i] = input[299 * 299 * 3 - 1 - i]; /* the image turned half a turn, channels reversed */
+        inputs[2][i] = 0.5f * input[i];
+    }
+    pixab_method ms[M];
+    for (int j = 0, m = 0; m < PIXAB_METHOD_COUNT; m++)
+        if (m != PIXAB_METHOD_SCORECAM) ms[j++] = (pixab_method)m;
+    const int cls[N] = {-1, 3, -1};
+    pixab_explain_opts o = {.layer = pixab_model_find_layer(model, "Mixed_7c")};
+    pixab_engine *two; /* a batch of 3 is two body passes: 2 + 1 */
+    cr_assert_eq(pixab_engine_create(model, "cpu", 2, &two), PIXAB_OK, "%s", pixab_last_error());
+    pixab_map batched[N * M], single[M];
+    cr_assert_eq(pixab_explain_batch(two, &inputs[0][0], N, ms, M, &o, cls, batched), PIXAB_OK, "%s",
+                 pixab_last_error());
+    for (int i = 0; i < N; i++) {
+        o.cls = cls[i];
+        cr_assert_eq(pixab_explain(engine, inputs[i], ms, M, &o, single), PIXAB_OK, "%s", pixab_last_error());
+        for (int j = 0; j < M; j++) {
+            const pixab_map *b = &batched[i * M + j], *a = &single[j];
+            float err = 0.0f;
+            for (int p = 0; p < a->h * a->w; p++) err = fmaxf(err, fabsf(a->map[p] - b->map[p]));
+            cr_expect(b->method == ms[j] && b->cls == a->cls && b->h == a->h, "image %d %s", i,
+                      pixab_method_name(ms[j]));
+            cr_expect(err <= 1e-6f, "image %d %s: batched vs alone max|d| = %g", i, pixab_method_name(ms[j]), err);
+            pixab_map_free(&single[j]);
+        }
+    }
+    cr_expect_eq(batched[1 * M].cls, 3, "the class given for image 1");
+    for (int i = 0; i < N * M; i++) pixab_map_free(&batched[i]);
+    pixab_engine_destroy(two);
 }
 
 Test(methods, several_methods_share_one_call) {

@@ -37,21 +37,22 @@ typedef struct {
     size_t *offsets;         /* (n_tensors) floats into arena (and grad) */
 } plan;
 
-/* One image kept on the backend for the heads (engine_run_head), and what
+/* The images kept on the backend for the heads (engine_run_head), and what
  * they produce there (all backend memory, grown on demand). */
 typedef struct {
     int layer;               /* -1: nothing kept */
-    float *input;            /* (S, S, 3) the image */
-    float *act;              /* (H, W, K) of `layer` */
-    float *logits;           /* (classes) of the unmodified image */
-    float *pooled;           /* (K) GAP(act), the pooled shortcut */
-    float *ranges;           /* (K, 2) Score-CAM's mask ranges, once made (ranges_ok) */
-    int *channels;           /* (n) the channels of a masked-input batch */
-    float *scores;           /* (n) class scores of the last generated batch */
+    int n;                   /* images kept */
+    float *input;            /* (n, S, S, 3) the images */
+    float *act;              /* (n, H, W, K) of `layer` */
+    float *logits;           /* (n, classes) of the unmodified images */
+    float *pooled;           /* (K) GAP(act) of one image, the pooled shortcut */
+    float *ranges;           /* (K, 2) Score-CAM's mask ranges of image ranges_of */
+    int *channels;           /* (m) the channels of a masked-input batch */
+    float *scores;           /* (m) class scores of the last generated batch */
     float *weights;          /* (K) channel weights of a weighted map */
     float *map;              /* (H, W) */
     size_t input_cap, act_cap, logits_cap, pooled_cap, ranges_cap, channels_cap, scores_cap, weights_cap, map_cap;
-    int ranges_ok;
+    int ranges_of;           /* -1: no ranges made */
 } keep;
 
 struct pixab_engine {
@@ -139,7 +140,7 @@ pixab_status pixab_engine_create(const pixab_model *m, const char *device, int m
     e->g.tensors = malloc(sizeof(tshape) * (size_t)m->g.n_tensors);
     e->be = be;
     e->max_batch = max_batch;
-    e->keep.layer = -1;
+    e->keep.layer = e->keep.ranges_of = -1;
     snprintf(e->device, sizeof e->device, index < 0 ? "cpu" : "cuda:%d", index);
     if (!e->g.tensors) {
         s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
@@ -190,16 +191,23 @@ int pixab_engine_input_size(const pixab_engine *e) { return e->g.input_size; }
 
 static float *at(const plan *p, int t) { return p->arena + p->offsets[t]; }
 
-/* Network op i on n images, from src to dst (whole tensors). */
-static pixab_status network_op(pixab_engine *e, int i, int n, const float *src, float *dst) {
-    const backend_op op = {.kind = BOP_NETWORK, .index = i, .count = n, .src = src, .dst = dst};
+/* Network op i on n images, from src to dst (whole tensors); independent:
+ * each image's values must not depend on the batch (backend_op). */
+static pixab_status network_op(pixab_engine *e, int i, int n, const float *src, float *dst, int independent) {
+    const backend_op op = {.kind = BOP_NETWORK, .index = i, .count = n, .src = src, .dst = dst,
+                           .independent = independent};
     pixab_status s = e->be->run(e->ctx, &e->g, &op);
     return s ? pixab_fail_context(s, "%s", e->g.ops[i].name) : PIXAB_OK;
 }
 
+/* Ops [begin, end) on n images of plan p. The body plan's images are the
+ * user's (or Score-CAM's masked inputs): each one's values must not depend on
+ * the batch. The head plan's items are an image's explanation batch, chunked
+ * to a memory budget: the backend may share work across them. */
 static pixab_status run_ops(pixab_engine *e, const plan *p, int begin, int end, int n) {
     pixab_status s = PIXAB_OK;
-    for (int i = begin; i < end && !s; i++) s = network_op(e, i, n, at(p, e->g.ops[i].src), at(p, e->g.ops[i].dst));
+    for (int i = begin; i < end && !s; i++)
+        s = network_op(e, i, n, at(p, e->g.ops[i].src), at(p, e->g.ops[i].dst), p == &e->body);
     return s;
 }
 
@@ -297,29 +305,31 @@ static pixab_status keep_buffer(pixab_engine *e, void *buf, size_t *cap, size_t 
     return s;
 }
 
-pixab_status engine_forward_keep(pixab_engine *e, const float *input, int layer, float *act, float *logits) {
-    pixab_status s = check_call(e, 1, 1, layer);
+pixab_status engine_forward_keep(pixab_engine *e, const float *input, int n, int layer, float *act, float *logits) {
+    pixab_status s = check_call(e, n, e->max_batch, layer);
     if (s || layer < 0) return s ? s : pixab_fail(PIXAB_ERR_ARG, "the input is not a layer to keep");
     const int t = layer_out(e, layer), lt = logits_tensor(e);
-    const size_t bytes = graph_tensor_floats(&e->g, t) * sizeof(float), in_bytes = graph_tensor_floats(&e->g, 0) * sizeof(float),
-                 classes = (size_t)e->g.tensors[lt].c, K = (size_t)e->g.tensors[t].c;
+    const size_t bytes = graph_tensor_floats(&e->g, t) * sizeof(float) * (size_t)n,
+                 in_bytes = graph_tensor_floats(&e->g, 0) * sizeof(float) * (size_t)n,
+                 logit_bytes = (size_t)e->g.tensors[lt].c * sizeof(float) * (size_t)n, K = (size_t)e->g.tensors[t].c;
     keep *k = &e->keep;
     k->layer = -1;
-    k->ranges_ok = 0;
+    k->ranges_of = -1;
     if ((s = keep_buffer(e, &k->input, &k->input_cap, in_bytes)) || (s = keep_buffer(e, &k->act, &k->act_cap, bytes)) ||
-        (s = keep_buffer(e, &k->logits, &k->logits_cap, classes * sizeof(float))) ||
+        (s = keep_buffer(e, &k->logits, &k->logits_cap, logit_bytes)) ||
         (s = keep_buffer(e, &k->pooled, &k->pooled_cap, K * sizeof(float))) ||
         (s = keep_buffer(e, &k->map, &k->map_cap, (size_t)e->g.tensors[t].h * e->g.tensors[t].w * sizeof(float))))
         return s;
     /* The body to the layer, a copy of its output, then the rest of the network. */
-    if ((s = e->be->upload(e->ctx, k->input, input, in_bytes)) || (s = put(e, &e->body, 0, input, 1)) ||
-        (s = run_ops(e, &e->body, 0, layer_end(e, layer), 1)) ||
+    if ((s = e->be->upload(e->ctx, k->input, input, in_bytes)) || (s = put(e, &e->body, 0, input, n)) ||
+        (s = run_ops(e, &e->body, 0, layer_end(e, layer), n)) ||
         (s = e->be->copy(e->ctx, k->act, at(&e->body, t), bytes)) || (s = e->be->download(e->ctx, act, k->act, bytes)) ||
-        (s = run_ops(e, &e->body, layer_end(e, layer), e->g.n_ops, 1)) ||
-        (s = e->be->copy(e->ctx, k->logits, at(&e->body, lt), classes * sizeof(float))) ||
-        (s = e->be->download(e->ctx, logits, k->logits, classes * sizeof(float))))
+        (s = run_ops(e, &e->body, layer_end(e, layer), e->g.n_ops, n)) ||
+        (s = e->be->copy(e->ctx, k->logits, at(&e->body, lt), logit_bytes)) ||
+        (s = e->be->download(e->ctx, logits, k->logits, logit_bytes)))
         return s;
     k->layer = layer;
+    k->n = n;
     return PIXAB_OK;
 }
 
@@ -339,6 +349,17 @@ static pixab_status kept(const pixab_engine *e, int *H, int *W, int *K) {
     const tshape *t = &e->g.tensors[layer_out(e, e->keep.layer)];
     *H = t->h, *W = t->w, *K = t->c;
     return PIXAB_OK;
+}
+
+/* Image h->image's kept input, activation and logits (backend memory). */
+static const float *kept_input(const pixab_engine *e, const head_desc *h) {
+    return e->keep.input + graph_tensor_floats(&e->g, 0) * (size_t)h->image;
+}
+static const float *kept_act(const pixab_engine *e, const head_desc *h) {
+    return e->keep.act + graph_tensor_floats(&e->g, layer_out(e, e->keep.layer)) * (size_t)h->image;
+}
+static const float *kept_logits(const pixab_engine *e, const head_desc *h) {
+    return e->keep.logits + (size_t)e->g.tensors[logits_tensor(e)].c * (size_t)h->image;
 }
 
 int engine_head_items(const pixab_engine *e, const head_desc *h) {
@@ -382,14 +403,15 @@ static pixab_status check_support(const pixab_engine *e, const head_desc *h) {
     return PIXAB_OK;
 }
 
-/* Score-CAM's mask ranges of the kept activation into keep.ranges (once per kept image). */
-static pixab_status mask_ranges(pixab_engine *e, int H, int W, int K) {
+/* Score-CAM's mask ranges of the image's kept activation into keep.ranges (once per kept image). */
+static pixab_status mask_ranges(pixab_engine *e, const head_desc *h, int H, int W, int K) {
     keep *k = &e->keep;
-    if (k->ranges_ok) return PIXAB_OK;
+    if (k->ranges_of == h->image) return PIXAB_OK;
+    k->ranges_of = -1;
     pixab_status s = keep_buffer(e, &k->ranges, &k->ranges_cap, (size_t)K * 2 * sizeof(float));
-    const backend_op op = {.kind = BOP_MASK_RANGES, .dst = k->ranges, .a = k->act, .H = H, .W = W, .K = K,
+    const backend_op op = {.kind = BOP_MASK_RANGES, .dst = k->ranges, .a = kept_act(e, h), .H = H, .W = W, .K = K,
                            .size = e->g.input_size};
-    if (!s && !(s = e->be->run(e->ctx, &e->g, &op))) k->ranges_ok = 1;
+    if (!s && !(s = e->be->run(e->ctx, &e->g, &op))) k->ranges_of = h->image;
     return s;
 }
 
@@ -407,7 +429,7 @@ static int entry_layer(const pixab_engine *e, const head_desc *h) {
 static pixab_status generate_chunk(pixab_engine *e, const plan *p, const head_desc *h, int entry, int i0, int m) {
     const keep *k = &e->keep;
     const tshape *t = &e->g.tensors[layer_out(e, k->layer)];
-    backend_op op = {.first = i0, .count = m, .a = k->act, .H = t->h, .W = t->w, .K = t->c};
+    backend_op op = {.first = i0, .count = m, .a = kept_act(e, h), .H = t->h, .W = t->w, .K = t->c};
     switch (h->items) {
     case HEAD_ITEMS_BOXES:
         op.kind = h->pooled ? BOP_GEN_BOXES_POOLED : BOP_GEN_BOXES;
@@ -415,11 +437,11 @@ static pixab_status generate_chunk(pixab_engine *e, const plan *p, const head_de
         break;
     case HEAD_ITEMS_CHANNELS:
         op.kind = h->pooled ? BOP_GEN_CHANNEL_LOGITS : BOP_GEN_CHANNELS;
-        op.src = k->logits, op.index = e->g.n_ops - 1;
+        op.src = kept_logits(e, h), op.index = e->g.n_ops - 1;
         break;
     default: /* HEAD_ITEMS_MASKED */
         op.kind = BOP_GEN_MASKED_INPUTS;
-        op.src = k->input, op.ranges = k->ranges, op.channels = k->channels, op.size = e->g.input_size;
+        op.src = kept_input(e, h), op.ranges = k->ranges, op.channels = k->channels, op.size = e->g.input_size;
         break;
     }
     op.dst = at(p, entry == -2 ? logits_tensor(e) : layer_out(e, entry));
@@ -432,23 +454,21 @@ static pixab_status generate_chunk(pixab_engine *e, const plan *p, const head_de
 static pixab_status generate_inputs(pixab_engine *e, const head_desc *h, int H, int W, int K) {
     keep *k = &e->keep;
     if (h->items == HEAD_ITEMS_BOXES && h->pooled) /* the graph's own GAP op on the kept activation */
-        return network_op(e, layer_end(e, k->layer), 1, k->act, k->pooled);
+        return network_op(e, layer_end(e, k->layer), 1, kept_act(e, h), k->pooled, 1);
     if (h->items != HEAD_ITEMS_MASKED) return PIXAB_OK;
     for (int i = 0; i < h->n_channels; i++)
         if (h->channels[i] < 0 || h->channels[i] >= K)
             return pixab_fail(PIXAB_ERR_ARG, "channel %d of a layer with %d", h->channels[i], K);
     const size_t bytes = sizeof(int) * (size_t)h->n_channels;
-    pixab_status s = mask_ranges(e, H, W, K);
+    pixab_status s = mask_ranges(e, h, H, W, K);
     if (!s && bytes) s = keep_buffer(e, &k->channels, &k->channels_cap, bytes);
     if (!s && bytes) s = e->be->upload(e->ctx, k->channels, h->channels, bytes);
     return s;
 }
 
 /* The class scores of every item of h's batch into keep.scores: the items
- * made and run in chunks as large as the head plan. Masked inputs run through
- * the whole network in the body plan, the engine's batch at a time after the
- * baseline alone (so each mask meets the same batch as in a plain forward of
- * the engine's batch). */
+ * made and run in chunks as large as the head plan. Masked inputs run
+ * through the whole network in the body plan, the engine's batch at a time. */
 static pixab_status generated_scores(pixab_engine *e, const head_desc *h, int n, int H, int W, int K) {
     const int layer = e->keep.layer, lt = logits_tensor(e), classes = e->g.tensors[lt].c;
     if (h->pooled && !engine_head_is_gap(e, layer))
@@ -463,8 +483,8 @@ static pixab_status generated_scores(pixab_engine *e, const head_desc *h, int n,
         (s = generate_inputs(e, h, H, W, K)))
         return s;
     const plan *p = masked ? &e->body : &e->head;
-    for (int i0 = 0, m; i0 < n && !s; i0 += m) {
-        m = masked && i0 == 0 ? 1 : n - i0 < p->batch ? n - i0 : p->batch;
+    for (int i0 = 0; i0 < n && !s; i0 += p->batch) {
+        const int m = n - i0 < p->batch ? n - i0 : p->batch;
         const backend_op score = {.kind = BOP_CLASS_SCORES, .dst = e->keep.scores + i0, .src = at(p, lt), .count = m,
                                   .classes = classes, .cls = h->cls, .softmax = h->score != PIXAB_SCORE_LOGIT};
         if (!(s = generate_chunk(e, p, h, entry, i0, m))) s = e->be->run(e->ctx, &e->g, &score);
@@ -476,7 +496,7 @@ static pixab_status generated_scores(pixab_engine *e, const head_desc *h, int n,
 static pixab_status map_out(pixab_engine *e, bop_kind kind, const head_desc *h, const float *src, float *out) {
     const tshape *t = &e->g.tensors[layer_out(e, e->keep.layer)];
     const int HW = t->h * t->w;
-    const backend_op reduce = {.kind = kind, .dst = e->keep.map, .src = src, .a = e->keep.act, .H = t->h, .W = t->w,
+    const backend_op reduce = {.kind = kind, .dst = e->keep.map, .src = src, .a = kept_act(e, h), .H = t->h, .W = t->w,
                                .K = t->c, .n_boxes = h->n_boxes},
                      norm = {.kind = BOP_NORMALIZE, .dst = e->keep.map, .count = HW};
     pixab_status s = e->be->run(e->ctx, &e->g, &reduce);
@@ -487,6 +507,8 @@ static pixab_status map_out(pixab_engine *e, bop_kind kind, const head_desc *h, 
 pixab_status engine_run_head(pixab_engine *e, const head_desc *h, float *out) {
     int H, W, K;
     pixab_status s = kept(e, &H, &W, &K);
+    if (!s && (h->image < 0 || h->image >= e->keep.n))
+        s = pixab_fail(PIXAB_ERR_ARG, "image %d of %d kept", h->image, e->keep.n);
     if (s || (s = check_support(e, h))) return s;
     const int n = engine_head_items(e, h);
     if (h->items != HEAD_ITEMS_NONE && (s = n < 1 ? pixab_fail(PIXAB_ERR_ARG, "a head of %d items", n)
@@ -504,7 +526,7 @@ pixab_status engine_run_head(pixab_engine *e, const head_desc *h, float *out) {
             return s;
         return map_out(e, BOP_WEIGHTED_SUM, h, h->weights ? k->weights : NULL, out);
     case HEAD_OUT_MASK_RANGES:
-        if ((s = mask_ranges(e, H, W, K))) return s;
+        if ((s = mask_ranges(e, h, H, W, K))) return s;
         return e->be->download(e->ctx, out, k->ranges, (size_t)K * 2 * sizeof(float));
     }
     return pixab_fail(PIXAB_ERR_ARG, "head output %d out of range", (int)h->output);

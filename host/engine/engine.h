@@ -9,18 +9,19 @@
 
 const graph *engine_graph(const pixab_engine *e);
 
-/* ---- heads on one kept activation ------------------------------------------
- * engine_forward_keep runs one image and keeps its input and the activation A
- * of `layer` in backend memory; engine_run_head then runs a head on them: a
- * generated batch of items made from A (or from the input and A), the
- * network from where the items enter it, the class scores of every item and
- * an output step, all without leaving the backend (backend.h's ops). Only
- * the output is downloaded. A method is a description of its head
- * (host/methods/). */
+/* ---- heads on kept activations -----------------------------------------------
+ * engine_forward_keep runs a batch of images and keeps their inputs and
+ * activations A of `layer` in backend memory; engine_run_head then runs a
+ * head on one of them: a generated batch of items made from its A (or from
+ * its input and A), the network from where the items enter it, the class
+ * scores of every item and an output step, all without leaving the backend
+ * (backend.h's ops). Only the output is downloaded. A method is a
+ * description of its head (host/methods/). */
 
-/* input (S, S, 3) of one image: act (H, W, K) of `layer` and logits (classes)
- * on the host; the input, A and the logits also kept on the backend. */
-pixab_status engine_forward_keep(pixab_engine *e, const float *input, int layer, float *act, float *logits);
+/* input (n, S, S, 3) of n images (1 <= n <= the engine's batch): act
+ * (n, H, W, K) of `layer` and logits (n, classes) on the host; the inputs, A
+ * and the logits also kept on the backend (until the next call). */
+pixab_status engine_forward_keep(pixab_engine *e, const float *input, int n, int layer, float *act, float *logits);
 
 typedef enum {
     HEAD_ITEMS_NONE,      /* no items: the output step reads A alone */
@@ -39,6 +40,7 @@ typedef enum {
 } head_output;
 
 typedef struct {
+    int image;                    /* which of the kept images (0 to n - 1) */
     head_items items;
     /* The head after the layer is GAP + FC (engine_head_is_gap) and the items
      * take the shortcut: boxes enter as pooled features (box sums of A) before

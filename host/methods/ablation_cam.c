@@ -10,7 +10,7 @@
 #include "error.h"
 
 pixab_status cam_ablation(const cam_ctx *c, int pooled, float *w) {
-    const head_desc h = {.items = HEAD_ITEMS_CHANNELS, .pooled = pooled, .cls = c->cls, .score = c->score,
+    const head_desc h = {.image = c->image, .items = HEAD_ITEMS_CHANNELS, .pooled = pooled, .cls = c->cls, .score = c->score,
                          .output = HEAD_OUT_SCORES};
     const int n = 1 + c->K;
     float *scores = malloc(sizeof(float) * (size_t)n);

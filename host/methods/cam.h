@@ -12,6 +12,7 @@
 
 typedef struct {
     pixab_engine *e;
+    int image;                    /* which of the engine's kept images (engine_forward_keep) */
     int layer, H, W, K, classes;
     int cls;                      /* the class explained */
     pixab_score score;            /* softmax or logit (never DEFAULT here) */
@@ -24,7 +25,7 @@ typedef struct {
 } cam_ctx;
 
 /* A method. The engine keeps c->act on its backend (engine_forward_keep of
- * c->layer) before it runs. */
+ * c->layer, image c->image) before it runs. */
 typedef struct {
     pixab_method id;
     pixab_score default_score;    /* its score when none is asked for (DESIGN.md §4) */

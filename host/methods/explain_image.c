@@ -1,8 +1,8 @@
-/* explain_image.c — pixab_explain: one body forward per image to the target
- * layer, the class and the score chosen, then each requested method (the
- * table of cam_methods below) on the shared activation, each map ReLU'd and
- * min-max normalised (public API, pixab.h); the boxes option, freeing and
- * upsampling maps. */
+/* explain_image.c — pixab_explain_batch and pixab_explain: one body forward
+ * for a batch of images to the target layer, each image's class and score
+ * chosen, then each requested method (the table of cam_methods below) on its
+ * activation, each map ReLU'd and min-max normalised (public API, pixab.h);
+ * the boxes option, freeing and upsampling maps. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,66 +65,86 @@ static pixab_status run_method(const cam_ctx *c, const cam_method *m, pixab_map 
     return s ? s : cam_weighted_map(c, out->weights, out->map);
 }
 
-pixab_status pixab_explain(pixab_engine *e, const float *input, const pixab_method *methods, int n_methods,
-                           const pixab_explain_opts *opts, pixab_map *maps) {
-    const graph *g = engine_graph(e);
-    const int classes = g->tensors[g->layers[g->n_layers - 1].out].c;
-    static const int default_h[] = {1, 1, 2, 2}, default_w[] = {1, 2, 1, 2};
+/* Every method on image c->image of the kept batch: maps (n_methods). */
+static pixab_status explain_one(cam_ctx *c, const pixab_method *methods, int n_methods, pixab_score score,
+                                pixab_map *maps) {
+    const size_t hw = (size_t)c->H * c->W;
     for (int i = 0; i < n_methods; i++) {
-        maps[i] = (pixab_map){.method = methods[i]};
-        if (!find_method(methods[i])) return pixab_fail(PIXAB_ERR_ARG, "method %d out of range", (int)methods[i]);
-    }
-    if (opts->layer < 0 || opts->layer >= g->n_layers - 2) /* avgpool and fc have no spatial map */
-        return pixab_fail(PIXAB_ERR_ARG, "layer index %d cannot be explained (a convolutional layer is needed)",
-                          opts->layer);
-    if (opts->cls < -1 || opts->cls >= classes)
-        return pixab_fail(PIXAB_ERR_ARG, "class %d out of range (the model has %d classes: 0 to %d)", opts->cls,
-                          classes, classes - 1);
-    const tshape *ts = &g->tensors[g->layers[opts->layer].out];
-    cam_ctx c = {.e = e, .layer = opts->layer, .H = ts->h, .W = ts->w, .K = ts->c, .classes = classes,
-                 .input = input, .size = g->input_size, .n_boxes = opts->n_boxes, .box_h = opts->box_h,
-                 .box_w = opts->box_w};
-    if (!opts->n_boxes) c.n_boxes = 4, c.box_h = default_h, c.box_w = default_w;
-    const size_t hw = (size_t)c.H * c.W;
-    float *act = malloc(sizeof(float) * hw * c.K), *logits = malloc(sizeof(float) * (size_t)classes);
-    pixab_status s = PIXAB_OK;
-    if (!act || !logits) {
-        s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory for the layer's activation");
-        goto done;
-    }
-    /* One forward, the layer's activation kept on the backend for the methods. */
-    if ((s = engine_forward_keep(e, input, opts->layer, act, logits))) goto done;
-    c.act = act;
-    c.logits = logits;
-    c.cls = opts->cls;
-    if (c.cls < 0)
-        for (int k = c.cls = 0; k < classes; k++) c.cls = logits[k] > logits[c.cls] ? k : c.cls;
-    for (int i = 0; i < n_methods && !s; i++) {
+        const cam_method *method = find_method(methods[i]);
         pixab_map *m = &maps[i];
-        c.score = opts->score != PIXAB_SCORE_DEFAULT ? opts->score : find_method(methods[i])->default_score;
-        m->h = c.H;
-        m->w = c.W;
-        m->cls = c.cls;
-        m->score_kind = c.score;
-        m->score = cam_score(logits, classes, c.cls, c.score);
-        if (!(m->map = malloc(sizeof(float) * hw))) {
-            s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory for a map");
-            break;
-        }
+        c->score = score != PIXAB_SCORE_DEFAULT ? score : method->default_score;
+        m->h = c->H;
+        m->w = c->W;
+        m->cls = c->cls;
+        m->score_kind = c->score;
+        m->score = cam_score(c->logits, c->classes, c->cls, c->score);
+        m->k = c->K;
+        if (!(m->map = malloc(sizeof(float) * hw))) return pixab_fail(PIXAB_ERR_NOMEM, "out of memory for a map");
         double t0 = now_ms();
-        m->k = c.K;
-        if ((s = run_method(&c, find_method(methods[i]), m))) {
-            pixab_fail_context(s, "%s", pixab_method_name(methods[i]));
-            break;
-        }
+        pixab_status s = run_method(c, method, m);
+        if (s) return pixab_fail_context(s, "%s", pixab_method_name(methods[i]));
         m->ms = now_ms() - t0;
     }
-done:
-    if (s)
-        for (int i = 0; i < n_methods; i++) pixab_map_free(&maps[i]);
+    return PIXAB_OK;
+}
+
+/* Images [i0, i0 + n) of a batch, n <= the engine's batch: one body forward, then each image's methods. */
+static pixab_status explain_group(cam_ctx *c, const float *inputs, int i0, int n, const pixab_method *methods,
+                                  int n_methods, const pixab_explain_opts *opts, const int *cls, pixab_map *maps) {
+    const size_t hwk = (size_t)c->H * c->W * c->K, pixels = (size_t)c->size * c->size * 3;
+    float *act = malloc(sizeof(float) * hwk * (size_t)n), *logits = malloc(sizeof(float) * (size_t)c->classes * n);
+    pixab_status s = PIXAB_OK;
+    if (!act || !logits) s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory for the layer's activations");
+    /* One forward, the layer's activations kept on the backend for the methods. */
+    if (!s) s = engine_forward_keep(c->e, inputs + pixels * (size_t)i0, n, c->layer, act, logits);
+    for (int i = 0; i < n && !s; i++) {
+        c->image = i;
+        c->input = inputs + pixels * (size_t)(i0 + i);
+        c->act = act + hwk * (size_t)i;
+        c->logits = logits + (size_t)c->classes * i;
+        c->cls = cls ? cls[i0 + i] : opts->cls;
+        if (c->cls < 0)
+            for (int k = c->cls = 0; k < c->classes; k++) c->cls = c->logits[k] > c->logits[c->cls] ? k : c->cls;
+        s = explain_one(c, methods, n_methods, opts->score, maps + (size_t)(i0 + i) * n_methods);
+    }
     free(act);
     free(logits);
     return s;
+}
+
+pixab_status pixab_explain_batch(pixab_engine *e, const float *inputs, int n, const pixab_method *methods,
+                                 int n_methods, const pixab_explain_opts *opts, const int *cls, pixab_map *maps) {
+    const graph *g = engine_graph(e);
+    const int classes = pixab_engine_num_classes(e), batch = pixab_engine_max_batch(e);
+    static const int default_h[] = {1, 1, 2, 2}, default_w[] = {1, 2, 1, 2};
+    if (n < 1) return pixab_fail(PIXAB_ERR_ARG, "a batch of %d images", n);
+    for (int i = 0; i < n * n_methods; i++) maps[i] = (pixab_map){.method = methods[i % n_methods]};
+    for (int i = 0; i < n_methods; i++)
+        if (!find_method(methods[i])) return pixab_fail(PIXAB_ERR_ARG, "method %d out of range", (int)methods[i]);
+    if (opts->layer < 0 || opts->layer >= g->n_layers - 2) /* avgpool and fc have no spatial map */
+        return pixab_fail(PIXAB_ERR_ARG, "layer index %d cannot be explained (a convolutional layer is needed)",
+                          opts->layer);
+    for (int i = 0; i < (cls ? n : 1); i++) {
+        const int c = cls ? cls[i] : opts->cls;
+        if (c < -1 || c >= classes)
+            return pixab_fail(PIXAB_ERR_ARG, "class %d out of range (the model has %d classes: 0 to %d)", c, classes,
+                              classes - 1);
+    }
+    const tshape *ts = &g->tensors[g->layers[opts->layer].out];
+    cam_ctx c = {.e = e, .layer = opts->layer, .H = ts->h, .W = ts->w, .K = ts->c, .classes = classes,
+                 .size = g->input_size, .n_boxes = opts->n_boxes, .box_h = opts->box_h, .box_w = opts->box_w};
+    if (!opts->n_boxes) c.n_boxes = 4, c.box_h = default_h, c.box_w = default_w;
+    pixab_status s = PIXAB_OK;
+    for (int i0 = 0; i0 < n && !s; i0 += batch)
+        s = explain_group(&c, inputs, i0, n - i0 < batch ? n - i0 : batch, methods, n_methods, opts, cls, maps);
+    if (s)
+        for (int i = 0; i < n * n_methods; i++) pixab_map_free(&maps[i]);
+    return s;
+}
+
+pixab_status pixab_explain(pixab_engine *e, const float *input, const pixab_method *methods, int n_methods,
+                           const pixab_explain_opts *opts, pixab_map *maps) {
+    return pixab_explain_batch(e, input, 1, methods, n_methods, opts, NULL, maps);
 }
 
 void pixab_map_free(pixab_map *m) {

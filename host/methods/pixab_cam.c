@@ -7,7 +7,7 @@
 #include "cam.h"
 
 pixab_status cam_pixab(const cam_ctx *c, int pooled, float *map) {
-    const head_desc h = {.items = HEAD_ITEMS_BOXES, .pooled = pooled, .n_boxes = c->n_boxes, .box_h = c->box_h,
+    const head_desc h = {.image = c->image, .items = HEAD_ITEMS_BOXES, .pooled = pooled, .n_boxes = c->n_boxes, .box_h = c->box_h,
                          .box_w = c->box_w, .cls = c->cls, .score = c->score, .output = HEAD_OUT_PIXAB_MAP};
     return engine_run_head(c->e, &h, map);
 }

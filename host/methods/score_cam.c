@@ -19,13 +19,13 @@ pixab_status cam_scorecam(const cam_ctx *c, float *w) {
         s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory for Score-CAM");
         goto done;
     }
-    const head_desc r = {.items = HEAD_ITEMS_NONE, .output = HEAD_OUT_MASK_RANGES};
+    const head_desc r = {.image = c->image, .items = HEAD_ITEMS_NONE, .output = HEAD_OUT_MASK_RANGES};
     if ((s = engine_run_head(c->e, &r, ranges))) goto done;
     for (int k = 0; k < K; k++) {
         w[k] = 0.0f;
         if (ranges[2 * k + 1] > ranges[2 * k]) channels[n++] = k; /* constant A_k: w_k = 0 */
     }
-    const head_desc h = {.items = HEAD_ITEMS_MASKED, .n_channels = n, .channels = channels, .cls = c->cls,
+    const head_desc h = {.image = c->image, .items = HEAD_ITEMS_MASKED, .n_channels = n, .channels = channels, .cls = c->cls,
                          .score = c->score, .output = HEAD_OUT_SCORES};
     if ((s = engine_run_head(c->e, &h, scores))) goto done;
     for (int i = 0; i < n; i++) w[channels[i]] = scores[1 + i] - scores[0];
