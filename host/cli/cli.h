@@ -108,14 +108,9 @@ int cli_write_file(const char *path, const void *bytes, size_t len, char *why, s
  * one-line reason in why on failure. */
 int cli_finish_file(FILE *f, const char *tmp, const char *path, int e, char *why, size_t cap);
 
-typedef struct cli_sheet cli_sheet;
-/* cli_overlay at alpha 0.5, written with cli_write_png. With a sheet, the
- * overlay also becomes its thumbnail at (row, col) (cli_sheet_set). Returns -1
- * with a one-line reason in why[cap] on failure. */
-int cli_write_overlay(const char *path, const pixab_image *img, const float *map, int h, int w, cli_sheet *sheet,
-                      int row, int col, char *why, size_t cap);
-
 /* ---- contact sheet (contact_sheet.c) ---- */
+
+typedef struct cli_sheet cli_sheet;
 
 /* The contact sheet of `pixab explain`: a header CLI_SHEET_HEADER_H px high with
  * the column labels ("image", then the method names), then one row per image,

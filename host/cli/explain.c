@@ -325,6 +325,28 @@ static void write_drop(void *ctx, void *item) {
     pixab_image_free(&j->img);
 }
 
+/* OUTDIR/<stem>.<method>.png: the overlay's pixels (alpha 0.5) written as a
+ * PNG and, with a sheet, its thumbnail at (row, col). -1 with a one-line
+ * reason in why[cap]. */
+static int write_overlay(const char *path, const pixab_image *img, const pixab_map *mp, cli_sheet *sheet, int row,
+                         int col, char *why, size_t cap) {
+    unsigned char *rgb = malloc((size_t)img->width * (size_t)img->height * 3);
+    if (!rgb) {
+        snprintf(why, cap, "cannot write '%s': out of memory", path);
+        return -1;
+    }
+    pixab_status s = cli_overlay(img, mp->map, mp->h, mp->w, 0.5f, rgb);
+    int rc = s ? -1 : cli_write_png(path, rgb, img->width, img->height, why, cap);
+    if (s)
+        snprintf(why, cap, "cannot write '%s': %s", path, s == PIXAB_ERR_NOMEM ? "out of memory" : pixab_last_error());
+    else if (!rc && cli_sheet_set(sheet, row, col, rgb, img->width, img->height)) {
+        snprintf(why, cap, "contact sheet: out of memory");
+        rc = -1;
+    }
+    free(rgb);
+    return rc;
+}
+
 /* The files of an image, then its lines: a line in results.jsonl means its
  * files are complete. Any failure stops the run (the output directory fails,
  * and so would every later image). */
@@ -357,8 +379,7 @@ static int write_consume(void *ctx, void *item) {
         if (npy_write_f32(npy, mp->map, 2, (int64_t[]){mp->h, mp->w})) {
             snprintf(w->why, sizeof w->why, "pixab: %s", pixab_last_error());
             rc = -1;
-        } else if (png && cli_write_overlay(png, &j->img, mp->map, mp->h, mp->w, w->sheet, row, 1 + j->sel[i], why,
-                                            sizeof why)) {
+        } else if (png && write_overlay(png, &j->img, mp, w->sheet, row, 1 + j->sel[i], why, sizeof why)) {
             snprintf(w->why, sizeof w->why, "pixab explain: %s", why);
             rc = -1;
         } else if (cli_results_append(w->fd, w->m, j->path, a->layer, mp, npy, png, j->shared_ms)) {
