@@ -9,7 +9,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "args.h"
 #include "cli.h"
+#include "commands.h"
+#include "model_opts.h"
 
 static const char usage[] =
     "usage: pixab bench -w MODEL [--device D] [--precision P[,P...]|all] [-l LAYER] [--batch N] [-m METHODS]\n"

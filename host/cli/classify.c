@@ -6,7 +6,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "args.h"
 #include "cli.h"
+#include "commands.h"
+#include "model_opts.h"
 #include "npy.h"
 
 static const char usage[] =

@@ -8,9 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "cli.h"
+#include "commands.h"
 #include "dataset.h"
+#include "model_opts.h"
+#include "outputs.h"
 #include "plot.h"
+#include "results.h"
 #include "tasks.h"
 
 static const char usage[] =

@@ -15,10 +15,19 @@
 #include <omp.h>
 #endif
 
+#include "args.h"
 #include "cli.h"
+#include "commands.h"
+#include "contact_sheet.h"
+#include "inputs.h"
 #include "interrupt.h"
+#include "model_opts.h"
 #include "npy.h"
+#include "outputs.h"
+#include "overlay.h"
 #include "pipeline.h"
+#include "results.h"
+#include "shard.h"
 
 static const char usage[] =
     "usage: pixab explain -w MODEL [-m METHOD[,METHOD...]] [-l LAYER] [-c CLASS] [--score softmax|logit]\n"

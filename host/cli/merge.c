@@ -12,8 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "cli.h"
+#include "commands.h"
 #include "json.h"
+#include "outputs.h"
 
 static const char usage[] =
     "usage: pixab merge -o MERGED.jsonl [-v] RESULTS.jsonl...\n"

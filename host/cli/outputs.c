@@ -9,7 +9,7 @@
 
 #include <stb_image_write.h>
 
-#include "cli.h"
+#include "outputs.h"
 #include "temp_file.h"
 
 int cli_make_dirs(const char *dir) {

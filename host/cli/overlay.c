@@ -3,7 +3,7 @@
  * "jet" and blended over the image, as pixels (the caller writes them). */
 #include <stdlib.h>
 
-#include "cli.h"
+#include "overlay.h"
 
 /* matplotlib's _jet_data: (x, y) knots of each channel, piecewise linear. */
 typedef struct {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "shard.h"
 
 int cli_shard_parse(const char *cmd, const char *v, long *i, long *n) {
     char *end;

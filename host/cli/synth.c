@@ -22,7 +22,10 @@
 #include <string.h>
 
 
+#include "args.h"
 #include "cli.h"
+#include "commands.h"
+#include "outputs.h"
 #include "rng.h"
 
 #define PI 3.14159265358979323846
