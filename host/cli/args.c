@@ -1,4 +1,6 @@
-/* args.c — the command line of a subcommand: flags and their values. */
+/* args.c — the command line of a subcommand: one parser that walks argv with
+ * the command's option tables, the help printed from them, and the value
+ * parsers behind the kinds of option. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +10,7 @@
 #include "cli.h"
 
 /* "pixab, ablation, ..." for error messages. */
-static void cli_method_list(char *buf, size_t cap) {
+static void method_names(char *buf, size_t cap) {
     size_t used = 0;
     buf[0] = '\0';
     for (int k = 0; k < PIXAB_METHOD_COUNT && used < cap; k++)
@@ -22,7 +24,9 @@ static void cli_method_add(pixab_method *methods, int *n, int k) {
     methods[(*n)++] = (pixab_method)k;
 }
 
-int cli_methods(const char *cmd, const char *text, pixab_method *methods, int *n) {
+int cli_methods(const char *cmd, const char *text, cli_method_list *l) {
+    pixab_method *methods = l->v;
+    int *n = &l->n;
     *n = 0;
     for (const char *p = text;;) {
         const char *end = strchr(p, ',');
@@ -35,7 +39,7 @@ int cli_methods(const char *cmd, const char *text, pixab_method *methods, int *n
             int k = name[0] ? pixab_method_from_name(name) : -1;
             if (k < 0) {
                 char list[256];
-                cli_method_list(list, sizeof list);
+                method_names(list, sizeof list);
                 fprintf(stderr, "%s: unknown method '%.*s' (methods: %s, or all)\n", cmd, (int)(len < 64 ? len : 64),
                         p, list);
                 return -1;
@@ -45,22 +49,6 @@ int cli_methods(const char *cmd, const char *text, pixab_method *methods, int *n
         if (!end) return 0;
         p = end + 1;
     }
-}
-
-int cli_flag(int argc, char **argv, int *i, const char *short_name, const char *long_name, const char **value) {
-    const char *a = argv[*i];
-    size_t n = long_name ? strlen(long_name) : 0;
-    if (long_name && !strncmp(a, long_name, n) && a[n] == '=') {
-        *value = a + n + 1;
-        return 1;
-    }
-    if (!((short_name && !strcmp(a, short_name)) || (long_name && !strcmp(a, long_name)))) return 0;
-    if (*i + 1 >= argc) {
-        fprintf(stderr, "pixab: option %s needs a value\n", a);
-        return -1;
-    }
-    *value = argv[++*i];
-    return 1;
 }
 
 int cli_int(const char *flag, const char *value, long lo, long hi, long *out) {
@@ -110,4 +98,114 @@ int cli_score(const char *cmd, const char *text, pixab_score *out) {
     }
     *out = (pixab_score)s;
     return 0;
+}
+
+/* ---- the parser ------------------------------------------------------------------ */
+
+/* The name an option's value messages use: "-n" for "-n, --count". */
+static const char *option_flag(const cli_option *o) { return o->short_name ? o->short_name : o->long_name; }
+
+/* The value of option o into dst; -1 after printing why it is bad. */
+static int option_set(const char *cmd, const cli_option *o, void *dst, const char *value) {
+    switch (o->kind) {
+    case CLI_FLAG: *(int *)dst = 1; return 0;
+    case CLI_STRING: *(const char **)dst = value; return 0;
+    case CLI_INT: return cli_int(option_flag(o), value, o->lo, o->hi, dst);
+    case CLI_SIZE: return cli_size(option_flag(o), value, dst);
+    case CLI_TRIPLE: {
+        cli_triple *t = dst;
+        if (cli_floats3(option_flag(o), value, t->v)) return -1;
+        t->set = 1;
+        return 0;
+    }
+    case CLI_SCORE: return cli_score(cmd, value, dst);
+    case CLI_METHODS: return cli_methods(cmd, value, dst);
+    case CLI_BOXES: {
+        if (!pixab_parse_boxes(value, dst)) return 0;
+        char context[64]; /* "explain: --boxes" */
+        const char *word = strrchr(cmd, ' ');
+        snprintf(context, sizeof context, "%s: %s", word ? word + 1 : cmd, option_flag(o));
+        cli_error(context);
+        return -1;
+    }
+    case CLI_CUSTOM: return o->parse(cmd, value, dst);
+    default: return 0;
+    }
+}
+
+/* The option of c that argument a names, and where its value goes (*dst) and
+ * comes from (*value: after '=' in "--long=VALUE", else NULL); NULL if none. */
+static const cli_option *option_find(const cli_command *c, void *opts, const char *a, void **dst,
+                                     const char **value) {
+    for (int t = 0; t < 2; t++)
+        for (const cli_option *o = c->tables[t].options; o && o->kind != CLI_END; o++) {
+            if (o->kind == CLI_LINE) continue;
+            size_t n = o->long_name ? strlen(o->long_name) : 0;
+            *value = NULL;
+            if (o->kind != CLI_FLAG && n && !strncmp(a, o->long_name, n) && a[n] == '=')
+                *value = a + n + 1;
+            else if (!(o->short_name && !strcmp(a, o->short_name)) && !(n && !strcmp(a, o->long_name)))
+                continue;
+            *dst = (char *)opts + c->tables[t].at + o->at;
+            return o;
+        }
+    return NULL;
+}
+
+int cli_parse(const cli_command *c, int argc, char **argv, void *opts, char **args, int *n_args) {
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *value;
+        void *dst;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            cli_usage(c, stdout);
+            return 0;
+        }
+        const cli_option *o = option_find(c, opts, a, &dst, &value);
+        if (o) {
+            if (o->kind != CLI_FLAG && !value) {
+                if (i + 1 >= argc) {
+                    fprintf(stderr, "pixab: option %s needs a value\n", a);
+                    return -1;
+                }
+                value = argv[++i];
+            }
+            if (option_set(c->name, o, dst, value)) return -1;
+        } else if (c->takes_args && !strcmp(a, "--")) {
+            while (++i < argc) args[(*n_args)++] = argv[i];
+        } else if (c->takes_args && !(a[0] == '-' && a[1])) {
+            args[(*n_args)++] = argv[i];
+        } else {
+            fprintf(stderr, "%s: %s '%s' (see %s --help)\n", c->name,
+                    c->takes_args ? "unknown option" : "unexpected argument", a, c->name);
+            return -1;
+        }
+    }
+    return 1;
+}
+
+/* ---- the help ------------------------------------------------------------------- */
+
+/* "  -w, --weights FILE   help", the help's further lines under its first. */
+static void usage_option(const cli_option *o, FILE *f) {
+    enum { NAMES_W = 21 };
+    const char *s = o->short_name, *l = o->long_name, *meta = o->meta;
+    char names[64];
+    snprintf(names, sizeof names, "%s%s%s%s%s", s ? s : "", s && l ? ", " : "", l ? l : "",
+             meta && (s || l) ? " " : "", meta ? meta : "");
+    fprintf(f, "  %-*s", NAMES_W, names);
+    for (const char *p = o->help;;) {
+        const char *nl = strchr(p, '\n');
+        fprintf(f, "%.*s\n", (int)(nl ? nl - p : (long)strlen(p)), p);
+        if (!nl) break;
+        fprintf(f, "  %*s", NAMES_W, "");
+        p = nl + 1;
+    }
+}
+
+void cli_usage(const cli_command *c, FILE *f) {
+    fputs(c->synopsis, f);
+    for (int t = 0; t < 2; t++)
+        for (const cli_option *o = c->tables[t].options; o && o->kind != CLI_END; o++)
+            if (o->help) usage_option(o, f);
+    if (c->epilogue) fputs(c->epilogue, f);
 }

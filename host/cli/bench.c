@@ -4,6 +4,7 @@
  * warm-up. Below fp32 it also reports how far each method's map moves from the
  * fp32 map of the same engine (max |d| and Spearman's rank correlation). */
 #include <math.h>
+#include <stddef.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,34 @@
 #include "commands.h"
 #include "model_opts.h"
 
-static const char usage[] =
+typedef struct {
+    cli_model_opts mo;
+    cli_method_list methods; /* -m */
+    const char *layer;       /* -l */
+    pixab_explain_opts eo;   /* --score, --boxes */
+    long runs;               /* --runs */
+} bench_args;
+
+static const cli_option bench_options[] = {
+    {NULL, NULL, CLI_LINE, 0, "IMAGE",
+     "input image (preprocessed as for explain); default: a fixed synthetic input", 0, 0, NULL},
+    {"-m", "--method", CLI_METHODS, offsetof(bench_args, methods), "LIST",
+     "comma-separated methods, or all (default all)", 0, 0, NULL},
+    {NULL, "--methods", CLI_METHODS, offsetof(bench_args, methods), NULL, NULL, 0, 0, NULL},
+    {"-l", "--layer", CLI_STRING, offsetof(bench_args, layer), "NAME",
+     "target layer of the methods (default Mixed_7c)", 0, 0, NULL},
+    {NULL, "--score", CLI_SCORE, offsetof(bench_args, eo.score), "KIND",
+     "softmax or logit (default: each method's own)", 0, 0, NULL},
+    {NULL, "--boxes", CLI_BOXES, offsetof(bench_args, eo), "LIST",
+     "Pixab-CAM boxes HxW (default 1x1,1x2,2x1,2x2)", 0, 0, NULL},
+    {NULL, "--runs", CLI_INT, offsetof(bench_args, runs), "N", "timed runs per figure (default 3)", 1, 100000, NULL},
+    {NULL, "--precision", CLI_LINE, 0, "LIST",
+     "as below, or several (fp32,bf16) or all: one JSON object each", 0, 0, NULL},
+    {0},
+};
+
+static const cli_command bench_command = {
+    "pixab bench",
     "usage: pixab bench -w MODEL [--device D] [--precision P[,P...]|all] [-l LAYER] [--batch N] [-m METHODS]\n"
     "                   [--runs N] [IMAGE]\n"
     "Prints one JSON object per precision: {\"device\", \"precision\", \"model\", \"layer\", \"batch\", \"size\",\n"
@@ -23,15 +51,11 @@ static const char usage[] =
     "  forward: full forward passes at the batch size, images/s;\n"
     "  each method: pixab explain of one image with that method alone, images/s (its body forward\n"
     "  included); null when this build cannot run the method (also reported on stderr, exit status 1).\n"
-    "Each figure is the median of --runs timed runs after one warm-up run.\n"
-    "  IMAGE                input image (preprocessed as for explain); default: a fixed synthetic input\n"
-    "  -m, --method LIST    comma-separated methods, or all (default all)\n"
-    "  -l, --layer NAME     target layer of the methods (default Mixed_7c)\n"
-    "  --score KIND         softmax or logit (default: each method's own)\n"
-    "  --boxes LIST         Pixab-CAM boxes HxW (default 1x1,1x2,2x1,2x2)\n"
-    "  --runs N             timed runs per figure (default 3)\n"
-    "  --precision LIST     as below, or several (fp32,bf16) or all: one JSON object each\n"
-    "%s";
+    "Each figure is the median of --runs timed runs after one warm-up run.\n",
+    NULL,
+    {{bench_options, 0}, {cli_model_options, offsetof(bench_args, mo)}},
+    1,
+};
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -130,53 +154,25 @@ static int parse_precisions(const char *text, int *list, int *n) {
 }
 
 int cmd_bench(int argc, char **argv) {
-    cli_model_opts mo = {.batch = 8};
-    const char *layer_name = "Mixed_7c", *methods_text = "all", *image = NULL, *score = NULL, *boxes = NULL, *v;
-    long runs = 3;
-    int r;
-    pixab_explain_opts eo;
-    memset(&eo, 0, sizeof eo);
-    eo.cls = -1;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            printf(usage, cli_model_help);
-            return CLI_OK;
-        }
-        if ((r = cli_model_flag(argc, argv, &i, &mo))) {
-            if (r < 0) return CLI_FATAL;
-        } else if ((r = cli_flag(argc, argv, &i, "-m", "--method", &v)) ||
-                   (r = cli_flag(argc, argv, &i, NULL, "--methods", &v))) {
-            if (r < 0) return CLI_FATAL;
-            methods_text = v;
-        } else if ((r = cli_flag(argc, argv, &i, "-l", "--layer", &v))) {
-            if (r < 0) return CLI_FATAL;
-            layer_name = v;
-        } else if ((r = cli_flag(argc, argv, &i, NULL, "--score", &v))) {
-            if (r < 0) return CLI_FATAL;
-            score = v;
-        } else if ((r = cli_flag(argc, argv, &i, NULL, "--boxes", &v))) {
-            if (r < 0) return CLI_FATAL;
-            boxes = v;
-        } else if ((r = cli_flag(argc, argv, &i, NULL, "--runs", &v))) {
-            if (r < 0 || cli_int("--runs", v, 1, 100000, &runs)) return CLI_FATAL;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "pixab bench: unknown option '%s' (see pixab bench --help)\n", argv[i]);
-            return CLI_FATAL;
-        } else if (image) {
-            fprintf(stderr, "pixab bench: one IMAGE at most ('%s', '%s')\n", image, argv[i]);
-            return CLI_FATAL;
-        } else {
-            image = argv[i];
-        }
+    bench_args a = {.mo = {.batch = 8}, .layer = "Mixed_7c", .eo = {.cls = -1}, .runs = 3};
+    cli_methods(bench_command.name, "all", &a.methods);
+    char **images = calloc((size_t)argc, sizeof(char *));
+    int n_images = 0;
+    if (!images) return CLI_FATAL;
+    int r = cli_parse(&bench_command, argc, argv, &a, images, &n_images);
+    const char *image = n_images ? images[0] : NULL;
+    if (r > 0 && n_images > 1) {
+        fprintf(stderr, "pixab bench: one IMAGE at most ('%s', '%s')\n", images[0], images[1]);
+        r = -1;
     }
-    pixab_method methods[PIXAB_METHOD_COUNT];
-    int n_methods;
-    if (cli_methods("pixab bench", methods_text, methods, &n_methods)) return CLI_FATAL;
-    if (score && cli_score("pixab bench", score, &eo.score)) return CLI_FATAL;
-    if (boxes && pixab_parse_boxes(boxes, &eo)) {
-        cli_error("bench: --boxes");
-        return CLI_FATAL;
-    }
+    free(images);
+    if (r <= 0) return r < 0 ? CLI_FATAL : CLI_OK;
+    cli_model_opts mo = a.mo;
+    const char *layer_name = a.layer;
+    const long runs = a.runs;
+    pixab_explain_opts eo = a.eo;
+    const pixab_method *methods = a.methods.v;
+    const int n_methods = a.methods.n;
 
     int status = CLI_FATAL;
     pixab_model *m = cli_load_model(&mo);

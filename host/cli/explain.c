@@ -8,6 +8,7 @@
  * SIGINT / SIGTERM stop the run between images (interrupt.c). */
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,7 +30,64 @@
 #include "results.h"
 #include "shard.h"
 
-static const char usage[] =
+typedef struct {
+    cli_model_opts mo;
+    cli_method_list methods;  /* -m */
+    const char *layer, *cls, *outdir;
+    pixab_explain_opts eo;    /* --score, --boxes (layer and class set once the model is loaded) */
+    int no_png, resume;
+    cli_shard shard;          /* --shard, else from the environment */
+    char shard_from[160];     /* the environment variables that set the shard, for -v */
+    size_t max_memory;        /* --max-memory bytes; 0: the engine's default */
+    long io_threads;          /* --io-threads */
+} explain_args;
+
+static const cli_option explain_options[] = {
+    {"-m", "--method", CLI_METHODS, offsetof(explain_args, methods), "LIST",
+     "comma-separated methods, or all (default pixab): pixab, ablation,\n"
+     "activation, gradcam, gradcampp, xgradcam, scorecam", 0, 0, NULL},
+    {NULL, "--methods", CLI_METHODS, offsetof(explain_args, methods), NULL, NULL, 0, 0, NULL},
+    {"-l", "--layer", CLI_STRING, offsetof(explain_args, layer), "NAME",
+     "target layer (default Mixed_7c); any block or stem layer with spatial extent", 0, 0, NULL},
+    {"-c", "--class", CLI_STRING, offsetof(explain_args, cls), "C",
+     "class to explain: index, or name when the checkpoint names its classes\n"
+     "(default: each image's top-1 prediction)", 0, 0, NULL},
+    {NULL, "--score", CLI_SCORE, offsetof(explain_args, eo.score), "KIND",
+     "softmax or logit (default: each method's own: softmax for pixab, ablation\n"
+     "and scorecam, logit for gradcam, gradcampp and xgradcam; activation uses no\n"
+     "score, its line reports the softmax)", 0, 0, NULL},
+    {NULL, "--boxes", CLI_BOXES, offsetof(explain_args, eo), "LIST",
+     "Pixab-CAM boxes HxW (default 1x1,1x2,2x1,2x2)", 0, 0, NULL},
+    {"-o", "--outdir", CLI_STRING, offsetof(explain_args, outdir), "DIR",
+     "output directory, created if missing (default pixab-out)", 0, 0, NULL},
+    {NULL, "--no-png", CLI_FLAG, offsetof(explain_args, no_png), NULL,
+     "write no overlays and no contact sheet", 0, 0, NULL},
+    {NULL, "--shard", CLI_CUSTOM, offsetof(explain_args, shard), "I/N",
+     "process only the images whose index in the full input list is I mod N\n"
+     "(stems are computed on the full list, so shards never collide). Without it,\n"
+     "the shard comes from the environment when set: a Kubernetes Indexed Job's\n"
+     "JOB_COMPLETION_INDEX with the count in PIXAB_SHARD_COUNT (the manifest sets it\n"
+     "to the Job's completions; JOB_COMPLETION_COUNT is also read), or a Slurm\n"
+     "array's SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT (less\n"
+     "SLURM_ARRAY_TASK_MIN, over SLURM_ARRAY_TASK_STEP, when set)",
+     0, 0, cli_shard_parse},
+    {NULL, "--resume", CLI_FLAG, offsetof(explain_args, resume), NULL,
+     "do only what is missing: an image x method is skipped when results.jsonl\n"
+     "has its line (same map file and layer) and its files exist", 0, 0, NULL},
+    {NULL, "--max-memory", CLI_SIZE, offsetof(explain_args, max_memory), "SIZE",
+     "memory for the explanation batches (ablated copies of an image's activation\n"
+     "through the network's head), e.g. 512M or 2G (K, M, G, T: binary units).\n"
+     "Default: 256M on the CPU; on CUDA half the GPU memory free after the model\n"
+     "is loaded, at most 8G. The maps differ only by rounding; larger is faster", 0, 0, NULL},
+    {NULL, "--io-threads", CLI_INT, offsetof(explain_args, io_threads), "N",
+     "threads decoding images ahead of the engine (default 2; one more writes\n"
+     "the outputs behind it); 0 does everything in turn on one thread",
+     0, 64, NULL},
+    {0},
+};
+
+static const cli_command explain_command = {
+    "pixab explain",
     "usage: pixab explain -w MODEL [-m METHOD[,METHOD...]] [-l LAYER] [-c CLASS] [--score softmax|logit]\n"
     "                     [--boxes 1x1,1x2,2x1,2x2] [--device D] [-o OUTDIR] [--batch N] [--no-png]\n"
     "                     [--shard I/N] [--resume] [--max-memory SIZE] [--io-threads N] [-v] INPUT...\n"
@@ -45,55 +103,17 @@ static const char usage[] =
     "                               with the image's stem and class, the image and its overlays (160 px high)\n"
     "<stem> is the file name without its extension; when two inputs share a stem (ignoring case), the\n"
     "later one in input order gets \"-2\", \"-3\", ... Files appear atomically; a line is appended to\n"
-    "results.jsonl (in one write) only after its files are complete, in input order.\n"
-    "  -m, --method LIST    comma-separated methods, or all (default pixab): pixab, ablation,\n"
-    "                       activation, gradcam, gradcampp, xgradcam, scorecam\n"
-    "  -l, --layer NAME     target layer (default Mixed_7c); any block or stem layer with spatial extent\n"
-    "  -c, --class C        class to explain: index, or name when the checkpoint names its classes\n"
-    "                       (default: each image's top-1 prediction)\n"
-    "  --score KIND         softmax or logit (default: each method's own: softmax for pixab, ablation\n"
-    "                       and scorecam, logit for gradcam, gradcampp and xgradcam; activation uses no\n"
-    "                       score, its line reports the softmax)\n"
-    "  --boxes LIST         Pixab-CAM boxes HxW (default 1x1,1x2,2x1,2x2)\n"
-    "  -o, --outdir DIR     output directory, created if missing (default pixab-out)\n"
-    "  --no-png             write no overlays and no contact sheet\n"
-    "  --shard I/N          process only the images whose index in the full input list is I mod N\n"
-    "                       (stems are computed on the full list, so shards never collide). Without it,\n"
-    "                       the shard comes from the environment when set: a Kubernetes Indexed Job's\n"
-    "                       JOB_COMPLETION_INDEX with the count in PIXAB_SHARD_COUNT (the manifest sets it\n"
-    "                       to the Job's completions; JOB_COMPLETION_COUNT is also read), or a Slurm\n"
-    "                       array's SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT (less\n"
-    "                       SLURM_ARRAY_TASK_MIN, over SLURM_ARRAY_TASK_STEP, when set)\n"
-    "  --resume             do only what is missing: an image x method is skipped when results.jsonl\n"
-    "                       has its line (same map file and layer) and its files exist\n"
-    "  --max-memory SIZE    memory for the explanation batches (ablated copies of an image's activation\n"
-    "                       through the network's head), e.g. 512M or 2G (K, M, G, T: binary units).\n"
-    "                       Default: 256M on the CPU; on CUDA half the GPU memory free after the model\n"
-    "                       is loaded, at most 8G. The maps differ only by rounding; larger is faster\n"
-    "  --io-threads N       threads decoding images ahead of the engine (default 2; one more writes\n"
-    "                       the outputs behind it); 0 does everything in turn on one thread\n"
-    "%s"
+    "results.jsonl (in one write) only after its files are complete, in input order.\n",
     "--batch is also how many masked images Score-CAM runs per forward pass.\n"
     "Progress goes to stderr when it is a terminal, or with -v (which also prints each stage's time\n"
     "per image and the images/s at the end). A bad image, or one the engine has no memory for, is\n"
     "reported on stderr and skipped; the exit status is then 1. Usage errors and failures to write\n"
     "outputs exit with 2. SIGINT or SIGTERM stops the run cleanly: the image in flight and the\n"
     "outputs in the queue are finished, nothing partial is left, and the exit status is 130 or 143\n"
-    "(--resume finishes the run); a second signal stops at once.\n";
-
-typedef struct {
-    cli_model_opts mo;
-    pixab_method methods[PIXAB_METHOD_COUNT];
-    int n_methods;
-    const char *layer, *cls, *outdir;
-    pixab_explain_opts eo;
-    int png, resume;
-    long shard_i, shard_n;
-    int shard_flag;        /* --shard given */
-    char shard_from[160];  /* the environment variables that set the shard, for -v */
-    size_t max_memory;     /* --max-memory bytes; 0: the engine's default */
-    long io_threads;       /* --io-threads */
-} explain_args;
+    "(--resume finishes the run); a second signal stops at once.\n",
+    {{explain_options, 0}, {cli_model_options, offsetof(explain_args, mo)}},
+    1,
+};
 
 /* ---- progress ------------------------------------------------------------------ */
 
@@ -126,60 +146,8 @@ static void progress_update(progress *p, int done, int final) {
 
 /* Returns 1 when parsed, 0 after --help, -1 on a usage error (printed). */
 static int parse_args(int argc, char **argv, explain_args *a, char **inputs, int *n_inputs) {
-    const char *methods = "pixab", *score = NULL, *boxes = NULL, *v;
-    int r;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            printf(usage, cli_model_help);
-            return 0;
-        }
-        if ((r = cli_model_flag(argc, argv, &i, &a->mo))) {
-            if (r < 0) return -1;
-        } else if ((r = cli_flag(argc, argv, &i, "-m", "--method", &v)) ||
-                   (r = cli_flag(argc, argv, &i, NULL, "--methods", &v))) {
-            if (r < 0) return -1;
-            methods = v;
-        } else if ((r = cli_flag(argc, argv, &i, "-l", "--layer", &v))) {
-            if (r < 0) return -1;
-            a->layer = v;
-        } else if ((r = cli_flag(argc, argv, &i, "-c", "--class", &v))) {
-            if (r < 0) return -1;
-            a->cls = v;
-        } else if ((r = cli_flag(argc, argv, &i, NULL, "--score", &v))) {
-            if (r < 0) return -1;
-            score = v;
-        } else if ((r = cli_flag(argc, argv, &i, NULL, "--boxes", &v))) {
-            if (r < 0) return -1;
-            boxes = v;
-        } else if ((r = cli_flag(argc, argv, &i, "-o", "--outdir", &v))) {
-            if (r < 0) return -1;
-            a->outdir = v;
-        } else if ((r = cli_flag(argc, argv, &i, NULL, "--shard", &v))) {
-            if (r < 0 || cli_shard_parse("pixab explain", v, &a->shard_i, &a->shard_n)) return -1;
-            a->shard_flag = 1;
-        } else if ((r = cli_flag(argc, argv, &i, NULL, "--max-memory", &v))) {
-            if (r < 0 || cli_size("--max-memory", v, &a->max_memory)) return -1;
-        } else if ((r = cli_flag(argc, argv, &i, NULL, "--io-threads", &v))) {
-            if (r < 0 || cli_int("--io-threads", v, 0, 64, &a->io_threads)) return -1;
-        } else if (!strcmp(argv[i], "--no-png")) {
-            a->png = 0;
-        } else if (!strcmp(argv[i], "--resume")) {
-            a->resume = 1;
-        } else if (!strcmp(argv[i], "--")) {
-            while (++i < argc) inputs[(*n_inputs)++] = argv[i];
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "pixab explain: unknown option '%s' (see pixab explain --help)\n", argv[i]);
-            return -1;
-        } else {
-            inputs[(*n_inputs)++] = argv[i];
-        }
-    }
-    if (cli_methods("pixab explain", methods, a->methods, &a->n_methods)) return -1;
-    if (score && cli_score("pixab explain", score, &a->eo.score)) return -1;
-    if (boxes && pixab_parse_boxes(boxes, &a->eo)) {
-        cli_error("explain: --boxes");
-        return -1;
-    }
+    int r = cli_parse(&explain_command, argc, argv, a, inputs, n_inputs);
+    if (r <= 0) return r;
     if (!a->outdir[0]) {
         fprintf(stderr, "pixab explain: -o: empty directory name\n");
         return -1;
@@ -188,8 +156,8 @@ static int parse_args(int argc, char **argv, explain_args *a, char **inputs, int
         fprintf(stderr, "pixab explain: no inputs given (see pixab explain --help)\n");
         return -1;
     }
-    if (!a->shard_flag &&
-        cli_shard_env("pixab explain", &a->shard_i, &a->shard_n, a->shard_from, sizeof a->shard_from) < 0)
+    if (!a->shard.set &&
+        cli_shard_env("pixab explain", &a->shard.i, &a->shard.n, a->shard_from, sizeof a->shard_from) < 0)
         return -1;
     return 1;
 }
@@ -233,10 +201,10 @@ static void outputs_free(image_outputs *o) {
 }
 
 static int outputs_make(image_outputs *o, const explain_args *a, const char *stem) {
-    for (int k = 0; k < a->n_methods; k++) {
-        const char *name = pixab_method_name(a->methods[k]);
+    for (int k = 0; k < a->methods.n; k++) {
+        const char *name = pixab_method_name(a->methods.v[k]);
         if (!(o->npy[k] = cli_out_path(a->outdir, stem, name, "npy"))) return -1;
-        if (a->png && !(o->png[k] = cli_out_path(a->outdir, stem, name, "png"))) return -1;
+        if (!a->no_png && !(o->png[k] = cli_out_path(a->outdir, stem, name, "png"))) return -1;
     }
     return 0;
 }
@@ -245,7 +213,7 @@ static int outputs_make(image_outputs *o, const explain_args *a, const char *ste
  * line is not in results.jsonl or one of its files is missing). */
 static int outputs_todo(const image_outputs *o, const explain_args *a, const cli_done_set *done, unsigned *mask) {
     *mask = 0;
-    for (int k = 0; k < a->n_methods; k++) {
+    for (int k = 0; k < a->methods.n; k++) {
         int has = cli_done_has(done, o->npy[k], a->layer);
         if (has < 0) return -1;
         if (!has || access(o->npy[k], F_OK) || (o->png[k] && access(o->png[k], F_OK))) *mask |= 1u << k;
@@ -423,9 +391,9 @@ static void print_stages(const pipe_stats *dec, double explain_s, int explained,
 }
 
 int cmd_explain(int argc, char **argv) {
-    explain_args a = {.mo = {.batch = 8}, .layer = "Mixed_7c", .outdir = "pixab-out", .png = 1, .shard_n = 1,
-                      .io_threads = 2};
-    a.eo.cls = -1;
+    explain_args a = {.mo = {.batch = 8}, .layer = "Mixed_7c", .outdir = "pixab-out", .shard = {.n = 1},
+                      .io_threads = 2, .eo = {.cls = -1}};
+    cli_methods(explain_command.name, "pixab", &a.methods);
     char **args = calloc((size_t)argc, sizeof(char *));
     int n_args = 0;
     if (!args) return CLI_FATAL;
@@ -465,8 +433,8 @@ int cmd_explain(int argc, char **argv) {
     todo = calloc((size_t)in.n, 1);
     jobs = malloc(sizeof(int) * (size_t)in.n);
     if (!todo || !jobs || !(results = cli_out_path(a.outdir, "results", NULL, "jsonl"))) goto oom;
-    if (a.png && (!(sheet_path = cli_out_path(a.outdir, "contact_sheet", NULL, "png")) ||
-                  !(sheet = cli_sheet_new(a.methods, a.n_methods))))
+    if (!a.no_png && (!(sheet_path = cli_out_path(a.outdir, "contact_sheet", NULL, "png")) ||
+                  !(sheet = cli_sheet_new(a.methods.v, a.methods.n))))
         goto oom;
 
     int err = cli_make_dirs(a.outdir);
@@ -486,8 +454,8 @@ int cmd_explain(int argc, char **argv) {
     /* The images of this shard, and what --resume leaves to do. */
     int n_todo = 0, n_done = 0;
     for (int k = 0; k < in.n; k++) {
-        if (k % a.shard_n != a.shard_i) continue;
-        todo[k] = (unsigned char)((1u << a.n_methods) - 1);
+        if (k % a.shard.n != a.shard.i) continue;
+        todo[k] = (unsigned char)((1u << a.methods.n) - 1);
         if (a.resume) {
             image_outputs out = {0};
             unsigned mask = 0;
@@ -500,11 +468,11 @@ int cmd_explain(int argc, char **argv) {
         else n_done++;
     }
     if (a.mo.verbose && a.shard_from[0])
-        fprintf(stderr, "pixab explain: shard %ld/%ld from the environment (%s)\n", a.shard_i, a.shard_n,
+        fprintf(stderr, "pixab explain: shard %ld/%ld from the environment (%s)\n", a.shard.i, a.shard.n,
                 a.shard_from);
-    if (a.mo.verbose && (a.resume || a.shard_n > 1))
+    if (a.mo.verbose && (a.resume || a.shard.n > 1))
         fprintf(stderr, "pixab explain: %d image(s) to do, %d already done (shard %ld/%ld of %d inputs)\n", n_todo,
-                n_done, a.shard_i, a.shard_n, in.n);
+                n_done, a.shard.i, a.shard.n, in.n);
     prog.on = n_todo > 1 && (a.mo.verbose || isatty(STDERR_FILENO));
     prog.total = n_todo;
     prog.t0 = prog.last = cli_now_s();
@@ -536,8 +504,8 @@ int cmd_explain(int argc, char **argv) {
         write_job j = {.path = in.paths[k], .stem = in.stems[k], .img = d->img};
         memset(&d->img, 0, sizeof d->img);
         pixab_method methods[PIXAB_METHOD_COUNT];
-        for (int i = 0; i < a.n_methods; i++)
-            if (todo[k] & (1u << i)) j.sel[j.n] = i, methods[j.n++] = a.methods[i];
+        for (int i = 0; i < a.methods.n; i++)
+            if (todo[k] & (1u << i)) j.sel[j.n] = i, methods[j.n++] = a.methods.v[i];
         double t0 = cli_now_s();
         pixab_status s = pixab_explain(e, d->input, methods, j.n, &a.eo, j.maps);
         double dt = cli_now_s() - t0;

@@ -1,5 +1,6 @@
 /* model_opts.c — the options of the subcommands that run a model, and the
  * model and engine they make; the target layer by name. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,34 +36,26 @@ int cli_layer(const char *cmd, const pixab_model *m, const char *name) {
     return -1;
 }
 
-const char cli_model_help[] =
-    "  -w, --weights FILE   Inception-V3 checkpoint (.safetensors, torchvision/timm names)\n"
-    "  --device D           cpu, cuda, cuda:K or auto (default: auto)\n"
-    "  --batch N            images per forward pass (default 8)\n"
-    "  --size S             input size S x S (default: checkpoint metadata, else 299)\n"
-    "  --mean a,b,c         normalisation mean (default: checkpoint metadata, else 0.5)\n"
-    "  --std a,b,c          normalisation std (default: checkpoint metadata, else 0.5)\n"
-    "  --precision P        fp32, tf32, fp16 or bf16: arithmetic of the convolutions and GEMMs\n"
-    "                       (default fp32; the others need --device cuda)\n"
-    "  -v, --verbose        say which device runs, and timings, on stderr\n";
-
-int cli_model_flag(int argc, char **argv, int *i, cli_model_opts *o) {
-    const char *v;
-    int r;
-    if (!strcmp(argv[*i], "-v") || !strcmp(argv[*i], "--verbose")) return o->verbose = 1;
-    if ((r = cli_flag(argc, argv, i, "-w", "--weights", &v))) return r < 0 ? -1 : (o->weights = v, 1);
-    if ((r = cli_flag(argc, argv, i, NULL, "--device", &v))) return r < 0 ? -1 : (o->device = v, 1);
-    if ((r = cli_flag(argc, argv, i, NULL, "--precision", &v))) return r < 0 ? -1 : (o->precision = v, 1);
-    if ((r = cli_flag(argc, argv, i, NULL, "--batch", &v)))
-        return r < 0 || cli_int("--batch", v, 1, 4096, &o->batch) ? -1 : 1;
-    if ((r = cli_flag(argc, argv, i, NULL, "--size", &v)))
-        return r < 0 || cli_int("--size", v, 75, PIXAB_IMAGE_MAX_SIDE, &o->size) ? -1 : 1;
-    if ((r = cli_flag(argc, argv, i, NULL, "--mean", &v)))
-        return r < 0 || cli_floats3("--mean", v, o->mean) ? -1 : (o->have_mean = 1);
-    if ((r = cli_flag(argc, argv, i, NULL, "--std", &v)))
-        return r < 0 || cli_floats3("--std", v, o->std) ? -1 : (o->have_std = 1);
-    return 0;
-}
+const cli_option cli_model_options[] = {
+    {"-w", "--weights", CLI_STRING, offsetof(cli_model_opts, weights), "FILE",
+     "Inception-V3 checkpoint (.safetensors, torchvision/timm names)", 0, 0, NULL},
+    {NULL, "--device", CLI_STRING, offsetof(cli_model_opts, device), "D",
+     "cpu, cuda, cuda:K or auto (default: auto)", 0, 0, NULL},
+    {NULL, "--batch", CLI_INT, offsetof(cli_model_opts, batch), "N",
+     "images per forward pass (default 8)", 1, 4096, NULL},
+    {NULL, "--size", CLI_INT, offsetof(cli_model_opts, size), "S",
+     "input size S x S (default: checkpoint metadata, else 299)", 75, PIXAB_IMAGE_MAX_SIDE, NULL},
+    {NULL, "--mean", CLI_TRIPLE, offsetof(cli_model_opts, mean), "a,b,c",
+     "normalisation mean (default: checkpoint metadata, else 0.5)", 0, 0, NULL},
+    {NULL, "--std", CLI_TRIPLE, offsetof(cli_model_opts, std), "a,b,c",
+     "normalisation std (default: checkpoint metadata, else 0.5)", 0, 0, NULL},
+    {NULL, "--precision", CLI_STRING, offsetof(cli_model_opts, precision), "P",
+     "fp32, tf32, fp16 or bf16: arithmetic of the convolutions and GEMMs\n"
+     "(default fp32; the others need --device cuda)", 0, 0, NULL},
+    {"-v", "--verbose", CLI_FLAG, offsetof(cli_model_opts, verbose), NULL,
+     "say which device runs, and timings, on stderr", 0, 0, NULL},
+    {0},
+};
 
 pixab_model *cli_load_model(const cli_model_opts *o) {
     pixab_model *m;
@@ -76,8 +69,8 @@ pixab_model *cli_load_model(const cli_model_opts *o) {
     }
     pixab_preproc p = *pixab_model_preproc(m);
     if (o->size) p.size = (int)o->size;
-    if (o->have_mean) memcpy(p.mean, o->mean, sizeof p.mean);
-    if (o->have_std) memcpy(p.std, o->std, sizeof p.std);
+    if (o->mean.set) memcpy(p.mean, o->mean.v, sizeof p.mean);
+    if (o->std.set) memcpy(p.std, o->std.v, sizeof p.std);
     if (pixab_model_set_preproc(m, &p)) {
         cli_error(NULL);
         pixab_model_free(m);

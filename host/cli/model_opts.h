@@ -4,6 +4,7 @@
 #ifndef PIXAB_CLI_MODEL_OPTS_H
 #define PIXAB_CLI_MODEL_OPTS_H
 
+#include "args.h"
 #include "pixab.h"
 
 /* Shared options of commands that run a model. */
@@ -12,16 +13,14 @@ typedef struct {
     const char *device;   /* --device (default auto) */
     long batch;           /* --batch */
     long size;            /* --size (0: the model's) */
-    float mean[3], std[3];
-    int have_mean, have_std;
+    cli_triple mean, std; /* --mean, --std */
     int verbose;          /* -v */
     const char *precision; /* --precision (NULL: fp32); checked by cli_create_engine */
 } cli_model_opts;
 
-/* Consume one of -w, --device, --batch, --size, --mean, --std, --precision, -v at argv[*i].
- * Returns 1 if consumed, 0 if not one of them, -1 on a bad value. */
-int cli_model_flag(int argc, char **argv, int *i, cli_model_opts *o);
-extern const char cli_model_help[];
+/* Their table (args.h), its offsets in a cli_model_opts: -w, --device,
+ * --batch, --size, --mean, --std, --precision, -v. */
+extern const cli_option cli_model_options[];
 /* Load the model and apply the preprocessing overrides; prints the error. */
 pixab_model *cli_load_model(const cli_model_opts *o);
 /* Create the engine; prints the error, and the device chosen with -v. */

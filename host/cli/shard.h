@@ -5,9 +5,15 @@
 
 #include <stddef.h>
 
-/* Parse --shard "I/N" (0 <= I < N); prints one line prefixed by cmd and
- * returns -1 if bad. */
-int cli_shard_parse(const char *cmd, const char *value, long *i, long *n);
+/* The share of a run: the inputs whose index is i mod n. */
+typedef struct {
+    long i, n;
+    int set; /* given by --shard */
+} cli_shard;
+
+/* Parse --shard "I/N" (0 <= I < N) into the cli_shard at dst (a cli_parse_fn
+ * of args.h); prints one line prefixed by cmd and returns -1 if bad. */
+int cli_shard_parse(const char *cmd, const char *value, void *dst);
 /* The shard from the environment, for runs without --shard: a Kubernetes
  * Indexed Job's JOB_COMPLETION_INDEX with the count in PIXAB_SHARD_COUNT (the
  * Job's completions, set by the manifest) or JOB_COMPLETION_COUNT; else a
