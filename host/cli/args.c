@@ -1,19 +1,16 @@
-/* args.c — option parsing and the model/engine flags shared by subcommands. */
+/* args.c — the command line of a subcommand: one parser that walks argv with
+ * the command's option tables, the help printed from them, and the value
+ * parsers behind the kinds of option. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "args.h"
 #include "cli.h"
 
-double cli_now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 /* "pixab, ablation, ..." for error messages. */
-static void cli_method_list(char *buf, size_t cap) {
+static void method_names(char *buf, size_t cap) {
     size_t used = 0;
     buf[0] = '\0';
     for (int k = 0; k < PIXAB_METHOD_COUNT && used < cap; k++)
@@ -27,7 +24,9 @@ static void cli_method_add(pixab_method *methods, int *n, int k) {
     methods[(*n)++] = (pixab_method)k;
 }
 
-int cli_methods(const char *cmd, const char *text, pixab_method *methods, int *n) {
+int cli_methods(const char *cmd, const char *text, cli_method_list *l) {
+    pixab_method *methods = l->v;
+    int *n = &l->n;
     *n = 0;
     for (const char *p = text;;) {
         const char *end = strchr(p, ',');
@@ -40,7 +39,7 @@ int cli_methods(const char *cmd, const char *text, pixab_method *methods, int *n
             int k = name[0] ? pixab_method_from_name(name) : -1;
             if (k < 0) {
                 char list[256];
-                cli_method_list(list, sizeof list);
+                method_names(list, sizeof list);
                 fprintf(stderr, "%s: unknown method '%.*s' (methods: %s, or all)\n", cmd, (int)(len < 64 ? len : 64),
                         p, list);
                 return -1;
@@ -50,49 +49,6 @@ int cli_methods(const char *cmd, const char *text, pixab_method *methods, int *n
         if (!end) return 0;
         p = end + 1;
     }
-}
-
-/* A layer a CAM can be made at: its output has more than one position. */
-static int cli_layer_spatial(const pixab_model *m, int l) {
-    int c, h, w;
-    return !pixab_model_layer_shape(m, l, &c, &h, &w) && h * w > 1;
-}
-
-int cli_layer(const char *cmd, const pixab_model *m, const char *name) {
-    int l = pixab_model_find_layer(m, name);
-    if (l >= 0 && cli_layer_spatial(m, l)) return l;
-    size_t cap = 64, used = 0;
-    for (int k = 0; k < pixab_model_num_layers(m); k++) cap += strlen(pixab_model_layer_name(m, k)) + 2;
-    char *list = malloc(cap);
-    if (list) {
-        list[0] = '\0';
-        for (int k = 0; k < pixab_model_num_layers(m); k++)
-            if (cli_layer_spatial(m, k))
-                used += (size_t)snprintf(list + used, cap - used, "%s%s", used ? ", " : "", pixab_model_layer_name(m, k));
-    }
-    if (l < 0)
-        fprintf(stderr, "%s: unknown layer '%s' (layers: %s)\n", cmd, name, list ? list : "?");
-    else
-        fprintf(stderr, "%s: layer '%s' has no spatial extent at this input size (layers: %s)\n", cmd, name,
-                list ? list : "?");
-    free(list);
-    return -1;
-}
-
-int cli_flag(int argc, char **argv, int *i, const char *short_name, const char *long_name, const char **value) {
-    const char *a = argv[*i];
-    size_t n = long_name ? strlen(long_name) : 0;
-    if (long_name && !strncmp(a, long_name, n) && a[n] == '=') {
-        *value = a + n + 1;
-        return 1;
-    }
-    if (!((short_name && !strcmp(a, short_name)) || (long_name && !strcmp(a, long_name)))) return 0;
-    if (*i + 1 >= argc) {
-        fprintf(stderr, "pixab: option %s needs a value\n", a);
-        return -1;
-    }
-    *value = argv[++*i];
-    return 1;
 }
 
 int cli_int(const char *flag, const char *value, long lo, long hi, long *out) {
@@ -134,70 +90,6 @@ int cli_floats3(const char *flag, const char *value, float v[3]) {
     return -1;
 }
 
-const char cli_model_help[] =
-    "  -w, --weights FILE   Inception-V3 checkpoint (.safetensors, torchvision/timm names)\n"
-    "  --device D           cpu, cuda, cuda:K or auto (default: auto)\n"
-    "  --batch N            images per forward pass (default 8)\n"
-    "  --size S             input size S x S (default: checkpoint metadata, else 299)\n"
-    "  --mean a,b,c         normalisation mean (default: checkpoint metadata, else 0.5)\n"
-    "  --std a,b,c          normalisation std (default: checkpoint metadata, else 0.5)\n"
-    "  --precision P        fp32, tf32, fp16 or bf16: arithmetic of the convolutions and GEMMs\n"
-    "                       (default fp32; the others need --device cuda)\n"
-    "  -v, --verbose        say which device runs, and timings, on stderr\n";
-
-int cli_model_flag(int argc, char **argv, int *i, cli_model_opts *o) {
-    const char *v;
-    int r;
-    if (!strcmp(argv[*i], "-v") || !strcmp(argv[*i], "--verbose")) return o->verbose = 1;
-    if ((r = cli_flag(argc, argv, i, "-w", "--weights", &v))) return r < 0 ? -1 : (o->weights = v, 1);
-    if ((r = cli_flag(argc, argv, i, NULL, "--device", &v))) return r < 0 ? -1 : (o->device = v, 1);
-    if ((r = cli_flag(argc, argv, i, NULL, "--precision", &v))) return r < 0 ? -1 : (o->precision = v, 1);
-    if ((r = cli_flag(argc, argv, i, NULL, "--batch", &v)))
-        return r < 0 || cli_int("--batch", v, 1, 4096, &o->batch) ? -1 : 1;
-    if ((r = cli_flag(argc, argv, i, NULL, "--size", &v)))
-        return r < 0 || cli_int("--size", v, 75, PIXAB_IMAGE_MAX_SIDE, &o->size) ? -1 : 1;
-    if ((r = cli_flag(argc, argv, i, NULL, "--mean", &v)))
-        return r < 0 || cli_floats3("--mean", v, o->mean) ? -1 : (o->have_mean = 1);
-    if ((r = cli_flag(argc, argv, i, NULL, "--std", &v)))
-        return r < 0 || cli_floats3("--std", v, o->std) ? -1 : (o->have_std = 1);
-    return 0;
-}
-
-void cli_error(const char *context) {
-    if (context)
-        fprintf(stderr, "pixab: %s: %s\n", context, pixab_last_error());
-    else
-        fprintf(stderr, "pixab: %s\n", pixab_last_error());
-}
-
-pixab_model *cli_load_model(const cli_model_opts *o) {
-    pixab_model *m;
-    if (!o->weights) {
-        fprintf(stderr, "pixab: no model given (-w MODEL.safetensors)\n");
-        return NULL;
-    }
-    if (pixab_model_load(o->weights, &m)) {
-        cli_error(NULL);
-        return NULL;
-    }
-    pixab_preproc p = *pixab_model_preproc(m);
-    if (o->size) p.size = (int)o->size;
-    if (o->have_mean) memcpy(p.mean, o->mean, sizeof p.mean);
-    if (o->have_std) memcpy(p.std, o->std, sizeof p.std);
-    if (pixab_model_set_preproc(m, &p)) {
-        cli_error(NULL);
-        pixab_model_free(m);
-        return NULL;
-    }
-    return m;
-}
-
-/* -v: the library's diagnostics (algorithms chosen, fallbacks) on stderr. */
-static void log_to_stderr(const char *line, void *user) {
-    (void)user;
-    fprintf(stderr, "pixab: %s\n", line);
-}
-
 int cli_score(const char *cmd, const char *text, pixab_score *out) {
     int s = pixab_score_from_name(text);
     if (s < 0) {
@@ -208,52 +100,112 @@ int cli_score(const char *cmd, const char *text, pixab_score *out) {
     return 0;
 }
 
-int cli_set_precision(pixab_engine *e, pixab_precision p) {
-    pixab_status s = pixab_engine_set_precision(e, p);
-    if (!s) return 0;
-    if (s == PIXAB_ERR_UNSUPPORTED && !strcmp(pixab_engine_device(e), "cpu"))
-        fprintf(stderr, "pixab: --precision %s needs --device cuda (the CPU backend is fp32 only)\n",
-                pixab_precision_name(p));
-    else
-        cli_error(NULL);
-    return -1;
+/* ---- the parser ------------------------------------------------------------------ */
+
+/* The name an option's value messages use: "-n" for "-n, --count". */
+static const char *option_flag(const cli_option *o) { return o->short_name ? o->short_name : o->long_name; }
+
+/* The value of option o into dst; -1 after printing why it is bad. */
+static int option_set(const char *cmd, const cli_option *o, void *dst, const char *value) {
+    switch (o->kind) {
+    case CLI_FLAG: *(int *)dst = 1; return 0;
+    case CLI_STRING: *(const char **)dst = value; return 0;
+    case CLI_INT: return cli_int(option_flag(o), value, o->lo, o->hi, dst);
+    case CLI_SIZE: return cli_size(option_flag(o), value, dst);
+    case CLI_TRIPLE: {
+        cli_triple *t = dst;
+        if (cli_floats3(option_flag(o), value, t->v)) return -1;
+        t->set = 1;
+        return 0;
+    }
+    case CLI_SCORE: return cli_score(cmd, value, dst);
+    case CLI_METHODS: return cli_methods(cmd, value, dst);
+    case CLI_BOXES: {
+        if (!pixab_parse_boxes(value, dst)) return 0;
+        char context[64]; /* "explain: --boxes" */
+        const char *word = strrchr(cmd, ' ');
+        snprintf(context, sizeof context, "%s: %s", word ? word + 1 : cmd, option_flag(o));
+        cli_error(context);
+        return -1;
+    }
+    case CLI_CUSTOM: return o->parse(cmd, value, dst);
+    default: return 0;
+    }
 }
 
-pixab_engine *cli_create_engine(const pixab_model *m, const cli_model_opts *o) {
-    pixab_engine *e;
-    if (o->verbose) pixab_set_log(log_to_stderr, NULL);
-    int precision = o->precision ? pixab_precision_from_name(o->precision) : PIXAB_PRECISION_FP32;
-    if (precision < 0) {
-        cli_error(NULL);
-        return NULL;
-    }
-    if (pixab_engine_create(m, o->device ? o->device : "auto", (int)o->batch, &e)) {
-        cli_error(NULL);
-        return NULL;
-    }
-    if (precision != PIXAB_PRECISION_FP32 && cli_set_precision(e, (pixab_precision)precision)) {
-        pixab_engine_destroy(e);
-        return NULL;
-    }
-    if (o->verbose)
-        fprintf(stderr, "pixab: running on %s, %s\n", pixab_engine_device(e),
-                pixab_precision_name(pixab_engine_precision(e)));
-    return e;
+/* The option of c that argument a names, and where its value goes (*dst) and
+ * comes from (*value: after '=' in "--long=VALUE", else NULL); NULL if none. */
+static const cli_option *option_find(const cli_command *c, void *opts, const char *a, void **dst,
+                                     const char **value) {
+    for (int t = 0; t < 2; t++)
+        for (const cli_option *o = c->tables[t].options; o && o->kind != CLI_END; o++) {
+            if (o->kind == CLI_LINE) continue;
+            size_t n = o->long_name ? strlen(o->long_name) : 0;
+            *value = NULL;
+            if (o->kind != CLI_FLAG && n && !strncmp(a, o->long_name, n) && a[n] == '=')
+                *value = a + n + 1;
+            else if (!(o->short_name && !strcmp(a, o->short_name)) && !(n && !strcmp(a, o->long_name)))
+                continue;
+            *dst = (char *)opts + c->tables[t].at + o->at;
+            return o;
+        }
+    return NULL;
 }
 
-void cli_json_string(FILE *f, const char *s) {
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p == '\n')
-            fputs("\\n", f);
-        else if (*p == '\t')
-            fputs("\\t", f);
-        else if (*p < 0x20)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
+int cli_parse(const cli_command *c, int argc, char **argv, void *opts, char **args, int *n_args) {
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *value;
+        void *dst;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            cli_usage(c, stdout);
+            return 0;
+        }
+        const cli_option *o = option_find(c, opts, a, &dst, &value);
+        if (o) {
+            if (o->kind != CLI_FLAG && !value) {
+                if (i + 1 >= argc) {
+                    fprintf(stderr, "pixab: option %s needs a value\n", a);
+                    return -1;
+                }
+                value = argv[++i];
+            }
+            if (option_set(c->name, o, dst, value)) return -1;
+        } else if (c->takes_args && !strcmp(a, "--")) {
+            while (++i < argc) args[(*n_args)++] = argv[i];
+        } else if (c->takes_args && !(a[0] == '-' && a[1])) {
+            args[(*n_args)++] = argv[i];
+        } else {
+            fprintf(stderr, "%s: %s '%s' (see %s --help)\n", c->name,
+                    c->takes_args ? "unknown option" : "unexpected argument", a, c->name);
+            return -1;
+        }
     }
-    fputc('"', f);
+    return 1;
+}
+
+/* ---- the help ------------------------------------------------------------------- */
+
+/* "  -w, --weights FILE   help", the help's further lines under its first. */
+static void usage_option(const cli_option *o, FILE *f) {
+    enum { NAMES_W = 21 };
+    const char *s = o->short_name, *l = o->long_name, *meta = o->meta;
+    char names[64];
+    snprintf(names, sizeof names, "%s%s%s%s%s", s ? s : "", s && l ? ", " : "", l ? l : "",
+             meta && (s || l) ? " " : "", meta ? meta : "");
+    fprintf(f, "  %-*s", NAMES_W, names);
+    for (const char *p = o->help;;) {
+        const char *nl = strchr(p, '\n');
+        fprintf(f, "%.*s\n", (int)(nl ? nl - p : (long)strlen(p)), p);
+        if (!nl) break;
+        fprintf(f, "  %*s", NAMES_W, "");
+        p = nl + 1;
+    }
+}
+
+void cli_usage(const cli_command *c, FILE *f) {
+    fputs(c->synopsis, f);
+    for (int t = 0; t < 2; t++)
+        for (const cli_option *o = c->tables[t].options; o && o->kind != CLI_END; o++)
+            if (o->help) usage_option(o, f);
+    if (c->epilogue) fputs(c->epilogue, f);
 }

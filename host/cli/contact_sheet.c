@@ -4,11 +4,13 @@
  * labels on top and the image's stem and class at the left. Thumbnails are kept
  * in memory during the run and composed at the end on a canvas (canvas.h),
  * text in stb_easy_font. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "canvas.h"
-#include "cli.h"
+#include "contact_sheet.h"
+#include "outputs.h"
 
 #define TEXT_SCALE 2
 #define PAD 6

@@ -5,62 +5,34 @@
  * (deletion.png, insertion.png, sanity.png). */
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "cli.h"
+#include "commands.h"
 #include "dataset.h"
+#include "model_opts.h"
+#include "outputs.h"
 #include "plot.h"
+#include "results.h"
 #include "tasks.h"
-
-static const char usage[] =
-    "usage: pixab eval -w MODEL --data ANNOTATIONS.jsonl [-m METHODS] [--tasks LIST] [-n N] [-o OUTDIR]\n"
-    "                  [-l LAYER] [--score softmax|logit] [--boxes LIST] [--steps N] [--fgsm-steps N]\n"
-    "                  [--sanity-n N] [--seed S] [--device D] [--batch N]\n"
-    "Evaluates CAM methods the way the Pixab-CAM paper does, on an annotated image set (the JSON lines\n"
-    "`pixab synth` writes: {\"image\":..., \"objects\":[{\"class\":C,\"box\":[x0,y0,x1,y1]}, ...]}, image paths\n"
-    "relative to the file, boxes in the image's pixels, x1/y1 exclusive). Tasks:\n"
-    "  mod      the images themselves: faithfulness of the top-1 class's map (AD, IIC, compactness,\n"
-    "           deletion and insertion AUC) and localisation of every class present against its own\n"
-    "           boxes (PG: pointing game, OL: energy inside the boxes / total)\n"
-    "  dap1     AE1: FGSM patches (1-9, side 15-20%% of the image) of a class absent from the image,\n"
-    "           made on a zero image and pasted in; PG and OL of that class's map against the patches\n"
-    "  dap2     AE2: four patches of four classes on a zero image (one example per image index);\n"
-    "           PG and OL per patch, DOA (cosine distance to Activation-CAM's map) and #COP (how many of\n"
-    "           the 100 highest-weighted channels cover both the target's and another patch)\n"
-    "  sanity   cascading randomisation from the logits down to Mixed_5b: Spearman correlation of\n"
-    "           each map with the trained model's, per step\n"
-    "Writes OUTDIR/metrics.csv (method,task,metric,value,n: value = mean over n observations),\n"
-    "OUTDIR/metrics.md (the tables), OUTDIR/curves.csv and deletion.png, insertion.png, sanity.png.\n"
-    "  --data FILE          the annotation file (required)\n"
-    "  -m, --method LIST    methods, or all (default all)\n"
-    "  --tasks LIST         mod, dap1, dap2, sanity, or all (default all)\n"
-    "  -n N                 images to use, in file order (default all); also the number of AE2 examples\n"
-    "  -o, --outdir DIR     output directory, created if missing (default pixab-eval)\n"
-    "  -l, --layer NAME     target layer (default Mixed_7c)\n"
-    "  --score KIND         softmax or logit for the maps (default: each method's own); the metrics\n"
-    "                       always score with the softmax probability\n"
-    "  --boxes LIST         Pixab-CAM boxes (default 1x1,1x2,2x1,2x2)\n"
-    "  --steps N            deletion/insertion steps (default 100)\n"
-    "  --fgsm-steps N       FGSM iteration limit per patch (default 100; step 4/255 of the pixel range)\n"
-    "  --sanity-n N         images in the sanity check (default 8)\n"
-    "  --seed S             seed of the adversarial examples and the randomisation (default 1)\n"
-    "%s"
-    "A bad image is reported on stderr and skipped (exit status 1); usage errors and failures to write\n"
-    "the outputs exit with 2.\n";
 
 enum { TASK_MOD = 1, TASK_DAP1 = 2, TASK_DAP2 = 4, TASK_SANITY = 8, TASK_ALL = 15 };
 
 typedef struct {
     cli_model_opts mo;
-    pixab_method methods[PIXAB_METHOD_COUNT];
-    int n_methods, tasks;
+    cli_method_list methods;
+    int tasks;
     const char *data, *layer, *outdir;
     pixab_explain_opts eo;
     long n, steps, fgsm_steps, sanity_n, seed;
 } eval_args;
 
-static int parse_tasks(const char *text, int *tasks) {
+/* --tasks LIST into the int (TASK_ bits) at dst: a cli_parse_fn (args.h). */
+static int parse_tasks(const char *cmd, const char *text, void *dst) {
+    int *tasks = dst;
     static const struct { const char *name; int bit; } names[] = {
         {"mod", TASK_MOD}, {"dap1", TASK_DAP1}, {"dap2", TASK_DAP2}, {"sanity", TASK_SANITY}, {"all", TASK_ALL}};
     *tasks = 0;
@@ -70,65 +42,77 @@ static int parse_tasks(const char *text, int *tasks) {
         for (size_t k = 0; k < sizeof names / sizeof names[0] && !found; k++)
             if (strlen(names[k].name) == len && !strncmp(p, names[k].name, len)) *tasks |= names[k].bit, found = 1;
         if (!found) {
-            fprintf(stderr, "pixab eval: unknown task '%.*s' (expected mod, dap1, dap2, sanity or all)\n", (int)len, p);
+            fprintf(stderr, "%s: unknown task '%.*s' (expected mod, dap1, dap2, sanity or all)\n", cmd, (int)len, p);
             return -1;
         }
         p += len + (p[len] == ',');
     }
-    if (!*tasks) fprintf(stderr, "pixab eval: --tasks names no task\n");
+    if (!*tasks) fprintf(stderr, "%s: --tasks names no task\n", cmd);
     return *tasks ? 0 : -1;
 }
+
+static const cli_option eval_options[] = {
+    {NULL, "--data", CLI_STRING, offsetof(eval_args, data), "FILE", "the annotation file (required)", 0, 0, NULL},
+    {"-m", "--method", CLI_METHODS, offsetof(eval_args, methods), "LIST", "methods, or all (default all)", 0, 0, NULL},
+    {NULL, "--tasks", CLI_CUSTOM, offsetof(eval_args, tasks), "LIST",
+     "mod, dap1, dap2, sanity, or all (default all)", 0,
+     0, parse_tasks},
+    {"-n", NULL, CLI_INT, offsetof(eval_args, n), "N",
+     "images to use, in file order (default all); also the number of AE2 examples", 1, 1L << 30, NULL},
+    {"-o", "--outdir", CLI_STRING, offsetof(eval_args, outdir), "DIR",
+     "output directory, created if missing (default pixab-eval)", 0, 0, NULL},
+    {"-l", "--layer", CLI_STRING, offsetof(eval_args, layer), "NAME", "target layer (default Mixed_7c)", 0, 0, NULL},
+    {NULL, "--score", CLI_SCORE, offsetof(eval_args, eo.score), "KIND",
+     "softmax or logit for the maps (default: each method's own); the metrics\n"
+     "always score with the softmax probability", 0, 0, NULL},
+    {NULL, "--boxes", CLI_BOXES, offsetof(eval_args, eo), "LIST",
+     "Pixab-CAM boxes (default 1x1,1x2,2x1,2x2)", 0, 0, NULL},
+    {NULL, "--steps", CLI_INT, offsetof(eval_args, steps), "N",
+     "deletion/insertion steps (default 100)", 1, 100000, NULL},
+    {NULL, "--fgsm-steps", CLI_INT, offsetof(eval_args, fgsm_steps), "N",
+     "FGSM iteration limit per patch (default 100; step 4/255 of the pixel range)", 1, 100000, NULL},
+    {NULL, "--sanity-n", CLI_INT, offsetof(eval_args, sanity_n), "N", "images in the sanity check (default 8)", 1,
+     100000, NULL},
+    {NULL, "--seed", CLI_INT, offsetof(eval_args, seed), "S",
+     "seed of the adversarial examples and the randomisation (default 1)", 0, 1L << 62, NULL},
+    {0},
+};
+
+static const cli_command eval_command = {
+    "pixab eval",
+    "usage: pixab eval -w MODEL --data ANNOTATIONS.jsonl [-m METHODS] [--tasks LIST] [-n N] [-o OUTDIR]\n"
+    "                  [-l LAYER] [--score softmax|logit] [--boxes LIST] [--steps N] [--fgsm-steps N]\n"
+    "                  [--sanity-n N] [--seed S] [--device D] [--batch N]\n"
+    "Evaluates CAM methods the way the Pixab-CAM paper does, on an annotated image set (the JSON lines\n"
+    "`pixab synth` writes: {\"image\":..., \"objects\":[{\"class\":C,\"box\":[x0,y0,x1,y1]}, ...]}, image paths\n"
+    "relative to the file, boxes in the image's pixels, x1/y1 exclusive). Tasks:\n"
+    "  mod      the images themselves: faithfulness of the top-1 class's map (AD, IIC, compactness,\n"
+    "           deletion and insertion AUC) and localisation of every class present against its own\n"
+    "           boxes (PG: pointing game, OL: energy inside the boxes / total)\n"
+    "  dap1     AE1: FGSM patches (1-9, side 15-20% of the image) of a class absent from the image,\n"
+    "           made on a zero image and pasted in; PG and OL of that class's map against the patches\n"
+    "  dap2     AE2: four patches of four classes on a zero image (one example per image index);\n"
+    "           PG and OL per patch, DOA (cosine distance to Activation-CAM's map) and #COP (how many of\n"
+    "           the 100 highest-weighted channels cover both the target's and another patch)\n"
+    "  sanity   cascading randomisation from the logits down to Mixed_5b: Spearman correlation of\n"
+    "           each map with the trained model's, per step\n"
+    "Writes OUTDIR/metrics.csv (method,task,metric,value,n: value = mean over n observations),\n"
+    "OUTDIR/metrics.md (the tables), OUTDIR/curves.csv and deletion.png, insertion.png, sanity.png.\n",
+    "A bad image is reported on stderr and skipped (exit status 1); usage errors and failures to write\n"
+    "the outputs exit with 2.\n",
+    {{eval_options, 0}, {cli_model_options, offsetof(eval_args, mo)}},
+    0,
+};
 
 /* 0: parsed; 1: --help printed; -1: usage error (printed). */
 static int parse_args(int argc, char **argv, eval_args *a) {
     *a = (eval_args){.mo = {.batch = 16}, .tasks = TASK_ALL, .outdir = "pixab-eval", .eo = {.cls = -1},
                      .n = -1, .steps = 100, .fgsm_steps = 100, .sanity_n = 8, .seed = 1};
-    const char *methods = "all";
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int r;
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            printf(usage, cli_model_help);
-            return 1;
-        }
-        if ((r = cli_model_flag(argc, argv, &i, &a->mo))) {
-            if (r < 0) return -1;
-        } else if ((r = cli_flag(argc, argv, &i, NULL, "--data", &v))) {
-            if (r < 0) return -1;
-            a->data = v;
-        } else if ((r = cli_flag(argc, argv, &i, "-m", "--method", &v))) {
-            if (r < 0) return -1;
-            methods = v;
-        } else if ((r = cli_flag(argc, argv, &i, NULL, "--tasks", &v))) {
-            if (r < 0 || parse_tasks(v, &a->tasks)) return -1;
-        } else if ((r = cli_flag(argc, argv, &i, "-n", NULL, &v))) {
-            if (r < 0 || cli_int("-n", v, 1, 1L << 30, &a->n)) return -1;
-        } else if ((r = cli_flag(argc, argv, &i, "-o", "--outdir", &v))) {
-            if (r < 0) return -1;
-            a->outdir = v;
-        } else if ((r = cli_flag(argc, argv, &i, "-l", "--layer", &v))) {
-            if (r < 0) return -1;
-            a->layer = v;
-        } else if ((r = cli_flag(argc, argv, &i, NULL, "--score", &v))) {
-            if (r < 0 || cli_score("pixab eval", v, &a->eo.score)) return -1;
-        } else if ((r = cli_flag(argc, argv, &i, NULL, "--boxes", &v))) {
-            if (r < 0) return -1;
-            if (pixab_parse_boxes(v, &a->eo)) return cli_error("eval"), -1;
-        } else if ((r = cli_flag(argc, argv, &i, NULL, "--steps", &v))) {
-            if (r < 0 || cli_int("--steps", v, 1, 100000, &a->steps)) return -1;
-        } else if ((r = cli_flag(argc, argv, &i, NULL, "--fgsm-steps", &v))) {
-            if (r < 0 || cli_int("--fgsm-steps", v, 1, 100000, &a->fgsm_steps)) return -1;
-        } else if ((r = cli_flag(argc, argv, &i, NULL, "--sanity-n", &v))) {
-            if (r < 0 || cli_int("--sanity-n", v, 1, 100000, &a->sanity_n)) return -1;
-        } else if ((r = cli_flag(argc, argv, &i, NULL, "--seed", &v))) {
-            if (r < 0 || cli_int("--seed", v, 0, 1L << 62, &a->seed)) return -1;
-        } else {
-            fprintf(stderr, "pixab eval: unexpected argument '%s' (see pixab eval --help)\n", argv[i]);
-            return -1;
-        }
-    }
+    cli_methods(eval_command.name, "all", &a->methods);
+    int r = cli_parse(&eval_command, argc, argv, a, NULL, NULL);
+    if (r <= 0) return r < 0 ? -1 : 1;
     if (!a->data) return fprintf(stderr, "pixab eval: no annotation file given (--data FILE.jsonl)\n"), -1;
-    return cli_methods("pixab eval", methods, a->methods, &a->n_methods);
+    return 0;
 }
 
 /* ---- outputs ------------------------------------------------------------------ */
@@ -195,25 +179,25 @@ static int write_markdown(const char *dir, const eval_args *a, const eval_table 
     FILE *f = open_memstream(&buf, &len);
     if (!f) return write_text(dir, "metrics", "md", NULL, 0);
     const char *rows[PIXAB_METHOD_COUNT];
-    for (int k = 0; k < a->n_methods; k++) rows[k] = pixab_method_name(a->methods[k]);
+    for (int k = 0; k < a->methods.n; k++) rows[k] = pixab_method_name(a->methods.v[k]);
     fprintf(f, "## pixab eval: %s, %d images of %s\n\n", a->mo.weights, n_images, a->data);
     static const md_col faith[] = {{"MOD", "AD", "AD (%) ↓"},           {"MOD", "IIC", "IIC (%) ↑"},
                                    {"MOD", "compactness", "Compactness ↓"}, {"MOD", "deletion_auc", "Deletion AUC ↓"},
                                    {"MOD", "insertion_auc", "Insertion AUC ↑"}};
     md_table(f, t, "Faithfulness (MOD, top-1 class)",
              "AD/IIC: Chattopadhay et al.; compactness: mean of the upsampled map; deletion/insertion: Petsiuk et al.",
-             faith, 5, rows, a->n_methods);
+             faith, 5, rows, a->methods.n);
     static const md_col loc[] = {{"MOD", "PG", "MOD PG ↑"},   {"MOD", "OL", "MOD OL ↑"}, {"DAP1", "PG", "DAP1 PG ↑"},
                                  {"DAP1", "OL", "DAP1 OL ↑"}, {"DAP2", "PG", "DAP2 PG ↑"}, {"DAP2", "OL", "DAP2 OL ↑"}};
     md_table(f, t, "Localisation",
              "PG: pointing game (15 px tolerance), OL: energy of the map inside the boxes / total; MOD: every class "
              "present against its own boxes; DAP1/DAP2: the target class against its adversarial patches.",
-             loc, 6, rows, a->n_methods);
+             loc, 6, rows, a->methods.n);
     static const md_col adv[] = {{"DAP2", "DOA", "DOA ↑"}, {"DAP2", "COP", "#COP ↓"}};
     md_table(f, t, "Attention to adversarial patches (AE2)",
              "DOA: cosine distance to Activation-CAM's map; #COP: of the 100 highest-weighted channels, how many cover "
              "(≥ 80 %) both the target's patch and another patch (channel-weight methods only).",
-             adv, 2, rows, a->n_methods);
+             adv, 2, rows, a->methods.n);
     static const char *const fgsm_row[] = {"fgsm"};
     static const md_col gen[] = {{"DAP1", "success_zero", "AE1 on zero image"},
                                  {"DAP1", "success_pasted", "AE1 pasted"},
@@ -234,7 +218,7 @@ static int write_markdown(const char *dir, const eval_args *a, const eval_table 
     md_table(f, t, "Sanity check (cascading randomisation)",
              "Spearman rank correlation of the map with the trained model's; column L: every layer from the logits "
              "down to L randomised.",
-             sc, n_sanity, rows, a->n_methods);
+             sc, n_sanity, rows, a->methods.n);
     fclose(f);
     if (also && buf) fwrite(buf, 1, len, also);
     return write_text(dir, "metrics", "md", buf, len);
@@ -247,11 +231,11 @@ static int write_curves(const char *dir, const eval_args *a, const eval_ctx *c) 
     FILE *f = open_memstream(&buf, &len);
     if (!f) return write_text(dir, "curves", "csv", NULL, 0);
     fputs("method,curve,step,fraction,score\n", f);
-    for (int k = 0; k < a->n_methods; k++)
+    for (int k = 0; k < a->methods.n; k++)
         for (int which = 0; which < 2; which++) {
             const double *curve = (which ? c->insertion : c->deletion) + (size_t)k * (c->n_steps + 1);
             for (int s = 0; s <= c->n_steps; s++)
-                fprintf(f, "%s,%s,%d,%.6g,%.6g\n", pixab_method_name(a->methods[k]), which ? "insertion" : "deletion",
+                fprintf(f, "%s,%s,%d,%.6g,%.6g\n", pixab_method_name(a->methods.v[k]), which ? "insertion" : "deletion",
                         s, (double)s / c->n_steps, curve[s] / (double)c->curve_n);
         }
     fclose(f);
@@ -261,10 +245,10 @@ static int write_curves(const char *dir, const eval_args *a, const eval_ctx *c) 
 /* One plot of a value per method over n_points x positions; -1 printed. */
 static int write_plot(const char *dir, const char *stem, const plot_axes *ax, const eval_args *a, const float *y) {
     plot_series series[PIXAB_METHOD_COUNT];
-    for (int k = 0; k < a->n_methods; k++)
-        series[k] = (plot_series){pixab_method_name(a->methods[k]), y + (size_t)k * ax->n_points};
+    for (int k = 0; k < a->methods.n; k++)
+        series[k] = (plot_series){pixab_method_name(a->methods.v[k]), y + (size_t)k * ax->n_points};
     char *path = cli_out_path(dir, stem, NULL, "png"), why[256] = "out of memory";
-    int rc = path ? plot_write(path, ax, series, a->n_methods, 800, 500, why, sizeof why) : -1;
+    int rc = path ? plot_write(path, ax, series, a->methods.n, 800, 500, why, sizeof why) : -1;
     if (rc) fprintf(stderr, "pixab eval: %s\n", why);
     free(path);
     return rc;
@@ -273,12 +257,12 @@ static int write_plot(const char *dir, const char *stem, const plot_axes *ax, co
 static int write_plots(const char *dir, const eval_args *a, const eval_ctx *c, const pixab_model *m,
                        const int *sanity_layers, int n_sanity) {
     const int np = c->n_steps + 1;
-    float *x = malloc(sizeof(float) * (size_t)np), *y = malloc(sizeof(float) * (size_t)np * a->n_methods);
+    float *x = malloc(sizeof(float) * (size_t)np), *y = malloc(sizeof(float) * (size_t)np * a->methods.n);
     int rc = !x || !y ? (fprintf(stderr, "pixab eval: out of memory for the plots\n"), -1) : 0;
     for (int s = 0; s < np && !rc; s++) x[s] = (float)s / (float)c->n_steps;
     for (int which = 0; which < 2 && !rc && c->curve_n; which++) {
         const double *sum = which ? c->insertion : c->deletion;
-        for (size_t i = 0; i < (size_t)np * a->n_methods; i++) y[i] = (float)(sum[i] / (double)c->curve_n);
+        for (size_t i = 0; i < (size_t)np * a->methods.n; i++) y[i] = (float)(sum[i] / (double)c->curve_n);
         plot_axes ax = {.title = which ? "Insertion (mean over images)" : "Deletion (mean over images)",
                         .x_label = which ? "fraction of pixels inserted" : "fraction of pixels deleted",
                         .y_label = "p(class)", .x = x, .n_points = np, .y_min = 0.0f, .y_max = 1.0f};
@@ -286,12 +270,12 @@ static int write_plots(const char *dir, const eval_args *a, const eval_ctx *c, c
     }
     if (!rc && n_sanity) {
         const char *ticks[EVAL_MAX_SANITY + 1];
-        float *ys = malloc(sizeof(float) * (size_t)(n_sanity + 1) * a->n_methods);
+        float *ys = malloc(sizeof(float) * (size_t)(n_sanity + 1) * a->methods.n);
         if (!ys) rc = -1;
         ticks[0] = "trained";
         for (int k = 0; k < n_sanity; k++) ticks[k + 1] = pixab_model_layer_name(m, sanity_layers[k]);
-        for (int mth = 0; mth < a->n_methods && ys; mth++) {
-            const char *name = pixab_method_name(a->methods[mth]);
+        for (int mth = 0; mth < a->methods.n && ys; mth++) {
+            const char *name = pixab_method_name(a->methods.v[mth]);
             ys[(size_t)mth * (n_sanity + 1)] = 1.0f;
             for (int k = 0; k < n_sanity; k++) {
                 char metric[48];
@@ -355,7 +339,7 @@ int cmd_eval(int argc, char **argv) {
     boxes = malloc(sizeof *boxes * (size_t)max_objects);
     classes = malloc(sizeof *classes * (size_t)max_objects);
     a.eo.layer = layer;
-    c = (eval_ctx){.e = e, .m = m, .methods = a.methods, .n_methods = a.n_methods, .opts = a.eo,
+    c = (eval_ctx){.e = e, .m = m, .methods = a.methods.v, .n_methods = a.methods.n, .opts = a.eo,
                    .n_steps = (int)a.steps, .fgsm_steps = (int)a.fgsm_steps, .table = &table};
     if (!inputs || !boxes || !classes || eval_ctx_init(&c)) {
         fprintf(stderr, "pixab eval: out of memory\n");

@@ -5,9 +5,12 @@
  * (contact_sheet.c). All methods of an image share one body forward. Images
  * are decoded ahead on --io-threads threads and the outputs written behind by
  * one more (pipeline.c), so the engine, on the main thread, keeps working;
- * SIGINT / SIGTERM stop the run between images (interrupt.c). */
+ * SIGINT / SIGTERM stop the run between images (interrupt.c). A run goes
+ * parse → plan → run → report: explain_parse, explain_plan, explain_images,
+ * explain_report. */
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,12 +18,78 @@
 #include <omp.h>
 #endif
 
+#include "args.h"
 #include "cli.h"
+#include "commands.h"
+#include "contact_sheet.h"
+#include "inputs.h"
 #include "interrupt.h"
+#include "model_opts.h"
 #include "npy.h"
+#include "outputs.h"
+#include "overlay.h"
 #include "pipeline.h"
+#include "results.h"
+#include "shard.h"
 
-static const char usage[] =
+typedef struct {
+    cli_model_opts mo;
+    cli_method_list methods;  /* -m */
+    const char *layer, *cls, *outdir;
+    pixab_explain_opts eo;    /* --score, --boxes (layer and class set once the model is loaded) */
+    int no_png, resume;
+    cli_shard shard;          /* --shard, else from the environment */
+    char shard_from[160];     /* the environment variables that set the shard, for -v */
+    size_t max_memory;        /* --max-memory bytes; 0: the engine's default */
+    long io_threads;          /* --io-threads */
+} explain_args;
+
+static const cli_option explain_options[] = {
+    {"-m", "--method", CLI_METHODS, offsetof(explain_args, methods), "LIST",
+     "comma-separated methods, or all (default pixab): pixab, ablation,\n"
+     "activation, gradcam, gradcampp, xgradcam, scorecam", 0, 0, NULL},
+    {NULL, "--methods", CLI_METHODS, offsetof(explain_args, methods), NULL, NULL, 0, 0, NULL},
+    {"-l", "--layer", CLI_STRING, offsetof(explain_args, layer), "NAME",
+     "target layer (default Mixed_7c); any block or stem layer with spatial extent", 0, 0, NULL},
+    {"-c", "--class", CLI_STRING, offsetof(explain_args, cls), "C",
+     "class to explain: index, or name when the checkpoint names its classes\n"
+     "(default: each image's top-1 prediction)", 0, 0, NULL},
+    {NULL, "--score", CLI_SCORE, offsetof(explain_args, eo.score), "KIND",
+     "softmax or logit (default: each method's own: softmax for pixab, ablation\n"
+     "and scorecam, logit for gradcam, gradcampp and xgradcam; activation uses no\n"
+     "score, its line reports the softmax)", 0, 0, NULL},
+    {NULL, "--boxes", CLI_BOXES, offsetof(explain_args, eo), "LIST",
+     "Pixab-CAM boxes HxW (default 1x1,1x2,2x1,2x2)", 0, 0, NULL},
+    {"-o", "--outdir", CLI_STRING, offsetof(explain_args, outdir), "DIR",
+     "output directory, created if missing (default pixab-out)", 0, 0, NULL},
+    {NULL, "--no-png", CLI_FLAG, offsetof(explain_args, no_png), NULL,
+     "write no overlays and no contact sheet", 0, 0, NULL},
+    {NULL, "--shard", CLI_CUSTOM, offsetof(explain_args, shard), "I/N",
+     "process only the images whose index in the full input list is I mod N\n"
+     "(stems are computed on the full list, so shards never collide). Without it,\n"
+     "the shard comes from the environment when set: a Kubernetes Indexed Job's\n"
+     "JOB_COMPLETION_INDEX with the count in PIXAB_SHARD_COUNT (the manifest sets it\n"
+     "to the Job's completions; JOB_COMPLETION_COUNT is also read), or a Slurm\n"
+     "array's SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT (less\n"
+     "SLURM_ARRAY_TASK_MIN, over SLURM_ARRAY_TASK_STEP, when set)",
+     0, 0, cli_shard_parse},
+    {NULL, "--resume", CLI_FLAG, offsetof(explain_args, resume), NULL,
+     "do only what is missing: an image x method is skipped when results.jsonl\n"
+     "has its line (same map file and layer) and its files exist", 0, 0, NULL},
+    {NULL, "--max-memory", CLI_SIZE, offsetof(explain_args, max_memory), "SIZE",
+     "memory for the explanation batches (ablated copies of an image's activation\n"
+     "through the network's head), e.g. 512M or 2G (K, M, G, T: binary units).\n"
+     "Default: 256M on the CPU; on CUDA half the GPU memory free after the model\n"
+     "is loaded, at most 8G. The maps differ only by rounding; larger is faster", 0, 0, NULL},
+    {NULL, "--io-threads", CLI_INT, offsetof(explain_args, io_threads), "N",
+     "threads decoding images ahead of the engine (default 2; one more writes\n"
+     "the outputs behind it); 0 does everything in turn on one thread",
+     0, 64, NULL},
+    {0},
+};
+
+static const cli_command explain_command = {
+    "pixab explain",
     "usage: pixab explain -w MODEL [-m METHOD[,METHOD...]] [-l LAYER] [-c CLASS] [--score softmax|logit]\n"
     "                     [--boxes 1x1,1x2,2x1,2x2] [--device D] [-o OUTDIR] [--batch N] [--no-png]\n"
     "                     [--shard I/N] [--resume] [--max-memory SIZE] [--io-threads N] [-v] INPUT...\n"
@@ -36,55 +105,17 @@ static const char usage[] =
     "                               with the image's stem and class, the image and its overlays (160 px high)\n"
     "<stem> is the file name without its extension; when two inputs share a stem (ignoring case), the\n"
     "later one in input order gets \"-2\", \"-3\", ... Files appear atomically; a line is appended to\n"
-    "results.jsonl (in one write) only after its files are complete, in input order.\n"
-    "  -m, --method LIST    comma-separated methods, or all (default pixab): pixab, ablation,\n"
-    "                       activation, gradcam, gradcampp, xgradcam, scorecam\n"
-    "  -l, --layer NAME     target layer (default Mixed_7c); any block or stem layer with spatial extent\n"
-    "  -c, --class C        class to explain: index, or name when the checkpoint names its classes\n"
-    "                       (default: each image's top-1 prediction)\n"
-    "  --score KIND         softmax or logit (default: each method's own: softmax for pixab, ablation\n"
-    "                       and scorecam, logit for gradcam, gradcampp and xgradcam; activation uses no\n"
-    "                       score, its line reports the softmax)\n"
-    "  --boxes LIST         Pixab-CAM boxes HxW (default 1x1,1x2,2x1,2x2)\n"
-    "  -o, --outdir DIR     output directory, created if missing (default pixab-out)\n"
-    "  --no-png             write no overlays and no contact sheet\n"
-    "  --shard I/N          process only the images whose index in the full input list is I mod N\n"
-    "                       (stems are computed on the full list, so shards never collide). Without it,\n"
-    "                       the shard comes from the environment when set: a Kubernetes Indexed Job's\n"
-    "                       JOB_COMPLETION_INDEX with the count in PIXAB_SHARD_COUNT (the manifest sets it\n"
-    "                       to the Job's completions; JOB_COMPLETION_COUNT is also read), or a Slurm\n"
-    "                       array's SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT (less\n"
-    "                       SLURM_ARRAY_TASK_MIN, over SLURM_ARRAY_TASK_STEP, when set)\n"
-    "  --resume             do only what is missing: an image x method is skipped when results.jsonl\n"
-    "                       has its line (same map file and layer) and its files exist\n"
-    "  --max-memory SIZE    memory for the explanation batches (ablated copies of an image's activation\n"
-    "                       through the network's head), e.g. 512M or 2G (K, M, G, T: binary units).\n"
-    "                       Default: 256M on the CPU; on CUDA half the GPU memory free after the model\n"
-    "                       is loaded, at most 8G. The maps differ only by rounding; larger is faster\n"
-    "  --io-threads N       threads decoding images ahead of the engine (default 2; one more writes\n"
-    "                       the outputs behind it); 0 does everything in turn on one thread\n"
-    "%s"
+    "results.jsonl (in one write) only after its files are complete, in input order.\n",
     "--batch is also how many masked images Score-CAM runs per forward pass.\n"
     "Progress goes to stderr when it is a terminal, or with -v (which also prints each stage's time\n"
     "per image and the images/s at the end). A bad image, or one the engine has no memory for, is\n"
     "reported on stderr and skipped; the exit status is then 1. Usage errors and failures to write\n"
     "outputs exit with 2. SIGINT or SIGTERM stops the run cleanly: the image in flight and the\n"
     "outputs in the queue are finished, nothing partial is left, and the exit status is 130 or 143\n"
-    "(--resume finishes the run); a second signal stops at once.\n";
-
-typedef struct {
-    cli_model_opts mo;
-    pixab_method methods[PIXAB_METHOD_COUNT];
-    int n_methods;
-    const char *layer, *cls, *outdir;
-    pixab_explain_opts eo;
-    int png, resume;
-    long shard_i, shard_n;
-    int shard_flag;        /* --shard given */
-    char shard_from[160];  /* the environment variables that set the shard, for -v */
-    size_t max_memory;     /* --max-memory bytes; 0: the engine's default */
-    long io_threads;       /* --io-threads */
-} explain_args;
+    "(--resume finishes the run); a second signal stops at once.\n",
+    {{explain_options, 0}, {cli_model_options, offsetof(explain_args, mo)}},
+    1,
+};
 
 /* ---- progress ------------------------------------------------------------------ */
 
@@ -113,74 +144,63 @@ static void progress_update(progress *p, int done, int final) {
     fflush(stderr);
 }
 
-/* ---- arguments ------------------------------------------------------------------ */
+/* ---- a run ---------------------------------------------------------------------- */
 
-/* Returns 1 when parsed, 0 after --help, -1 on a usage error (printed). */
-static int parse_args(int argc, char **argv, explain_args *a, char **inputs, int *n_inputs) {
-    const char *methods = "pixab", *score = NULL, *boxes = NULL, *v;
-    int r;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            printf(usage, cli_model_help);
-            return 0;
-        }
-        if ((r = cli_model_flag(argc, argv, &i, &a->mo))) {
-            if (r < 0) return -1;
-        } else if ((r = cli_flag(argc, argv, &i, "-m", "--method", &v)) ||
-                   (r = cli_flag(argc, argv, &i, NULL, "--methods", &v))) {
-            if (r < 0) return -1;
-            methods = v;
-        } else if ((r = cli_flag(argc, argv, &i, "-l", "--layer", &v))) {
-            if (r < 0) return -1;
-            a->layer = v;
-        } else if ((r = cli_flag(argc, argv, &i, "-c", "--class", &v))) {
-            if (r < 0) return -1;
-            a->cls = v;
-        } else if ((r = cli_flag(argc, argv, &i, NULL, "--score", &v))) {
-            if (r < 0) return -1;
-            score = v;
-        } else if ((r = cli_flag(argc, argv, &i, NULL, "--boxes", &v))) {
-            if (r < 0) return -1;
-            boxes = v;
-        } else if ((r = cli_flag(argc, argv, &i, "-o", "--outdir", &v))) {
-            if (r < 0) return -1;
-            a->outdir = v;
-        } else if ((r = cli_flag(argc, argv, &i, NULL, "--shard", &v))) {
-            if (r < 0 || cli_shard_parse("pixab explain", v, &a->shard_i, &a->shard_n)) return -1;
-            a->shard_flag = 1;
-        } else if ((r = cli_flag(argc, argv, &i, NULL, "--max-memory", &v))) {
-            if (r < 0 || cli_size("--max-memory", v, &a->max_memory)) return -1;
-        } else if ((r = cli_flag(argc, argv, &i, NULL, "--io-threads", &v))) {
-            if (r < 0 || cli_int("--io-threads", v, 0, 64, &a->io_threads)) return -1;
-        } else if (!strcmp(argv[i], "--no-png")) {
-            a->png = 0;
-        } else if (!strcmp(argv[i], "--resume")) {
-            a->resume = 1;
-        } else if (!strcmp(argv[i], "--")) {
-            while (++i < argc) inputs[(*n_inputs)++] = argv[i];
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "pixab explain: unknown option '%s' (see pixab explain --help)\n", argv[i]);
-            return -1;
-        } else {
-            inputs[(*n_inputs)++] = argv[i];
-        }
-    }
-    if (cli_methods("pixab explain", methods, a->methods, &a->n_methods)) return -1;
-    if (score && cli_score("pixab explain", score, &a->eo.score)) return -1;
-    if (boxes && pixab_parse_boxes(boxes, &a->eo)) {
-        cli_error("explain: --boxes");
-        return -1;
-    }
+/* Everything a run holds, from its arguments to its last output. */
+typedef struct {
+    explain_args a;
+    char **args;             /* (n_args) the INPUT arguments */
+    int n_args;
+    int status;              /* the exit status when the plan ends the run early */
+    cli_inputs in;
+    cli_done_set done;       /* --resume: what results.jsonl has */
+    pixab_model *m;
+    pixab_engine *e;
+    char *results, *sheet_path;
+    int fd;                  /* results.jsonl, O_APPEND; -1: not open */
+    cli_sheet *sheet;        /* NULL with --no-png */
+    unsigned char *todo;     /* (in.n) methods still to do per image (outputs_todo bits); 0: none */
+    int *jobs;               /* (n_todo) the images to do, in input order */
+    int n_todo, n_done;
+    int failed;              /* inputs that could not be read or explained */
+    progress prog;
+} explain_run;
+
+/* What the image loop did. */
+typedef struct {
+    pipe_stats dec, wr;      /* the decoders' and the writer's */
+    int explained, skipped;  /* skipped: images that failed to decode, or that the engine had no memory for */
+    int engine_failed, write_failed;
+    int sig;                 /* the signal that stopped the run, or 0 */
+    double explain_s, loop_s;
+} explain_stats;
+
+static int out_of_memory(void) {
+    fprintf(stderr, "pixab explain: out of memory\n");
+    return -1;
+}
+
+/* The arguments into r (zeroed first). Returns 1 when parsed, 0 after --help,
+ * -1 on a usage error (printed). */
+static int explain_parse(int argc, char **argv, explain_run *r) {
+    *r = (explain_run){.a = {.mo = {.batch = 8}, .layer = "Mixed_7c", .outdir = "pixab-out", .shard = {.n = 1},
+                             .io_threads = 2, .eo = {.cls = -1}},
+                       .status = CLI_FATAL, .fd = -1};
+    explain_args *a = &r->a;
+    cli_methods(explain_command.name, "pixab", &a->methods);
+    if (!(r->args = calloc((size_t)argc, sizeof(char *)))) return out_of_memory();
+    int rc = cli_parse(&explain_command, argc, argv, a, r->args, &r->n_args);
+    if (rc <= 0) return rc;
     if (!a->outdir[0]) {
         fprintf(stderr, "pixab explain: -o: empty directory name\n");
         return -1;
     }
-    if (!*n_inputs) {
+    if (!r->n_args) {
         fprintf(stderr, "pixab explain: no inputs given (see pixab explain --help)\n");
         return -1;
     }
-    if (!a->shard_flag &&
-        cli_shard_env("pixab explain", &a->shard_i, &a->shard_n, a->shard_from, sizeof a->shard_from) < 0)
+    if (!a->shard.set &&
+        cli_shard_env("pixab explain", &a->shard.i, &a->shard.n, a->shard_from, sizeof a->shard_from) < 0)
         return -1;
     return 1;
 }
@@ -224,10 +244,10 @@ static void outputs_free(image_outputs *o) {
 }
 
 static int outputs_make(image_outputs *o, const explain_args *a, const char *stem) {
-    for (int k = 0; k < a->n_methods; k++) {
-        const char *name = pixab_method_name(a->methods[k]);
+    for (int k = 0; k < a->methods.n; k++) {
+        const char *name = pixab_method_name(a->methods.v[k]);
         if (!(o->npy[k] = cli_out_path(a->outdir, stem, name, "npy"))) return -1;
-        if (a->png && !(o->png[k] = cli_out_path(a->outdir, stem, name, "png"))) return -1;
+        if (!a->no_png && !(o->png[k] = cli_out_path(a->outdir, stem, name, "png"))) return -1;
     }
     return 0;
 }
@@ -236,7 +256,7 @@ static int outputs_make(image_outputs *o, const explain_args *a, const char *ste
  * line is not in results.jsonl or one of its files is missing). */
 static int outputs_todo(const image_outputs *o, const explain_args *a, const cli_done_set *done, unsigned *mask) {
     *mask = 0;
-    for (int k = 0; k < a->n_methods; k++) {
+    for (int k = 0; k < a->methods.n; k++) {
         int has = cli_done_has(done, o->npy[k], a->layer);
         if (has < 0) return -1;
         if (!has || access(o->npy[k], F_OK) || (o->png[k] && access(o->png[k], F_OK))) *mask |= 1u << k;
@@ -325,53 +345,80 @@ static void write_drop(void *ctx, void *item) {
     pixab_image_free(&j->img);
 }
 
+/* OUTDIR/<stem>.<method>.png: the overlay's pixels (alpha 0.5) written as a
+ * PNG and, with a sheet, its thumbnail at (row, col). -1 with a one-line
+ * reason in why[cap]. */
+static int write_overlay(const char *path, const pixab_image *img, const pixab_map *mp, cli_sheet *sheet, int row,
+                         int col, char *why, size_t cap) {
+    unsigned char *rgb = malloc((size_t)img->width * (size_t)img->height * 3);
+    if (!rgb) {
+        snprintf(why, cap, "cannot write '%s': out of memory", path);
+        return -1;
+    }
+    pixab_status s = cli_overlay(img, mp->map, mp->h, mp->w, 0.5f, rgb);
+    int rc = s ? -1 : cli_write_png(path, rgb, img->width, img->height, why, cap);
+    if (s)
+        snprintf(why, cap, "cannot write '%s': %s", path, s == PIXAB_ERR_NOMEM ? "out of memory" : pixab_last_error());
+    else if (!rc && cli_sheet_set(sheet, row, col, rgb, img->width, img->height)) {
+        snprintf(why, cap, "contact sheet: out of memory");
+        rc = -1;
+    }
+    free(rgb);
+    return rc;
+}
+
+/* The image's row of the contact sheet, labelled with its stem and class, the
+ * image in column 0: its index; -1 with no sheet or a full one, -2 when out
+ * of memory. */
+static int sheet_row(write_ctx *w, const write_job *j) {
+    if (!w->sheet || !j->n) return -1;
+    char idx[32];
+    const char *label = pixab_model_class_name(w->m, j->maps[0].cls);
+    if (!label) snprintf(idx, sizeof idx, "class %d", j->maps[0].cls), label = idx;
+    int row = cli_sheet_add_row(w->sheet, j->stem, label);
+    return row < -1 || cli_sheet_set(w->sheet, row, 0, j->img.rgb, j->img.width, j->img.height) ? -2 : row;
+}
+
+/* Map i of the job: its .npy, its overlay (the sheet's row `row`), then its
+ * line. -1 with the reason in w->why. */
+static int write_map(write_ctx *w, const write_job *j, int i, const image_outputs *out, int row) {
+    const pixab_map *mp = &j->maps[i];
+    const char *npy = out->npy[j->sel[i]], *png = out->png[j->sel[i]];
+    char why[4200];
+    if (npy_write_f32(npy, mp->map, 2, (int64_t[]){mp->h, mp->w})) {
+        snprintf(w->why, sizeof w->why, "pixab: %s", pixab_last_error());
+        return -1;
+    }
+    if (png && write_overlay(png, &j->img, mp, w->sheet, row, 1 + j->sel[i], why, sizeof why)) {
+        snprintf(w->why, sizeof w->why, "pixab explain: %s", why);
+        return -1;
+    }
+    if (cli_results_append(w->fd, w->m, j->path, w->a->layer, mp, npy, png, j->shared_ms)) {
+        snprintf(w->why, sizeof w->why, "pixab explain: cannot write '%s': %s", w->results, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 /* The files of an image, then its lines: a line in results.jsonl means its
  * files are complete. Any failure stops the run (the output directory fails,
  * and so would every later image). */
 static int write_consume(void *ctx, void *item) {
     write_ctx *w = ctx;
     write_job *j = item;
-    const explain_args *a = w->a;
 #ifdef _OPENMP
     if (w->threaded) omp_set_num_threads(1);
 #endif
     image_outputs out = {0};
-    int rc = outputs_make(&out, a, j->stem) ? -1 : 0;
+    int row = -1, rc = outputs_make(&out, w->a, j->stem) || (row = sheet_row(w, j)) < -1 ? -1 : 0;
     if (rc) snprintf(w->why, sizeof w->why, "pixab explain: out of memory");
-    /* The contact sheet's row: the image, labelled with its stem and class. */
-    int row = -1;
-    if (!rc && w->sheet && j->n) {
-        char idx[32];
-        const char *label = pixab_model_class_name(w->m, j->maps[0].cls);
-        if (!label) snprintf(idx, sizeof idx, "class %d", j->maps[0].cls), label = idx;
-        row = cli_sheet_add_row(w->sheet, j->stem, label);
-        if (row < -1 || cli_sheet_set(w->sheet, row, 0, j->img.rgb, j->img.width, j->img.height)) {
-            snprintf(w->why, sizeof w->why, "pixab explain: out of memory");
-            rc = -1;
-        }
-    }
-    for (int i = 0; !rc && i < j->n; i++) {
-        const pixab_map *mp = &j->maps[i];
-        char why[4200];
-        const char *npy = out.npy[j->sel[i]], *png = out.png[j->sel[i]];
-        if (npy_write_f32(npy, mp->map, 2, (int64_t[]){mp->h, mp->w})) {
-            snprintf(w->why, sizeof w->why, "pixab: %s", pixab_last_error());
-            rc = -1;
-        } else if (png && cli_write_overlay(png, &j->img, mp->map, mp->h, mp->w, w->sheet, row, 1 + j->sel[i], why,
-                                            sizeof why)) {
-            snprintf(w->why, sizeof w->why, "pixab explain: %s", why);
-            rc = -1;
-        } else if (cli_results_append(w->fd, w->m, j->path, a->layer, mp, npy, png, j->shared_ms)) {
-            snprintf(w->why, sizeof w->why, "pixab explain: cannot write '%s': %s", w->results, strerror(errno));
-            rc = -1;
-        }
-    }
+    for (int i = 0; !rc && i < j->n; i++) rc = write_map(w, j, i, &out, row);
     outputs_free(&out);
     write_drop(ctx, item);
     return rc;
 }
 
-/* ---- the run ------------------------------------------------------------------------------ */
+/* ---- the -v figures ------------------------------------------------------------------------ */
 
 /* The -v figures of a run: each stage's time per image and how long the
  * engine (the main thread) waited on the others. */
@@ -392,195 +439,216 @@ static void print_stages(const pipe_stats *dec, double explain_s, int explained,
             100.0 * idle_in / fmax(loop_s, 1e-9), 100.0 * idle_out / fmax(loop_s, 1e-9), images / fmax(loop_s, 1e-9));
 }
 
-int cmd_explain(int argc, char **argv) {
-    explain_args a = {.mo = {.batch = 8}, .layer = "Mixed_7c", .outdir = "pixab-out", .png = 1, .shard_n = 1,
-                      .io_threads = 2};
-    a.eo.cls = -1;
-    char **args = calloc((size_t)argc, sizeof(char *));
-    int n_args = 0;
-    if (!args) return CLI_FATAL;
-    int r = parse_args(argc, argv, &a, args, &n_args);
-    if (r <= 0) {
-        free(args);
-        return r < 0 ? CLI_FATAL : CLI_OK;
-    }
+/* ---- plan: everything that can fail on the arguments fails before the inputs
+ * are read and before OUTDIR is touched; then the outputs and the jobs ---------------- */
 
-    int status = CLI_FATAL, failed = 0, fd = -1;
-    cli_inputs in = {0};
-    cli_done_set done = {0};
-    pixab_model *m = NULL;
-    pixab_engine *e = NULL;
-    char *results = NULL, *sheet_path = NULL;
-    cli_sheet *sheet = NULL;
-    unsigned char *todo = NULL; /* (in.n) methods still to do per image (outputs_todo bits); 0: none */
-    int *jobs = NULL;           /* (n_todo) the images to do, in input order */
-    progress prog = {0};
-    /* Everything that can fail on the arguments fails before the inputs are read
-     * and before OUTDIR is touched. */
-    if (!(m = cli_load_model(&a.mo))) goto done;
-    if ((a.eo.layer = cli_layer("pixab explain", m, a.layer)) < 0) goto done;
-    if (a.cls && parse_class(m, a.cls, &a.eo.cls)) goto done;
-    if (cli_inputs_collect(&in, args, n_args) || cli_inputs_stems(&in)) goto oom;
-    failed = in.failed;
-    if (!in.n) {
-        if (!failed) fprintf(stderr, "pixab explain: no image files found in the inputs\n");
-        status = failed ? CLI_PARTIAL : CLI_FATAL;
-        goto done;
-    }
-    if (!(e = cli_create_engine(m, &a.mo))) goto done;
-    if (a.max_memory && pixab_engine_set_head_budget(e, a.max_memory)) {
+static int plan_model(explain_run *r) {
+    if (!(r->m = cli_load_model(&r->a.mo))) return -1;
+    if ((r->a.eo.layer = cli_layer(explain_command.name, r->m, r->a.layer)) < 0) return -1;
+    return r->a.cls && parse_class(r->m, r->a.cls, &r->a.eo.cls) ? -1 : 0;
+}
+
+/* The images named. None ends the run: status 1 when some input failed, else 2. */
+static int plan_inputs(explain_run *r) {
+    if (cli_inputs_collect(&r->in, r->args, r->n_args) || cli_inputs_stems(&r->in)) return out_of_memory();
+    r->failed = r->in.failed;
+    if (r->in.n) return 0;
+    if (!r->failed) fprintf(stderr, "pixab explain: no image files found in the inputs\n");
+    r->status = r->failed ? CLI_PARTIAL : CLI_FATAL;
+    return -1;
+}
+
+static int plan_engine(explain_run *r) {
+    if (!(r->e = cli_create_engine(r->m, &r->a.mo))) return -1;
+    if (r->a.max_memory && pixab_engine_set_head_budget(r->e, r->a.max_memory)) {
         cli_error("explain: --max-memory");
-        goto done;
+        return -1;
     }
-    todo = calloc((size_t)in.n, 1);
-    jobs = malloc(sizeof(int) * (size_t)in.n);
-    if (!todo || !jobs || !(results = cli_out_path(a.outdir, "results", NULL, "jsonl"))) goto oom;
-    if (a.png && (!(sheet_path = cli_out_path(a.outdir, "contact_sheet", NULL, "png")) ||
-                  !(sheet = cli_sheet_new(a.methods, a.n_methods))))
-        goto oom;
+    return 0;
+}
 
-    int err = cli_make_dirs(a.outdir);
+/* OUTDIR, results.jsonl open for appending (and read, with --resume), the
+ * contact sheet, the job lists. */
+static int plan_outputs(explain_run *r) {
+    const explain_args *a = &r->a;
+    r->todo = calloc((size_t)r->in.n, 1);
+    r->jobs = malloc(sizeof(int) * (size_t)r->in.n);
+    if (!r->todo || !r->jobs || !(r->results = cli_out_path(a->outdir, "results", NULL, "jsonl")))
+        return out_of_memory();
+    if (!a->no_png && (!(r->sheet_path = cli_out_path(a->outdir, "contact_sheet", NULL, "png")) ||
+                       !(r->sheet = cli_sheet_new(a->methods.v, a->methods.n))))
+        return out_of_memory();
+    int err = cli_make_dirs(a->outdir);
     if (err) {
-        fprintf(stderr, "pixab explain: cannot create output directory '%s': %s\n", a.outdir, strerror(err));
-        goto done;
+        fprintf(stderr, "pixab explain: cannot create output directory '%s': %s\n", a->outdir, strerror(err));
+        return -1;
     }
-    if ((fd = cli_results_open(results)) < 0) {
-        fprintf(stderr, "pixab explain: cannot write '%s': %s\n", results, strerror(errno));
-        goto done;
+    if ((r->fd = cli_results_open(r->results)) < 0) {
+        fprintf(stderr, "pixab explain: cannot write '%s': %s\n", r->results, strerror(errno));
+        return -1;
     }
-    if (a.resume && cli_done_load(fd, &done)) {
-        fprintf(stderr, "pixab explain: cannot read '%s': %s\n", results, strerror(errno));
-        goto done;
+    if (a->resume && cli_done_load(r->fd, &r->done)) {
+        fprintf(stderr, "pixab explain: cannot read '%s': %s\n", r->results, strerror(errno));
+        return -1;
     }
+    return 0;
+}
 
-    /* The images of this shard, and what --resume leaves to do. */
-    int n_todo = 0, n_done = 0;
-    for (int k = 0; k < in.n; k++) {
-        if (k % a.shard_n != a.shard_i) continue;
-        todo[k] = (unsigned char)((1u << a.n_methods) - 1);
-        if (a.resume) {
+/* The images of this shard, and the methods --resume leaves to do for each. */
+static int plan_jobs(explain_run *r) {
+    const explain_args *a = &r->a;
+    for (int k = 0; k < r->in.n; k++) {
+        if (k % a->shard.n != a->shard.i) continue;
+        unsigned mask = (1u << a->methods.n) - 1;
+        if (a->resume) {
             image_outputs out = {0};
-            unsigned mask = 0;
-            int rc = outputs_make(&out, &a, in.stems[k]) || outputs_todo(&out, &a, &done, &mask);
-            todo[k] = (unsigned char)mask;
+            int rc = outputs_make(&out, a, r->in.stems[k]) || outputs_todo(&out, a, &r->done, &mask);
             outputs_free(&out);
-            if (rc) goto oom;
+            if (rc) return out_of_memory();
         }
-        if (todo[k]) jobs[n_todo++] = k;
-        else n_done++;
+        r->todo[k] = (unsigned char)mask;
+        if (mask) r->jobs[r->n_todo++] = k;
+        else r->n_done++;
     }
-    if (a.mo.verbose && a.shard_from[0])
-        fprintf(stderr, "pixab explain: shard %ld/%ld from the environment (%s)\n", a.shard_i, a.shard_n,
-                a.shard_from);
-    if (a.mo.verbose && (a.resume || a.shard_n > 1))
-        fprintf(stderr, "pixab explain: %d image(s) to do, %d already done (shard %ld/%ld of %d inputs)\n", n_todo,
-                n_done, a.shard_i, a.shard_n, in.n);
-    prog.on = n_todo > 1 && (a.mo.verbose || isatty(STDERR_FILENO));
-    prog.total = n_todo;
-    prog.t0 = prog.last = cli_now_s();
+    if (a->mo.verbose && a->shard_from[0])
+        fprintf(stderr, "pixab explain: shard %ld/%ld from the environment (%s)\n", a->shard.i, a->shard.n,
+                a->shard_from);
+    if (a->mo.verbose && (a->resume || a->shard.n > 1))
+        fprintf(stderr, "pixab explain: %d image(s) to do, %d already done (shard %ld/%ld of %d inputs)\n",
+                r->n_todo, r->n_done, a->shard.i, a->shard.n, r->in.n);
+    return 0;
+}
 
-    /* Decoders ahead (a few images each), the engine here, the writer behind. */
-    const int threads = (int)a.io_threads;
-    decode_ctx dc = {in.paths, jobs, pixab_model_preproc(m), threads > 0};
-    write_ctx wc = {.a = &a, .m = m, .fd = fd, .results = results, .sheet = sheet, .threaded = threads > 0};
-    pipe_ahead *pa = pipe_ahead_start(threads, threads + 2, n_todo, sizeof(decode_slot), decode_work, &dc);
+/* 0 when the images can be run; else -1, r->status the exit status. */
+static int explain_plan(explain_run *r) {
+    return plan_model(r) || plan_inputs(r) || plan_engine(r) || plan_outputs(r) || plan_jobs(r) ? -1 : 0;
+}
+
+/* ---- run: decoders ahead (a few images each), the engine here, the writer behind ---- */
+
+/* Explain the decoded image d and queue its outputs. 0: go on; -1: stop the
+ * run (the engine failed, and so would every later image, or the writer did). */
+static int explain_one(explain_run *r, decode_slot *d, pipe_writer *pw, explain_stats *st) {
+    const int k = d->index;
+    if (d->failed) {
+        progress_break(&r->prog);
+        fprintf(stderr, "%s\n", d->why);
+        st->skipped++;
+        progress_update(&r->prog, pipe_writer_done(pw) + st->skipped, 0);
+        return 0;
+    }
+    write_job j = {.path = r->in.paths[k], .stem = r->in.stems[k], .img = d->img};
+    memset(&d->img, 0, sizeof d->img);
+    pixab_method methods[PIXAB_METHOD_COUNT];
+    for (int i = 0; i < r->a.methods.n; i++)
+        if (r->todo[k] & (1u << i)) j.sel[j.n] = i, methods[j.n++] = r->a.methods.v[i];
+    double t0 = cli_now_s();
+    pixab_status s = pixab_explain(r->e, d->input, methods, j.n, &r->a.eo, j.maps);
+    double dt = cli_now_s() - t0;
+    st->explain_s += dt;
+    if (s) {
+        progress_break(&r->prog);
+        fprintf(stderr, "pixab explain: %s: %s\n", j.path, pixab_last_error());
+        j.n = 0;
+        write_drop(NULL, &j);
+        if (s == PIXAB_ERR_NOMEM) { /* this image is too large for the memory: skip it */
+            st->skipped++;
+            return 0;
+        }
+        st->engine_failed = 1;
+        return -1;
+    }
+    st->explained++;
+    j.shared_ms = 1e3 * dt;
+    for (int i = 0; i < j.n; i++) j.shared_ms -= j.maps[i].ms;
+    j.shared_ms = fmax(j.shared_ms, 0.0);
+    if (pipe_writer_push(pw, &j)) return -1; /* the writer failed: its reason after the loop */
+    progress_update(&r->prog, pipe_writer_done(pw) + st->skipped, 0);
+    return 0;
+}
+
+/* The jobs through the pipeline, until done, a failure or a signal. -1 when
+ * out of memory (printed). */
+static int explain_images(explain_run *r, explain_stats *st) {
+    const int threads = (int)r->a.io_threads;
+    r->prog = (progress){.on = r->n_todo > 1 && (r->a.mo.verbose || isatty(STDERR_FILENO)), .total = r->n_todo};
+    r->prog.t0 = r->prog.last = cli_now_s();
+    decode_ctx dc = {r->in.paths, r->jobs, pixab_model_preproc(r->m), threads > 0};
+    write_ctx wc = {.a = &r->a, .m = r->m, .fd = r->fd, .results = r->results, .sheet = r->sheet,
+                    .threaded = threads > 0};
+    pipe_ahead *pa = pipe_ahead_start(threads, threads + 2, r->n_todo, sizeof(decode_slot), decode_work, &dc);
     pipe_writer *pw = pa ? pipe_writer_start(threads > 0, 4, sizeof(write_job), write_consume, write_drop, &wc) : NULL;
     if (!pw) {
         pipe_ahead_finish(pa, decode_slot_free, NULL);
-        goto oom;
+        return out_of_memory();
     }
     cli_interrupt_install();
-    int explained = 0, run_failed = 0, engine_failed = 0;
-    double explain_s = 0.0;
-    for (;;) {
+    for (;;) { /* an interrupted run takes no new image */
         decode_slot *d = cli_interrupted() ? NULL : pipe_ahead_next(pa);
-        if (!d || cli_interrupted()) break; /* an interrupted run takes no new image */
-        const int k = d->index;
-        if (d->failed) {
-            progress_break(&prog);
-            fprintf(stderr, "%s\n", d->why);
-            run_failed++;
-            progress_update(&prog, pipe_writer_done(pw) + run_failed, 0);
-            continue;
-        }
-        write_job j = {.path = in.paths[k], .stem = in.stems[k], .img = d->img};
-        memset(&d->img, 0, sizeof d->img);
-        pixab_method methods[PIXAB_METHOD_COUNT];
-        for (int i = 0; i < a.n_methods; i++)
-            if (todo[k] & (1u << i)) j.sel[j.n] = i, methods[j.n++] = a.methods[i];
-        double t0 = cli_now_s();
-        pixab_status s = pixab_explain(e, d->input, methods, j.n, &a.eo, j.maps);
-        double dt = cli_now_s() - t0;
-        explain_s += dt;
-        if (s) {
-            progress_break(&prog);
-            fprintf(stderr, "pixab explain: %s: %s\n", j.path, pixab_last_error());
-            j.n = 0;
-            write_drop(NULL, &j);
-            if (s == PIXAB_ERR_NOMEM) { /* this image is too large for the memory: skip it */
-                run_failed++;
-                continue;
-            }
-            engine_failed = 1; /* the engine fails, and so would every later image */
-            break;
-        }
-        explained++;
-        j.shared_ms = 1e3 * dt;
-        for (int i = 0; i < j.n; i++) j.shared_ms -= j.maps[i].ms;
-        j.shared_ms = fmax(j.shared_ms, 0.0);
-        if (pipe_writer_push(pw, &j)) break; /* the writer failed: its reason below */
-        progress_update(&prog, pipe_writer_done(pw) + run_failed, 0);
+        if (!d || cli_interrupted() || explain_one(r, d, pw, st)) break;
     }
-    pipe_stats dst, wst;
-    pipe_ahead_finish(pa, decode_slot_free, &dst);
-    int write_failed = pipe_writer_finish(pw, &wst);
-    const double loop_s = cli_now_s() - prog.t0;
-    const int sig = cli_interrupted();
+    pipe_ahead_finish(pa, decode_slot_free, &st->dec);
+    st->write_failed = pipe_writer_finish(pw, &st->wr);
+    st->loop_s = cli_now_s() - r->prog.t0;
+    st->sig = cli_interrupted();
     cli_interrupt_restore();
-    const int finished = wst.items + run_failed;
-    failed += run_failed;
-    if (write_failed) {
-        progress_break(&prog);
+    if (st->write_failed) {
+        progress_break(&r->prog);
         fprintf(stderr, "%s\n", wc.why);
     }
-    if (write_failed || engine_failed) goto done;
-    progress_update(&prog, finished, 1);
-    if (cli_sheet_rows(sheet)) {
-        char why[4200];
-        if (cli_sheet_write(sheet, sheet_path, why, sizeof why)) {
-            fprintf(stderr, "pixab explain: %s\n", why);
-            goto done;
-        }
+    return 0;
+}
+
+/* ---- report: the contact sheet, the -v figures, the exit status ------------------------ */
+
+static int explain_report(explain_run *r, const explain_stats *st) {
+    if (st->write_failed || st->engine_failed) return CLI_FATAL;
+    const int finished = st->wr.items + st->skipped, rows = cli_sheet_rows(r->sheet);
+    r->failed += st->skipped;
+    progress_update(&r->prog, finished, 1);
+    char why[4200];
+    if (rows && cli_sheet_write(r->sheet, r->sheet_path, why, sizeof why)) {
+        fprintf(stderr, "pixab explain: %s\n", why);
+        return CLI_FATAL;
     }
-    if (a.mo.verbose) {
-        print_stages(&dst, explain_s, explained, &wst, loop_s, finished);
-        fprintf(stderr, "pixab explain: %d image(s), %d failed, %.3f s, outputs in %s%s%s\n", finished, failed, loop_s,
-                a.outdir, cli_sheet_rows(sheet) ? ", contact sheet " : "", cli_sheet_rows(sheet) ? sheet_path : "");
+    if (r->a.mo.verbose) {
+        print_stages(&st->dec, st->explain_s, st->explained, &st->wr, st->loop_s, finished);
+        fprintf(stderr, "pixab explain: %d image(s), %d failed, %.3f s, outputs in %s%s%s\n", finished, r->failed,
+                st->loop_s, r->a.outdir, rows ? ", contact sheet " : "", rows ? r->sheet_path : "");
     }
-    status = failed ? CLI_PARTIAL : CLI_OK;
-    if (sig && finished < n_todo) {
+    if (st->sig && finished < r->n_todo) {
         fprintf(stderr, "pixab explain: interrupted after %d of %d images; run again with --resume to finish\n",
-                finished, n_todo);
-        status = 128 + sig;
+                finished, r->n_todo);
+        return 128 + st->sig;
     }
-    goto done;
-oom:
-    fprintf(stderr, "pixab explain: out of memory\n");
-done:
-    progress_break(&prog);
-    if (fd >= 0 && close(fd) && status != CLI_FATAL) {
-        fprintf(stderr, "pixab explain: cannot write '%s': %s\n", results, strerror(errno));
+    return r->failed ? CLI_PARTIAL : CLI_OK;
+}
+
+/* Close results.jsonl (a failure there fails the run) and free the run. */
+static int explain_finish(explain_run *r, int status) {
+    progress_break(&r->prog);
+    if (r->fd >= 0 && close(r->fd) && status != CLI_FATAL) {
+        fprintf(stderr, "pixab explain: cannot write '%s': %s\n", r->results, strerror(errno));
         status = CLI_FATAL;
     }
-    free(results);
-    free(sheet_path);
-    cli_sheet_free(sheet);
-    free(todo);
-    free(jobs);
-    cli_done_free(&done);
-    pixab_engine_destroy(e);
-    pixab_model_free(m);
-    cli_inputs_free(&in);
-    free(args);
+    free(r->results);
+    free(r->sheet_path);
+    cli_sheet_free(r->sheet);
+    free(r->todo);
+    free(r->jobs);
+    cli_done_free(&r->done);
+    pixab_engine_destroy(r->e);
+    pixab_model_free(r->m);
+    cli_inputs_free(&r->in);
+    free(r->args);
     return status;
+}
+
+int cmd_explain(int argc, char **argv) {
+    explain_run r;
+    explain_stats st = {0};
+    int rc = explain_parse(argc, argv, &r);
+    if (rc <= 0) return explain_finish(&r, rc < 0 ? CLI_FATAL : CLI_OK);
+    if (explain_plan(&r)) return explain_finish(&r, r.status);
+    return explain_finish(&r, explain_images(&r, &st) ? CLI_FATAL : explain_report(&r, &st));
 }

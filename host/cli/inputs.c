@@ -5,11 +5,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli.h"
+#include "inputs.h"
 
 #define INPUTS_MAX_PATH 4096
 

@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "commands.h"
+#include "pixab.h"
 
 static const char help[] =
     "pixab — fast CAM explanations (Pixab-CAM and baselines) for CNN image classifiers\n"

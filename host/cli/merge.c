@@ -8,14 +8,32 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "cli.h"
+#include "commands.h"
 #include "json.h"
+#include "outputs.h"
 
-static const char usage[] =
+typedef struct {
+    const char *out; /* -o */
+    int verbose;     /* -v */
+} merge_args;
+
+static const cli_option merge_options[] = {
+    {"-o", "--output", CLI_STRING, offsetof(merge_args, out), "FILE", "the merged file (required)", 0, 0, NULL},
+    {"-v", "--verbose", CLI_FLAG, offsetof(merge_args, verbose), NULL,
+     "print a summary line even when nothing was skipped", 0, 0, NULL},
+    {"-h", "--help", CLI_LINE, 0, NULL, "this text", 0, 0, NULL},
+    {0},
+};
+
+static const cli_command merge_command = {
+    "pixab merge",
     "usage: pixab merge -o MERGED.jsonl [-v] RESULTS.jsonl...\n"
     "\n"
     "Merge the results.jsonl files of a sharded `pixab explain` run (--shard I/N, one output\n"
@@ -26,13 +44,13 @@ static const char usage[] =
     "in file order). The output is sorted by (image, method, layer, map), byte-wise, and written\n"
     "under a temporary name then renamed, so MERGED.jsonl may also be one of the inputs.\n"
     "The \"map\" and \"png\" paths are kept as the shards wrote them.\n"
-    "\n"
-    "  -o, --output FILE    the merged file (required)\n"
-    "  -v, --verbose        print a summary line even when nothing was skipped\n"
-    "  -h, --help           this text\n"
+    "\n",
     "\n"
     "Exit status: 0 all lines merged; 1 some lines skipped (the rest is written); 2 bad usage or a\n"
-    "file that cannot be read or written (nothing written).\n";
+    "file that cannot be read or written (nothing written).\n",
+    {{merge_options, 0}, {NULL, 0}},
+    1,
+};
 
 /* At most this many skipped lines are named on stderr; the summary counts all. */
 enum { MAX_REPORTED = 10 };
@@ -184,30 +202,13 @@ static int write_merged(merge_set *s, const char *out) {
 }
 
 int cmd_merge(int argc, char **argv) {
-    const char *out = NULL, *v;
-    int verbose = 0, n_in = 0, r;
+    merge_args a = {0};
+    int n_in = 0;
     char **in = calloc((size_t)argc, sizeof *in);
     if (!in) return CLI_FATAL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            fputs(usage, stdout);
-            free(in);
-            return CLI_OK;
-        }
-        if ((r = cli_flag(argc, argv, &i, "-o", "--output", &v))) {
-            if (r < 0) return free(in), CLI_FATAL;
-            out = v;
-        } else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
-            verbose = 1;
-        } else if (!strcmp(argv[i], "--")) {
-            while (++i < argc) in[n_in++] = argv[i];
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "pixab merge: unknown option '%s' (see pixab merge --help)\n", argv[i]);
-            return free(in), CLI_FATAL;
-        } else {
-            in[n_in++] = argv[i];
-        }
-    }
+    int r = cli_parse(&merge_command, argc, argv, &a, in, &n_in);
+    if (r <= 0) return free(in), r < 0 ? CLI_FATAL : CLI_OK;
+    const char *out = a.out;
     if (!out || !*out || !n_in) {
         fprintf(stderr, "pixab merge: %s (see pixab merge --help)\n",
                 !out || !*out ? "-o MERGED.jsonl is required" : "no input files given");
@@ -221,7 +222,7 @@ int cmd_merge(int argc, char **argv) {
     if (write_merged(&s, out)) goto done;
     if (s.skipped > MAX_REPORTED)
         fprintf(stderr, "pixab merge: ... and %zu more skipped lines\n", s.skipped - MAX_REPORTED);
-    if (verbose || s.skipped)
+    if (a.verbose || s.skipped)
         fprintf(stderr, "pixab merge: %zu lines from %d files: %zu written to %s, %zu duplicates dropped, %zu skipped\n",
                 s.read, n_in, s.n, out, s.dropped, s.skipped);
     status = s.skipped ? CLI_PARTIAL : CLI_OK;

@@ -1,17 +1,9 @@
 /* overlay.c — heat-map overlays of explanation maps: the map upsampled to the
  * image's own size (bilinear, half-pixel centres), coloured with matplotlib's
- * "jet", blended over the image and written as a PNG that appears atomically. */
-#include <errno.h>
-#include <fcntl.h>
-#include <math.h>
+ * "jet" and blended over the image, as pixels (the caller writes them). */
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
-#include <stb_image_write.h>
-
-#include "cli.h"
-#include "temp_file.h"
+#include "overlay.h"
 
 /* matplotlib's _jet_data: (x, y) knots of each channel, piecewise linear. */
 typedef struct {
@@ -68,49 +60,4 @@ pixab_status cli_overlay(const pixab_image *img, const float *map, int h, int w,
     }
     free(up);
     return PIXAB_OK;
-}
-
-/* stb_image_write's sink: our own FILE, so every write error is seen
- * (stbi_write_png itself ignores fwrite and fclose failures). */
-typedef struct {
-    FILE *f;
-    int error;
-} png_sink;
-
-static void png_sink_write(void *ctx, void *data, int size) {
-    png_sink *s = ctx;
-    if (!s->error && size > 0 && fwrite(data, 1, (size_t)size, s->f) != (size_t)size) s->error = errno ? errno : EIO;
-}
-
-int cli_write_png(const char *path, const unsigned char *rgb, int w, int h, char *why, size_t cap) {
-    char tmp[4096 + 64];
-    png_sink sink = {temp_file_open(path, tmp, sizeof tmp), 0};
-    if (!sink.f) {
-        snprintf(why, cap, "cannot write '%s': %s", path, strerror(errno));
-        return -1;
-    }
-    int ok = stbi_write_png_to_func(png_sink_write, &sink, w, h, 3, rgb, w * 3);
-    return cli_finish_file(sink.f, tmp, path, !ok ? ENOMEM : sink.error, why, cap);
-}
-
-int cli_write_overlay(const char *path, const pixab_image *img, const float *map, int h, int w, cli_sheet *sheet,
-                      int row, int col, char *why, size_t cap) {
-    unsigned char *rgb = malloc((size_t)img->width * (size_t)img->height * 3);
-    if (!rgb) {
-        snprintf(why, cap, "cannot write '%s': out of memory", path);
-        return -1;
-    }
-    pixab_status s = cli_overlay(img, map, h, w, 0.5f, rgb);
-    if (s) {
-        snprintf(why, cap, "cannot write '%s': %s", path, s == PIXAB_ERR_NOMEM ? "out of memory" : pixab_last_error());
-        free(rgb);
-        return -1;
-    }
-    int rc = cli_write_png(path, rgb, img->width, img->height, why, cap);
-    if (!rc && cli_sheet_set(sheet, row, col, rgb, img->width, img->height)) {
-        snprintf(why, cap, "contact sheet: out of memory");
-        rc = -1;
-    }
-    free(rgb);
-    return rc;
 }

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "canvas.h"
-#include "cli.h"
+#include "outputs.h"
 #include "plot.h"
 
 static const unsigned char tab10[10][3] = {{31, 119, 180},  {255, 127, 14}, {44, 160, 44},   {214, 39, 40},

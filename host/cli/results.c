@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 
 #include "cli.h"
 #include "json.h"
+#include "results.h"
 
 char *cli_out_path(const char *outdir, const char *stem, const char *method, const char *ext) {
     size_t n = strlen(outdir);

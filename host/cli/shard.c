@@ -6,9 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "shard.h"
 
-int cli_shard_parse(const char *cmd, const char *v, long *i, long *n) {
+int cli_shard_parse(const char *cmd, const char *v, void *dst) {
+    cli_shard *s = dst;
     char *end;
     errno = 0;
     long a = strtol(v, &end, 10), b;
@@ -16,7 +17,7 @@ int cli_shard_parse(const char *cmd, const char *v, long *i, long *n) {
         const char *q = end + 1;
         b = strtol(q, &end, 10);
         if (end != q && !*end && !errno && b >= 1 && a >= 0 && a < b) {
-            *i = a, *n = b;
+            s->i = a, s->n = b, s->set = 1;
             return 0;
         }
     }

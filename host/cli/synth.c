@@ -17,29 +17,51 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 
+#include "args.h"
 #include "cli.h"
+#include "commands.h"
+#include "outputs.h"
 #include "rng.h"
 
 #define PI 3.14159265358979323846
 
-static const char usage[] =
+typedef struct {
+    const char *outdir;     /* -o */
+    long count, seed, size; /* -n, --seed, --size */
+} synth_args;
+
+static const cli_option synth_options[] = {
+    {"-o", "--outdir", CLI_STRING, offsetof(synth_args, outdir), "DIR",
+     "output directory (created if missing)", 0, 0, NULL},
+    {"-n", "--count", CLI_INT, offsetof(synth_args, count), "N",
+     "number of images, 1..99999 (default 100)", 1, 99999, NULL},
+    {NULL, "--seed", CLI_INT, offsetof(synth_args, seed), "S", "random seed, a non-negative integer (default 0)", 0,
+     LONG_MAX, NULL},
+    {NULL, "--size", CLI_INT, offsetof(synth_args, size), "S",
+     "image side in pixels, 64..4096 (default 299)", 64, 4096, NULL},
+    {"-h", "--help", CLI_LINE, 0, NULL, "this text", 0, 0, NULL},
+    {0},
+};
+
+static const cli_command synth_command = {
+    "pixab synth",
     "usage: pixab synth -o OUTDIR [-n N] [--seed S] [--size S]\n"
     "\n"
     "Write a labelled synthetic multi-object data set: OUTDIR/NNNNN.png (S x S RGB),\n"
     "OUTDIR/annotations.jsonl ({\"image\",\"objects\":[{\"class\",\"name\",\"box\":[x0,y0,x1,y1]}]},\n"
     "box in pixels, x1/y1 exclusive) and OUTDIR/classes.txt (one name per line).\n"
     "Same seed, same bytes; image i depends only on (seed, i).\n"
-    "\n"
-    "  -o, --outdir DIR     output directory (created if missing)\n"
-    "  -n, --count N        number of images, 1..99999 (default 100)\n"
-    "  --seed S             random seed, a non-negative integer (default 0)\n"
-    "  --size S             image side in pixels, 64..4096 (default 299)\n"
-    "  -h, --help           this text\n";
+    "\n",
+    NULL,
+    {{synth_options, 0}, {NULL, 0}},
+    0,
+};
 
 /* ---- PRNG: splitmix64 (rng.h) ------------------------------------------------ */
 
@@ -309,28 +331,11 @@ static char *join(const char *dir, const char *name) {
 /* ---- the command -------------------------------------------------------------- */
 
 int cmd_synth(int argc, char **argv) {
-    const char *outdir = NULL, *v;
-    long count = 100, seed = 0, size = 299;
-    for (int i = 1; i < argc; i++) {
-        int r;
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            fputs(usage, stdout);
-            return CLI_OK;
-        }
-        if ((r = cli_flag(argc, argv, &i, "-o", "--outdir", &v))) {
-            if (r < 0) return CLI_FATAL;
-            outdir = v;
-        } else if ((r = cli_flag(argc, argv, &i, "-n", "--count", &v))) {
-            if (r < 0 || cli_int("-n", v, 1, 99999, &count)) return CLI_FATAL;
-        } else if ((r = cli_flag(argc, argv, &i, NULL, "--seed", &v))) {
-            if (r < 0 || cli_int("--seed", v, 0, LONG_MAX, &seed)) return CLI_FATAL;
-        } else if ((r = cli_flag(argc, argv, &i, NULL, "--size", &v))) {
-            if (r < 0 || cli_int("--size", v, 64, 4096, &size)) return CLI_FATAL;
-        } else {
-            fprintf(stderr, "pixab synth: unexpected argument '%s' (see pixab synth --help)\n", argv[i]);
-            return CLI_FATAL;
-        }
-    }
+    synth_args a = {.count = 100, .seed = 0, .size = 299};
+    int r = cli_parse(&synth_command, argc, argv, &a, NULL, NULL);
+    if (r <= 0) return r < 0 ? CLI_FATAL : CLI_OK;
+    const char *outdir = a.outdir;
+    const long count = a.count, seed = a.seed, size = a.size;
     if (!outdir || !outdir[0]) {
         fprintf(stderr, "pixab synth: no output directory given (-o OUTDIR)\n");
         return CLI_FATAL;

@@ -1,0 +1,35 @@
+/* cli.c — what every subcommand speaks in: error lines, JSON strings, the clock. */
+#include <time.h>
+
+#include "cli.h"
+#include "pixab.h"
+
+double cli_now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+void cli_error(const char *context) {
+    if (context)
+        fprintf(stderr, "pixab: %s: %s\n", context, pixab_last_error());
+    else
+        fprintf(stderr, "pixab: %s\n", pixab_last_error());
+}
+
+void cli_json_string(FILE *f, const char *s) {
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p == '\n')
+            fputs("\\n", f);
+        else if (*p == '\t')
+            fputs("\\t", f);
+        else if (*p < 0x20)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}

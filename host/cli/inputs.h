@@ -1,0 +1,29 @@
+/* inputs.h — the image list of a run (inputs.c): the files named and the image
+ * files found by walking the directories named, each with a unique output stem. */
+#ifndef PIXAB_CLI_INPUTS_H
+#define PIXAB_CLI_INPUTS_H
+
+/* The images of a run: the files named, and the image files found by walking
+ * the directories named. */
+typedef struct {
+    char **paths;  /* (n) in run order: arguments in order, each directory sorted */
+    char **stems;  /* (n) unique output stems (see cli_inputs_stems) */
+    int n, cap;
+    int failed;    /* named paths that do not exist / directories that cannot be read */
+} cli_inputs;
+
+/* Extensions taken from directories (case-insensitive): jpg jpeg png bmp tga gif. */
+int cli_is_image_name(const char *name);
+/* Append the inputs named in args[0..n_args): a file is taken whatever its
+ * extension; a directory is walked recursively (hidden entries and symlinked
+ * directories skipped), its image files appended in byte-wise sorted path order.
+ * Missing or unreadable paths are reported on stderr (one line each) and counted
+ * in in->failed. Returns -1 on out-of-memory. */
+int cli_inputs_collect(cli_inputs *in, char *const *args, int n_args);
+/* Give every input a unique output stem: the file name without its last
+ * extension; a stem equal (ignoring ASCII case) to an earlier one gets "-2",
+ * "-3", ... appended. Deterministic for a given input list. -1 on out-of-memory. */
+int cli_inputs_stems(cli_inputs *in);
+void cli_inputs_free(cli_inputs *in);
+
+#endif

@@ -1,0 +1,33 @@
+/* results.h — OUTDIR/results.jsonl of `pixab explain` (results.c): output
+ * paths, lines appended whole, and what the file says is done (--resume). */
+#ifndef PIXAB_CLI_RESULTS_H
+#define PIXAB_CLI_RESULTS_H
+
+#include <stddef.h>
+
+#include "pixab.h"
+
+/* OUTDIR/<stem>.<method>.<ext>, or OUTDIR/<stem>.<ext> without a method;
+ * malloc'd (NULL when out of memory). */
+char *cli_out_path(const char *outdir, const char *stem, const char *method, const char *ext);
+/* Open results.jsonl for appending (O_APPEND); a torn last line (no final
+ * newline) is ended first so new lines start clean. -1 with errno. */
+int cli_results_open(const char *path);
+/* Append one line {"image","method","layer","class","label"?,"score",
+ * "score_kind","map","png"?,"ms","shared_ms"} in a single write(), so lines
+ * are never torn or interleaved. -1 with errno. */
+int cli_results_append(int fd, const pixab_model *m, const char *image, const char *layer, const pixab_map *map,
+                       const char *npy, const char *png, double shared_ms);
+/* What results.jsonl says is done, for --resume: the (map, layer) pairs of
+ * its complete lines (torn or foreign lines ignored). */
+typedef struct {
+    char **keys; /* (n) sorted keys: the map's path, 0x1f, the layer's name */
+    size_t n;
+} cli_done_set;
+/* Read the file open at fd (from offset 0); -1 on a read error or out of memory. */
+int cli_done_load(int fd, cli_done_set *d);
+/* 1 when (map, layer) is done, 0 when not, -1 when out of memory. */
+int cli_done_has(const cli_done_set *d, const char *map, const char *layer);
+void cli_done_free(cli_done_set *d);
+
+#endif
