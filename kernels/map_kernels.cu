@@ -35,49 +35,45 @@ __global__ void weighted_sum_kernel(float *map, const float *a, const float *w, 
     if (p < HW) map[p] = map_pixel_sum(a + (size_t)p * K, w, K);
 }
 
-/* One block: min and max of the ReLU'd map by a shared-memory tree, then map_minmax per element. */
-__global__ void normalize_kernel(float *map, int n) {
+/* The block's min and max of every thread's (l, h), by a shared-memory tree
+ * (exact: min and max do not depend on the order). Every thread gets them. */
+__device__ void block_minmax(float l, float h, float *mn, float *mx) {
     __shared__ float lo[NORMALIZE_THREADS], hi[NORMALIZE_THREADS];
-    float l = INFINITY, h = -INFINITY;
+    lo[threadIdx.x] = l, hi[threadIdx.x] = h;
+    __syncthreads();
+    for (int half = blockDim.x / 2; half > 0; half /= 2) {
+        if ((int)threadIdx.x < half) {
+            lo[threadIdx.x] = fminf(lo[threadIdx.x], lo[threadIdx.x + half]);
+            hi[threadIdx.x] = fmaxf(hi[threadIdx.x], hi[threadIdx.x + half]);
+        }
+        __syncthreads();
+    }
+    *mn = lo[0], *mx = hi[0];
+}
+
+/* One block: min and max of the ReLU'd map, then map_minmax per element. */
+__global__ void normalize_kernel(float *map, int n) {
+    float l = INFINITY, h = -INFINITY, mn, mx;
     for (int i = threadIdx.x; i < n; i += blockDim.x) {
         float v = map_relu(map[i]);
         l = fminf(l, v);
         h = fmaxf(h, v);
     }
-    lo[threadIdx.x] = l, hi[threadIdx.x] = h;
-    __syncthreads();
-    for (int half = blockDim.x / 2; half > 0; half /= 2) {
-        if ((int)threadIdx.x < half) {
-            lo[threadIdx.x] = fminf(lo[threadIdx.x], lo[threadIdx.x + half]);
-            hi[threadIdx.x] = fmaxf(hi[threadIdx.x], hi[threadIdx.x + half]);
-        }
-        __syncthreads();
-    }
-    const float mn = lo[0], mx = hi[0];
+    block_minmax(l, h, &mn, &mx);
     for (int i = threadIdx.x; i < n; i += blockDim.x) map[i] = map_minmax(map[i], mn, mx);
 }
 
-/* One block per channel k: min and max of its S x S mask samples (a
- * shared-memory tree, as normalize_kernel). */
+/* One block per channel k: min and max of its S x S mask samples. */
 __global__ void mask_ranges_kernel(float *ranges, const float *a, int H, int W, int K, int S) {
-    __shared__ float lo[NORMALIZE_THREADS], hi[NORMALIZE_THREADS];
     const int k = blockIdx.x;
-    float l = INFINITY, h = -INFINITY;
+    float l = INFINITY, h = -INFINITY, mn, mx;
     for (int i = threadIdx.x; i < S * S; i += blockDim.x) {
         float v = score_mask_sample(a, W, K, k, bilinear_axis(i / S, H, S), bilinear_axis(i % S, W, S));
         l = fminf(l, v);
         h = fmaxf(h, v);
     }
-    lo[threadIdx.x] = l, hi[threadIdx.x] = h;
-    __syncthreads();
-    for (int half = blockDim.x / 2; half > 0; half /= 2) {
-        if ((int)threadIdx.x < half) {
-            lo[threadIdx.x] = fminf(lo[threadIdx.x], lo[threadIdx.x + half]);
-            hi[threadIdx.x] = fmaxf(hi[threadIdx.x], hi[threadIdx.x + half]);
-        }
-        __syncthreads();
-    }
-    if (threadIdx.x == 0) ranges[2 * k] = lo[0], ranges[2 * k + 1] = hi[0];
+    block_minmax(l, h, &mn, &mx);
+    if (threadIdx.x == 0) ranges[2 * k] = mn, ranges[2 * k + 1] = mx;
 }
 
 __global__ void upsample_kernel(float *out, const float *map, int h, int w, int out_h, int out_w) {
