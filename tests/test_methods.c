@@ -198,7 +198,10 @@ Test(methods, scorecam_independent_of_engine_batch) {
 
 /* pixab_explain_batch: one body forward for several images (with per-image
  * classes, in groups of the engine's batch) gives each image the maps of
- * pixab_explain on it alone, within 1e-6. */
+ * pixab_explain on it alone, up to rounding: the CPU's GEMMs round a row
+ * differently in differently shaped batches (measured: at most 3.8e-5 on this
+ * random model, 5.1e-6 on the trained demo model, Ablation-CAM's (Y - Y_k) / Y
+ * the most sensitive). */
 Test(methods, batch_equals_one_image_at_a_time) {
     enum { N = 3, M = PIXAB_METHOD_COUNT - 1 }; /* all but Score-CAM (its batches: the test below) */
     static float inputs[N][299 * 299 * 3];
@@ -226,7 +229,7 @@ Test(methods, batch_equals_one_image_at_a_time) {
             for (int p = 0; p < a->h * a->w; p++) err = fmaxf(err, fabsf(a->map[p] - b->map[p]));
             cr_expect(b->method == ms[j] && b->cls == a->cls && b->h == a->h, "image %d %s", i,
                       pixab_method_name(ms[j]));
-            cr_expect(err <= 1e-6f, "image %d %s: batched vs alone max|d| = %g", i, pixab_method_name(ms[j]), err);
+            cr_expect(err <= 1e-4f, "image %d %s: batched vs alone max|d| = %g", i, pixab_method_name(ms[j]), err);
             pixab_map_free(&single[j]);
         }
     }

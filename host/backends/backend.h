@@ -67,8 +67,6 @@ typedef struct {
     const float *ranges;
     const int *channels;
     int index;                    /* NETWORK: the op of g; GEN_CHANNEL_LOGITS: the FC op */
-    int independent;              /* NETWORK: 1 when each image's values must not depend on the batch it
-                                   * is in (the user's images: the CPU backend guarantees it) */
     int first, count;
     int H, W, K;
     int n_boxes;

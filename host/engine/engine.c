@@ -191,23 +191,16 @@ int pixab_engine_input_size(const pixab_engine *e) { return e->g.input_size; }
 
 static float *at(const plan *p, int t) { return p->arena + p->offsets[t]; }
 
-/* Network op i on n images, from src to dst (whole tensors); independent:
- * each image's values must not depend on the batch (backend_op). */
-static pixab_status network_op(pixab_engine *e, int i, int n, const float *src, float *dst, int independent) {
-    const backend_op op = {.kind = BOP_NETWORK, .index = i, .count = n, .src = src, .dst = dst,
-                           .independent = independent};
+/* Network op i on n images, from src to dst (whole tensors). */
+static pixab_status network_op(pixab_engine *e, int i, int n, const float *src, float *dst) {
+    const backend_op op = {.kind = BOP_NETWORK, .index = i, .count = n, .src = src, .dst = dst};
     pixab_status s = e->be->run(e->ctx, &e->g, &op);
     return s ? pixab_fail_context(s, "%s", e->g.ops[i].name) : PIXAB_OK;
 }
 
-/* Ops [begin, end) on n images of plan p. The body plan's images are the
- * user's (or Score-CAM's masked inputs): each one's values must not depend on
- * the batch. The head plan's items are an image's explanation batch, chunked
- * to a memory budget: the backend may share work across them. */
 static pixab_status run_ops(pixab_engine *e, const plan *p, int begin, int end, int n) {
     pixab_status s = PIXAB_OK;
-    for (int i = begin; i < end && !s; i++)
-        s = network_op(e, i, n, at(p, e->g.ops[i].src), at(p, e->g.ops[i].dst), p == &e->body);
+    for (int i = begin; i < end && !s; i++) s = network_op(e, i, n, at(p, e->g.ops[i].src), at(p, e->g.ops[i].dst));
     return s;
 }
 
@@ -454,7 +447,7 @@ static pixab_status generate_chunk(pixab_engine *e, const plan *p, const head_de
 static pixab_status generate_inputs(pixab_engine *e, const head_desc *h, int H, int W, int K) {
     keep *k = &e->keep;
     if (h->items == HEAD_ITEMS_BOXES && h->pooled) /* the graph's own GAP op on the kept activation */
-        return network_op(e, layer_end(e, k->layer), 1, kept_act(e, h), k->pooled, 1);
+        return network_op(e, layer_end(e, k->layer), 1, kept_act(e, h), k->pooled);
     if (h->items != HEAD_ITEMS_MASKED) return PIXAB_OK;
     for (int i = 0; i < h->n_channels; i++)
         if (h->channels[i] < 0 || h->channels[i] >= K)
@@ -467,8 +460,10 @@ static pixab_status generate_inputs(pixab_engine *e, const head_desc *h, int H, 
 }
 
 /* The class scores of every item of h's batch into keep.scores: the items
- * made and run in chunks as large as the head plan. Masked inputs run
- * through the whole network in the body plan, the engine's batch at a time. */
+ * made and run in chunks as large as the head plan. Masked inputs run through
+ * the whole network in the body plan, the engine's batch at a time after the
+ * baseline alone (so each mask meets the same batch as in a plain forward of
+ * the engine's batch). */
 static pixab_status generated_scores(pixab_engine *e, const head_desc *h, int n, int H, int W, int K) {
     const int layer = e->keep.layer, lt = logits_tensor(e), classes = e->g.tensors[lt].c;
     if (h->pooled && !engine_head_is_gap(e, layer))
@@ -483,8 +478,8 @@ static pixab_status generated_scores(pixab_engine *e, const head_desc *h, int n,
         (s = generate_inputs(e, h, H, W, K)))
         return s;
     const plan *p = masked ? &e->body : &e->head;
-    for (int i0 = 0; i0 < n && !s; i0 += p->batch) {
-        const int m = n - i0 < p->batch ? n - i0 : p->batch;
+    for (int i0 = 0, m; i0 < n && !s; i0 += m) {
+        m = masked && i0 == 0 ? 1 : n - i0 < p->batch ? n - i0 : p->batch;
         const backend_op score = {.kind = BOP_CLASS_SCORES, .dst = e->keep.scores + i0, .src = at(p, lt), .count = m,
                                   .classes = classes, .cls = h->cls, .softmax = h->score != PIXAB_SCORE_LOGIT};
         if (!(s = generate_chunk(e, p, h, entry, i0, m))) s = e->be->run(e->ctx, &e->g, &score);

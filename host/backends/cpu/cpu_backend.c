@@ -131,60 +131,30 @@ static void conv_tile(const graph *g, const graph_op *o, const float *x, float *
     bias_act(y, m, nc, ys->c, b + c0, o->relu);
 }
 
-/* Rows [r0, r0 + n_blocks * block) in blocks of `block` rows, each block in
- * tiles of at most tile_rows: a tile never spans two blocks. */
-static void conv_tiles(cpu_ctx *c, const graph *g, const graph_op *o, const float *x, float *out, size_t n_blocks,
-                       size_t block) {
+static void conv(cpu_ctx *c, const graph *g, const graph_op *o, int n, const float *x, float *y) {
     const tshape *xs = &g->tensors[o->src], *ys = &g->tensors[o->dst];
-    const size_t kk = (size_t)o->k_h * o->k_w * o->c_in, tr = tile_rows(kk), per_block = (block + tr - 1) / tr;
-    const long tiles = (long)(per_block * n_blocks);
+    const size_t rows = (size_t)n * ys->h * ys->w, kk = (size_t)o->k_h * o->k_w * o->c_in, tr = tile_rows(kk);
+    const int pw = is_pointwise(o);
+    float *out = y + o->dst_c0;
+    if (split_rows(c, rows, kk)) {
+        const long tiles = (long)((rows + tr - 1) / tr);
 #pragma omp parallel for schedule(dynamic)
-    for (long t = 0; t < tiles; t++) {
-        size_t j = (size_t)t % per_block, r0 = (size_t)t / per_block * block + j * tr;
-        size_t m = block - j * tr < tr ? block - j * tr : tr;
-        float *col = c->col + (size_t)omp_get_thread_num() * tr * kk;
-        if (!is_pointwise(o)) im2col(col, x, xs, ys, o, r0, m);
-        conv_tile(g, o, x, out, col, r0, m, 0, o->c_out);
+        for (long t = 0; t < tiles; t++) {
+            size_t r0 = (size_t)t * tr, m = rows - r0 < tr ? rows - r0 : tr;
+            float *col = c->col + (size_t)omp_get_thread_num() * tr * kk;
+            if (!pw) im2col(col, x, xs, ys, o, r0, m);
+            conv_tile(g, o, x, out, col, r0, m, 0, o->c_out);
+        }
+        return;
     }
-}
-
-/* Rows [r0, r0 + rows) in one GEMM per thread, the output channels split. */
-static void conv_channels(cpu_ctx *c, const graph *g, const graph_op *o, const float *x, float *out, size_t r0,
-                          size_t rows) {
-    if (!is_pointwise(o)) im2col(c->col, x, &g->tensors[o->src], &g->tensors[o->dst], o, r0, rows);
+    /* Few rows (late layers, small batches): one shared im2col, channels split. */
+    if (!pw) im2col(c->col, x, xs, ys, o, 0, rows);
     const int parts = c->threads, step = (o->c_out + parts - 1) / parts;
 #pragma omp parallel for schedule(static)
     for (int p = 0; p < parts; p++) {
         int c0 = p * step, nc = o->c_out - c0 < step ? o->c_out - c0 : step;
-        if (nc > 0) conv_tile(g, o, x, out, c->col, r0, rows, c0, nc);
+        if (nc > 0) conv_tile(g, o, x, out, c->col, 0, rows, c0, nc);
     }
-}
-
-/* Rows [0, rows) of a batch: tiled when there are rows for a tile per
- * thread, else one GEMM per thread with the output channels split. */
-static void conv_rows(cpu_ctx *c, const graph *g, const graph_op *o, const float *x, float *out, size_t rows) {
-    if (split_rows(c, rows, (size_t)o->k_h * o->k_w * o->c_in))
-        conv_tiles(c, g, o, x, out, 1, rows);
-    else
-        conv_channels(c, g, o, x, out, 0, rows);
-}
-
-/* independent: OpenBLAS's value for a row depends on the shape of the GEMM
- * it is in, so the GEMMs follow the images, and an image's rows meet the same
- * GEMMs, and get the same values, whatever the batch: images with rows for a
- * tile per thread are tiled image by image, smaller ones (late layers) run
- * one at a time. Else (and for the FC layer, one row per image) the GEMMs
- * span the batch, which is faster for many small images. */
-static void conv(cpu_ctx *c, const graph *g, const graph_op *o, int n, const float *x, float *y, int independent) {
-    const tshape *ys = &g->tensors[o->dst];
-    const size_t hw = (size_t)ys->h * ys->w;
-    float *out = y + o->dst_c0;
-    if (!independent || hw == 1 || n == 1)
-        conv_rows(c, g, o, x, out, (size_t)n * hw);
-    else if (split_rows(c, hw, (size_t)o->k_h * o->k_w * o->c_in))
-        conv_tiles(c, g, o, x, out, (size_t)n, hw);
-    else
-        for (int img = 0; img < n; img++) conv_channels(c, g, o, x, out, (size_t)img * hw, hw);
 }
 
 /* Max or average (padding counted, as torchvision's count_include_pad=True) pool. */
@@ -236,11 +206,11 @@ static void network_op(cpu_ctx *c, const graph *g, const backend_op *op) {
     const graph_op *o = &g->ops[op->index];
     const int n = op->count;
     switch (o->kind) {
-    case OP_CONV: conv(c, g, o, n, op->src, op->dst, op->independent); break;
+    case OP_CONV: conv(c, g, o, n, op->src, op->dst); break;
     case OP_MAXPOOL:
     case OP_AVGPOOL: pool(g, o, n, op->src, op->dst); break;
     case OP_GAP: global_avg_pool(g, o, n, op->src, op->dst); break;
-    case OP_FC: conv(c, g, o, n, op->src, op->dst, 0); break; /* a 1x1 convolution of the pooled pixel, no ReLU */
+    case OP_FC: conv(c, g, o, n, op->src, op->dst); break; /* a 1x1 convolution of the pooled pixel, no ReLU */
     }
 }
 
