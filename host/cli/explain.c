@@ -526,9 +526,71 @@ static int explain_plan(explain_run *r) {
 
 /* ---- run: decoders ahead (a few images each), the engine here, the writer behind ---- */
 
-/* Explain the decoded image d and queue its outputs. 0: go on; -1: stop the
- * run (the engine failed, and so would every later image, or the writer did). */
-static int explain_one(explain_run *r, decode_slot *d, pipe_writer *pw, explain_stats *st) {
+/* Decoded images gathered for one body pass (--batch of them at most), all
+ * needing the same methods (--resume may leave different ones per image). */
+typedef struct {
+    int n, cap;
+    float *inputs;            /* (cap, S, S, 3) */
+    write_job *jobs;          /* (cap) their outputs to be: path, stem, image (moved in) */
+    unsigned mask;            /* the methods they need: bits of r->a.methods */
+} image_batch;
+
+/* Images [i0, i0 + n) of b through one pixab_explain_batch, their outputs
+ * queued in input order. The status of the engine (nothing printed); *stop
+ * when the writer failed. */
+static pixab_status explain_range(explain_run *r, image_batch *b, int i0, int n, pipe_writer *pw,
+                                  explain_stats *st, int *stop) {
+    pixab_method methods[PIXAB_METHOD_COUNT];
+    int sel[PIXAB_METHOD_COUNT], nm = 0;
+    for (int i = 0; i < r->a.methods.n; i++)
+        if (b->mask & (1u << i)) sel[nm] = i, methods[nm++] = r->a.methods.v[i];
+    pixab_map *maps = calloc((size_t)n * (size_t)nm, sizeof *maps);
+    if (!maps) return PIXAB_ERR_NOMEM;
+    const size_t pixels = 3 * (size_t)pixab_engine_input_size(r->e) * (size_t)pixab_engine_input_size(r->e);
+    double t0 = cli_now_s();
+    pixab_status s = pixab_explain_batch(r->e, b->inputs + pixels * (size_t)i0, n, methods, nm, &r->a.eo, NULL, maps);
+    double dt = cli_now_s() - t0, methods_ms = 0.0;
+    st->explain_s += dt;
+    for (int i = 0; !s && i < n * nm; i++) methods_ms += maps[i].ms;
+    for (int i = 0; !s && i < n; i++) { /* the body pass's time shared among its images */
+        write_job *j = &b->jobs[i0 + i];
+        j->n = nm;
+        memcpy(j->sel, sel, sizeof sel);
+        memcpy(j->maps, maps + (size_t)i * nm, sizeof(pixab_map) * (size_t)nm);
+        j->shared_ms = fmax(1e3 * dt - methods_ms, 0.0) / n;
+        st->explained++;
+        if (pipe_writer_push(pw, j)) *stop = 1; /* the writer failed (its reason after the loop); the job dropped */
+        memset(j, 0, sizeof *j);
+    }
+    free(maps);
+    return s;
+}
+
+/* Explain the gathered images and queue their outputs. A batch that fails is
+ * retried image by image, so that only an image at fault is skipped. 0: go
+ * on; -1: stop the run (the engine failed, and so would every later image, or
+ * the writer did). */
+static int explain_batch(explain_run *r, image_batch *b, pipe_writer *pw, explain_stats *st) {
+    int stop = 0, rc = 0;
+    if (b->n > 1 && !explain_range(r, b, 0, b->n, pw, st, &stop)) b->n = 0;
+    for (int i = 0; i < b->n && !rc && !stop; i++) {
+        pixab_status s = explain_range(r, b, i, 1, pw, st, &stop);
+        if (!s) continue;
+        progress_break(&r->prog);
+        fprintf(stderr, "pixab explain: %s: %s\n", b->jobs[i].path, pixab_last_error());
+        if (s == PIXAB_ERR_NOMEM) st->skipped++; /* this image is too large for the memory: skip it */
+        else st->engine_failed = 1, rc = -1;
+    }
+    for (int i = 0; i < b->n; i++) write_drop(NULL, &b->jobs[i]); /* what was not queued */
+    b->n = 0;
+    progress_update(&r->prog, pipe_writer_done(pw) + st->skipped, 0);
+    return rc || stop ? -1 : 0;
+}
+
+/* Take the decoded image d into the batch, explaining the batch first when d
+ * needs other methods and after when it is full. A failed decode is reported
+ * and skipped. 0: go on; -1: stop the run. */
+static int explain_decoded(explain_run *r, decode_slot *d, image_batch *b, pipe_writer *pw, explain_stats *st) {
     const int k = d->index;
     if (d->failed) {
         progress_break(&r->prog);
@@ -537,34 +599,13 @@ static int explain_one(explain_run *r, decode_slot *d, pipe_writer *pw, explain_
         progress_update(&r->prog, pipe_writer_done(pw) + st->skipped, 0);
         return 0;
     }
-    write_job j = {.path = r->in.paths[k], .stem = r->in.stems[k], .img = d->img};
+    if (b->n && b->mask != r->todo[k] && explain_batch(r, b, pw, st)) return -1;
+    const size_t pixels = 3 * (size_t)pixab_engine_input_size(r->e) * (size_t)pixab_engine_input_size(r->e);
+    memcpy(b->inputs + pixels * (size_t)b->n, d->input, sizeof(float) * pixels);
+    b->jobs[b->n++] = (write_job){.path = r->in.paths[k], .stem = r->in.stems[k], .img = d->img};
     memset(&d->img, 0, sizeof d->img);
-    pixab_method methods[PIXAB_METHOD_COUNT];
-    for (int i = 0; i < r->a.methods.n; i++)
-        if (r->todo[k] & (1u << i)) j.sel[j.n] = i, methods[j.n++] = r->a.methods.v[i];
-    double t0 = cli_now_s();
-    pixab_status s = pixab_explain(r->e, d->input, methods, j.n, &r->a.eo, j.maps);
-    double dt = cli_now_s() - t0;
-    st->explain_s += dt;
-    if (s) {
-        progress_break(&r->prog);
-        fprintf(stderr, "pixab explain: %s: %s\n", j.path, pixab_last_error());
-        j.n = 0;
-        write_drop(NULL, &j);
-        if (s == PIXAB_ERR_NOMEM) { /* this image is too large for the memory: skip it */
-            st->skipped++;
-            return 0;
-        }
-        st->engine_failed = 1;
-        return -1;
-    }
-    st->explained++;
-    j.shared_ms = 1e3 * dt;
-    for (int i = 0; i < j.n; i++) j.shared_ms -= j.maps[i].ms;
-    j.shared_ms = fmax(j.shared_ms, 0.0);
-    if (pipe_writer_push(pw, &j)) return -1; /* the writer failed: its reason after the loop */
-    progress_update(&r->prog, pipe_writer_done(pw) + st->skipped, 0);
-    return 0;
+    b->mask = r->todo[k];
+    return b->n == b->cap ? explain_batch(r, b, pw, st) : 0;
 }
 
 /* The jobs through the pipeline, until done, a failure or a signal. -1 when
@@ -576,17 +617,26 @@ static int explain_images(explain_run *r, explain_stats *st) {
     decode_ctx dc = {r->in.paths, r->jobs, pixab_model_preproc(r->m), threads > 0};
     write_ctx wc = {.a = &r->a, .m = r->m, .fd = r->fd, .results = r->results, .sheet = r->sheet,
                     .threaded = threads > 0};
-    pipe_ahead *pa = pipe_ahead_start(threads, threads + 2, r->n_todo, sizeof(decode_slot), decode_work, &dc);
+    /* A batch of images per body pass: the decoders keep a batch and more ahead. */
+    const int batch = pixab_engine_max_batch(r->e), S = pixab_engine_input_size(r->e);
+    image_batch b = {.cap = batch, .inputs = malloc(sizeof(float) * 3 * (size_t)S * S * (size_t)batch),
+                     .jobs = calloc((size_t)batch, sizeof(write_job))};
+    pipe_ahead *pa = b.inputs && b.jobs ? pipe_ahead_start(threads, threads + 1 + batch, r->n_todo,
+                                                           sizeof(decode_slot), decode_work, &dc)
+                                        : NULL;
     pipe_writer *pw = pa ? pipe_writer_start(threads > 0, 4, sizeof(write_job), write_consume, write_drop, &wc) : NULL;
     if (!pw) {
         pipe_ahead_finish(pa, decode_slot_free, NULL);
+        free(b.inputs), free(b.jobs);
         return out_of_memory();
     }
     cli_interrupt_install();
-    for (;;) { /* an interrupted run takes no new image */
+    for (int stop = 0; !stop;) { /* an interrupted run takes no new image; the images taken are finished */
         decode_slot *d = cli_interrupted() ? NULL : pipe_ahead_next(pa);
-        if (!d || cli_interrupted() || explain_one(r, d, pw, st)) break;
+        stop = !d ? explain_batch(r, &b, pw, st) || 1 : explain_decoded(r, d, &b, pw, st);
     }
+    for (int i = 0; i < b.n; i++) write_drop(NULL, &b.jobs[i]);
+    free(b.inputs), free(b.jobs);
     pipe_ahead_finish(pa, decode_slot_free, &st->dec);
     st->write_failed = pipe_writer_finish(pw, &st->wr);
     st->loop_s = cli_now_s() - r->prog.t0;
