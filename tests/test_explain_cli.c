@@ -844,13 +844,18 @@ static char *results_without_times(const char *outdir_rel) {
     return text;
 }
 
-Test(explain_scale, pipeline_writes_what_a_serial_run_writes) {
+/* in/a.png ... in/e.png, c.png broken. */
+static void five_inputs_one_broken(void) {
     mkdirs("in");
     copy_file(DATA "test299.png", tp("in/a.png"));
     copy_file(DATA "small53x37.png", tp("in/b.png"));
     write_text(tp("in/c.png"), "\x89PNG\r\n\x1a\nbroken");
     copy_file(DATA "small53x37.png", tp("in/d.png"));
     copy_file(DATA "test299.png", tp("in/e.png"));
+}
+
+Test(explain_scale, pipeline_writes_what_a_serial_run_writes) {
+    five_inputs_one_broken();
     run_result r0 = runf("explain -w %s -m activation,pixab --io-threads 0 -o %s %s", MODEL, tp("outA"), tp("in"));
     run_result r3 = runf("explain -v -w %s -m activation,pixab --io-threads 3 -o %s %s", MODEL, tp("outB"), tp("in"));
     cr_expect_eq(r0.status, 1, "%s", r0.err);
@@ -883,12 +888,7 @@ Test(explain_scale, pipeline_writes_what_a_serial_run_writes) {
  * the rounding of differently shaped GEMMs (measured 3.8e-5 at most on this
  * random model). */
 Test(explain_scale, batch_writes_what_one_image_at_a_time_writes) {
-    mkdirs("in");
-    copy_file(DATA "test299.png", tp("in/a.png"));
-    copy_file(DATA "small53x37.png", tp("in/b.png"));
-    write_text(tp("in/c.png"), "\x89PNG\r\n\x1a\nbroken");
-    copy_file(DATA "small53x37.png", tp("in/d.png"));
-    copy_file(DATA "test299.png", tp("in/e.png"));
+    five_inputs_one_broken();
     run_result r1 = runf("explain -w %s -m pixab,ablation,gradcam --batch 1 --no-png -o %s %s", MODEL, tp("out1"),
                          tp("in"));
     run_result r3 = runf("explain -w %s -m pixab,ablation,gradcam --batch 3 --no-png -o %s %s", MODEL, tp("out3"),
