@@ -250,6 +250,19 @@ pixab_status pixab_map_upsample(const float *map, int h, int w, int out_h, int o
 /* In-place softmax over each row of x (rows, cols). */
 void pixab_softmax(float *x, int rows, int cols);
 
+/* ---- CPU ------------------------------------------------------------------ */
+
+/* The GEMM kernels the CPU backend runs: OpenBLAS's kernel family ("Haswell",
+ * "SkylakeX", "Zen", ... "Prescott"). */
+const char *pixab_cpu_kernels(void);
+/* The family this CPU's features call for when the running one falls short,
+ * else NULL. OpenBLAS picks its kernels when it loads, from a table of CPU
+ * models, and a model newer than its table gets its oldest (SSE3) kernels.
+ * It reads OPENBLAS_CORETYPE then: a program sets that variable to this
+ * value before OpenBLAS loads (the pixab command re-runs itself once with
+ * it), and never to a family the CPU or the OS cannot run. */
+const char *pixab_cpu_kernels_wanted(void);
+
 /* ---- CUDA ---------------------------------------------------------------- */
 
 /* Number of usable CUDA devices (0 when none, or when built without CUDA). */

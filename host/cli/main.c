@@ -1,6 +1,8 @@
 /* main.c — the `pixab` command: dispatches to the subcommands. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -23,7 +25,18 @@ static const char help[] =
     "\n"
     "  --help     this text;  --version  the version and whether CUDA is built in\n";
 
+/* OpenBLAS chose its kernels when it loaded, from a table of CPU models; when
+ * this CPU's features call for better ones, run again with them (once: the
+ * variable is set then). A user's OPENBLAS_CORETYPE is kept as it is. */
+static void use_best_cpu_kernels(char **argv) {
+    const char *want = getenv("OPENBLAS_CORETYPE") ? NULL : pixab_cpu_kernels_wanted();
+    if (!want || setenv("OPENBLAS_CORETYPE", want, 1)) return;
+    execv("/proc/self/exe", argv);
+    unsetenv("OPENBLAS_CORETYPE"); /* no re-run: go on with the kernels there are */
+}
+
 int main(int argc, char **argv) {
+    use_best_cpu_kernels(argv);
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         fputs(help, argc < 2 ? stderr : stdout);
         return argc < 2 ? CLI_FATAL : CLI_OK;

@@ -113,7 +113,7 @@ pixab_engine *cli_create_engine(const pixab_model *m, const cli_model_opts *o) {
         return NULL;
     }
     if (o->verbose)
-        fprintf(stderr, "pixab: running on %s, %s\n", pixab_engine_device(e),
-                pixab_precision_name(pixab_engine_precision(e)));
+        fprintf(stderr, "pixab: running on %s, %s; CPU kernels: OpenBLAS %s\n", pixab_engine_device(e),
+                pixab_precision_name(pixab_engine_precision(e)), pixab_cpu_kernels());
     return e;
 }

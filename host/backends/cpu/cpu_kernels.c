@@ -1,0 +1,50 @@
+/* cpu_kernels.c — which GEMM kernels the CPU backend runs. Debian's OpenBLAS
+ * (a DYNAMIC_ARCH build) picks its kernels when it loads, from a table of CPU
+ * models: a model newer than its table (Intel's model 207, Emerald Rapids, in
+ * 0.3.21) gets the oldest x86-64 kernels (Prescott: SSE3), 2.5x slower than
+ * the AVX-512 ones that CPU can run. Here the choice follows the CPU's
+ * features instead: cpuid for what the CPU has, xgetbv for the register state
+ * the OS saves (a kernel the CPU or the OS cannot run is never chosen). */
+#include "cpu_kernels.h"
+
+#include <cblas.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "pixab.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+
+static unsigned long long xcr0(void) {
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return ((unsigned long long)hi << 32) | lo;
+}
+
+cpu_level cpu_feature_level(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return CPU_LEVEL_BASE;
+    const int fma = c >> 12 & 1, osxsave = c >> 27 & 1, avx = c >> 28 & 1;
+    if (!fma || !osxsave || !avx || (xcr0() & 0x6) != 0x6) return CPU_LEVEL_BASE; /* XMM, YMM state */
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(b >> 5 & 1)) return CPU_LEVEL_BASE; /* AVX2 */
+    const unsigned avx512 = 1u << 16 | 1u << 17 | 1u << 28 | 1u << 30 | 1u << 31; /* F, DQ, CD, BW, VL */
+    if ((b & avx512) == avx512 && (xcr0() & 0xe6) == 0xe6) return CPU_LEVEL_AVX512; /* + opmask, ZMM state */
+    return CPU_LEVEL_AVX2;
+}
+#else
+cpu_level cpu_feature_level(void) { return CPU_LEVEL_BASE; }
+#endif
+
+const char *cpu_kernels_for(cpu_level level, const char *core) {
+    /* OpenBLAS's x86-64 families with AVX2 + FMA kernels or better. */
+    static const char *const modern[] = {"Haswell", "Zen", "SkylakeX", "Cooperlake", "SapphireRapids"};
+    if (level == CPU_LEVEL_BASE) return NULL;
+    for (size_t i = 0; core && i < sizeof modern / sizeof modern[0]; i++)
+        if (!strcmp(core, modern[i])) return NULL;
+    return level == CPU_LEVEL_AVX512 ? "SkylakeX" : "Haswell";
+}
+
+const char *pixab_cpu_kernels(void) { return openblas_get_corename(); }
+
+const char *pixab_cpu_kernels_wanted(void) { return cpu_kernels_for(cpu_feature_level(), pixab_cpu_kernels()); }
