@@ -504,6 +504,8 @@ pixab_status engine_run_head(pixab_engine *e, const head_desc *h, float *out) {
     pixab_status s = kept(e, &H, &W, &K);
     if (!s && (h->image < 0 || h->image >= e->keep.n))
         s = pixab_fail(PIXAB_ERR_ARG, "image %d of %d kept", h->image, e->keep.n);
+    if (!s && h->output == HEAD_OUT_PIXAB_MAP && h->items != HEAD_ITEMS_BOXES)
+        s = pixab_fail(PIXAB_ERR_ARG, "a Pixab-CAM map needs a box batch");
     if (s || (s = check_support(e, h))) return s;
     const int n = engine_head_items(e, h);
     if (h->items != HEAD_ITEMS_NONE && (s = n < 1 ? pixab_fail(PIXAB_ERR_ARG, "a head of %d items", n)
@@ -512,9 +514,7 @@ pixab_status engine_run_head(pixab_engine *e, const head_desc *h, float *out) {
     keep *k = &e->keep;
     switch (h->output) {
     case HEAD_OUT_SCORES: return e->be->download(e->ctx, out, k->scores, (size_t)n * sizeof(float));
-    case HEAD_OUT_PIXAB_MAP:
-        if (h->items != HEAD_ITEMS_BOXES) return pixab_fail(PIXAB_ERR_ARG, "a Pixab-CAM map needs a box batch");
-        return map_out(e, BOP_PIXAB_REDUCE, h, k->scores, out);
+    case HEAD_OUT_PIXAB_MAP: return map_out(e, BOP_PIXAB_REDUCE, h, k->scores, out);
     case HEAD_OUT_WEIGHTED_MAP:
         if (h->weights && ((s = keep_buffer(e, &k->weights, &k->weights_cap, (size_t)K * sizeof(float))) ||
                            (s = e->be->upload(e->ctx, k->weights, h->weights, (size_t)K * sizeof(float)))))
