@@ -357,3 +357,46 @@ Test(loader, not_a_checkpoint) {
     expect_load_error(DATA "test299.png", PIXAB_ERR_FORMAT, "test299.png");
     expect_load_error(DATA "does-not-exist.safetensors", PIXAB_ERR_IO, "does-not-exist.safetensors");
 }
+
+/* A copy of the test model with value v written at element `index` of tensor
+ * `name` (F32 in the file), loaded: the error, or "" when it loads. */
+static const char *load_with_value(const char *name, int64_t index, float v) {
+    static char err[512];
+    FILE *f = fopen(MODEL, "rb");
+    cr_assert(f);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    rewind(f);
+    unsigned char *buf = malloc((size_t)size);
+    cr_assert(buf && fread(buf, 1, (size_t)size, f) == (size_t)size);
+    fclose(f);
+    safetensors *st;
+    cr_assert_eq(safetensors_parse(buf, (size_t)size, &st), PIXAB_OK, "%s", pixab_last_error());
+    const st_tensor *t = safetensors_find(st, name);
+    cr_assert(t && t->dtype == ST_F32 && index < safetensors_numel(t));
+    const size_t at = (size_t)((const unsigned char *)t->data - buf) + 4 * (size_t)index;
+    safetensors_close(st);
+    memcpy(buf + at, &v, 4);
+    char path[] = "/tmp/pixab_nonfinite_XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0 && write(fd, buf, (size_t)size) == size);
+    close(fd);
+    free(buf);
+    pixab_model *m = NULL;
+    pixab_status s = pixab_model_load(path, &m);
+    snprintf(err, sizeof err, "%s", s ? pixab_last_error() : "");
+    pixab_model_free(m);
+    unlink(path);
+    return err;
+}
+
+/* A NaN or an infinity in any weight is refused at load, naming the tensor. */
+Test(forward, non_finite_weights_are_refused) {
+    cr_expect(strstr(load_with_value("fc.weight", 5, NAN), "tensor 'fc.weight' holds a non-finite value (NaN at index 5)"),
+              "%s", load_with_value("fc.weight", 5, NAN));
+    const char *e = load_with_value("Mixed_6b.branch7x7_2.bn.running_var", 0, INFINITY);
+    cr_expect(strstr(e, "tensor 'Mixed_6b.branch7x7_2.bn.running_var'") && strstr(e, "+inf at index 0"), "%s", e);
+    e = load_with_value("Conv2d_1a_3x3.conv.weight", 7, -INFINITY);
+    cr_expect(strstr(e, "tensor 'Conv2d_1a_3x3.conv.weight'") && strstr(e, "-inf at index 7"), "%s", e);
+    cr_expect_str_eq(load_with_value("fc.weight", 5, 1e30f), "", "large but finite: loads");
+}

@@ -50,7 +50,8 @@ static void print_top(const pixab_model *m, const char *path, const float *prob,
     printf("{\"image\":");
     cli_json_string(stdout, path);
     printf(",\"top\":[");
-    for (int k = 0; k < top; k++) printf("%s[%d,%.6g]", k ? "," : "", idx[k], prob[idx[k]]);
+    for (int k = 0; k < top; k++) /* JSON has no NaN or infinity: null */
+        printf(isfinite(prob[idx[k]]) ? "%s[%d,%.6g]" : "%s[%d,null]", k ? "," : "", idx[k], prob[idx[k]]);
     printf("]");
     if (pixab_model_class_name(m, 0)) {
         printf(",\"labels\":[");

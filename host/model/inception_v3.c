@@ -205,11 +205,19 @@ static void build_topology(builder *b) {
     layer(b, "fc", logits);
 }
 
+/* Tensor prefix + suffix as float32 into out; a NaN or an infinity anywhere
+ * in it is an error naming the tensor (it would poison every map). */
 static pixab_status read_f32(const safetensors *st, const char *prefix, const char *suffix, float *out) {
     char key[128];
     snprintf(key, sizeof key, "%s%s", prefix, suffix);
     const st_tensor *t = safetensors_find(st, key);
-    return safetensors_to_f32(t, out); /* present and shaped: checked in pass 1 */
+    pixab_status s = safetensors_to_f32(t, out); /* present and shaped: checked in pass 1 */
+    const int64_t n = s ? 0 : safetensors_numel(t);
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(out[i]))
+            return pixab_fail(PIXAB_ERR_FORMAT, "tensor '%s' holds a non-finite value (%s at index %lld)", key,
+                              isnan(out[i]) ? "NaN" : out[i] > 0 ? "+inf" : "-inf", (long long)i);
+    return s;
 }
 
 /* Pass 2: read, fold BN and reorder (cout, cin, kh, kw) -> (cout, kh, kw, cin). */
