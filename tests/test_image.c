@@ -841,6 +841,71 @@ Test(image, truncated_png) {
     free(px);
 }
 
+/* Every strict prefix of `bytes` (from `from` bytes on) fails to load with an
+ * error naming what is missing; the whole file loads. */
+static void every_prefix_refused(const unsigned char *bytes, size_t n, size_t from, const char *what) {
+    pixab_image img;
+    cr_assert_eq(pixab_image_load_memory(bytes, n, &img), PIXAB_OK, "%s: %s", what, pixab_last_error());
+    pixab_image_free(&img);
+    for (size_t k = from; k < n; k++) {
+        cr_expect_neq(pixab_image_load_memory(bytes, k, &img), PIXAB_OK, "%s cut to %zu of %zu bytes loads", what, k,
+                      n);
+        cr_expect_null(img.rgb);
+    }
+}
+
+/* stb_image fills a truncated BMP, TGA or GIF with zeros: each is refused. */
+Test(image, truncated_bmp_tga_gif_refused) {
+    char p[256];
+    size_t n;
+    unsigned char *px = pattern(7, 5, 3), *bytes;
+    cr_assert(stbi_write_bmp(tpath(p, "a.bmp"), 7, 5, 3, px));
+    bytes = read_bytes(p, &n);
+    every_prefix_refused(bytes, n, 26, "BMP");
+    pixab_image img;
+    expect_fail(pixab_image_load_memory(bytes, n - 1, &img), PIXAB_ERR_FORMAT, "truncated", "bytes)");
+    free(bytes);
+    for (int rle = 0; rle < 2; rle++) { /* raw and run-length TGA */
+        stbi_write_tga_with_rle = rle;
+        cr_assert(stbi_write_tga(tpath(p, "a.tga"), 7, 5, 3, px));
+        bytes = read_bytes(p, &n);
+        every_prefix_refused(bytes, n, 18, rle ? "RLE TGA" : "TGA");
+        free(bytes);
+    }
+    stbi_write_tga_with_rle = 1;
+    /* A 2x2 GIF89a: global colour table of 2, a graphic control extension, the image. */
+    static const unsigned char gif[] = {'G', 'I', 'F', '8', '9', 'a', 2, 0, 2, 0, 0x80, 0, 0, 0, 0, 0, 255, 255,
+                                        255, 0x21, 0xF9, 4, 0, 0, 0, 0, 0, 0x2C, 0, 0, 0, 0, 2, 0, 2, 0, 0, 2,
+                                        3, 0x84, 0x1D, 0x05, 0, 0x3B};
+    every_prefix_refused(gif, sizeof gif - 1, 13, "GIF"); /* without the trailer: the image is complete */
+    free(px);
+}
+
+/* A top-down BMP (negative height) decodes; an RLE BMP is named as such. */
+Test(image, bmp_top_down_and_rle) {
+    char p[256];
+    size_t n;
+    unsigned char *px = pattern(7, 5, 3);
+    cr_assert(stbi_write_bmp(tpath(p, "a.bmp"), 7, 5, 3, px));
+    unsigned char *bytes = read_bytes(p, &n);
+    const size_t off = bytes[10] | bytes[11] << 8, row = (7 * 3 + 3) / 4 * 4;
+    unsigned char *flipped = malloc(n);
+    memcpy(flipped, bytes, off);
+    for (int y = 0; y < 5; y++) memcpy(flipped + off + y * row, bytes + off + (4 - y) * row, row);
+    const int32_t neg = -5;
+    memcpy(flipped + 22, &neg, 4); /* little-endian machine */
+    pixab_image img;
+    cr_assert_eq(pixab_image_load_memory(flipped, n, &img), PIXAB_OK, "%s", pixab_last_error());
+    cr_expect(img.width == 7 && img.height == 5);
+    cr_expect_arr_eq(img.rgb, px, 7 * 5 * 3, "top-down rows read top to bottom");
+    pixab_image_free(&img);
+    bytes[30] = 1; /* BI_RLE8 */
+    expect_fail(pixab_image_load_memory(bytes, n, &img), PIXAB_ERR_FORMAT, "unsupported BMP compression", "RLE8");
+    free(flipped);
+    free(bytes);
+    free(px);
+}
+
 Test(image, oversized_rejected_before_decoding) {
     /* Headers only, no pixel data: were any of them decoded, the error would be
      * "corrupt"; "too large" with the claimed size shows the header check ran first. */

@@ -17,6 +17,7 @@
 #include <stb_image.h>
 
 #include "error.h"
+#include "image_check.h"
 #include "pixab.h"
 #include "preprocess.cuh"
 
@@ -316,13 +317,14 @@ static pixab_status image_decode(const unsigned char *data, size_t size, const c
                               label, sw, sh, PIXAB_IMAGE_MAX_SIDE, PIXAB_IMAGE_MAX_PIXELS);
     }
     pixab_status s = image_stb_guard(data, size, label);
-    if (s != PIXAB_OK) return s;
+    if (s != PIXAB_OK || (s = image_check_complete(data, size, label))) return s;
     int w = 0, h = 0, comp = 0;
     if (!stbi_info_from_memory(data, (int)size, &w, &h, &comp))
         return pixab_fail(PIXAB_ERR_FORMAT,
                           "%s is not a supported image (JPEG, PNG, BMP, GIF, TGA, PNM) or its "
                           "header is corrupt",
                           label);
+    if (h < 0 && data[0] == 'B') h = -h; /* stb 2.27's info gives a top-down BMP's height as stored */
     if (w <= 0 || h <= 0) return pixab_fail(PIXAB_ERR_FORMAT, "%s has zero size (%dx%d)", label, w, h);
     if (image_too_large(w, h))
         return pixab_fail(PIXAB_ERR_FORMAT,
