@@ -920,6 +920,43 @@ Test(explain_scale, batch_writes_what_one_image_at_a_time_writes) {
     jsonl_free(&b);
 }
 
+/* An output directory inside the input tree is never read back as input: a
+ * rerun with --resume finds nothing new to do. */
+Test(explain_scale, outdir_inside_the_inputs_is_not_an_input) {
+    mkdirs("in");
+    copy_file(DATA "test299.png", tp("in/a.png"));
+    char out[512];
+    snprintf(out, sizeof out, "%s", tp("in/out"));
+    run_result r = runf("explain -w %s -m activation -o %s %s", MODEL, out, tp("in"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    r = runf("explain -w %s -m activation --resume -o %s %s", MODEL, out, tp("in"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    jsonl res = read_results("in/out");
+    cr_expect_eq(res.n, 1, "one image, one line: the overlays in in/out are not inputs");
+    for (int i = 0; i < res.n; i++) cr_expect_null(strstr(jstr(res.v[i], "image"), "/out/"));
+    jsonl_free(&res);
+}
+
+/* Inputs that are not regular files (a FIFO would block the run for ever)
+ * and dangling symbolic links are reported, one line each, and skipped. */
+Test(explain_scale, fifos_and_dangling_links_are_skipped) {
+    mkdirs("in");
+    copy_file(DATA "test299.png", tp("in/a.png"));
+    cr_assert_eq(mkfifo(tp("in/f.png"), 0600), 0);
+    cr_assert_eq(symlink(tp("in/missing.png"), tp("in/d.png")), 0);
+    char fifo[512];
+    snprintf(fifo, sizeof fifo, "%s", tp("named.png"));
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    run_result r = runf("explain -w %s -m activation --no-png -o %s %s %s", MODEL, tp("out"), tp("in"), fifo);
+    cr_expect_eq(r.status, 1, "%s", r.err);
+    cr_expect(strstr(r.err, "f.png' is not a regular file") && strstr(r.err, "named.png' is not a regular file"),
+              "%s", r.err);
+    cr_expect(strstr(r.err, "d.png' is a dangling symbolic link"), "%s", r.err);
+    jsonl res = read_results("out");
+    cr_expect_eq(res.n, 1, "a.png explained");
+    jsonl_free(&res);
+}
+
 Test(explain_scale, help_documents_the_new_flags) {
     run_result r = run("explain --help");
     cr_expect_eq(r.status, 0);

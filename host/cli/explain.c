@@ -450,6 +450,7 @@ static int plan_model(explain_run *r) {
 
 /* The images named. None ends the run: status 1 when some input failed, else 2. */
 static int plan_inputs(explain_run *r) {
+    cli_inputs_skip_dir(&r->in, r->a.outdir); /* a run's outputs are never its inputs */
     if (cli_inputs_collect(&r->in, r->args, r->n_args) || cli_inputs_stems(&r->in)) return out_of_memory();
     r->failed = r->in.failed;
     if (r->in.n) return 0;

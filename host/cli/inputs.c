@@ -55,6 +55,26 @@ static int join_path(char *buf, size_t cap, const char *dir, const char *name) {
     return r > 0 && (size_t)r < cap;
 }
 
+static int is_skipped(const cli_inputs *in, const struct stat *st) {
+    return in->skip_set && (unsigned long long)st->st_dev == in->skip_dev &&
+           (unsigned long long)st->st_ino == in->skip_ino;
+}
+
+void cli_inputs_skip_dir(cli_inputs *in, const char *dir) {
+    struct stat st;
+    in->skip_set = !stat(dir, &st) && S_ISDIR(st.st_mode);
+    in->skip_dev = in->skip_set ? (unsigned long long)st.st_dev : 0;
+    in->skip_ino = in->skip_set ? (unsigned long long)st.st_ino : 0;
+}
+
+/* A file input (st: what it is): taken when regular, else reported and counted. */
+static int push_regular(cli_inputs *in, const char *path, const struct stat *st) {
+    if (S_ISREG(st->st_mode)) return inputs_push(in, path);
+    fprintf(stderr, "pixab: '%s' is not a regular file (a FIFO or a device): skipped\n", path);
+    in->failed++;
+    return 0;
+}
+
 /* Append the image files under dir (recursively). The entries are read and the
  * directory closed before descending, so the depth of the tree does not cost
  * open descriptors. */
@@ -96,12 +116,16 @@ static int inputs_walk(cli_inputs *in, const char *dir) {
         }
         if (lstat(path, &st)) continue; /* vanished meanwhile */
         if (S_ISDIR(st.st_mode)) {
-            rc = inputs_walk(in, path);
+            if (!is_skipped(in, &st)) rc = inputs_walk(in, path);
         } else if (cli_is_image_name(names[k])) {
             /* Symlinks to files are taken, symlinks to directories are not followed
-             * (no cycles); dangling links and special files are left out. */
-            if (S_ISLNK(st.st_mode) && (stat(path, &st) || !S_ISREG(st.st_mode))) continue;
-            if (S_ISREG(st.st_mode)) rc = inputs_push(in, path);
+             * (no cycles); dangling links and special files are reported. */
+            if (S_ISLNK(st.st_mode) && stat(path, &st)) {
+                fprintf(stderr, "pixab: '%s' is a dangling symbolic link\n", path);
+                in->failed++;
+            } else if (!S_ISDIR(st.st_mode)) {
+                rc = push_regular(in, path, &st);
+            }
         }
     }
     for (size_t k = 0; k < n; k++) free(names[k]);
@@ -118,9 +142,10 @@ int cli_inputs_collect(cli_inputs *in, char *const *args, int n_args) {
             continue;
         }
         if (!S_ISDIR(st.st_mode)) {
-            if (inputs_push(in, args[a])) return -1;
+            if (push_regular(in, args[a], &st)) return -1;
             continue;
         }
+        if (is_skipped(in, &st)) continue; /* the output directory itself */
         int first = in->n;
         if (inputs_walk(in, args[a])) return -1;
         if (in->n - first > 1) qsort(in->paths + first, (size_t)(in->n - first), sizeof(char *), cmp_path);
