@@ -91,6 +91,9 @@ Test(cli, fatal_errors_exit_2_with_one_line) {
         {"classify -w " MODEL " --device tpu " DATA "test299.png", "unknown device 'tpu'"},
         {"classify -w " MODEL " --frobnicate " DATA "test299.png", "unknown option '--frobnicate'"},
         {"classify -w " MODEL " --size 50 " DATA "test299.png", "--size"},
+        {"classify -w " MODEL " --size 16384 " DATA "test299.png", "in [75, 8192]"}, /* the largest input side */
+        {"classify -w " MODEL " --std 1e-45 " DATA "test299.png", "1e-45 is not a usable float32 number"},
+        {"classify -w " MODEL " --std -1 " DATA "test299.png", "std -1 (need finite values, std > 0)"},
         {"classify -w " MODEL " --logits /nonexistent-dir/x.npy " DATA "test299.png", "/nonexistent-dir/x.npy"},
         {"frobnicate", "unknown command 'frobnicate'"},
     };

@@ -8,6 +8,7 @@
 #include "args.h"
 #include "cli.h"
 #include "model_opts.h"
+#include "preprocess.cuh"
 
 /* A layer a CAM can be made at: its output has more than one position. */
 static int cli_layer_spatial(const pixab_model *m, int l) {
@@ -44,7 +45,7 @@ const cli_option cli_model_options[] = {
     {NULL, "--batch", CLI_INT, offsetof(cli_model_opts, batch), "N",
      "images per forward pass (default 8)", 1, 4096, NULL},
     {NULL, "--size", CLI_INT, offsetof(cli_model_opts, size), "S",
-     "input size S x S (default: checkpoint metadata, else 299)", 75, PIXAB_IMAGE_MAX_SIDE, NULL},
+     "input size S x S (default: checkpoint metadata, else 299)", 75, PREPROCESS_MAX_SIZE, NULL},
     {NULL, "--mean", CLI_TRIPLE, offsetof(cli_model_opts, mean), "a,b,c",
      "normalisation mean (default: checkpoint metadata, else 0.5)", 0, 0, NULL},
     {NULL, "--std", CLI_TRIPLE, offsetof(cli_model_opts, std), "a,b,c",

@@ -374,8 +374,9 @@ pixab_status safetensors_parse(const void *buf, size_t size, safetensors **out) 
         return pixab_fail(PIXAB_ERR_FORMAT, "safetensors: header length %llu exceeds the limit of %u bytes",
                           (unsigned long long)n, SAFETENSORS_MAX_HEADER);
     if (n > size - 8)
-        return pixab_fail(PIXAB_ERR_FORMAT, "safetensors: header length %llu exceeds file size %zu "
-                          "(truncated file?)", (unsigned long long)n, size);
+        return pixab_fail(PIXAB_ERR_FORMAT,
+                          "safetensors: header length %llu exceeds the %zu bytes after the length field "
+                          "(file size %zu; truncated file?)", (unsigned long long)n, size - 8, size);
     const char *hdr = (const char *)b + 8;
     if (n == 0 || hdr[0] != '{')
         return pixab_fail(PIXAB_ERR_FORMAT, "safetensors: invalid JSON header: %s",

@@ -1,6 +1,7 @@
 /* model.c — pixab_model: a checkpoint loaded into a graph plus what its
  * metadata says about preprocessing and class names (public API, pixab.h). */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,10 @@ pixab_status pixab_parse_triple(const char *what, const char *text, float v[3]) 
         char *end;
         errno = 0;
         float x = strtof(p, &end);
-        if (end == p || errno) break;
+        if (end == p) break;
+        if (errno || !isfinite(x)) /* overflow, underflow to a denormal or zero, inf, nan */
+            return pixab_fail(PIXAB_ERR_FORMAT, "'%s' = \"%s\": %.*s is not a usable float32 number", what, text,
+                              (int)(end - p), p);
         v[n++] = x;
         while (*end == ' ') end++;
         if (*end != ',') { p = end; break; }

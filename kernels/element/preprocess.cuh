@@ -113,7 +113,7 @@ PIXAB_HD void preprocess_pixel(float *out, const unsigned char *rgb, int in_h, i
 
 /* Host-only precondition check shared by the CPU path and the CUDA launcher:
  * image in_w x in_h within the image limits, 1 <= S <= PREPROCESS_MAX_SIZE,
- * finite mean/std, std != 0. Returns 0 when fine, else 1 with a reason in why. */
+ * finite mean/std, std > 0. Returns 0 when fine, else 1 with a reason in why. */
 static inline int preprocess_check(char *why, size_t cap, int in_w, int in_h, const pixab_preproc *p) {
     if (in_w < 1 || in_h < 1 || in_w > PIXAB_IMAGE_MAX_SIDE || in_h > PIXAB_IMAGE_MAX_SIDE ||
         (long long)in_w * in_h > PIXAB_IMAGE_MAX_PIXELS) {
@@ -126,8 +126,8 @@ static inline int preprocess_check(char *why, size_t cap, int in_w, int in_h, co
         return 1;
     }
     for (int c = 0; c < 3; c++) {
-        if (!isfinite(p->mean[c]) || !isfinite(p->std[c]) || p->std[c] == 0.0f) {
-            snprintf(why, cap, "channel %d: mean %g, std %g (need finite values, std != 0)", c,
+        if (!isfinite(p->mean[c]) || !isfinite(p->std[c]) || !(p->std[c] > 0.0f)) {
+            snprintf(why, cap, "channel %d: mean %g, std %g (need finite values, std > 0)", c,
                      (double)p->mean[c], (double)p->std[c]);
             return 1;
         }
