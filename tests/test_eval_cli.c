@@ -150,6 +150,25 @@ Test(eval, tasks_select_rows_and_a_missing_image_is_skipped) {
     cr_expect(exists(tp("out/deletion.png")) && !exists(tp("out/sanity.png")));
 }
 
+/* A box wholly outside its image is an error naming the annotation line; the
+ * image is skipped, the others evaluated (exit 1). */
+Test(eval, box_outside_the_image_names_its_line) {
+    synth(1);
+    char *ann = read_file(tp("set/annotations.jsonl"), NULL);
+    cr_assert(ann);
+    char *text = malloc(strlen(ann) + 128);
+    sprintf(text, "%s{\"image\":\"00000.png\",\"objects\":[{\"class\":1,\"box\":[5000,10,5010,40]}]}\n", ann);
+    write_text(tp("set/annotations.jsonl"), text);
+    free(ann);
+    free(text);
+    run_result r = runf("eval -w '%s' --data '%s' -m activation --tasks mod --device cpu --steps 3 -o '%s'", DEMO,
+                        tp("set/annotations.jsonl"), tp("out"));
+    cr_assert_eq(r.status, 1, "exit %d: %s", r.status, r.err);
+    cr_expect(strstr(r.err, "annotations.jsonl:2: object 0: box [5000,10,5010,40] lies outside the ") &&
+                  count_lines(r.err) == 1,
+              "stderr: %s", r.err);
+}
+
 Test(eval, bad_input_is_one_line_and_exit_2) {
     synth(1);
     struct {

@@ -294,11 +294,17 @@ static int write_plots(const char *dir, const eval_args *a, const eval_ctx *c, c
     return rc;
 }
 
-/* Load and preprocess one image; boxes scaled to the input. -1 printed. */
-static int load_item(const eval_item *it, const pixab_preproc *pre, float *input, metrics_box *boxes, int *classes) {
+/* Load and preprocess one image of d; boxes checked against it and scaled to the input. -1 printed. */
+static int load_item(const eval_dataset *d, const eval_item *it, const pixab_preproc *pre, float *input,
+                     metrics_box *boxes, int *classes) {
     pixab_image img;
     if (pixab_image_load(it->path, &img)) return cli_error(it->path), -1;
-    pixab_status s = pixab_image_preprocess(&img, pre, input);
+    pixab_status s = eval_item_check_boxes(d, it, img.width, img.height);
+    if (s) {
+        pixab_image_free(&img);
+        return cli_error(NULL), -1;
+    }
+    s = pixab_image_preprocess(&img, pre, input);
     for (int k = 0; k < it->n_objects; k++) {
         const int *b = it->objects[k].box;
         boxes[k] = metrics_box_scale((metrics_box){b[0], b[1], b[2], b[3]}, img.width, img.height, pre->size);
@@ -355,7 +361,7 @@ int cmd_eval(int argc, char **argv) {
     for (int i = 0; i < n; i++) {
         const eval_item *it = &data.items[i];
         float *input = inputs + in_floats * (size_t)(kept < keep ? kept : keep);
-        if (load_item(it, pixab_model_preproc(m), input, boxes, classes)) {
+        if (load_item(&data, it, pixab_model_preproc(m), input, boxes, classes)) {
             partial = 1;
             continue;
         }

@@ -97,6 +97,7 @@ pixab_status eval_dataset_load(const char *path, int classes, eval_dataset *out)
         char jerr[128];
         eval_item *it = &out->items[out->n++];
         memset(it, 0, sizeof *it);
+        it->line = lineno;
         if (json_parse(line, n, &v, jerr, sizeof jerr) != JSON_OK) {
             s = pixab_fail(PIXAB_ERR_FORMAT, "%s:%ld: %s", path, lineno, jerr);
         } else {
@@ -107,6 +108,7 @@ pixab_status eval_dataset_load(const char *path, int classes, eval_dataset *out)
     }
     if (!s && ferror(f)) s = pixab_fail(PIXAB_ERR_IO, "cannot read '%s'", path);
     if (!s && !out->n) s = pixab_fail(PIXAB_ERR_FORMAT, "'%s' lists no images", path);
+    if (!s && !(out->source = strdup(path))) s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory reading '%s'", path);
     free(line);
     fclose(f);
     if (s) eval_dataset_free(out);
@@ -119,5 +121,16 @@ void eval_dataset_free(eval_dataset *d) {
         free(d->items[i].objects);
     }
     free(d->items);
+    free(d->source);
     memset(d, 0, sizeof *d);
+}
+
+pixab_status eval_item_check_boxes(const eval_dataset *d, const eval_item *it, int width, int height) {
+    for (int k = 0; k < it->n_objects; k++) {
+        const int *b = it->objects[k].box;
+        if (b[0] >= width || b[1] >= height)
+            return pixab_fail(PIXAB_ERR_FORMAT, "%s:%ld: object %d: box [%d,%d,%d,%d] lies outside the %dx%d image",
+                              d->source, it->line, k, b[0], b[1], b[2], b[3], width, height);
+    }
+    return PIXAB_OK;
 }

@@ -20,15 +20,20 @@ typedef struct {
     char *path;          /* resolved image path */
     eval_object *objects;
     int n_objects;
+    long line;           /* its line in the annotation file */
 } eval_item;
 
 typedef struct {
     eval_item *items;
     int n;
+    char *source;        /* the annotation file */
 } eval_dataset;
 
 /* Load `path`; classes must be in [0, classes). */
 pixab_status eval_dataset_load(const char *path, int classes, eval_dataset *out);
 void eval_dataset_free(eval_dataset *d);
+/* Item it's boxes against its image's size (known once decoded): a box that
+ * lies wholly outside the image is an error naming the file and line. */
+pixab_status eval_item_check_boxes(const eval_dataset *d, const eval_item *it, int width, int height);
 
 #endif
