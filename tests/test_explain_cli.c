@@ -957,6 +957,19 @@ Test(explain_scale, fifos_and_dangling_links_are_skipped) {
     jsonl_free(&res);
 }
 
+/* A file name with a newline and an escape sequence is printed escaped: its
+ * error stays one plain line. */
+Test(explain_scale, control_bytes_in_names_are_escaped) {
+    mkdirs("in");
+    copy_file(DATA "test299.png", tp("in/a.png"));
+    write_text(tp("in/b\n\x1b[31mred.png"), "not an image");
+    run_result r = runf("explain -w %s -m activation --no-png -o %s %s", MODEL, tp("out"), tp("in"));
+    cr_expect_eq(r.status, 1, "%s", r.err);
+    cr_expect_eq(count_lines(r.err), 1, "one line: %s", r.err);
+    cr_expect(strstr(r.err, "b\\x0a\\x1b[31mred.png"), "escaped: %s", r.err);
+    cr_expect_null(strchr(r.err, '\x1b'), "no raw escape byte: %s", r.err);
+}
+
 Test(explain_scale, help_documents_the_new_flags) {
     run_result r = run("explain --help");
     cr_expect_eq(r.status, 0);

@@ -12,6 +12,10 @@ enum { CLI_OK = 0, CLI_PARTIAL = 1, CLI_FATAL = 2 };
 
 /* Print the last library error as one line "pixab: CONTEXT: reason". */
 void cli_error(const char *context);
+/* s for a message on stderr: its control bytes (a newline, an escape
+ * sequence in a file name) escaped as \xNN. One of four per-thread buffers,
+ * reused in turn: up to four in one message. */
+const char *cli_shown(const char *s);
 /* Write s as a JSON string literal (quoted, escaped). */
 void cli_json_string(FILE *f, const char *s);
 

@@ -578,7 +578,7 @@ static int explain_batch(explain_run *r, image_batch *b, pipe_writer *pw, explai
         pixab_status s = explain_range(r, b, i, 1, pw, st, &stop);
         if (!s) continue;
         progress_break(&r->prog);
-        fprintf(stderr, "pixab explain: %s: %s\n", b->jobs[i].path, pixab_last_error());
+        fprintf(stderr, "pixab explain: %s: %s\n", cli_shown(b->jobs[i].path), pixab_last_error());
         if (s == PIXAB_ERR_NOMEM) st->skipped++; /* this image is too large for the memory: skip it */
         else st->engine_failed = 1, rc = -1;
     }
@@ -595,7 +595,7 @@ static int explain_decoded(explain_run *r, decode_slot *d, image_batch *b, pipe_
     const int k = d->index;
     if (d->failed) {
         progress_break(&r->prog);
-        fprintf(stderr, "%s\n", d->why);
+        fprintf(stderr, "%s\n", cli_shown(d->why));
         st->skipped++;
         progress_update(&r->prog, pipe_writer_done(pw) + st->skipped, 0);
         return 0;
@@ -645,7 +645,7 @@ static int explain_images(explain_run *r, explain_stats *st) {
     cli_interrupt_restore();
     if (st->write_failed) {
         progress_break(&r->prog);
-        fprintf(stderr, "%s\n", wc.why);
+        fprintf(stderr, "%s\n", cli_shown(wc.why));
     }
     return 0;
 }

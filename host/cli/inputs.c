@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli.h"
 #include "inputs.h"
 
 #define INPUTS_MAX_PATH 4096
@@ -70,7 +71,7 @@ void cli_inputs_skip_dir(cli_inputs *in, const char *dir) {
 /* A file input (st: what it is): taken when regular, else reported and counted. */
 static int push_regular(cli_inputs *in, const char *path, const struct stat *st) {
     if (S_ISREG(st->st_mode)) return inputs_push(in, path);
-    fprintf(stderr, "pixab: '%s' is not a regular file (a FIFO or a device): skipped\n", path);
+    fprintf(stderr, "pixab: '%s' is not a regular file (a FIFO or a device): skipped\n", cli_shown(path));
     in->failed++;
     return 0;
 }
@@ -81,7 +82,7 @@ static int push_regular(cli_inputs *in, const char *path, const struct stat *st)
 static int inputs_walk(cli_inputs *in, const char *dir) {
     DIR *d = opendir(dir);
     if (!d) {
-        fprintf(stderr, "pixab: cannot read directory '%s': %s\n", dir, strerror(errno));
+        fprintf(stderr, "pixab: cannot read directory '%s': %s\n", cli_shown(dir), strerror(errno));
         in->failed++;
         return 0;
     }
@@ -102,7 +103,7 @@ static int inputs_walk(cli_inputs *in, const char *dir) {
         strcpy(names[n++], ent->d_name);
     }
     if (!rc && errno) {
-        fprintf(stderr, "pixab: cannot read directory '%s': %s\n", dir, strerror(errno));
+        fprintf(stderr, "pixab: cannot read directory '%s': %s\n", cli_shown(dir), strerror(errno));
         in->failed++;
     }
     closedir(d);
@@ -110,7 +111,7 @@ static int inputs_walk(cli_inputs *in, const char *dir) {
     for (size_t k = 0; k < n && !rc; k++) {
         struct stat st;
         if (!join_path(path, sizeof path, dir, names[k])) {
-            fprintf(stderr, "pixab: path too long: '%s/%s'\n", dir, names[k]);
+            fprintf(stderr, "pixab: path too long: '%s/%s'\n", cli_shown(dir), cli_shown(names[k]));
             in->failed++;
             continue;
         }
@@ -121,7 +122,7 @@ static int inputs_walk(cli_inputs *in, const char *dir) {
             /* Symlinks to files are taken, symlinks to directories are not followed
              * (no cycles); dangling links and special files are reported. */
             if (S_ISLNK(st.st_mode) && stat(path, &st)) {
-                fprintf(stderr, "pixab: '%s' is a dangling symbolic link\n", path);
+                fprintf(stderr, "pixab: '%s' is a dangling symbolic link\n", cli_shown(path));
                 in->failed++;
             } else if (!S_ISDIR(st.st_mode)) {
                 rc = push_regular(in, path, &st);
@@ -137,7 +138,7 @@ int cli_inputs_collect(cli_inputs *in, char *const *args, int n_args) {
     for (int a = 0; a < n_args; a++) {
         struct stat st;
         if (stat(args[a], &st)) {
-            fprintf(stderr, "pixab: cannot open '%s': %s\n", args[a], strerror(errno));
+            fprintf(stderr, "pixab: cannot open '%s': %s\n", cli_shown(args[a]), strerror(errno));
             in->failed++;
             continue;
         }

@@ -4,6 +4,8 @@
 #ifndef PIXAB_ERROR_H
 #define PIXAB_ERROR_H
 
+#include <stddef.h>
+
 #include "pixab.h"
 
 #if defined(__GNUC__)
@@ -20,5 +22,10 @@ pixab_status pixab_fail_context(pixab_status s, const char *fmt, ...) PIXAB_PRIN
 void pixab_clear_error(void);
 /* One diagnostic line to the pixab_set_log callback, if any. */
 void pixab_log(const char *fmt, ...) PIXAB_PRINTF(1, 2);
+/* src into dst (cap bytes, always terminated) with every control byte (below
+ * 0x20, and 0x7f) written as \xNN, so a file name with a newline or an escape
+ * sequence stays one plain line on a terminal. The reasons and diagnostics
+ * above are escaped so. Returns dst. */
+char *pixab_escape_controls(char *dst, size_t cap, const char *src);
 
 #endif
