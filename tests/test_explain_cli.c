@@ -970,6 +970,33 @@ Test(explain_scale, control_bytes_in_names_are_escaped) {
     cr_expect_null(strchr(r.err, '\x1b'), "no raw escape byte: %s", r.err);
 }
 
+/* A legal file name whose outputs would not fit in a file name (a 250-byte
+ * stem) gets a shortened stem, the same on every run: its outputs are
+ * written, its line names the real input and --resume finds it done. */
+Test(explain_scale, long_file_names_get_short_stems) {
+    mkdirs("in");
+    char name[300] = "in/";
+    memset(name + 3, 'a', 250);
+    strcpy(name + 253, ".png");
+    copy_file(DATA "test299.png", tp(name));
+    copy_file(DATA "small53x37.png", tp("in/b.png"));
+    run_result r = runf("explain -w %s -m activation,gradcampp -o %s %s", MODEL, tp("out"), tp("in"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    jsonl res = read_results("out");
+    cr_assert_eq(res.n, 4);
+    const char *img = jstr(res.v[0], "image"), *map = jstr(res.v[0], "map");
+    cr_expect(strstr(img, name + 3), "the line names the real input: %s", img);
+    const char *base = strrchr(map, '/') + 1;
+    cr_expect(strlen(base) < 200 && strstr(base, "~") && !strncmp(base, "aaaa", 4), "short stem: %s", base);
+    check_npy(map, 8, 8);
+    jsonl_free(&res);
+    r = runf("explain -w %s -m activation,gradcampp --resume -o %s %s", MODEL, tp("out"), tp("in"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    res = read_results("out");
+    cr_expect_eq(res.n, 4, "--resume finds the long name done");
+    jsonl_free(&res);
+}
+
 Test(explain_scale, help_documents_the_new_flags) {
     run_result r = run("explain --help");
     cr_expect_eq(r.status, 0);

@@ -162,15 +162,15 @@ typedef struct {
     size_t mask;
 } stem_set;
 
-static uint64_t stem_hash(const char *s) {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+static uint64_t fnv1a(const char *s, size_t n) {
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
     return h;
 }
 
 /* 1 if present, else inserts (taking ownership of key) and returns 0. */
 static int stem_set_add(stem_set *set, char *key) {
-    for (size_t i = stem_hash(key) & set->mask;; i = (i + 1) & set->mask) {
+    for (size_t i = fnv1a(key, strlen(key)) & set->mask;; i = (i + 1) & set->mask) {
         if (!set->slot[i]) {
             set->slot[i] = key;
             return 0;
@@ -179,17 +179,32 @@ static int stem_set_add(stem_set *set, char *key) {
     }
 }
 
+/* Stems longer than this many bytes are shortened: an output name is the stem
+ * plus ".<method>.npy" and, while written, ".tmp.<pid>.<n>", all within a
+ * file name's 255 bytes (NAME_MAX). */
+#define STEM_MAX 160
+
 /* File name without directories and without its last extension, as Python's
- * PurePath.stem: "a/b.tar.gz" -> "b.tar", ".png" -> ".png", "noext" -> "noext". */
-static void base_stem(const char *path, char *out, size_t cap) {
+ * PurePath.stem: "a/b.tar.gz" -> "b.tar", ".png" -> ".png", "noext" -> "noext".
+ * A stem over STEM_MAX bytes keeps its first bytes (whole UTF-8 characters)
+ * and ends in "~" and 16 hex digits of a hash of the whole stem: the same
+ * file name always gives the same stem. out: STEM_MAX + 1 bytes. */
+static void base_stem(const char *path, char *out) {
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
     const char *dot = strrchr(base, '.');
     size_t len = dot && dot != base ? (size_t)(dot - base) : strlen(base);
     if (!len) base = "image", len = 5;
-    if (len >= cap) len = cap - 1;
-    memcpy(out, base, len);
-    out[len] = '\0';
+    if (len <= STEM_MAX) {
+        memcpy(out, base, len);
+        out[len] = '\0';
+        return;
+    }
+    const uint64_t h = fnv1a(base, len);
+    size_t keep = STEM_MAX - 17;
+    while (keep && ((unsigned char)base[keep] & 0xC0) == 0x80) keep--; /* not inside a UTF-8 character */
+    memcpy(out, base, keep);
+    snprintf(out + keep, STEM_MAX + 1 - keep, "~%016llx", (unsigned long long)h);
 }
 
 int cli_inputs_stems(cli_inputs *in) {
@@ -199,8 +214,8 @@ int cli_inputs_stems(cli_inputs *in) {
     int rc = set.slot ? 0 : -1;
     if (!rc && !(in->stems = calloc((size_t)in->n + 1, sizeof(char *)))) rc = -1;
     for (int k = 0; k < in->n && !rc; k++) {
-        char stem[256], cand[300];
-        base_stem(in->paths[k], stem, sizeof stem);
+        char stem[STEM_MAX + 1], cand[STEM_MAX + 16];
+        base_stem(in->paths[k], stem);
         for (unsigned suffix = 1;; suffix++) {
             if (suffix == 1)
                 snprintf(cand, sizeof cand, "%s", stem);

@@ -29,8 +29,10 @@ int cli_is_image_name(const char *name);
  * line each) and counted in in->failed. Returns -1 on out-of-memory. */
 int cli_inputs_collect(cli_inputs *in, char *const *args, int n_args);
 /* Give every input a unique output stem: the file name without its last
- * extension; a stem equal (ignoring ASCII case) to an earlier one gets "-2",
- * "-3", ... appended. Deterministic for a given input list. -1 on out-of-memory. */
+ * extension (over 160 bytes: its first bytes, "~" and a hash of the whole,
+ * so that every output name fits in a file name); a stem equal (ignoring
+ * ASCII case) to an earlier one gets "-2", "-3", ... appended. Deterministic
+ * for a given input list. -1 on out-of-memory. */
 int cli_inputs_stems(cli_inputs *in);
 void cli_inputs_free(cli_inputs *in);
 
