@@ -30,8 +30,16 @@ typedef enum {
     PIXAB_ERR_SHAPE,     /* a tensor is missing or has the wrong shape */
     PIXAB_ERR_NOMEM,     /* allocation failed or a size overflowed */
     PIXAB_ERR_DEVICE,    /* no CUDA device, or a CUDA/cuDNN/cuBLAS failure */
-    PIXAB_ERR_UNSUPPORTED /* a capability this build does not have */
+    PIXAB_ERR_UNSUPPORTED, /* a capability this build does not have */
+    PIXAB_ERR_CANCELLED  /* pixab_cancel was called: the work was abandoned, nothing partial returned */
 } pixab_status;
+
+/* Ask every engine to stop: the running call (and every later one, until
+ * pixab_cancel_reset) returns PIXAB_ERR_CANCELLED at its next check, between
+ * two ops of a forward or backward pass or two chunks of a head, so within
+ * about one op's time. Async-signal-safe: a SIGINT handler may call it. */
+void pixab_cancel(void);
+void pixab_cancel_reset(void);
 
 /* One-line reason for the last failure on this thread ("" if none). */
 const char *pixab_last_error(void);

@@ -997,6 +997,38 @@ Test(explain_scale, long_file_names_get_short_stems) {
     jsonl_free(&res);
 }
 
+/* SIGTERM during an image's long head (Pixab-CAM at the first layer: 177 k
+ * head items) stops the run within seconds, exit 143, nothing partial. */
+Test(explain_scale, sigterm_in_a_long_head_is_prompt, .timeout = 120) {
+    mkdirs("in");
+    copy_file(DATA "test299.png", tp("in/a.png"));
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        signal(SIGTERM, SIG_DFL);
+        int null = open("/dev/null", O_WRONLY);
+        if (null < 0) _exit(99);
+        dup2(null, 1), dup2(null, 2);
+        setenv("OPENBLAS_CORETYPE", "Haswell", 1);
+        execl(PIXAB_CLI_PATH, "pixab", "explain", "-w", MODEL, "-m", "pixab", "-l", "Conv2d_1a_3x3", "--no-png", "-o",
+              tp("out"), tp("in"), (char *)NULL);
+        _exit(98);
+    }
+    nanosleep(&(struct timespec){1, 500000000}, NULL); /* well inside the image's head */
+    int st = 0;
+    cr_assert_eq(waitpid(pid, &st, WNOHANG), 0, "the run ended before the signal");
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    cr_assert_eq(kill(pid, SIGTERM), 0);
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    const double s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 143, "exit status 143, got 0x%x", st);
+    cr_expect(s < 10.0, "stopped %.1f s after SIGTERM", s);
+    cr_expect_eq(count_entries(tp("out"), ".npy"), 0, "nothing partial");
+    cr_expect_eq(count_entries(tp("out"), ".tmp"), 0, "no temporary file left");
+}
+
 Test(explain_scale, help_documents_the_new_flags) {
     run_result r = run("explain --help");
     cr_expect_eq(r.status, 0);

@@ -110,9 +110,9 @@ static const cli_command explain_command = {
     "Progress goes to stderr when it is a terminal, or with -v (which also prints each stage's time\n"
     "per image and the images/s at the end). A bad image, or one the engine has no memory for, is\n"
     "reported on stderr and skipped; the exit status is then 1. Usage errors and failures to write\n"
-    "outputs exit with 2. SIGINT or SIGTERM stops the run cleanly: the image in flight and the\n"
-    "outputs in the queue are finished, nothing partial is left, and the exit status is 130 or 143\n"
-    "(--resume finishes the run); a second signal stops at once.\n",
+    "outputs exit with 2. SIGINT or SIGTERM stops the run cleanly within about one op: the outputs\n"
+    "in the queue are finished, the images in flight dropped, nothing partial is left, and the exit\n"
+    "status is 130 or 143 (--resume finishes the run); a second signal stops at once.\n",
     {{explain_options, 0}, {cli_model_options, offsetof(explain_args, mo)}},
     1,
 };
@@ -573,10 +573,11 @@ static pixab_status explain_range(explain_run *r, image_batch *b, int i0, int n,
  * the writer did). */
 static int explain_batch(explain_run *r, image_batch *b, pipe_writer *pw, explain_stats *st) {
     int stop = 0, rc = 0;
-    if (b->n > 1 && !explain_range(r, b, 0, b->n, pw, st, &stop)) b->n = 0;
-    for (int i = 0; i < b->n && !rc && !stop; i++) {
-        pixab_status s = explain_range(r, b, i, 1, pw, st, &stop);
-        if (!s) continue;
+    pixab_status s = PIXAB_OK;
+    if (b->n > 1 && !(s = explain_range(r, b, 0, b->n, pw, st, &stop))) b->n = 0;
+    for (int i = 0; i < b->n && !rc && !stop && s != PIXAB_ERR_CANCELLED; i++) {
+        s = explain_range(r, b, i, 1, pw, st, &stop);
+        if (!s || s == PIXAB_ERR_CANCELLED) continue; /* cancelled: a signal stops the run, nothing is written */
         progress_break(&r->prog);
         fprintf(stderr, "pixab explain: %s: %s\n", cli_shown(b->jobs[i].path), pixab_last_error());
         if (s == PIXAB_ERR_NOMEM) st->skipped++; /* this image is too large for the memory: skip it */
@@ -585,7 +586,7 @@ static int explain_batch(explain_run *r, image_batch *b, pipe_writer *pw, explai
     for (int i = 0; i < b->n; i++) write_drop(NULL, &b->jobs[i]); /* what was not queued */
     b->n = 0;
     progress_update(&r->prog, pipe_writer_done(pw) + st->skipped, 0);
-    return rc || stop ? -1 : 0;
+    return rc || stop || s == PIXAB_ERR_CANCELLED ? -1 : 0;
 }
 
 /* Take the decoded image d into the batch, explaining the batch first when d

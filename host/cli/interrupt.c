@@ -1,6 +1,7 @@
 /* interrupt.c — the flag behind cli_interrupted (interrupt.h): a handler that
  * records the signal and gives both signals back their default action. */
 #include "interrupt.h"
+#include "pixab.h"
 
 #include <signal.h>
 #include <string.h>
@@ -12,6 +13,7 @@ static volatile sig_atomic_t installed[2]; /* a signal ignored at the start (noh
 
 static void on_signal(int sig) {
     if (!received) received = sig;
+    pixab_cancel(); /* the engine stops at its next op: nothing partial is written */
     /* A second signal takes the default action: stop now. */
     for (int k = 0; k < 2; k++)
         if (installed[k]) signal(sigs[k], SIG_DFL);
@@ -24,6 +26,7 @@ void cli_interrupt_install(void) {
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART; /* reads and writes in flight go on */
     received = 0;
+    pixab_cancel_reset();
     for (int k = 0; k < 2; k++) {
         installed[k] = !sigaction(sigs[k], NULL, &old[k]) && old[k].sa_handler != SIG_IGN;
         if (installed[k]) sigaction(sigs[k], &sa, NULL);

@@ -1,7 +1,9 @@
-/* interrupt.h — SIGINT / SIGTERM during a long CLI run: the first one only
- * sets a flag, which the run checks between images to stop cleanly (finish
- * what is in flight, write what is complete, exit 128 + signal); it also
- * restores the default actions, so a second signal stops the process at once. */
+/* interrupt.h — SIGINT / SIGTERM during a long CLI run: the first one sets a
+ * flag, which the run checks between images, and cancels the engine's work in
+ * flight (pixab_cancel), so the run stops within about one op: what is
+ * complete is written, the images in flight are dropped (--resume redoes
+ * them), exit 128 + signal. It also restores the default actions, so a
+ * second signal stops the process at once. */
 #ifndef PIXAB_CLI_INTERRUPT_H
 #define PIXAB_CLI_INTERRUPT_H
 

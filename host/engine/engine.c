@@ -8,6 +8,7 @@
 #include "engine.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,10 +192,23 @@ int pixab_engine_input_size(const pixab_engine *e) { return e->g.input_size; }
 
 static float *at(const plan *p, int t) { return p->arena + p->offsets[t]; }
 
+/* pixab_cancel's flag: set from a signal handler, read between ops. */
+static volatile sig_atomic_t cancel_requested;
+
+void pixab_cancel(void) { cancel_requested = 1; }
+
+void pixab_cancel_reset(void) { cancel_requested = 0; }
+
+static pixab_status check_cancel(void) {
+    return cancel_requested ? pixab_fail(PIXAB_ERR_CANCELLED, "cancelled") : PIXAB_OK;
+}
+
 /* Network op i on n images, from src to dst (whole tensors). */
 static pixab_status network_op(pixab_engine *e, int i, int n, const float *src, float *dst) {
     const backend_op op = {.kind = BOP_NETWORK, .index = i, .count = n, .src = src, .dst = dst};
-    pixab_status s = e->be->run(e->ctx, &e->g, &op);
+    pixab_status s = check_cancel();
+    if (s) return s;
+    s = e->be->run(e->ctx, &e->g, &op);
     return s ? pixab_fail_context(s, "%s", e->g.ops[i].name) : PIXAB_OK;
 }
 
@@ -482,7 +496,8 @@ static pixab_status generated_scores(pixab_engine *e, const head_desc *h, int n,
         m = masked && i0 == 0 ? 1 : n - i0 < p->batch ? n - i0 : p->batch;
         const backend_op score = {.kind = BOP_CLASS_SCORES, .dst = e->keep.scores + i0, .src = at(p, lt), .count = m,
                                   .classes = classes, .cls = h->cls, .softmax = h->score != PIXAB_SCORE_LOGIT};
-        if (!(s = generate_chunk(e, p, h, entry, i0, m))) s = e->be->run(e->ctx, &e->g, &score);
+        if (!(s = check_cancel()) && !(s = generate_chunk(e, p, h, entry, i0, m)))
+            s = e->be->run(e->ctx, &e->g, &score);
     }
     return s;
 }
@@ -543,7 +558,7 @@ pixab_status pixab_engine_gradient(pixab_engine *e, int layer, const float *x, p
     s = e->be->zero(e->ctx, p->grad, p->floats * sizeof(float));
     if (!s) s = e->be->upload(e->ctx, p->grad + p->offsets[lt], dlogits, sizeof(float) * (size_t)classes);
     free(dlogits);
-    for (int i = e->g.n_ops - 1; i >= first && !s; i--) {
+    for (int i = e->g.n_ops - 1; i >= first && !s && !(s = check_cancel()); i--) {
         const graph_op *o = &e->g.ops[i];
         s = e->be->run_op_backward(e->ctx, &e->g, i, 1, at(p, o->src), at(p, o->dst), p->grad + p->offsets[o->src],
                                    p->grad + p->offsets[o->dst]);

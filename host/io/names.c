@@ -16,6 +16,7 @@ const char *pixab_status_name(pixab_status s) {
     case PIXAB_ERR_NOMEM: return "out of memory";
     case PIXAB_ERR_DEVICE: return "device error";
     case PIXAB_ERR_UNSUPPORTED: return "unsupported";
+    case PIXAB_ERR_CANCELLED: return "cancelled";
     }
     return "unknown status";
 }
