@@ -128,16 +128,21 @@ Test(eval, all_tasks_write_every_metric) {
     check_png(tp("out"), "sanity.png");
 }
 
-Test(eval, tasks_select_rows_and_a_missing_image_is_skipped) {
-    synth(2);
-    /* A third line names an image that does not exist. */
+/* One more line at the end of set/annotations.jsonl. */
+static void append_annotation(const char *line) {
     char *ann = read_file(tp("set/annotations.jsonl"), NULL);
     cr_assert(ann);
-    char *text = malloc(strlen(ann) + 128);
-    sprintf(text, "%s{\"image\":\"gone.png\",\"objects\":[{\"class\":1,\"box\":[1,2,30,40]}]}\n", ann);
+    char *text = malloc(strlen(ann) + strlen(line) + 2);
+    sprintf(text, "%s%s\n", ann, line);
     write_text(tp("set/annotations.jsonl"), text);
     free(ann);
     free(text);
+}
+
+Test(eval, tasks_select_rows_and_a_missing_image_is_skipped) {
+    synth(2);
+    /* A third line names an image that does not exist. */
+    append_annotation("{\"image\":\"gone.png\",\"objects\":[{\"class\":1,\"box\":[1,2,30,40]}]}");
     run_result r = runf("eval -w '%s' --data '%s' -m pixab --tasks mod --device cpu --steps 3 -o '%s'", DEMO,
                         tp("set/annotations.jsonl"), tp("out"));
     cr_assert_eq(r.status, 1, "exit %d: %s", r.status, r.err);
@@ -154,13 +159,7 @@ Test(eval, tasks_select_rows_and_a_missing_image_is_skipped) {
  * image is skipped, the others evaluated (exit 1). */
 Test(eval, box_outside_the_image_names_its_line) {
     synth(1);
-    char *ann = read_file(tp("set/annotations.jsonl"), NULL);
-    cr_assert(ann);
-    char *text = malloc(strlen(ann) + 128);
-    sprintf(text, "%s{\"image\":\"00000.png\",\"objects\":[{\"class\":1,\"box\":[5000,10,5010,40]}]}\n", ann);
-    write_text(tp("set/annotations.jsonl"), text);
-    free(ann);
-    free(text);
+    append_annotation("{\"image\":\"00000.png\",\"objects\":[{\"class\":1,\"box\":[5000,10,5010,40]}]}");
     run_result r = runf("eval -w '%s' --data '%s' -m activation --tasks mod --device cpu --steps 3 -o '%s'", DEMO,
                         tp("set/annotations.jsonl"), tp("out"));
     cr_assert_eq(r.status, 1, "exit %d: %s", r.status, r.err);

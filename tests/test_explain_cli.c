@@ -616,26 +616,31 @@ static void check_all_npy(const char *dir) {
     closedir(d);
 }
 
+/* pixab with argv in a child with the default signal actions, stdout to
+ * /dev/null and stderr to errpath. */
+static pid_t spawn_pixab(const char *errpath, char *const argv[]) {
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid) return pid;
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    int fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644), null = open("/dev/null", O_WRONLY);
+    if (fd < 0 || null < 0) _exit(99);
+    dup2(fd, 2), dup2(null, 1);
+    setenv("OPENBLAS_CORETYPE", "Haswell", 1);
+    execv(PIXAB_CLI_PATH, argv);
+    _exit(98);
+}
+
 Test(explain_scale, sigint_stops_cleanly_and_resume_finishes, .timeout = 600) {
     enum { N = 30 };
     copies(DEMO_IMAGE, N);
     const char *errpath = tp("stderr.txt");
-    pid_t pid = fork();
-    cr_assert(pid >= 0);
-    if (pid == 0) { /* the child: default signal actions, stderr to a file */
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        int fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644), null = open("/dev/null", O_WRONLY);
-        if (fd < 0 || null < 0) _exit(99);
-        dup2(fd, 2), dup2(null, 1);
-        setenv("OPENBLAS_CORETYPE", "Haswell", 1);
-        execl(PIXAB_CLI_PATH, "pixab", "explain", "-w", DEMO_MODEL, "-m", "pixab,activation", "-o", tp("out"),
-              tp("in"), (char *)NULL);
-        _exit(98);
-    }
+    pid_t pid = spawn_pixab(errpath, (char *const[]){"pixab", "explain", "-w", DEMO_MODEL, "-m", "pixab,activation",
+                                                     "-o", (char *)tp("out"), (char *)tp("in"), NULL});
     /* SIGINT once the first line is there: the run is under way. */
     const char *results = tp("out/results.jsonl");
     int lines = 0, st = 0;
@@ -1002,18 +1007,10 @@ Test(explain_scale, long_file_names_get_short_stems) {
 Test(explain_scale, sigterm_in_a_long_head_is_prompt, .timeout = 120) {
     mkdirs("in");
     copy_file(DATA "test299.png", tp("in/a.png"));
-    pid_t pid = fork();
-    cr_assert(pid >= 0);
-    if (pid == 0) {
-        signal(SIGTERM, SIG_DFL);
-        int null = open("/dev/null", O_WRONLY);
-        if (null < 0) _exit(99);
-        dup2(null, 1), dup2(null, 2);
-        setenv("OPENBLAS_CORETYPE", "Haswell", 1);
-        execl(PIXAB_CLI_PATH, "pixab", "explain", "-w", MODEL, "-m", "pixab", "-l", "Conv2d_1a_3x3", "--no-png", "-o",
-              tp("out"), tp("in"), (char *)NULL);
-        _exit(98);
-    }
+    char out[512];
+    snprintf(out, sizeof out, "%s", tp("out"));
+    pid_t pid = spawn_pixab("/dev/null", (char *const[]){"pixab", "explain", "-w", MODEL, "-m", "pixab", "-l",
+                                                         "Conv2d_1a_3x3", "--no-png", "-o", out, (char *)tp("in"), NULL});
     nanosleep(&(struct timespec){1, 500000000}, NULL); /* well inside the image's head */
     int st = 0;
     cr_assert_eq(waitpid(pid, &st, WNOHANG), 0, "the run ended before the signal");
