@@ -1,7 +1,9 @@
 /* test_results_cli.c — results.jsonl and the outdir under stress (issue #15):
  * a write that fails part way (RLIMIT_FSIZE standing in for a full disk) cuts
  * the file back, so it grows only by whole lines and the run fails (exit 2,
- * one line). Runs the built CLI binary. */
+ * one line); --resume removes the temporary files that killed runs left in the
+ * outdir (exactly pixab's names, dead PIDs only) and never a live run's.
+ * Runs the built CLI binary. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <criterion/criterion.h>
@@ -98,4 +100,46 @@ Test(results, a_failed_append_leaves_only_whole_lines) {
     /* The first line cut half way; then the first whole and the second cut. */
     expect_whole_lines("half", lo / 2, 0);
     expect_whole_lines("one", hi + 20, 1);
+}
+
+/* A PID that was a process of ours and is no longer one. */
+static long dead_pid(void) {
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (!pid) _exit(0);
+    cr_assert_eq(waitpid(pid, NULL, 0), pid);
+    return (long)pid;
+}
+
+/* fmt with pid (in a rotating static buffer, so a test's names stay live). */
+static const char *name(const char *fmt, long pid) {
+    static char buf[16][128];
+    static int k;
+    char *b = buf[k++ % 16];
+    snprintf(b, sizeof buf[0], fmt, pid);
+    return b;
+}
+
+Test(results, resume_removes_dead_runs_temporary_files_only) {
+    long dead = dead_pid(), live = (long)getpid();
+    mkdirs("out");
+    const char *gone[] = {name("out/a.pixab.npy.tmp.%ld.0", dead), name("out/b.png.tmp.%ld.17", dead)};
+    const char *kept[] = {
+        name("out/a.pixab.npy.tmp.%ld.0", live),   /* a live run's */
+        name("out/a.pixab.npy.tmp.%ld.01", dead),  /* not exactly our format */
+        name("out/a.pixab.npy.tmp.%ld", dead),     /* no counter */
+        name("out/.tmp.%ld.0", dead),              /* no NAME */
+        name("out/a.npy.tmp.%ld.0.bak", dead),     /* something after */
+        name("out/a.npy.TMP.%ld.0", dead),         /* another pattern */
+    };
+    for (size_t k = 0; k < 2; k++) write_text(tp(gone[k]), "x");
+    for (size_t k = 0; k < sizeof kept / sizeof *kept; k++) write_text(tp(kept[k]), "x");
+    const char *dir = name("out/d.tmp.%ld.0", dead); /* not a regular file */
+    mkdirs(dir);
+    run_result r = runf("explain -w %s -m activation --no-png --resume -o %s %stest299.png", MODEL, tp("out"), DATA);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    for (size_t k = 0; k < 2; k++) cr_expect(!exists(tp(gone[k])), "%s left", gone[k]);
+    for (size_t k = 0; k < sizeof kept / sizeof *kept; k++) cr_expect(exists(tp(kept[k])), "%s removed", kept[k]);
+    cr_expect(exists(tp(dir)));
+    cr_expect(exists(tp("out/test299.activation.npy")));
 }

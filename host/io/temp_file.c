@@ -3,15 +3,20 @@
  * character devices and FIFOs written directly. */
 #include "temp_file.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAX_LINKS 40 /* as the kernel's ELOOP limit */
+#define MAX_LINKS 40
+#define TEMP_SUFFIX ".tmp.%ld.%u" /* after the target's name */ /* as the kernel's ELOOP limit */
 
 /* Follow the symlinks at out[cap] (initially the path) to the name they end
  * at, which may not exist; a relative link is read from the link's directory. */
@@ -51,7 +56,7 @@ static int open_temp(temp_file *t) {
     static atomic_uint counter;
     for (int attempt = 0; attempt < 100; attempt++) {
         unsigned k = atomic_fetch_add(&counter, 1u);
-        if (snprintf(t->tmp, sizeof t->tmp, "%s.tmp.%ld.%u", t->target, (long)getpid(), k) >= (int)sizeof t->tmp)
+        if (snprintf(t->tmp, sizeof t->tmp, "%s" TEMP_SUFFIX, t->target, (long)getpid(), k) >= (int)sizeof t->tmp)
             return ENAMETOOLONG;
         int fd = open(t->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         if (fd < 0 && errno == EEXIST) continue;
@@ -92,4 +97,36 @@ int temp_file_close(temp_file *t, int e) {
     if (t->tmp[0] && !e && rename(t->tmp, t->target)) e = errno;
     if (t->tmp[0] && e) remove(t->tmp);
     return e;
+}
+
+/* The PID in a name temp_file_open makes ("NAME" TEMP_SUFFIX, NAME not
+ * empty), or 0 when the name is not exactly one. */
+static long temp_name_pid(const char *name) {
+    const char *p = name[0] ? strstr(name + 1, ".tmp.") : NULL, *last = p;
+    while (last && (p = strstr(last + 1, ".tmp."))) last = p; /* NAME may hold ".tmp." too */
+    if (!last || !isdigit((unsigned char)last[5])) return 0;
+    char *dot, *end, again[64];
+    long pid = strtol(last + 5, &dot, 10);
+    if (*dot != '.' || !isdigit((unsigned char)dot[1])) return 0;
+    unsigned long n = strtoul(dot + 1, &end, 10);
+    if (*end || pid <= 0 || n > 0xffffffffu) return 0;
+    snprintf(again, sizeof again, TEMP_SUFFIX, pid, (unsigned)n);
+    return strcmp(again, last) ? 0 : pid; /* no leading zeros, no overflow */
+}
+
+/* An orphan: one of our names, a regular file, its process gone. */
+static int is_orphan(int dir, const char *name) {
+    long pid = temp_name_pid(name);
+    struct stat st;
+    return pid > 0 && (pid_t)pid == pid && kill((pid_t)pid, 0) && errno == ESRCH &&
+           !fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) && S_ISREG(st.st_mode);
+}
+
+int temp_file_sweep(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return errno;
+    for (struct dirent *e; (e = readdir(d));)
+        if (is_orphan(dirfd(d), e->d_name)) unlinkat(dirfd(d), e->d_name, 0);
+    closedir(d);
+    return 0;
 }

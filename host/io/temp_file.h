@@ -25,5 +25,11 @@ int temp_file_open(temp_file *t, const char *path);
 /* Close it and, when e (an errno of the writes) is 0, rename the temporary
  * file onto the target; else remove it. 0, or the first errno. */
 int temp_file_close(temp_file *t, int e);
+/* Remove the temporary files in dir that runs no longer alive left behind
+ * (SIGKILL, a second SIGINT): regular files named exactly as temp_file_open
+ * names them, "NAME.tmp.PID.N", whose PID is no process (kill(PID, 0) fails
+ * with ESRCH), so a concurrent run's are never touched. 0, or an errno when
+ * dir cannot be read (a file that cannot be removed is left). */
+int temp_file_sweep(const char *dir);
 
 #endif
