@@ -30,6 +30,13 @@ char *cli_out_path(const char *outdir, const char *stem, const char *method, con
     return s;
 }
 
+/* Cut the file at fd back by the `done` bytes just appended there (best
+ * effort: the failed write's error is what the caller reports). */
+static void cut_back(int fd, size_t done) {
+    off_t end = lseek(fd, 0, SEEK_CUR);
+    if (end >= (off_t)done && ftruncate(fd, end - (off_t)done)) return;
+}
+
 /* write() all of buf; with O_APPEND one call puts the line at the end in one
  * piece. Should a write fail after part of it went out (a full disk, a file
  * size limit), the file is cut back to where the line began, so no line is
@@ -41,8 +48,7 @@ static int write_all(int fd, const char *buf, size_t n) {
         if (k < 0 && errno == EINTR) continue;
         if (k <= 0) {
             int e = k < 0 ? errno : EIO;
-            off_t end = done ? lseek(fd, 0, SEEK_CUR) : -1;
-            if (end >= (off_t)done && ftruncate(fd, end - (off_t)done)) {} /* best effort: e is the error */
+            if (done) cut_back(fd, done);
             errno = e;
             return -1;
         }
