@@ -31,6 +31,7 @@
 #include "pipeline.h"
 #include "results.h"
 #include "shard.h"
+#include "temp_file.h"
 
 typedef struct {
     cli_model_opts mo;
@@ -490,6 +491,10 @@ static int plan_outputs(explain_run *r) {
     }
     if (a->resume && cli_done_load(r->fd, &r->done)) {
         fprintf(stderr, "pixab explain: cannot read '%s': %s\n", r->results, strerror(errno));
+        return -1;
+    }
+    if (a->resume && (err = temp_file_sweep(a->outdir))) { /* what killed runs left */
+        fprintf(stderr, "pixab explain: cannot read '%s': %s\n", a->outdir, strerror(err));
         return -1;
     }
     return 0;

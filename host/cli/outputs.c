@@ -1,6 +1,6 @@
 /* outputs.c — output directories and atomically written files shared by the
- * subcommands: bytes, and RGB pixels as PNG (stb_image_write), each under a
- * temporary name in the same directory, renamed when complete. */
+ * subcommands: bytes, and RGB pixels as PNG (stb_image_write), each written
+ * by the rule of temp_file.h (atomic for regular files). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,27 +33,19 @@ int cli_make_dirs(const char *dir) {
     return e;
 }
 
-int cli_finish_file(FILE *f, const char *tmp, const char *path, int e, char *why, size_t cap) {
-    errno = 0;
-    if (fclose(f) && !e) e = errno ? errno : EIO; /* a full disk often shows only here */
-    if (!e && rename(tmp, path)) e = errno;
-    if (e) {
-        remove(tmp);
-        snprintf(why, cap, "cannot write '%s': %s", path, strerror(e));
-        return -1;
-    }
-    return 0;
+/* A one-line reason in why for errno e; -1, or 0 when e is 0. */
+static int write_failed(const char *path, int e, char *why, size_t cap) {
+    if (!e) return 0;
+    snprintf(why, cap, "cannot write '%s': %s", path, strerror(e));
+    return -1;
 }
 
 int cli_write_file(const char *path, const void *bytes, size_t len, char *why, size_t cap) {
-    char tmp[4096 + 64];
-    FILE *f = temp_file_open(path, tmp, sizeof tmp);
-    if (!f) {
-        snprintf(why, cap, "cannot write '%s': %s", path, strerror(errno));
-        return -1;
-    }
-    int e = len && fwrite(bytes, 1, len, f) != len ? (errno ? errno : EIO) : 0;
-    return cli_finish_file(f, tmp, path, e, why, cap);
+    temp_file t;
+    int e = temp_file_open(&t, path);
+    if (e) return write_failed(path, e, why, cap);
+    e = len && fwrite(bytes, 1, len, t.f) != len ? (errno ? errno : EIO) : 0;
+    return write_failed(path, temp_file_close(&t, e), why, cap);
 }
 
 /* stb_image_write's sink: our own FILE, so every write error is seen
@@ -69,12 +61,10 @@ static void png_sink_write(void *ctx, void *data, int size) {
 }
 
 int cli_write_png(const char *path, const unsigned char *rgb, int w, int h, char *why, size_t cap) {
-    char tmp[4096 + 64];
-    png_sink sink = {temp_file_open(path, tmp, sizeof tmp), 0};
-    if (!sink.f) {
-        snprintf(why, cap, "cannot write '%s': %s", path, strerror(errno));
-        return -1;
-    }
+    temp_file t;
+    int e = temp_file_open(&t, path);
+    if (e) return write_failed(path, e, why, cap);
+    png_sink sink = {t.f, 0};
     int ok = stbi_write_png_to_func(png_sink_write, &sink, w, h, 3, rgb, w * 3);
-    return cli_finish_file(sink.f, tmp, path, !ok ? ENOMEM : sink.error, why, cap);
+    return write_failed(path, temp_file_close(&t, !ok ? ENOMEM : sink.error), why, cap);
 }

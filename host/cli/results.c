@@ -1,6 +1,7 @@
 /* results.c — OUTDIR/results.jsonl of `pixab explain`: output paths, lines
  * appended whole (one write() with O_APPEND, so concurrent runs and
- * interruptions never tear or interleave them) and what a file says is done,
+ * interruptions never tear or interleave them; a write that fails part way is
+ * cut back) and what a file says is done,
  * for --resume. */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,16 +30,29 @@ char *cli_out_path(const char *outdir, const char *stem, const char *method, con
     return s;
 }
 
-/* write() all of buf; with O_APPEND one call puts the line at the end in one piece. */
+/* Cut the file at fd back by the `done` bytes just appended there (best
+ * effort: the failed write's error is what the caller reports). */
+static void cut_back(int fd, size_t done) {
+    off_t end = lseek(fd, 0, SEEK_CUR);
+    if (end >= (off_t)done && ftruncate(fd, end - (off_t)done)) return;
+}
+
+/* write() all of buf; with O_APPEND one call puts the line at the end in one
+ * piece. Should a write fail after part of it went out (a full disk, a file
+ * size limit), the file is cut back to where the line began, so no line is
+ * ever torn; -1 with the write's errno. */
 static int write_all(int fd, const char *buf, size_t n) {
-    while (n) {
-        ssize_t k = write(fd, buf, n);
-        if (k < 0) {
-            if (errno == EINTR) continue;
+    size_t done = 0;
+    while (done < n) {
+        ssize_t k = write(fd, buf + done, n - done);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) {
+            int e = k < 0 ? errno : EIO;
+            if (done) cut_back(fd, done);
+            errno = e;
             return -1;
         }
-        buf += k;
-        n -= (size_t)k;
+        done += (size_t)k;
     }
     return 0;
 }

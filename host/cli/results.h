@@ -15,7 +15,8 @@ char *cli_out_path(const char *outdir, const char *stem, const char *method, con
 int cli_results_open(const char *path);
 /* Append one line {"image","method","layer","class","label"?,"score",
  * "score_kind","map","png"?,"ms","shared_ms"} in a single write(), so lines
- * are never torn or interleaved. -1 with errno. */
+ * are never torn or interleaved; should it fail part way (a full disk), the
+ * file is truncated back to its length before it. -1 with errno. */
 int cli_results_append(int fd, const pixab_model *m, const char *image, const char *layer, const pixab_map *map,
                        const char *npy, const char *png, double shared_ms);
 /* What results.jsonl says is done, for --resume: the (map, layer) pairs of

@@ -1,16 +1,13 @@
-/* npy.c — float32 .npy writer (numpy 1.24's exact bytes, atomic rename) and a
+/* npy.c — float32 .npy writer (numpy 1.24's exact bytes, through temp_file.h) and a
  * strict reader (see npy.h). Format: numpy/lib/format.py (NEP 1). */
 #define _POSIX_C_SOURCE 200809L
 
 #include "npy.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "error.h"
 #include "temp_file.h"
@@ -101,26 +98,13 @@ pixab_status npy_write_f32(const char *path, const float *data, int ndim, const 
     size_t hsize = npy_header(head, sizeof head, ndim, shape);
     if (!hsize) return pixab_fail(PIXAB_ERR_ARG, "cannot write '%s': header too long", path);
 
-    char tmp[4096 + 64];
-    FILE *f = temp_file_open(path, tmp, sizeof tmp);
-    if (!f) return pixab_fail(PIXAB_ERR_IO, "cannot write '%s': %s", path, strerror(errno));
-
-    int ok = fwrite(head, 1, hsize, f) == hsize;
-    if (ok && numel > 0) ok = fwrite(data, sizeof(float), (size_t)numel, f) == (size_t)numel;
-    int e = ok ? 0 : errno;
-    /* fclose flushes: a full disk often shows only here. */
-    if (fclose(f) != 0 && ok) {
-        ok = 0;
-        e = errno;
-    }
-    if (ok && rename(tmp, path) != 0) {
-        ok = 0;
-        e = errno;
-    }
-    if (!ok) {
-        remove(tmp);
-        return pixab_fail(PIXAB_ERR_IO, "cannot write '%s': %s", path, e ? strerror(e) : "write error");
-    }
+    temp_file t;
+    int e = temp_file_open(&t, path);
+    if (e) return pixab_fail(PIXAB_ERR_IO, "cannot write '%s': %s", path, strerror(e));
+    int ok = fwrite(head, 1, hsize, t.f) == hsize;
+    if (ok && numel > 0) ok = fwrite(data, sizeof(float), (size_t)numel, t.f) == (size_t)numel;
+    if ((e = temp_file_close(&t, ok ? 0 : errno ? errno : EIO)))
+        return pixab_fail(PIXAB_ERR_IO, "cannot write '%s': %s", path, strerror(e));
     return PIXAB_OK;
 }
 

@@ -20,9 +20,10 @@ typedef struct {
     float *data;                   /* (shape...) C order; malloc'd, never NULL after a read */
 } npy_array;
 
-/* Write data (shape...) as '<f4' .npy. The file appears atomically: it is
- * written under a temporary name in the same directory and renamed over path;
- * on any failure (full disk included) nothing is left behind. */
+/* Write data (shape...) as '<f4' .npy by the rule of temp_file.h: a regular
+ * file (or a symlink's) appears atomically, written under a temporary name in
+ * its directory and renamed over it; on any failure (full disk included)
+ * nothing is left behind. A character device or FIFO is written directly. */
 pixab_status npy_write_f32(const char *path, const float *data, int ndim, const int64_t *shape);
 
 /* Read a float32 .npy (version 1.0 or 2.0, descr '<f4', fortran_order False,

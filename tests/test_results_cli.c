@@ -1,0 +1,145 @@
+/* test_results_cli.c — results.jsonl and the outdir under stress (issue #15):
+ * a write that fails part way (RLIMIT_FSIZE standing in for a full disk) cuts
+ * the file back, so it grows only by whole lines and the run fails (exit 2,
+ * one line); --resume removes the temporary files that killed runs left in the
+ * outdir (exactly pixab's names, dead PIDs only) and never a live run's.
+ * Runs the built CLI binary. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli_run.h"
+
+#define DATA PIXAB_TEST_DATA "/"
+#define MODEL DATA "inception_v3_w8.safetensors"
+#define PAD_LEN 2000 /* more than a map's .npy, which the file size limit must let through */
+
+static void setup(void) { scratch_make("results"); }
+static void teardown(void) { scratch_remove(); }
+
+TestSuite(results, .init = setup, .fini = teardown, .timeout = 120);
+
+/* `pixab explain -m activation,pixab --no-png -o tmp/out test299.png` with
+ * every file limited to limit bytes (writes past it fail with EFBIG, not a
+ * signal); its exit status, stderr in tmp/err. */
+static int explain_limited(const char *out, rlim_t limit) {
+    char dir[512], err[512];
+    snprintf(dir, sizeof dir, "%s", tp(out));
+    snprintf(err, sizeof err, "%s", tp("err"));
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (!pid) {
+        struct rlimit rl = {limit, limit};
+        int fd = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd < 0 || dup2(fd, 2) < 0 || setrlimit(RLIMIT_FSIZE, &rl) || signal(SIGXFSZ, SIG_IGN) == SIG_ERR)
+            _exit(99);
+        setenv("OPENBLAS_CORETYPE", "Haswell", 1);
+        execl(PIXAB_CLI_PATH, "pixab", "explain", "-w", MODEL, "-m", "activation,pixab", "--no-png", "-o", dir,
+              DATA "test299.png", (char *)NULL);
+        _exit(98);
+    }
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* A foreign line PAD_LEN bytes long (resume and merge skip it). */
+static void pad(char *buf) {
+    memset(buf, 'x', PAD_LEN);
+    memcpy(buf, "{\"pad\":\"", 8);
+    memcpy(buf + PAD_LEN - 3, "\"}\n", 4);
+}
+
+/* The shortest and longest line of a results file. */
+static void line_lengths(const char *text, size_t *lo, size_t *hi) {
+    *lo = (size_t)-1, *hi = 0;
+    for (const char *nl; (nl = strchr(text, '\n')); text = nl + 1) {
+        size_t n = (size_t)(nl - text) + 1;
+        *lo = n < *lo ? n : *lo, *hi = n > *hi ? n : *hi;
+    }
+}
+
+/* Run with the limit at PAD_LEN + extra over a padded results.jsonl; expect
+ * exit 2 in one line and the pad followed by want_lines whole lines. */
+static void expect_whole_lines(const char *out, size_t extra, int want_lines) {
+    char padding[PAD_LEN + 1], path[512];
+    pad(padding);
+    mkdirs(out);
+    snprintf(path, sizeof path, "%s/results.jsonl", tp(out));
+    write_text(path, padding);
+    int status = explain_limited(out, PAD_LEN + extra);
+    char *err = read_file(tp("err"), NULL), *got = read_file(path, NULL);
+    cr_assert(err && got);
+    cr_expect_eq(status, 2, "exit %d: %s", status, err);
+    cr_expect_eq(count_lines(err), 1, "%s", err);
+    cr_expect(strstr(err, "results.jsonl"), "%s", err);
+    cr_expect_eq(strncmp(got, padding, PAD_LEN), 0);
+    size_t len = strlen(got);
+    cr_expect(len > 0 && got[len - 1] == '\n', "torn: %s", got + PAD_LEN);
+    cr_expect_eq(count_lines(got + PAD_LEN), want_lines, "%s", got + PAD_LEN);
+    cr_expect(want_lines == 0 || !strncmp(got + PAD_LEN, "{\"image\":", 9), "%s", got + PAD_LEN);
+    free(err);
+    free(got);
+}
+
+Test(results, a_failed_append_leaves_only_whole_lines) {
+    run_result r = runf("explain -w %s -m activation,pixab --no-png -o %s %stest299.png", MODEL, tp("ref"), DATA);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    char *ref = read_file(tp("ref/results.jsonl"), NULL);
+    cr_assert(ref);
+    size_t lo, hi;
+    line_lengths(ref, &lo, &hi);
+    free(ref);
+    cr_assert(lo > 100 && hi < lo + 40, "lines %zu..%zu", lo, hi);
+    /* The first line cut half way; then the first whole and the second cut. */
+    expect_whole_lines("half", lo / 2, 0);
+    expect_whole_lines("one", hi + 20, 1);
+}
+
+/* A PID that was a process of ours and is no longer one. */
+static long dead_pid(void) {
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (!pid) _exit(0);
+    cr_assert_eq(waitpid(pid, NULL, 0), pid);
+    return (long)pid;
+}
+
+/* fmt with pid (in a rotating static buffer, so a test's names stay live). */
+static const char *name(const char *fmt, long pid) {
+    static char buf[16][128];
+    static int k;
+    char *b = buf[k++ % 16];
+    snprintf(b, sizeof buf[0], fmt, pid);
+    return b;
+}
+
+Test(results, resume_removes_dead_runs_temporary_files_only) {
+    long dead = dead_pid(), live = (long)getpid();
+    mkdirs("out");
+    const char *gone[] = {name("out/a.pixab.npy.tmp.%ld.0", dead), name("out/b.png.tmp.%ld.17", dead)};
+    const char *kept[] = {
+        name("out/a.pixab.npy.tmp.%ld.0", live),   /* a live run's */
+        name("out/a.pixab.npy.tmp.%ld.01", dead),  /* not exactly our format */
+        name("out/a.pixab.npy.tmp.%ld", dead),     /* no counter */
+        name("out/.tmp.%ld.0", dead),              /* no NAME */
+        name("out/a.npy.tmp.%ld.0.bak", dead),     /* something after */
+        name("out/a.npy.TMP.%ld.0", dead),         /* another pattern */
+    };
+    for (size_t k = 0; k < 2; k++) write_text(tp(gone[k]), "x");
+    for (size_t k = 0; k < sizeof kept / sizeof *kept; k++) write_text(tp(kept[k]), "x");
+    const char *dir = name("out/d.tmp.%ld.0", dead); /* not a regular file */
+    mkdirs(dir);
+    run_result r = runf("explain -w %s -m activation --no-png --resume -o %s %stest299.png", MODEL, tp("out"), DATA);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    for (size_t k = 0; k < 2; k++) cr_expect(!exists(tp(gone[k])), "%s left", gone[k]);
+    for (size_t k = 0; k < sizeof kept / sizeof *kept; k++) cr_expect(exists(tp(kept[k])), "%s removed", kept[k]);
+    cr_expect(exists(tp(dir)));
+    cr_expect(exists(tp("out/test299.activation.npy")));
+}
