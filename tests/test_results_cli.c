@@ -2,7 +2,8 @@
  * a write that fails part way (RLIMIT_FSIZE standing in for a full disk) cuts
  * the file back, so it grows only by whole lines and the run fails (exit 2,
  * one line); --resume removes the temporary files that killed runs left in the
- * outdir (exactly pixab's names, dead PIDs only) and never a live run's.
+ * outdir (exactly pixab's names, dead PIDs only) and never a live run's, and
+ * reads past zeros and garbage lines as merge does.
  * Runs the built CLI binary. */
 #define _POSIX_C_SOURCE 200809L
 
@@ -142,4 +143,36 @@ Test(results, resume_removes_dead_runs_temporary_files_only) {
     for (size_t k = 0; k < sizeof kept / sizeof *kept; k++) cr_expect(exists(tp(kept[k])), "%s removed", kept[k]);
     cr_expect(exists(tp(dir)));
     cr_expect(exists(tp("out/test299.activation.npy")));
+}
+
+/* A zero-filled block and a garbage line in results.jsonl (what a power loss
+ * can leave) spoil only their own lines: --resume still sees the lines after
+ * them and redoes nothing, as merge does. */
+Test(results, resume_reads_past_zeros_and_garbage) {
+    mkdirs("in");
+    copy_file(DATA "test299.png", tp("in/a.png"));
+    copy_file(DATA "small53x37.png", tp("in/b.png"));
+    run_result r = runf("explain -w %s -m activation --no-png -o %s %s", MODEL, tp("out"), tp("in"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    size_t n;
+    char *text = read_file(tp("out/results.jsonl"), &n);
+    cr_assert(text && count_lines(text) == 2);
+    char *second = strchr(text, '\n') + 1, spoiled[8192];
+    const size_t first = (size_t)(second - text);
+    cr_assert(n + 600 < sizeof spoiled);
+    memcpy(spoiled, text, first);
+    memset(spoiled + first, 0, 512);                       /* a zero block ... */
+    memcpy(spoiled + first + 512, "\x01{garbage\n", 10);  /* ... and a garbage line */
+    memcpy(spoiled + first + 522, second, n - first);
+    const size_t spoiled_len = n + 522;
+    FILE *f = fopen(tp("out/results.jsonl"), "wb");
+    cr_assert(f && fwrite(spoiled, 1, spoiled_len, f) == spoiled_len);
+    fclose(f);
+    free(text);
+    r = runf("explain -w %s -m activation --no-png --resume -o %s %s", MODEL, tp("out"), tp("in"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    text = read_file(tp("out/results.jsonl"), &n);
+    cr_expect_eq(n, spoiled_len, "nothing appended");
+    cr_expect_eq(count_lines(text + first + 512), 2, "the garbage line and b.png's line, nothing redone");
+    free(text);
 }

@@ -82,8 +82,10 @@ int cli_done_load(int fd, cli_done_set *d) {
     }
     text[got] = '\0';
     int rc = 0;
-    for (char *line = text; *line && !rc;) {
-        char *nl = strchr(line, '\n');
+    /* Line by line over all got bytes, as merge reads: a NUL byte or garbage
+     * (a zero-filled block after a power loss) spoils its own line only. */
+    for (char *line = text, *end = text + got; line < end && !rc;) {
+        char *nl = memchr(line, '\n', (size_t)(end - line));
         if (!nl) break; /* no newline: torn */
         json_value *v;
         if (json_parse(line, (size_t)(nl - line), &v, NULL, 0) == JSON_OK) {
