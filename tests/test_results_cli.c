@@ -176,3 +176,23 @@ Test(results, resume_reads_past_zeros_and_garbage) {
     cr_expect_eq(count_lines(text + first + 512), 2, "the garbage line and b.png's line, nothing redone");
     free(text);
 }
+
+/* --resume recognises the outdir however it is spelled: relative, with "./",
+ * absolute, or through "dir/../". */
+Test(results, resume_whatever_the_outdir_spelling) {
+    mkdirs("in");
+    copy_file(DATA "test299.png", tp("in/a.png"));
+    run_result r = runf("explain -w %s -m activation --no-png -o %s %s", MODEL, tp("out"), tp("in"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    char spelled[3][600];
+    snprintf(spelled[0], sizeof spelled[0], "%s/./out", tmp);
+    snprintf(spelled[1], sizeof spelled[1], "%s/in/../out", tmp);
+    snprintf(spelled[2], sizeof spelled[2], "%s//out/", tmp);
+    for (int i = 0; i < 3; i++) {
+        r = runf("explain -w %s -m activation --no-png --resume -o %s %s", MODEL, spelled[i], tp("in"));
+        cr_assert_eq(r.status, 0, "%s", r.err);
+    }
+    char *text = read_file(tp("out/results.jsonl"), NULL);
+    cr_expect_eq(count_lines(text), 1, "nothing redone: %s", text);
+    free(text);
+}

@@ -59,11 +59,16 @@ static int write_all(int fd, const char *buf, size_t n) {
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-/* The layer is part of the key because the file names do not carry it. */
+/* The map's file name (results.jsonl and the maps share the outdir, so its
+ * file name names the map however the outdir is spelled: "out", "./out", an
+ * absolute path, from another working directory) and the layer, which the
+ * file names do not carry. */
 static char *done_key(const char *map, const char *layer) {
-    size_t n = strlen(map) + strlen(layer) + 2;
+    const char *base = strrchr(map, '/');
+    base = base ? base + 1 : map;
+    size_t n = strlen(base) + strlen(layer) + 2;
     char *k = malloc(n);
-    if (k) snprintf(k, n, "%s\x1f%s", map, layer);
+    if (k) snprintf(k, n, "%s\x1f%s", base, layer);
     return k;
 }
 

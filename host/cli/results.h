@@ -22,7 +22,7 @@ int cli_results_append(int fd, const pixab_model *m, const char *image, const ch
 /* What results.jsonl says is done, for --resume: the (map, layer) pairs of
  * its complete lines (torn or foreign lines ignored). */
 typedef struct {
-    char **keys; /* (n) sorted keys: the map's path, 0x1f, the layer's name */
+    char **keys; /* (n) sorted keys: the map's file name (whatever the outdir's spelling), 0x1f, the layer */
     size_t n;
 } cli_done_set;
 /* Read the file open at fd (from offset 0); -1 on a read error or out of memory. */
