@@ -348,3 +348,31 @@ Test(json, big_document) {
     json_free(v);
     free(s);
 }
+
+/* json_write_string writes any byte string as valid JSON in ASCII + UTF-8:
+ * bytes that are not UTF-8 as \udc80..\udcff (surrogateescape), which
+ * json_parse turns back into the same bytes; a lone low surrogate outside
+ * that range is still an error. */
+Test(json, any_byte_string_round_trips) {
+    static const char *const cases[] = {"plain", "caf\xc3\xa9", "b\xff.png", "\x80\xc3(\xed\xa0\x80x", "q\"\\\n\t\x01",
+                                        "\xf0\x9f\x98\x80 and \xf0\x9f\x98"};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char *text = NULL;
+        size_t n = 0;
+        FILE *f = open_memstream(&text, &n);
+        cr_assert(f);
+        json_write_string(f, cases[c]);
+        fclose(f);
+        for (size_t i = 0; i < n; i++) cr_expect((unsigned char)text[i] >= 0x20, "case %zu: raw control byte", c);
+        json_value *v;
+        char why[128];
+        cr_assert_eq(json_parse(text, n, &v, why, sizeof why), JSON_OK, "case %zu: %s: %s", c, why, text);
+        size_t len;
+        const char *back = json_string(v, &len);
+        cr_expect(back && len == strlen(cases[c]) && !memcmp(back, cases[c], len), "case %zu: %s", c, text);
+        json_free(v);
+        free(text);
+    }
+    str_is("\"a\\udcff\"", "a\xff", 2);
+    bad("\"\\udc7f\"", "lone low surrogate");
+}

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli_run.h"
+#include "json.h"
 
 #define DATA PIXAB_TEST_DATA "/"
 #define MODEL DATA "inception_v3_w8.safetensors"
@@ -194,5 +195,34 @@ Test(results, resume_whatever_the_outdir_spelling) {
     }
     char *text = read_file(tp("out/results.jsonl"), NULL);
     cr_expect_eq(count_lines(text), 1, "nothing redone: %s", text);
+    free(text);
+}
+
+/* A file name that is not UTF-8 makes valid JSON lines that name it exactly
+ * (\udcff for the byte 0xff), --resume finds it done and merge keeps it. */
+Test(results, non_utf8_names_survive) {
+    mkdirs("in");
+    copy_file(DATA "test299.png", tp("in/b\xff.png"));
+    run_result r = runf("explain -w %s -m activation --no-png -o %s %s", MODEL, tp("out"), tp("in"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    size_t n;
+    char *text = read_file(tp("out/results.jsonl"), &n);
+    cr_assert(text && count_lines(text) == 1);
+    for (size_t i = 0; i < n; i++) cr_expect((unsigned char)text[i] < 0x80, "the line is ASCII: %s", text);
+    cr_expect(strstr(text, "b\\udcff.png"), "%s", text);
+    json_value *v;
+    cr_assert_eq(json_parse(text, n - 1, &v, NULL, 0), JSON_OK, "%s", text);
+    cr_expect_str_eq(json_string(json_object_get(v, "image"), NULL), tp("in/b\xff.png"));
+    json_free(v);
+    free(text);
+    r = runf("explain -w %s -m activation --no-png --resume -o %s %s", MODEL, tp("out"), tp("in"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    text = read_file(tp("out/results.jsonl"), NULL);
+    cr_expect_eq(count_lines(text), 1, "--resume redid nothing: %s", text);
+    free(text);
+    r = runf("merge -o %s %s", tp("merged.jsonl"), tp("out/results.jsonl"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    text = read_file(tp("merged.jsonl"), NULL);
+    cr_expect(text && count_lines(text) == 1 && strstr(text, "b\\udcff.png"), "merge keeps it: %s", text);
     free(text);
 }

@@ -15,6 +15,7 @@
 #include "args.h"
 #include "cli.h"
 #include "commands.h"
+#include "json.h"
 #include "model_opts.h"
 
 typedef struct {
@@ -337,14 +338,14 @@ static void bench_report(const bench_run *r, const bench_figures *f) {
     gmtime_r(&now, &tm);
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm);
     printf("{\"device\":");
-    cli_json_string(stdout, pixab_engine_device(r->e));
+    json_write_string(stdout, pixab_engine_device(r->e));
     printf(",\"precision\":\"%s\",\"model\":", pixab_precision_name(f->prec));
-    cli_json_string(stdout, a->mo.weights);
+    json_write_string(stdout, a->mo.weights);
     printf(",\"layer\":");
-    cli_json_string(stdout, a->layer);
+    json_write_string(stdout, a->layer);
     printf(",\"batch\":%d,\"size\":%d,\"threads\":%d,\"runs\":%ld,\"input\":", r->batch,
            pixab_model_preproc(r->m)->size, omp_get_max_threads(), a->runs);
-    cli_json_string(stdout, r->image ? r->image : "synthetic");
+    json_write_string(stdout, r->image ? r->image : "synthetic");
     printf(",\"date\":\"%s\",\"images_per_s\":{\"forward\":%.4g", date, f->forward);
     for (int j = 0; j < a->methods.n; j++) {
         printf(",\"%s\":", pixab_method_name(a->methods.v[j]));

@@ -9,6 +9,7 @@
 #include "args.h"
 #include "cli.h"
 #include "commands.h"
+#include "json.h"
 #include "model_opts.h"
 #include "npy.h"
 
@@ -48,7 +49,7 @@ static void print_top(const pixab_model *m, const char *path, const float *prob,
         idx[k] = best;
     }
     printf("{\"image\":");
-    cli_json_string(stdout, path);
+    json_write_string(stdout, path);
     printf(",\"top\":[");
     for (int k = 0; k < top; k++) /* JSON has no NaN or infinity: null */
         printf(isfinite(prob[idx[k]]) ? "%s[%d,%.6g]" : "%s[%d,null]", k ? "," : "", idx[k], prob[idx[k]]);
@@ -57,7 +58,7 @@ static void print_top(const pixab_model *m, const char *path, const float *prob,
         printf(",\"labels\":[");
         for (int k = 0; k < top; k++) {
             if (k) putchar(',');
-            cli_json_string(stdout, pixab_model_class_name(m, idx[k]));
+            json_write_string(stdout, pixab_model_class_name(m, idx[k]));
         }
         printf("]");
     }

@@ -1,4 +1,4 @@
-/* cli.c — what every subcommand speaks in: error lines, JSON strings, the clock. */
+/* cli.c — what every subcommand speaks in: error lines, names shown in them, the clock. */
 #include <time.h>
 
 #include "cli.h"
@@ -25,19 +25,3 @@ void cli_error(const char *context) {
         fprintf(stderr, "pixab: %s\n", pixab_last_error());
 }
 
-void cli_json_string(FILE *f, const char *s) {
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p == '\n')
-            fputs("\\n", f);
-        else if (*p == '\t')
-            fputs("\\t", f);
-        else if (*p < 0x20)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
-}

@@ -1,5 +1,5 @@
 /* cli.h — what every pixab subcommand speaks in (cli.c): exit codes, error
- * lines on stderr, JSON strings, a monotonic clock. Only the CLI prints and
+ * lines on stderr, a monotonic clock. Only the CLI prints and
  * chooses exit codes. */
 #ifndef PIXAB_CLI_H
 #define PIXAB_CLI_H
@@ -16,8 +16,6 @@ void cli_error(const char *context);
  * sequence in a file name) escaped as \xNN. One of four per-thread buffers,
  * reused in turn: up to four in one message. */
 const char *cli_shown(const char *s);
-/* Write s as a JSON string literal (quoted, escaped). */
-void cli_json_string(FILE *f, const char *s);
 
 /* Seconds on a monotonic clock (for timings and rates). */
 double cli_now_s(void);

@@ -147,24 +147,24 @@ int cli_results_append(int fd, const pixab_model *m, const char *image, const ch
     FILE *f = open_memstream(&buf, &len);
     if (!f) return -1;
     fputs("{\"image\":", f);
-    cli_json_string(f, image);
+    json_write_string(f, image);
     fprintf(f, ",\"method\":\"%s\",\"layer\":", pixab_method_name(map->method));
-    cli_json_string(f, layer);
+    json_write_string(f, layer);
     fprintf(f, ",\"class\":%d", map->cls);
     const char *label = pixab_model_class_name(m, map->cls);
     if (label) {
         fputs(",\"label\":", f);
-        cli_json_string(f, label);
+        json_write_string(f, label);
     }
     if (isfinite(map->score))
         fprintf(f, ",\"score\":%.9g", map->score);
     else
         fputs(",\"score\":null", f);
     fprintf(f, ",\"score_kind\":\"%s\",\"map\":", pixab_score_name(map->score_kind));
-    cli_json_string(f, npy);
+    json_write_string(f, npy);
     if (png) {
         fputs(",\"png\":", f);
-        cli_json_string(f, png);
+        json_write_string(f, png);
     }
     fprintf(f, ",\"ms\":%.3f,\"shared_ms\":%.3f}\n", map->ms, shared_ms);
     int rc = fclose(f) ? -1 : write_all(fd, buf, len), e = errno;

@@ -176,6 +176,7 @@ static long hex4(const unsigned char *s, size_t i, size_t end) {
 
 /* Length of the valid UTF-8 sequence starting at s[i] (bounded by end), or 0. */
 static size_t utf8_seq(const unsigned char *s, size_t i, size_t end) {
+    if (s[i] < 0x80) return 1;
     unsigned char c = s[i];
     size_t n;
     unsigned char lo = 0x80, hi = 0xBF; /* range of the second byte */
@@ -256,6 +257,11 @@ static bool parse_string(parser *p, const char **out, size_t *out_len) {
         case 'u': {
             long cp = hex4(s, j + 2, end);
             if (cp < 0) return fail(p, JSON_ERR_SYNTAX, "invalid \\u escape at byte %zu", j);
+            if (cp >= 0xDC80 && cp <= 0xDCFF) { /* a byte that is not UTF-8, as json_write_string escapes it */
+                o[n++] = (unsigned char)(cp - 0xDC00);
+                j += 4;
+                break;
+            }
             if (cp >= 0xDC00 && cp <= 0xDFFF)
                 return fail(p, JSON_ERR_SYNTAX, "lone low surrogate \\u%04lX at byte %zu", (unsigned long)cp, j);
             if (cp >= 0xD800 && cp <= 0xDBFF) {
@@ -640,4 +646,22 @@ bool json_get_i64(const json_value *v, int64_t *out) {
     if (!digits_to_u64(t + neg, neg ? (uint64_t)INT64_MAX + 1u : (uint64_t)INT64_MAX, &x)) return false;
     if (out) *out = neg ? (x == (uint64_t)INT64_MAX + 1u ? INT64_MIN : -(int64_t)x) : (int64_t)x;
     return true;
+}
+
+void json_write_string(FILE *f, const char *str) {
+    const unsigned char *s = (const unsigned char *)str;
+    const size_t len = strlen(str);
+    fputc('"', f);
+    for (size_t i = 0; i < len;) {
+        const unsigned char c = s[i];
+        size_t k = utf8_seq(s, i, len);
+        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+        else if (c == '\n') fputs("\\n", f);
+        else if (c == '\t') fputs("\\t", f);
+        else if (c < 0x20) fprintf(f, "\\u%04x", c);
+        else if (!k) fprintf(f, "\\udc%02x", c); /* not UTF-8: the byte, reversibly (Python's surrogateescape) */
+        else fwrite(s + i, 1, k, f);
+        i += k ? k : 1;
+    }
+    fputc('"', f);
 }

@@ -30,6 +30,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #define JSON_MAX_DEPTH 64
@@ -92,6 +93,11 @@ const json_value *json_object_get(const json_value *v, const char *key);
 /* String contents (NUL-terminated) and, if len is not NULL, its byte length;
  * NULL when v is not a string. */
 const char *json_string(const json_value *v, size_t *len);
+/* Write s as a JSON string literal: quoted, '"', '\\' and control characters
+ * escaped, and every byte that is not part of valid UTF-8 (a file name in
+ * another encoding) written as \udc80 to \udcff, Python's surrogateescape,
+ * which json_parse turns back into the byte: any byte string survives. */
+void json_write_string(FILE *f, const char *s);
 /* true and *out when v is a boolean. */
 bool json_bool(const json_value *v, bool *out);
 /* true and *out (finite) when v is a number. */
