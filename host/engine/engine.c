@@ -327,8 +327,10 @@ pixab_status engine_forward_keep(pixab_engine *e, const float *input, int n, int
         (s = keep_buffer(e, &k->pooled, &k->pooled_cap, K * sizeof(float))) ||
         (s = keep_buffer(e, &k->map, &k->map_cap, (size_t)e->g.tensors[t].h * e->g.tensors[t].w * sizeof(float))))
         return s;
-    /* The body to the layer, a copy of its output, then the rest of the network. */
-    if ((s = e->be->upload(e->ctx, k->input, input, in_bytes)) || (s = put(e, &e->body, 0, input, n)) ||
+    /* The images uploaded once (kept, and copied into the body's input), the
+     * body to the layer, a copy of its output, then the rest of the network. */
+    if ((s = e->be->upload(e->ctx, k->input, input, in_bytes)) ||
+        (s = e->be->copy(e->ctx, at(&e->body, 0), k->input, in_bytes)) ||
         (s = run_ops(e, &e->body, 0, layer_end(e, layer), n)) ||
         (s = e->be->copy(e->ctx, k->act, at(&e->body, t), bytes)) || (s = e->be->download(e->ctx, act, k->act, bytes)) ||
         (s = run_ops(e, &e->body, layer_end(e, layer), e->g.n_ops, n)) ||
