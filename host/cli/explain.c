@@ -536,6 +536,7 @@ static int explain_plan(explain_run *r) {
  * needing the same methods (--resume may leave different ones per image). */
 typedef struct {
     int n, cap;
+    size_t pixels;            /* floats of one input: S * S * 3 */
     float *inputs;            /* (cap, S, S, 3) */
     write_job *jobs;          /* (cap) their outputs to be: path, stem, image (moved in) */
     unsigned mask;            /* the methods they need: bits of r->a.methods */
@@ -552,9 +553,8 @@ static pixab_status explain_range(explain_run *r, image_batch *b, int i0, int n,
         if (b->mask & (1u << i)) sel[nm] = i, methods[nm++] = r->a.methods.v[i];
     pixab_map *maps = calloc((size_t)n * (size_t)nm, sizeof *maps);
     if (!maps) return PIXAB_ERR_NOMEM;
-    const size_t pixels = 3 * (size_t)pixab_engine_input_size(r->e) * (size_t)pixab_engine_input_size(r->e);
     double t0 = cli_now_s();
-    pixab_status s = pixab_explain_batch(r->e, b->inputs + pixels * (size_t)i0, n, methods, nm, &r->a.eo, NULL, maps);
+    pixab_status s = pixab_explain_batch(r->e, b->inputs + b->pixels * (size_t)i0, n, methods, nm, &r->a.eo, NULL, maps);
     double dt = cli_now_s() - t0, methods_ms = 0.0;
     st->explain_s += dt;
     for (int i = 0; !s && i < n * nm; i++) methods_ms += maps[i].ms;
@@ -607,8 +607,7 @@ static int explain_decoded(explain_run *r, decode_slot *d, image_batch *b, pipe_
         return 0;
     }
     if (b->n && b->mask != r->todo[k] && explain_batch(r, b, pw, st)) return -1;
-    const size_t pixels = 3 * (size_t)pixab_engine_input_size(r->e) * (size_t)pixab_engine_input_size(r->e);
-    memcpy(b->inputs + pixels * (size_t)b->n, d->input, sizeof(float) * pixels);
+    memcpy(b->inputs + b->pixels * (size_t)b->n, d->input, sizeof(float) * b->pixels);
     b->jobs[b->n++] = (write_job){.path = r->in.paths[k], .stem = r->in.stems[k], .img = d->img};
     memset(&d->img, 0, sizeof d->img);
     b->mask = r->todo[k];
@@ -626,8 +625,8 @@ static int explain_images(explain_run *r, explain_stats *st) {
                     .threaded = threads > 0};
     /* A batch of images per body pass: the decoders keep a batch and more ahead. */
     const int batch = pixab_engine_max_batch(r->e), S = pixab_engine_input_size(r->e);
-    image_batch b = {.cap = batch, .inputs = malloc(sizeof(float) * 3 * (size_t)S * S * (size_t)batch),
-                     .jobs = calloc((size_t)batch, sizeof(write_job))};
+    image_batch b = {.cap = batch, .pixels = 3 * (size_t)S * S, .jobs = calloc((size_t)batch, sizeof(write_job))};
+    b.inputs = malloc(sizeof(float) * b.pixels * (size_t)batch);
     pipe_ahead *pa = b.inputs && b.jobs ? pipe_ahead_start(threads, threads + 1 + batch, r->n_todo,
                                                            sizeof(decode_slot), decode_work, &dc)
                                         : NULL;
