@@ -26,12 +26,6 @@
  * an int length. */
 #define IMAGE_MAX_FILE_BYTES ((size_t)1 << 30)
 
-/* Big- and little-endian integers of a header, as long long. */
-#define BE16(p) (((long long)(p)[0] << 8) | (long long)(p)[1])
-#define LE16(p) (((long long)(p)[1] << 8) | (long long)(p)[0])
-#define BE32(p) ((BE16(p) << 16) | BE16((p) + 2))
-#define LE32(p) ((LE16((p) + 2) << 16) | LE16(p))
-
 /* ---- guards for stb_image 2.27 (Debian's libstb-dev) --------------------------
  * Fuzzing found memory-safety bugs in this stb_image version that stb 2.28+
  * fixes. Files that would reach them are refused here, before stb reads them;
@@ -111,17 +105,10 @@ static int image_sniff_size(const unsigned char *d, size_t n, long long *w, long
         *h = LE16(d + 8);
         return 1;
     }
-    if (n >= 26 && d[0] == 'B' && d[1] == 'M') {
-        long long hsz = LE32(d + 14);
-        if (hsz == 12) { /* OS/2 BITMAPCOREHEADER: 16-bit sizes */
-            *w = LE16(d + 18);
-            *h = LE16(d + 20);
-        } else { /* signed 32-bit; a negative height means top-down rows */
-            *w = (int32_t)(uint32_t)LE32(d + 18);
-            *h = (int32_t)(uint32_t)LE32(d + 22);
-            if (*w < 0) *w = -*w;
-            if (*h < 0) *h = -*h;
-        }
+    image_bmp b;
+    if (image_bmp_header(d, n, &b)) { /* a negative height means top-down rows */
+        *w = b.w < 0 ? -b.w : b.w;
+        *h = b.h < 0 ? -b.h : b.h;
         return 1;
     }
     if (n >= 2 && d[0] == 'P' && (d[1] == '5' || d[1] == '6')) {

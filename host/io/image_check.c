@@ -13,29 +13,32 @@
 
 #include "error.h"
 
-#define LE16(p) (((long long)(p)[1] << 8) | (long long)(p)[0])
-#define LE32(p) ((LE16((p) + 2) << 16) | LE16(p))
-
 static pixab_status truncated(const char *label, size_t have, long long need) {
     return pixab_fail(PIXAB_ERR_FORMAT, "%s is truncated (%zu of %lld bytes)", label, have, need);
 }
 
-static pixab_status check_bmp(const unsigned char *d, size_t n, const char *label) {
-    if (n < 26) return truncated(label, n, 26);
-    const long long off = LE32(d + 10), hsz = LE32(d + 14);
-    long long w, h, bpp, comp = 0;
-    if (hsz == 12) { /* OS/2 BITMAPCOREHEADER */
-        w = LE16(d + 18), h = LE16(d + 20), bpp = LE16(d + 24);
-    } else {
-        if (n < 34) return truncated(label, n, 34);
-        w = (int32_t)(uint32_t)LE32(d + 18), h = (int32_t)(uint32_t)LE32(d + 22);
-        bpp = LE16(d + 28), comp = LE32(d + 30);
+int image_bmp_header(const unsigned char *d, size_t n, image_bmp *b) {
+    if (n < 26 || d[0] != 'B' || d[1] != 'M') return 0;
+    *b = (image_bmp){.data_offset = LE32(d + 10)};
+    if (LE32(d + 14) == 12) { /* OS/2 BITMAPCOREHEADER: 16-bit sizes */
+        b->w = LE16(d + 18), b->h = LE16(d + 20), b->bpp = LE16(d + 24), b->complete = 1;
+        return 1;
     }
+    b->w = (int32_t)(uint32_t)LE32(d + 18), b->h = (int32_t)(uint32_t)LE32(d + 22); /* signed 32-bit */
+    if ((b->complete = n >= 34)) b->bpp = LE16(d + 28), b->compression = LE32(d + 30);
+    return 1;
+}
+
+static pixab_status check_bmp(const unsigned char *d, size_t n, const char *label) {
+    image_bmp b;
+    if (!image_bmp_header(d, n, &b)) return truncated(label, n, 26);
+    if (!b.complete) return truncated(label, n, 34);
     static const char *const names[] = {"RLE8", "RLE4", NULL, "JPEG", "PNG"};
-    if (comp >= 1 && comp <= 5 && names[comp - 1])
-        return pixab_fail(PIXAB_ERR_FORMAT, "%s uses an unsupported BMP compression (%s)", label, names[comp - 1]);
-    w = w < 0 ? -w : w, h = h < 0 ? -h : h; /* a negative height: rows stored top-down */
-    const long long row = (bpp * w + 31) / 32 * 4, need = off + row * h; /* sizes checked against the limits */
+    if (b.compression >= 1 && b.compression <= 5 && names[b.compression - 1])
+        return pixab_fail(PIXAB_ERR_FORMAT, "%s uses an unsupported BMP compression (%s)", label,
+                          names[b.compression - 1]);
+    const long long w = b.w < 0 ? -b.w : b.w, h = b.h < 0 ? -b.h : b.h; /* negative height: rows top-down */
+    const long long row = (b.bpp * w + 31) / 32 * 4, need = b.data_offset + row * h; /* sizes within the limits */
     return (long long)n < need ? truncated(label, n, need) : PIXAB_OK;
 }
 
