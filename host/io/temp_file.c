@@ -15,8 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAX_LINKS 40
-#define TEMP_SUFFIX ".tmp.%ld.%u" /* after the target's name */ /* as the kernel's ELOOP limit */
+#define MAX_LINKS 40               /* as the kernel's ELOOP limit */
+#define TEMP_SUFFIX ".tmp.%ld.%u" /* after the target's name */
 
 /* Follow the symlinks at out[cap] (initially the path) to the name they end
  * at, which may not exist; a relative link is read from the link's directory. */

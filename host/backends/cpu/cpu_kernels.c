@@ -26,10 +26,12 @@ cpu_level cpu_feature_level(void) {
     unsigned a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d)) return CPU_LEVEL_BASE;
     const int fma = c >> 12 & 1, osxsave = c >> 27 & 1, avx = c >> 28 & 1;
-    if (!fma || !osxsave || !avx || (xcr0() & 0x6) != 0x6) return CPU_LEVEL_BASE; /* XMM, YMM state */
+    if (!fma || !osxsave || !avx) return CPU_LEVEL_BASE;
+    const unsigned long long saved = xcr0(); /* the register state the OS saves (xgetbv needs OSXSAVE) */
+    if ((saved & 0x6) != 0x6) return CPU_LEVEL_BASE; /* XMM, YMM state */
     if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(b >> 5 & 1)) return CPU_LEVEL_BASE; /* AVX2 */
     const unsigned avx512 = 1u << 16 | 1u << 17 | 1u << 28 | 1u << 30 | 1u << 31; /* F, DQ, CD, BW, VL */
-    if ((b & avx512) == avx512 && (xcr0() & 0xe6) == 0xe6) return CPU_LEVEL_AVX512; /* + opmask, ZMM state */
+    if ((b & avx512) == avx512 && (saved & 0xe6) == 0xe6) return CPU_LEVEL_AVX512; /* + opmask, ZMM state */
     return CPU_LEVEL_AVX2;
 }
 #else
