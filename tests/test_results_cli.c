@@ -146,6 +146,14 @@ Test(results, resume_removes_dead_runs_temporary_files_only) {
     cr_expect(exists(tp("out/test299.activation.npy")));
 }
 
+/* explain -m activation --no-png of the images in tmp/in into outdir (with
+ * --resume when resume), which must succeed. */
+static void explain_in(const char *outdir, int resume) {
+    run_result r = runf("explain -w %s -m activation --no-png%s -o %s %s", MODEL, resume ? " --resume" : "", outdir,
+                        tp("in"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+}
+
 /* A zero-filled block and a garbage line in results.jsonl (what a power loss
  * can leave) spoil only their own lines: --resume still sees the lines after
  * them and redoes nothing, as merge does. */
@@ -153,8 +161,7 @@ Test(results, resume_reads_past_zeros_and_garbage) {
     mkdirs("in");
     copy_file(DATA "test299.png", tp("in/a.png"));
     copy_file(DATA "small53x37.png", tp("in/b.png"));
-    run_result r = runf("explain -w %s -m activation --no-png -o %s %s", MODEL, tp("out"), tp("in"));
-    cr_assert_eq(r.status, 0, "%s", r.err);
+    explain_in(tp("out"), 0);
     size_t n;
     char *text = read_file(tp("out/results.jsonl"), &n);
     cr_assert(text && count_lines(text) == 2);
@@ -170,8 +177,7 @@ Test(results, resume_reads_past_zeros_and_garbage) {
     cr_assert(f && fwrite(spoiled, 1, spoiled_len, f) == spoiled_len);
     fclose(f);
     free(text);
-    r = runf("explain -w %s -m activation --no-png --resume -o %s %s", MODEL, tp("out"), tp("in"));
-    cr_assert_eq(r.status, 0, "%s", r.err);
+    explain_in(tp("out"), 1);
     text = read_file(tp("out/results.jsonl"), &n);
     cr_expect_eq(n, spoiled_len, "nothing appended");
     cr_expect_eq(count_lines(text + first + 512), 2, "the garbage line and b.png's line, nothing redone");
@@ -183,16 +189,12 @@ Test(results, resume_reads_past_zeros_and_garbage) {
 Test(results, resume_whatever_the_outdir_spelling) {
     mkdirs("in");
     copy_file(DATA "test299.png", tp("in/a.png"));
-    run_result r = runf("explain -w %s -m activation --no-png -o %s %s", MODEL, tp("out"), tp("in"));
-    cr_assert_eq(r.status, 0, "%s", r.err);
+    explain_in(tp("out"), 0);
     char spelled[3][600];
     snprintf(spelled[0], sizeof spelled[0], "%s/./out", tmp);
     snprintf(spelled[1], sizeof spelled[1], "%s/in/../out", tmp);
     snprintf(spelled[2], sizeof spelled[2], "%s//out/", tmp);
-    for (int i = 0; i < 3; i++) {
-        r = runf("explain -w %s -m activation --no-png --resume -o %s %s", MODEL, spelled[i], tp("in"));
-        cr_assert_eq(r.status, 0, "%s", r.err);
-    }
+    for (int i = 0; i < 3; i++) explain_in(spelled[i], 1);
     char *text = read_file(tp("out/results.jsonl"), NULL);
     cr_expect_eq(count_lines(text), 1, "nothing redone: %s", text);
     free(text);
@@ -203,8 +205,7 @@ Test(results, resume_whatever_the_outdir_spelling) {
 Test(results, non_utf8_names_survive) {
     mkdirs("in");
     copy_file(DATA "test299.png", tp("in/b\xff.png"));
-    run_result r = runf("explain -w %s -m activation --no-png -o %s %s", MODEL, tp("out"), tp("in"));
-    cr_assert_eq(r.status, 0, "%s", r.err);
+    explain_in(tp("out"), 0);
     size_t n;
     char *text = read_file(tp("out/results.jsonl"), &n);
     cr_assert(text && count_lines(text) == 1);
@@ -215,12 +216,11 @@ Test(results, non_utf8_names_survive) {
     cr_expect_str_eq(json_string(json_object_get(v, "image"), NULL), tp("in/b\xff.png"));
     json_free(v);
     free(text);
-    r = runf("explain -w %s -m activation --no-png --resume -o %s %s", MODEL, tp("out"), tp("in"));
-    cr_assert_eq(r.status, 0, "%s", r.err);
+    explain_in(tp("out"), 1);
     text = read_file(tp("out/results.jsonl"), NULL);
     cr_expect_eq(count_lines(text), 1, "--resume redid nothing: %s", text);
     free(text);
-    r = runf("merge -o %s %s", tp("merged.jsonl"), tp("out/results.jsonl"));
+    run_result r = runf("merge -o %s %s", tp("merged.jsonl"), tp("out/results.jsonl"));
     cr_assert_eq(r.status, 0, "%s", r.err);
     text = read_file(tp("merged.jsonl"), NULL);
     cr_expect(text && count_lines(text) == 1 && strstr(text, "b\\udcff.png"), "merge keeps it: %s", text);
