@@ -169,6 +169,14 @@ pixab_precision pixab_engine_precision(const pixab_engine *e);
  * in another order: about 1e-6 on the CPU). */
 pixab_status pixab_engine_set_head_budget(pixab_engine *e, size_t bytes);
 
+/* Host memory for inputs that the engine uploads fastest: page-locked on a
+ * CUDA engine (the copy to the device is DMA, not staged through the
+ * driver's buffers), plain memory on the CPU. Free with
+ * pixab_engine_host_free on the same engine, before destroying it. Worth it
+ * for a buffer that is filled and uploaded again and again (a batch). */
+pixab_status pixab_engine_host_alloc(pixab_engine *e, size_t bytes, void **out);
+void pixab_engine_host_free(pixab_engine *e, void *p);
+
 /* input (n, S, S, 3) -> logits (n, classes). n <= max_batch. */
 pixab_status pixab_engine_forward(pixab_engine *e, const float *input, int n, float *logits);
 /* Body: input (n, S, S, 3) -> activation of `layer` (n, H, W, C). */
@@ -251,6 +259,15 @@ pixab_status pixab_explain(pixab_engine *e, const float *input, const pixab_meth
  * allocated. pixab_explain is the case n = 1, cls = NULL. */
 pixab_status pixab_explain_batch(pixab_engine *e, const float *inputs, int n, const pixab_method *methods,
                                  int n_methods, const pixab_explain_opts *opts, const int *cls, pixab_map *maps);
+/* pixab_explain_batch from n decoded 8-bit images of any sizes, each resized
+ * and normalised with p (p->size: the engine's input size, as
+ * pixab_engine_input_size) on the engine's backend: on a GPU only the 8-bit
+ * pixels are uploaded (a quarter of the bytes of a float input at the same
+ * size) and preprocessed there. The maps are those of pixab_explain_batch of
+ * the inputs pixab_image_preprocess makes (the same per-pixel code). */
+pixab_status pixab_explain_images(pixab_engine *e, const pixab_image *images, int n, const pixab_preproc *p,
+                                  const pixab_method *methods, int n_methods, const pixab_explain_opts *opts,
+                                  const int *cls, pixab_map *maps);
 void pixab_map_free(pixab_map *m);
 /* Bilinear (half-pixel centres) resize of a map (h, w) to (out_h, out_w). */
 pixab_status pixab_map_upsample(const float *map, int h, int w, int out_h, int out_w, float *out);

@@ -63,6 +63,7 @@
 #include "cuda_device.h"
 #include "nn_kernels.h"
 #include "precision.h"
+#include "preprocess.h"
 
 /* Largest cuDNN workspace one convolution may ask for. */
 #define CONV_WS_CAP ((size_t)256 << 20)
@@ -353,6 +354,22 @@ static void cuda_free(void *ctx, void *p) {
     device_free(c, p);
 }
 
+/* Page-locked host memory (cudaHostAlloc): uploads from it are DMA at the
+ * link's full speed, where pageable memory is staged by the driver. */
+static pixab_status cuda_host_alloc(void *ctx, size_t bytes, void **out) {
+    cuda_ctx *c = (cuda_ctx *)ctx;
+    *out = NULL;
+    CUDA_CHECK(cudaSetDevice(c->device));
+    if (cudaHostAlloc(out, bytes ? bytes : 1, cudaHostAllocPortable) != cudaSuccess) {
+        (void)cudaGetLastError();
+        *out = NULL;
+        return pixab_fail(PIXAB_ERR_NOMEM, "out of page-locked host memory for %zu MiB of inputs", bytes >> 20);
+    }
+    return PIXAB_OK;
+}
+
+static void cuda_host_free(void *, void *p) { (void)cudaFreeHost(p); }
+
 /* Both copies return once done: the host buffer is free to reuse. */
 static pixab_status cuda_upload(void *ctx, void *dst, const void *src, size_t bytes) {
     cuda_ctx *c = (cuda_ctx *)ctx;
@@ -603,27 +620,35 @@ static pixab_status cuda_set_precision(void *ctx, const graph *g, int precision)
 
 static int cuda_supports_op(void *, bop_kind kind) { return kind >= 0 && kind < BOP_COUNT; }
 
+/* The FC op `index` of g over K channels (the fast paths' head); NULL and an error when it is not one. */
+static const graph_op *fc_of(const graph *g, const backend_op *op) {
+    const graph_op *o = &g->ops[op->index];
+    if (o->kind == OP_FC && o->c_in == op->K) return o;
+    pixab_fail(PIXAB_ERR_ARG, "op %d is not an FC layer over %d channels", op->index, op->K);
+    return NULL;
+}
+
 static pixab_status head_op(cuda_ctx *c, const graph *g, const backend_op *op) {
     const int HW = op->H * op->W;
+    const graph_op *o;
     cudaStream_t st = c->stream;
     switch (op->kind) {
     case BOP_GEN_BOXES:
         return ablate_boxes_cuda(op->dst, op->a, op->H, op->W, op->K, op->n_boxes, op->box_h, op->box_w, op->first,
                                  op->count, st);
-    case BOP_GEN_BOXES_POOLED:
-        return ablate_boxes_pooled_cuda(op->dst, op->a, op->src, op->H, op->W, op->K, op->n_boxes, op->box_h,
-                                        op->box_w, op->first, op->count, st);
+    case BOP_GEN_BOX_LOGITS:
+        if (!(o = fc_of(g, op))) return PIXAB_ERR_ARG;
+        return ablate_box_logits_cuda(op->dst, op->pixel_logits, op->src, c->params + o->b_off, op->H, op->W,
+                                      o->c_out, op->n_boxes, op->box_h, op->box_w, op->first, op->count, st);
     case BOP_GEN_CHANNELS: return ablate_channels_cuda(op->dst, op->a, HW, op->K, op->first, op->count, st);
-    case BOP_GEN_CHANNEL_LOGITS: {
-        const graph_op *o = &g->ops[op->index];
-        if (o->kind != OP_FC || o->c_in != op->K)
-            return pixab_fail(PIXAB_ERR_ARG, "op %d is not an FC layer over %d channels", op->index, op->K);
+    case BOP_GEN_CHANNEL_LOGITS:
+        if (!(o = fc_of(g, op))) return PIXAB_ERR_ARG;
         return ablate_channel_logits_cuda(op->dst, op->src, c->params + o->w_off, op->a, HW, op->K, o->c_out,
                                           op->first, op->count, st);
-    }
     case BOP_GEN_MASKED_INPUTS:
         return masked_inputs_cuda(op->dst, op->src, op->a, op->ranges, op->channels, op->H, op->W, op->K, op->size,
                                   op->first, op->count, st);
+    case BOP_PREPROCESS: return preprocess_cuda(op->dst, op->rgb, op->W, op->H, op->pre, st);
     case BOP_MASK_RANGES: return map_mask_ranges_cuda(op->dst, op->a, op->H, op->W, op->K, op->size, st);
     case BOP_CLASS_SCORES:
         return map_class_scores_cuda(op->dst, op->src, op->count, op->classes, op->cls, op->softmax, st);
@@ -666,6 +691,8 @@ static backend_ops cuda_backend_make(void) {
     o.alloc = cuda_alloc;
     o.free = cuda_free;
     o.upload = cuda_upload;
+    o.host_alloc = cuda_host_alloc;
+    o.host_free = cuda_host_free;
     o.download = cuda_download;
     o.supports_op = cuda_supports_op;
     o.run = cuda_run;

@@ -26,13 +26,14 @@ __global__ void ablate_boxes_kernel(float *dst, const float *a, int H, int W, in
     }
 }
 
-/* dst (count, K): box sums of at most box-area elements per thread. */
-__global__ void ablate_boxes_pooled_kernel(float *dst, const float *a, const float *pooled, int H, int W, int K,
-                                           ablate_box_set boxes, int first, size_t total) {
+/* dst (count, classes): box sums of at most box-area pixel logits per thread;
+ * neighbouring threads read neighbouring classes. */
+__global__ void ablate_box_logits_kernel(float *dst, const float *q, const float *logits0, const float *bias, int H,
+                                         int W, int classes, ablate_box_set boxes, int first, size_t total) {
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total; i += (size_t)gridDim.x * blockDim.x) {
-        size_t item = i / (size_t)K;
-        int k = (int)(i - item * (size_t)K);
-        dst[i] = ablate_box_pooled(a, &boxes, first + (int)item, H, W, K, k, pooled[k]);
+        size_t item = i / (size_t)classes;
+        int j = (int)(i - item * (size_t)classes);
+        dst[i] = ablate_box_logit(q, &boxes, first + (int)item, H, W, classes, j, logits0[j], bias[j]);
     }
 }
 
@@ -122,17 +123,18 @@ extern "C" pixab_status ablate_boxes_cuda(float *dst, const float *a, int H, int
     return PIXAB_OK;
 }
 
-extern "C" pixab_status ablate_boxes_pooled_cuda(float *dst, const float *a, const float *pooled, int H, int W, int K,
-                                                 int n_boxes, const int *box_h, const int *box_w, int first,
-                                                 int count, void *stream) {
+extern "C" pixab_status ablate_box_logits_cuda(float *dst, const float *q, const float *logits0, const float *bias,
+                                              int H, int W, int classes, int n_boxes, const int *box_h,
+                                              const int *box_w, int first, int count, void *stream) {
     ablate_box_set b;
-    pixab_status s = check_shape("ablate_boxes_pooled_cuda", H, W, K, first, count);
-    if (s || (s = box_set("ablate_boxes_pooled_cuda", &b, H, W, n_boxes, box_h, box_w, first, count))) return s;
-    if (!dst || !a || !pooled) return pixab_fail(PIXAB_ERR_ARG, "ablate_boxes_pooled_cuda: NULL tensor");
-    const size_t total = (size_t)count * K;
+    pixab_status s = check_shape("ablate_box_logits_cuda", H, W, classes, first, count);
+    if (s || (s = box_set("ablate_box_logits_cuda", &b, H, W, n_boxes, box_h, box_w, first, count))) return s;
+    if (!dst || !q || !logits0 || !bias) return pixab_fail(PIXAB_ERR_ARG, "ablate_box_logits_cuda: NULL tensor");
+    const size_t total = (size_t)count * classes;
     if (!total) return PIXAB_OK;
-    ablate_boxes_pooled_kernel<<<ablate_blocks(total), CUDA_BLOCK, 0, (cudaStream_t)stream>>>(dst, a, pooled, H, W, K,
-                                                                                              b, first, total);
+    ablate_box_logits_kernel<<<ablate_blocks(total), CUDA_BLOCK, 0, (cudaStream_t)stream>>>(dst, q, logits0, bias, H,
+                                                                                            W, classes, b, first,
+                                                                                            total);
     CUDA_CHECK_LAUNCH();
     return PIXAB_OK;
 }

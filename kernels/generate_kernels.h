@@ -3,7 +3,7 @@
  * They write explanation batches straight into the head's input on the
  * device: every box position in both perspectives plus the original and the
  * zero tensor (Pixab-CAM), or every channel zeroed in turn (Ablation-CAM), as
- * tensors or as pooled features / logits for GAP heads, and Score-CAM's
+ * tensors or as logits for GAP heads, and Score-CAM's
  * masked inputs. Per-element logic: element/ablate.cuh and score_mask.cuh
  * (the CPU backend, host/backends/cpu/cpu_head_ops.c, runs the same
  * functions). All pointers are device memory except box_h, box_w (host,
@@ -22,10 +22,11 @@ extern "C" {
 /* dst (count, H, W, K) = items [first, first + count) of the box batch. */
 pixab_status ablate_boxes_cuda(float *dst, const float *a, int H, int W, int K, int n_boxes, const int *box_h,
                                const int *box_w, int first, int count, void *stream);
-/* dst (count, K) = their pooled features; pooled (K) = GAP(a). */
-pixab_status ablate_boxes_pooled_cuda(float *dst, const float *a, const float *pooled, int H, int W, int K,
-                                      int n_boxes, const int *box_h, const int *box_w, int first, int count,
-                                      void *stream);
+/* dst (count, classes) = their logits through GAP + FC (ablate_box_logit):
+ * q (H W, classes) the FC of each pixel, logits0 (classes) of a, bias the FC's. */
+pixab_status ablate_box_logits_cuda(float *dst, const float *q, const float *logits0, const float *bias, int H, int W,
+                                    int classes, int n_boxes, const int *box_h, const int *box_w, int first,
+                                    int count, void *stream);
 /* dst (count, HW, K): item 0 = a, item 1 + k = a without channel k. */
 pixab_status ablate_channels_cuda(float *dst, const float *a, int HW, int K, int first, int count, void *stream);
 /* logits (count, classes) of the channel items through GAP + FC with weights

@@ -1,7 +1,7 @@
 /* test_ablate_shared.c — the per-element logic the CPU backend and the CUDA
  * kernels share (kernels/element/ablate.cuh, map.cuh, preprocess.cuh's bilinear taps),
  * on the CPU against small hand-computed cases: box regions at the edges, the
- * batch layout, the pooled fast-path formula, Pixab-CAM's reduction, class
+ * batch layout, the fast path's box logits, Pixab-CAM's reduction, class
  * scores, channel ablation, ReLU + min-max (constant maps too) and bilinear
  * weights. The GPU runs the same functions (tests/gpu/gpu_parity.c). */
 #include <criterion/criterion.h>
@@ -65,26 +65,32 @@ Test(ablate_shared, box_elements_delete_and_preserve_the_region) {
             }
 }
 
-Test(ablate_shared, pooled_formula_matches_the_materialised_tensor) {
+/* The fast path: an item's logits from the pixel logits equal the FC of the
+ * mean of the materialised item, for every item of a small batch. */
+Test(ablate_shared, box_logits_match_the_fc_of_the_materialised_tensor) {
     float a[12];
     small_act(a);
     ablate_box_set b = {2, {2, 1}, {2, 2}};
-    /* GAP(a), channel 0: (1+2+3+11+12+13)/6 = 7; channel 1: 7.5 */
-    const float pooled[2] = {7.0f, 7.5f};
-    cr_expect_float_eq(ablate_box_sum(a, 3, 2, 0, 0, 2, 1, 3), 2 + 3 + 12 + 13.0f, 1e-6f);
-    /* deletion of box 0 (2x2) at (0, 1): sum 30, pooled 7 - 30/6 = 2 */
-    cr_expect_float_eq(ablate_box_pooled(a, &b, 2 + 2 * 1, 2, 3, 2, 0, pooled[0]), 2.0f, 1e-6f);
-    cr_expect_float_eq(ablate_box_pooled(a, &b, 3 + 2 * 1, 2, 3, 2, 0, pooled[0]), 5.0f, 1e-6f);
-    cr_expect_eq(ablate_box_pooled(a, &b, 0, 2, 3, 2, 1, pooled[1]), 7.5f);
-    cr_expect_eq(ablate_box_pooled(a, &b, 1, 2, 3, 2, 1, pooled[1]), 0.0f);
-    /* every item: the formula equals the mean of the materialised tensor */
+    const float fc_w[3][2] = {{0.5f, -1.0f}, {2.0f, 0.25f}, {-0.75f, 1.5f}}, bias[3] = {0.1f, -2.0f, 3.0f};
+    float q[6 * 3], logits0[3];
+    for (int p = 0; p < 6; p++) /* the FC of each pixel alone */
+        for (int j = 0; j < 3; j++) q[p * 3 + j] = fc_w[j][0] * a[p * 2] + fc_w[j][1] * a[p * 2 + 1] + bias[j];
+    /* GAP(a) = (7, 7.5): the logits of a */
+    for (int j = 0; j < 3; j++) logits0[j] = fc_w[j][0] * 7.0f + fc_w[j][1] * 7.5f + bias[j];
+    /* deletion of box 0 (2x2) at (0, 1): box sums (30, 32), GAP (7 - 30/6, 7.5 - 32/6) = (2, 13/6) */
+    cr_expect_float_eq(ablate_box_logit(q, &b, 2 + 2 * 1, 2, 3, 3, 0, logits0[0], bias[0]),
+                       0.5f * 2.0f - 13.0f / 6.0f + 0.1f, 1e-5f);
     for (int item = 0; item < ablate_batch_size(2, 2, 3); item++)
-        for (int k = 0; k < 2; k++) {
-            double mean = 0.0;
-            for (int y = 0; y < 2; y++)
-                for (int x = 0; x < 3; x++) mean += ablate_box_element(a, &b, item, 2, 3, 2, y, x, k) / 6.0;
-            cr_expect_float_eq(ablate_box_pooled(a, &b, item, 2, 3, 2, k, pooled[k]), (float)mean, 1e-5f,
-                               "item %d channel %d", item, k);
+        for (int j = 0; j < 3; j++) {
+            double logit = bias[j];
+            for (int k = 0; k < 2; k++) {
+                double mean = 0.0;
+                for (int y = 0; y < 2; y++)
+                    for (int x = 0; x < 3; x++) mean += ablate_box_element(a, &b, item, 2, 3, 2, y, x, k) / 6.0;
+                logit += fc_w[j][k] * mean;
+            }
+            cr_expect_float_eq(ablate_box_logit(q, &b, item, 2, 3, 3, j, logits0[j], bias[j]), (float)logit, 1e-5f,
+                               "item %d class %d", item, j);
         }
 }
 

@@ -352,3 +352,40 @@ Test(methods, input_gradient_matches_pytorch) {
     }
     free(g);
 }
+
+/* pixab_explain_images: 8-bit images of different sizes preprocessed by the
+ * engine give the maps pixab_explain_batch gives for the inputs
+ * pixab_image_preprocess makes, bit for bit (the same per-pixel code, the
+ * same batch); an image without pixels, or a preprocessing of another size,
+ * is an error that leaves no map allocated. */
+Test(methods, images_preprocessed_by_the_engine_give_the_same_maps) {
+    enum { N = 2, M = 3 };
+    static float inputs[N][299 * 299 * 3];
+    pixab_image imgs[N];
+    const pixab_preproc *pre = pixab_model_preproc(model);
+    cr_assert_eq(pixab_image_load(DATA "small53x37.png", &imgs[0]), PIXAB_OK);
+    cr_assert_eq(pixab_image_load(DATA "test299.png", &imgs[1]), PIXAB_OK);
+    for (int i = 0; i < N; i++) cr_assert_eq(pixab_image_preprocess(&imgs[i], pre, inputs[i]), PIXAB_OK);
+    const pixab_method ms[M] = {PIXAB_METHOD_PIXAB, PIXAB_METHOD_ABLATION, PIXAB_METHOD_GRADCAM};
+    pixab_explain_opts o = {.layer = pixab_model_find_layer(model, "Mixed_7c"), .cls = -1};
+    pixab_map want[N * M], got[N * M];
+    cr_assert_eq(pixab_explain_batch(engine, &inputs[0][0], N, ms, M, &o, NULL, want), PIXAB_OK, "%s",
+                 pixab_last_error());
+    cr_assert_eq(pixab_explain_images(engine, imgs, N, pre, ms, M, &o, NULL, got), PIXAB_OK, "%s", pixab_last_error());
+    for (int i = 0; i < N * M; i++) {
+        cr_expect(got[i].cls == want[i].cls && got[i].score == want[i].score, "map %d: class or score differs", i);
+        cr_expect(!memcmp(got[i].map, want[i].map, sizeof(float) * (size_t)want[i].h * want[i].w), "map %d differs", i);
+        pixab_map_free(&want[i]);
+        pixab_map_free(&got[i]);
+    }
+    pixab_preproc other = *pre;
+    other.size = 300;
+    cr_expect_eq(pixab_explain_images(engine, imgs, N, &other, ms, M, &o, NULL, got), PIXAB_ERR_ARG);
+    cr_expect(strstr(pixab_last_error(), "300x300"), "%s", pixab_last_error());
+    pixab_image empty = {0, 0, NULL};
+    pixab_image with_empty[N] = {imgs[0], empty};
+    cr_expect_eq(pixab_explain_images(engine, with_empty, N, pre, ms, M, &o, NULL, got), PIXAB_ERR_ARG);
+    cr_expect(strstr(pixab_last_error(), "image 1"), "%s", pixab_last_error());
+    for (int i = 0; i < N * M; i++) cr_expect(!got[i].map && !got[i].weights, "map %d left allocated", i);
+    for (int i = 0; i < N; i++) pixab_image_free(&imgs[i]);
+}

@@ -29,9 +29,11 @@ typedef enum {
     /* dst (count, H, W, K): Pixab-CAM's box batch of a (ablate.cuh: original,
      * zero, then deletion / preservation per box and anchor; 2 + 2 n_boxes H W). */
     BOP_GEN_BOXES,
-    /* dst (count, K): the global-average-pooled features of the same items,
-     * from a's box sums; src (K) = GAP(a). */
-    BOP_GEN_BOXES_POOLED,
+    /* dst (count, classes): the logits of the same items through a head that
+     * is GAP then the FC op `index` of g (the fast path, ablate_box_logit):
+     * src (classes) = the logits of a, pixel_logits (H W, classes) = that FC
+     * op on each pixel of a alone. */
+    BOP_GEN_BOX_LOGITS,
     /* dst (count, H W, K): item 0 = a, item 1 + k = a with channel k zeroed. */
     BOP_GEN_CHANNELS,
     /* dst (count, classes): the logits of the same items through a head that
@@ -44,6 +46,10 @@ typedef enum {
      * (a constant channel: zeros)
      * (Score-CAM, score_mask.cuh). channels: backend memory, ints. */
     BOP_GEN_MASKED_INPUTS,
+    /* dst (S, S, 3) with S = pre->size: the network input of an 8-bit image
+     * rgb (H, W, 3) (backend memory), resized and normalised as
+     * pixab_image_preprocess does (preprocess.cuh). */
+    BOP_PREPROCESS,
     /* ---- reductions */
     /* dst (K, 2) = min and max of each channel of a upsampled to S x S. */
     BOP_MASK_RANGES,
@@ -64,15 +70,18 @@ typedef struct {
     float *dst;
     const float *src;
     const float *a;
+    const float *pixel_logits;
     const float *ranges;
     const int *channels;
-    int index;                    /* NETWORK: the op of g; GEN_CHANNEL_LOGITS: the FC op */
+    int index;                    /* NETWORK: the op of g; GEN_BOX_LOGITS, GEN_CHANNEL_LOGITS: the FC op */
     int first, count;
     int H, W, K;
     int n_boxes;
     const int *box_h, *box_w;
     int classes, cls, softmax;
     int size;
+    const unsigned char *rgb;
+    const pixab_preproc *pre;     /* host memory */
 } backend_op;
 
 typedef struct {
@@ -85,6 +94,10 @@ typedef struct {
     pixab_status (*alloc)(void *ctx, size_t bytes, void **out);
     void (*free)(void *ctx, void *p);
     pixab_status (*upload)(void *ctx, void *dst, const void *src, size_t bytes);
+    /* Host memory that upload reads fastest (page-locked on a GPU: copied by
+     * DMA, without staging through the driver's buffers). */
+    pixab_status (*host_alloc)(void *ctx, size_t bytes, void **out);
+    void (*host_free)(void *ctx, void *p);
     pixab_status (*download)(void *ctx, void *dst, const void *src, size_t bytes);
     /* Whether run can do ops of this kind (1) or not (0). */
     int (*supports_op)(void *ctx, bop_kind kind);

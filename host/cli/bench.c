@@ -189,7 +189,7 @@ static int bench_out_of_memory(void) {
 /* The arguments into r (zeroed first). Returns 1 when parsed, 0 after --help,
  * -1 on a usage error (printed). */
 static int bench_parse(int argc, char **argv, bench_run *r) {
-    *r = (bench_run){.a = {.mo = {.batch = 8}, .layer = "Mixed_7c", .eo = {.cls = -1}, .runs = 3}};
+    *r = (bench_run){.a = {.mo = {0}, .layer = "Mixed_7c", .eo = {.cls = -1}, .runs = 3}};
     cli_methods(bench_command.name, "all", &r->a.methods);
     char **images = calloc((size_t)argc, sizeof(char *));
     int n_images = 0;
@@ -232,13 +232,14 @@ static int bench_plan(bench_run *r) {
     if (!(r->t = malloc(sizeof(double) * (size_t)a->runs))) return -1;
     if ((a->eo.layer = cli_layer(bench_command.name, r->m, a->layer)) < 0) return -1;
     const int S = pixab_model_preproc(r->m)->size, classes = pixab_model_num_classes(r->m);
-    r->batch = (int)a->mo.batch;
+    if (parse_precisions(a->mo.precision, r->precisions, &r->n_prec)) return -1;
+    a->mo.precision = NULL; /* created at fp32; switched per precision */
+    if (!(r->e = cli_create_engine(r->m, &a->mo))) return -1;
+    r->batch = pixab_engine_max_batch(r->e);
     r->x = malloc(sizeof(float) * (size_t)S * S * 3 * (size_t)r->batch);
     r->logits = malloc(sizeof(float) * (size_t)classes * (size_t)r->batch);
     if (!r->x || !r->logits) return bench_out_of_memory();
-    if (plan_input(r) || parse_precisions(a->mo.precision, r->precisions, &r->n_prec)) return -1;
-    a->mo.precision = NULL; /* created at fp32; switched per precision */
-    if (!(r->e = cli_create_engine(r->m, &a->mo))) return -1;
+    if (plan_input(r)) return -1;
     int L_c, L_h, L_w;
     pixab_model_layer_shape(r->m, a->eo.layer, &L_c, &L_h, &L_w);
     r->hw = (size_t)L_h * L_w;

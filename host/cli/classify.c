@@ -67,7 +67,7 @@ static void print_top(const pixab_model *m, const char *path, const float *prob,
 }
 
 int cmd_classify(int argc, char **argv) {
-    classify_args a = {.mo = {.batch = 8}, .top = 5};
+    classify_args a = {.top = 5};
     char **images = calloc((size_t)argc, sizeof(char *));
     int n_images = 0;
     if (!images) return CLI_FATAL;
@@ -89,7 +89,7 @@ int cmd_classify(int argc, char **argv) {
     int *slot = NULL;
     if (!e) goto done;
     const pixab_preproc *pre = pixab_model_preproc(m);
-    const int classes = pixab_model_num_classes(m), batch = (int)a.mo.batch;
+    const int classes = pixab_model_num_classes(m), batch = pixab_engine_max_batch(e);
     const size_t image_floats = (size_t)pre->size * pre->size * 3;
     if (a.top > classes) a.top = classes;
     input = malloc(sizeof(float) * image_floats * (size_t)batch);

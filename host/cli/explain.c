@@ -29,6 +29,7 @@
 #include "outputs.h"
 #include "overlay.h"
 #include "pipeline.h"
+#include "preprocess.cuh"
 #include "results.h"
 #include "shard.h"
 #include "temp_file.h"
@@ -184,7 +185,7 @@ static int out_of_memory(void) {
 /* The arguments into r (zeroed first). Returns 1 when parsed, 0 after --help,
  * -1 on a usage error (printed). */
 static int explain_parse(int argc, char **argv, explain_run *r) {
-    *r = (explain_run){.a = {.mo = {.batch = 8}, .layer = "Mixed_7c", .outdir = "pixab-out", .shard = {.n = 1},
+    *r = (explain_run){.a = {.mo = {0}, .layer = "Mixed_7c", .outdir = "pixab-out", .shard = {.n = 1},
                              .io_threads = 2, .eo = {.cls = -1}},
                        .status = CLI_FATAL, .fd = -1};
     explain_args *a = &r->a;
@@ -272,6 +273,7 @@ typedef struct {
     const int *jobs;          /* (n_todo) input index of each job */
     const pixab_preproc *pre;
     int threaded;
+    int on_engine;            /* 1: the engine preprocesses (a GPU); the decoders only check the size */
 } decode_ctx;
 
 /* One decoded image. pixab_last_error() is per thread: a failure is kept
@@ -296,14 +298,16 @@ static void decode_work(void *ctx, int job, void *slot) {
     d->why[0] = '\0';
     const char *path = c->paths[d->index];
     const size_t S = (size_t)c->pre->size;
-    if (!d->input && !(d->input = malloc(sizeof(float) * S * S * 3))) {
+    char why[160];
+    if (!c->on_engine && !d->input && !(d->input = malloc(sizeof(float) * S * S * 3))) {
         snprintf(d->why, sizeof d->why, "pixab explain: %s: out of memory", path);
         d->failed = 1;
     } else if (pixab_image_load(path, &d->img)) {
         snprintf(d->why, sizeof d->why, "pixab: %s", pixab_last_error());
         d->failed = 1;
-    } else if (pixab_image_preprocess(&d->img, c->pre, d->input)) {
-        snprintf(d->why, sizeof d->why, "pixab: %s: %s", path, pixab_last_error());
+    } else if (c->on_engine ? preprocess_check(why, sizeof why, d->img.width, d->img.height, c->pre)
+                            : pixab_image_preprocess(&d->img, c->pre, d->input) != PIXAB_OK) {
+        snprintf(d->why, sizeof d->why, "pixab: %s: %s", path, c->on_engine ? why : pixab_last_error());
         pixab_image_free(&d->img);
         d->failed = 1;
     }
@@ -537,7 +541,7 @@ static int explain_plan(explain_run *r) {
 typedef struct {
     int n, cap;
     size_t pixels;            /* floats of one input: S * S * 3 */
-    float *inputs;            /* (cap, S, S, 3) */
+    float *inputs;            /* (cap, S, S, 3); NULL when the engine preprocesses the jobs' images */
     write_job *jobs;          /* (cap) their outputs to be: path, stem, image (moved in) */
     unsigned mask;            /* the methods they need: bits of r->a.methods */
 } image_batch;
@@ -552,9 +556,17 @@ static pixab_status explain_range(explain_run *r, image_batch *b, int i0, int n,
     for (int i = 0; i < r->a.methods.n; i++)
         if (b->mask & (1u << i)) sel[nm] = i, methods[nm++] = r->a.methods.v[i];
     pixab_map *maps = calloc((size_t)n * (size_t)nm, sizeof *maps);
-    if (!maps) return PIXAB_ERR_NOMEM;
+    pixab_image *imgs = b->inputs ? NULL : malloc(sizeof *imgs * (size_t)n); /* the engine preprocesses these */
+    if (!maps || (!b->inputs && !imgs)) {
+        free(maps), free(imgs);
+        return PIXAB_ERR_NOMEM;
+    }
+    for (int i = 0; imgs && i < n; i++) imgs[i] = b->jobs[i0 + i].img;
     double t0 = cli_now_s();
-    pixab_status s = pixab_explain_batch(r->e, b->inputs + b->pixels * (size_t)i0, n, methods, nm, &r->a.eo, NULL, maps);
+    pixab_status s = b->inputs ? pixab_explain_batch(r->e, b->inputs + b->pixels * (size_t)i0, n, methods, nm, &r->a.eo,
+                                                     NULL, maps)
+                               : pixab_explain_images(r->e, imgs, n, pixab_model_preproc(r->m), methods, nm, &r->a.eo,
+                                                      NULL, maps);
     double dt = cli_now_s() - t0, methods_ms = 0.0;
     st->explain_s += dt;
     for (int i = 0; !s && i < n * nm; i++) methods_ms += maps[i].ms;
@@ -568,7 +580,7 @@ static pixab_status explain_range(explain_run *r, image_batch *b, int i0, int n,
         if (pipe_writer_push(pw, j)) *stop = 1; /* the writer failed (its reason after the loop); the job dropped */
         memset(j, 0, sizeof *j);
     }
-    free(maps);
+    free(maps), free(imgs);
     return s;
 }
 
@@ -607,7 +619,7 @@ static int explain_decoded(explain_run *r, decode_slot *d, image_batch *b, pipe_
         return 0;
     }
     if (b->n && b->mask != r->todo[k] && explain_batch(r, b, pw, st)) return -1;
-    memcpy(b->inputs + b->pixels * (size_t)b->n, d->input, sizeof(float) * b->pixels);
+    if (b->inputs) memcpy(b->inputs + b->pixels * (size_t)b->n, d->input, sizeof(float) * b->pixels);
     b->jobs[b->n++] = (write_job){.path = r->in.paths[k], .stem = r->in.stems[k], .img = d->img};
     memset(&d->img, 0, sizeof d->img);
     b->mask = r->todo[k];
@@ -620,20 +632,25 @@ static int explain_images(explain_run *r, explain_stats *st) {
     const int threads = (int)r->a.io_threads;
     r->prog = (progress){.on = r->n_todo > 1 && (r->a.mo.verbose || isatty(STDERR_FILENO)), .total = r->n_todo};
     r->prog.t0 = r->prog.last = cli_now_s();
-    decode_ctx dc = {r->in.paths, r->jobs, pixab_model_preproc(r->m), threads > 0};
+    /* On a GPU the engine preprocesses (only 8-bit pixels are uploaded); on
+     * the CPU the decoders do, overlapping the engine. */
+    const int on_engine = strcmp(pixab_engine_device(r->e), "cpu") != 0;
+    decode_ctx dc = {r->in.paths, r->jobs, pixab_model_preproc(r->m), threads > 0, on_engine};
     write_ctx wc = {.a = &r->a, .m = r->m, .fd = r->fd, .results = r->results, .sheet = r->sheet,
                     .threaded = threads > 0};
-    /* A batch of images per body pass: the decoders keep a batch and more ahead. */
+    /* A batch of images per body pass: the decoders keep a batch and more
+     * ahead. Its inputs in the engine's upload memory (page-locked on a GPU). */
     const int batch = pixab_engine_max_batch(r->e), S = pixab_engine_input_size(r->e);
     image_batch b = {.cap = batch, .pixels = 3 * (size_t)S * S, .jobs = calloc((size_t)batch, sizeof(write_job))};
-    b.inputs = malloc(sizeof(float) * b.pixels * (size_t)batch);
-    pipe_ahead *pa = b.inputs && b.jobs ? pipe_ahead_start(threads, threads + 1 + batch, r->n_todo,
+    if (!on_engine && pixab_engine_host_alloc(r->e, sizeof(float) * b.pixels * (size_t)batch, (void **)&b.inputs))
+        b.inputs = NULL;
+    pipe_ahead *pa = (b.inputs || on_engine) && b.jobs ? pipe_ahead_start(threads, threads + 1 + batch, r->n_todo,
                                                            sizeof(decode_slot), decode_work, &dc)
                                         : NULL;
     pipe_writer *pw = pa ? pipe_writer_start(threads > 0, 4, sizeof(write_job), write_consume, write_drop, &wc) : NULL;
     if (!pw) {
         pipe_ahead_finish(pa, decode_slot_free, NULL);
-        free(b.inputs), free(b.jobs);
+        pixab_engine_host_free(r->e, b.inputs), free(b.jobs);
         return out_of_memory();
     }
     cli_interrupt_install();
@@ -642,7 +659,7 @@ static int explain_images(explain_run *r, explain_stats *st) {
         stop = !d ? explain_batch(r, &b, pw, st) || 1 : explain_decoded(r, d, &b, pw, st);
     }
     for (int i = 0; i < b.n; i++) write_drop(NULL, &b.jobs[i]);
-    free(b.inputs), free(b.jobs);
+    pixab_engine_host_free(r->e, b.inputs), free(b.jobs);
     pipe_ahead_finish(pa, decode_slot_free, &st->dec);
     st->write_failed = pipe_writer_finish(pw, &st->wr);
     st->loop_s = cli_now_s() - r->prog.t0;

@@ -11,7 +11,7 @@
 typedef struct {
     const char *weights;  /* -w / --weights */
     const char *device;   /* --device (default auto) */
-    long batch;           /* --batch */
+    long batch;           /* --batch (0: the device's default, cli_create_engine) */
     long size;            /* --size (0: the model's) */
     cli_triple mean, std; /* --mean, --std */
     int verbose;          /* -v */

@@ -19,6 +19,7 @@
 #endif
 #include "error.h"
 #include "model.h"
+#include "preprocess.cuh"
 
 /* Head batches: as many images as fit in the head budget
  * (pixab_engine_set_head_budget). Without one: HEAD_DEFAULT_BYTES on the CPU;
@@ -46,13 +47,17 @@ typedef struct {
     float *input;            /* (n, S, S, 3) the images */
     float *act;              /* (n, H, W, K) of `layer` */
     float *logits;           /* (n, classes) of the unmodified images */
-    float *pooled;           /* (K) GAP(act) of one image, the pooled shortcut */
+    float *pixel_logits;     /* (n, H W, classes) the FC op on each pixel of act alone (the pooled shortcut for boxes) */
+    int pixel_logits_ready;  /* 1: pixel_logits made for the kept images */
     float *ranges;           /* (K, 2) Score-CAM's mask ranges of image ranges_of */
     int *channels;           /* (m) the channels of a masked-input batch */
     float *scores;           /* (m) class scores of the last generated batch */
     float *weights;          /* (K) channel weights of a weighted map */
     float *map;              /* (H, W) */
-    size_t input_cap, act_cap, logits_cap, pooled_cap, ranges_cap, channels_cap, scores_cap, weights_cap, map_cap;
+    unsigned char *rgb;      /* an 8-bit image being preprocessed on the backend */
+    void *rgb_host;          /* its staging copy in the backend's host memory (host_alloc) */
+    size_t rgb_cap, rgb_host_cap;
+    size_t input_cap, act_cap, logits_cap, pixel_logits_cap, ranges_cap, channels_cap, scores_cap, weights_cap, map_cap;
     int ranges_of;           /* -1: no ranges made */
 } keep;
 
@@ -160,10 +165,12 @@ fail:
 void pixab_engine_destroy(pixab_engine *e) {
     if (!e) return;
     if (e->ctx) {
-        void *kept_bufs[] = {e->keep.input,    e->keep.act,    e->keep.logits,  e->keep.pooled, e->keep.ranges,
+        void *kept_bufs[] = {e->keep.input,    e->keep.act,    e->keep.logits,  e->keep.pixel_logits, e->keep.ranges,
                              e->keep.channels, e->keep.scores, e->keep.weights, e->keep.map};
         for (size_t i = 0; i < sizeof kept_bufs / sizeof kept_bufs[0]; i++)
             if (kept_bufs[i]) e->be->free(e->ctx, kept_bufs[i]);
+        if (e->keep.rgb) e->be->free(e->ctx, e->keep.rgb);
+        if (e->keep.rgb_host) e->be->host_free(e->ctx, e->keep.rgb_host);
         plan_free(e, &e->body);
         plan_free(e, &e->head);
         plan_free(e, &e->back);
@@ -257,6 +264,14 @@ pixab_status pixab_engine_forward(pixab_engine *e, const float *input, int n, fl
     return pixab_engine_body(e, input, n, e->g.n_layers - 1, logits);
 }
 
+pixab_status pixab_engine_host_alloc(pixab_engine *e, size_t bytes, void **out) {
+    return e->be->host_alloc(e->ctx, bytes, out);
+}
+
+void pixab_engine_host_free(pixab_engine *e, void *p) {
+    if (p) e->be->host_free(e->ctx, p);
+}
+
 pixab_status pixab_engine_set_head_budget(pixab_engine *e, size_t bytes) {
     if (bytes && bytes < sizeof(float))
         return pixab_fail(PIXAB_ERR_ARG, "head memory budget of %zu bytes: less than one value", bytes);
@@ -312,25 +327,32 @@ static pixab_status keep_buffer(pixab_engine *e, void *buf, size_t *cap, size_t 
     return s;
 }
 
-pixab_status engine_forward_keep(pixab_engine *e, const float *input, int n, int layer, float *act, float *logits) {
+/* The kept buffers for n images at `layer`; nothing counts as kept until keep_run. */
+static pixab_status keep_prepare(pixab_engine *e, int n, int layer) {
     pixab_status s = check_call(e, n, e->max_batch, layer);
     if (s || layer < 0) return s ? s : pixab_fail(PIXAB_ERR_ARG, "the input is not a layer to keep");
     const int t = layer_out(e, layer), lt = logits_tensor(e);
-    const size_t bytes = graph_tensor_floats(&e->g, t) * sizeof(float) * (size_t)n,
-                 in_bytes = graph_tensor_floats(&e->g, 0) * sizeof(float) * (size_t)n,
-                 logit_bytes = (size_t)e->g.tensors[lt].c * sizeof(float) * (size_t)n, K = (size_t)e->g.tensors[t].c;
     keep *k = &e->keep;
     k->layer = -1;
     k->ranges_of = -1;
-    if ((s = keep_buffer(e, &k->input, &k->input_cap, in_bytes)) || (s = keep_buffer(e, &k->act, &k->act_cap, bytes)) ||
-        (s = keep_buffer(e, &k->logits, &k->logits_cap, logit_bytes)) ||
-        (s = keep_buffer(e, &k->pooled, &k->pooled_cap, K * sizeof(float))) ||
+    k->pixel_logits_ready = 0;
+    if ((s = keep_buffer(e, &k->input, &k->input_cap, graph_tensor_floats(&e->g, 0) * sizeof(float) * (size_t)n)) ||
+        (s = keep_buffer(e, &k->act, &k->act_cap, graph_tensor_floats(&e->g, t) * sizeof(float) * (size_t)n)) ||
+        (s = keep_buffer(e, &k->logits, &k->logits_cap, (size_t)e->g.tensors[lt].c * sizeof(float) * (size_t)n)) ||
         (s = keep_buffer(e, &k->map, &k->map_cap, (size_t)e->g.tensors[t].h * e->g.tensors[t].w * sizeof(float))))
         return s;
-    /* The images uploaded once (kept, and copied into the body's input), the
-     * body to the layer, a copy of its output, then the rest of the network. */
-    if ((s = e->be->upload(e->ctx, k->input, input, in_bytes)) ||
-        (s = e->be->copy(e->ctx, at(&e->body, 0), k->input, in_bytes)) ||
+    return PIXAB_OK;
+}
+
+/* keep.input (n images) into the body's input, the body to the layer, a copy
+ * of its output, then the rest of the network; act and logits downloaded. */
+static pixab_status keep_run(pixab_engine *e, int n, int layer, float *act, float *logits) {
+    const int t = layer_out(e, layer), lt = logits_tensor(e);
+    const size_t bytes = graph_tensor_floats(&e->g, t) * sizeof(float) * (size_t)n,
+                 logit_bytes = (size_t)e->g.tensors[lt].c * sizeof(float) * (size_t)n;
+    keep *k = &e->keep;
+    pixab_status s;
+    if ((s = e->be->copy(e->ctx, at(&e->body, 0), k->input, graph_tensor_floats(&e->g, 0) * sizeof(float) * (size_t)n)) ||
         (s = run_ops(e, &e->body, 0, layer_end(e, layer), n)) ||
         (s = e->be->copy(e->ctx, k->act, at(&e->body, t), bytes)) || (s = e->be->download(e->ctx, act, k->act, bytes)) ||
         (s = run_ops(e, &e->body, layer_end(e, layer), e->g.n_ops, n)) ||
@@ -340,6 +362,48 @@ pixab_status engine_forward_keep(pixab_engine *e, const float *input, int n, int
     k->layer = layer;
     k->n = n;
     return PIXAB_OK;
+}
+
+pixab_status engine_forward_keep(pixab_engine *e, const float *input, int n, int layer, float *act, float *logits) {
+    pixab_status s = keep_prepare(e, n, layer);
+    if (!s) s = e->be->upload(e->ctx, e->keep.input, input, graph_tensor_floats(&e->g, 0) * sizeof(float) * (size_t)n);
+    return s ? s : keep_run(e, n, layer, act, logits);
+}
+
+/* Image img preprocessed with p on the backend into input (S, S, 3): its
+ * 8-bit pixels staged in the backend's host memory, uploaded, then the
+ * preprocessing op. */
+static pixab_status preprocess_image(pixab_engine *e, const pixab_image *img, const pixab_preproc *p, float *input) {
+    keep *k = &e->keep;
+    char why[160];
+    if (!img || !img->rgb) return pixab_fail(PIXAB_ERR_ARG, "an image without pixels");
+    if (preprocess_check(why, sizeof why, img->width, img->height, p)) return pixab_fail(PIXAB_ERR_ARG, "%s", why);
+    backend_op op = {.kind = BOP_PREPROCESS, .dst = input, .rgb = img->rgb, .H = img->height, .W = img->width, .pre = p};
+    if (e->be->host_memory) return e->be->run(e->ctx, &e->g, &op); /* the pixels where they are */
+    const size_t bytes = (size_t)img->width * img->height * 3;
+    pixab_status s = keep_buffer(e, &k->rgb, &k->rgb_cap, bytes);
+    if (!s && k->rgb_host_cap < bytes) { /* staged in the upload memory (page-locked on a GPU) */
+        if (k->rgb_host) e->be->host_free(e->ctx, k->rgb_host);
+        k->rgb_host = NULL, k->rgb_host_cap = 0;
+        if (!(s = e->be->host_alloc(e->ctx, bytes, &k->rgb_host))) k->rgb_host_cap = bytes;
+    }
+    if (s || (s = e->be->upload(e->ctx, k->rgb, memcpy(k->rgb_host, img->rgb, bytes), bytes))) return s;
+    op.rgb = k->rgb;
+    return e->be->run(e->ctx, &e->g, &op);
+}
+
+pixab_status engine_forward_keep_images(pixab_engine *e, const pixab_image *images, int n, const pixab_preproc *p,
+                                        int layer, float *act, float *logits) {
+    pixab_status s = keep_prepare(e, n, layer);
+    if (!s && p->size != e->g.input_size)
+        s = pixab_fail(PIXAB_ERR_ARG, "preprocessing to %dx%d for an engine of %dx%d inputs", p->size, p->size,
+                       e->g.input_size, e->g.input_size);
+    if (!s && !e->be->supports_op(e->ctx, BOP_PREPROCESS))
+        s = pixab_fail(PIXAB_ERR_UNSUPPORTED, "the %s backend has no preprocessing op", e->be->name);
+    for (int i = 0; i < n && !s; i++)
+        if ((s = preprocess_image(e, &images[i], p, e->keep.input + graph_tensor_floats(&e->g, 0) * (size_t)i)))
+            pixab_fail_context(s, "image %d of the batch", i);
+    return s ? s : keep_run(e, n, layer, act, logits);
 }
 
 int engine_head_is_gap(const pixab_engine *e, int layer) {
@@ -370,6 +434,10 @@ static const float *kept_act(const pixab_engine *e, const head_desc *h) {
 static const float *kept_logits(const pixab_engine *e, const head_desc *h) {
     return e->keep.logits + (size_t)e->g.tensors[logits_tensor(e)].c * (size_t)h->image;
 }
+static const float *kept_pixel_logits(const pixab_engine *e, const head_desc *h) {
+    const tshape *t = &e->g.tensors[layer_out(e, e->keep.layer)];
+    return e->keep.pixel_logits + (size_t)e->g.tensors[logits_tensor(e)].c * t->h * t->w * (size_t)h->image;
+}
 
 int engine_head_items(const pixab_engine *e, const head_desc *h) {
     int H, W, K;
@@ -386,15 +454,15 @@ int engine_head_items(const pixab_engine *e, const head_desc *h) {
 }
 
 static const char *const bop_names[BOP_COUNT] = {
-    "network", "box batch", "pooled box batch", "channel batch", "channel logits", "masked inputs",
-    "mask ranges", "class scores", "Pixab-CAM reduction", "weighted sum", "normalisation"};
+    "network", "box batch", "box logits", "channel batch", "channel logits", "masked inputs",
+    "preprocessing", "mask ranges", "class scores", "Pixab-CAM reduction", "weighted sum", "normalisation"};
 
 /* The ops head h runs, so that a backend lacking one fails before it starts. */
 static pixab_status check_support(const pixab_engine *e, const head_desc *h) {
     bop_kind need[5];
     int n = 0;
     switch (h->items) {
-    case HEAD_ITEMS_BOXES: need[n++] = h->pooled ? BOP_GEN_BOXES_POOLED : BOP_GEN_BOXES; break;
+    case HEAD_ITEMS_BOXES: need[n++] = h->pooled ? BOP_GEN_BOX_LOGITS : BOP_GEN_BOXES; break;
     case HEAD_ITEMS_CHANNELS: need[n++] = h->pooled ? BOP_GEN_CHANNEL_LOGITS : BOP_GEN_CHANNELS; break;
     case HEAD_ITEMS_MASKED: need[n++] = BOP_MASK_RANGES, need[n++] = BOP_GEN_MASKED_INPUTS; break;
     default: break;
@@ -428,7 +496,7 @@ static pixab_status mask_ranges(pixab_engine *e, const head_desc *h, int H, int 
  * them (-1: the input), or -2 when they are logits already (no network). */
 static int entry_layer(const pixab_engine *e, const head_desc *h) {
     switch (h->items) {
-    case HEAD_ITEMS_BOXES: return h->pooled ? e->keep.layer + 1 : e->keep.layer;
+    case HEAD_ITEMS_BOXES:
     case HEAD_ITEMS_CHANNELS: return h->pooled ? -2 : e->keep.layer;
     default: return -1; /* HEAD_ITEMS_MASKED */
     }
@@ -441,8 +509,9 @@ static pixab_status generate_chunk(pixab_engine *e, const plan *p, const head_de
     backend_op op = {.first = i0, .count = m, .a = kept_act(e, h), .H = t->h, .W = t->w, .K = t->c};
     switch (h->items) {
     case HEAD_ITEMS_BOXES:
-        op.kind = h->pooled ? BOP_GEN_BOXES_POOLED : BOP_GEN_BOXES;
-        op.src = k->pooled, op.n_boxes = h->n_boxes, op.box_h = h->box_h, op.box_w = h->box_w;
+        op.kind = h->pooled ? BOP_GEN_BOX_LOGITS : BOP_GEN_BOXES;
+        op.n_boxes = h->n_boxes, op.box_h = h->box_h, op.box_w = h->box_w;
+        op.src = kept_logits(e, h), op.pixel_logits = kept_pixel_logits(e, h), op.index = e->g.n_ops - 1;
         break;
     case HEAD_ITEMS_CHANNELS:
         op.kind = h->pooled ? BOP_GEN_CHANNEL_LOGITS : BOP_GEN_CHANNELS;
@@ -458,12 +527,27 @@ static pixab_status generate_chunk(pixab_engine *e, const plan *p, const head_de
     return s || entry == -2 ? s : run_ops(e, p, p->first_op, e->g.n_ops, m);
 }
 
-/* What must be on the backend before h's items can be made: GAP(A) for
- * pooled boxes, the ranges and the channel list for masked inputs. */
+/* keep.pixel_logits of every kept image: the graph's FC op (the last) on
+ * each pixel of A alone, all images' pixels as one batch of rows, in chunks
+ * of the head plan (made for the FC op). */
+static pixab_status pixel_logits(pixab_engine *e, int HW, int K) {
+    keep *k = &e->keep;
+    const int fc = e->g.n_ops - 1, classes = e->g.tensors[logits_tensor(e)].c;
+    const size_t rows = (size_t)k->n * HW;
+    pixab_status s = keep_buffer(e, &k->pixel_logits, &k->pixel_logits_cap, rows * classes * sizeof(float));
+    for (size_t r = 0, m; r < rows && !s; r += m) {
+        m = rows - r < (size_t)e->head.batch ? rows - r : (size_t)e->head.batch;
+        s = network_op(e, fc, (int)m, k->act + r * K, k->pixel_logits + r * classes);
+    }
+    k->pixel_logits_ready = !s;
+    return s;
+}
+
+/* What must be on the backend before h's items can be made: the pixel logits
+ * for pooled boxes, the ranges and the channel list for masked inputs. */
 static pixab_status generate_inputs(pixab_engine *e, const head_desc *h, int H, int W, int K) {
     keep *k = &e->keep;
-    if (h->items == HEAD_ITEMS_BOXES && h->pooled) /* the graph's own GAP op on the kept activation */
-        return network_op(e, layer_end(e, k->layer), 1, kept_act(e, h), k->pooled);
+    if (h->items == HEAD_ITEMS_BOXES && h->pooled) return k->pixel_logits_ready ? PIXAB_OK : pixel_logits(e, H * W, K);
     if (h->items != HEAD_ITEMS_MASKED) return PIXAB_OK;
     for (int i = 0; i < h->n_channels; i++)
         if (h->channels[i] < 0 || h->channels[i] >= K)
@@ -488,7 +572,7 @@ static pixab_status generated_scores(pixab_engine *e, const head_desc *h, int n,
     if (h->cls < 0 || h->cls >= classes) return pixab_fail(PIXAB_ERR_ARG, "class %d of %d", h->cls, classes);
     const int entry = entry_layer(e, h), masked = h->items == HEAD_ITEMS_MASKED;
     pixab_status s;
-    /* Pooled channels: the head from "avgpool" (layer + 1) holds their logits. */
+    /* Pooled items: the head from "avgpool" (layer + 1), the FC op alone, holds their logits. */
     if ((!masked && (s = head_plan(e, entry == -2 ? layer + 1 : entry))) ||
         (s = keep_buffer(e, &e->keep.scores, &e->keep.scores_cap, (size_t)n * sizeof(float))) ||
         (s = generate_inputs(e, h, H, W, K)))

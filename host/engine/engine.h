@@ -22,6 +22,12 @@ const graph *engine_graph(const pixab_engine *e);
  * (n, H, W, K) of `layer` and logits (n, classes) on the host; the inputs, A
  * and the logits also kept on the backend (until the next call). */
 pixab_status engine_forward_keep(pixab_engine *e, const float *input, int n, int layer, float *act, float *logits);
+/* The same from n 8-bit images, each preprocessed with p (p->size: the
+ * engine's input size) on the backend: on a GPU only their 8-bit pixels are
+ * uploaded. The same inputs as pixab_image_preprocess makes (the same
+ * per-pixel code). */
+pixab_status engine_forward_keep_images(pixab_engine *e, const pixab_image *images, int n, const pixab_preproc *p,
+                                        int layer, float *act, float *logits);
 
 typedef enum {
     HEAD_ITEMS_NONE,      /* no items: the output step reads A alone */
@@ -43,8 +49,9 @@ typedef struct {
     int image;                    /* which of the kept images (0 to n - 1) */
     head_items items;
     /* The head after the layer is GAP + FC (engine_head_is_gap) and the items
-     * take the shortcut: boxes enter as pooled features (box sums of A) before
-     * the FC op, channels skip the network (the FC layer is linear). */
+     * take the shortcut, the FC layer being linear: a box item's logits are
+     * box sums of the FC of each pixel of A (one GEMM of H W rows for all the
+     * kept images), a channel item's follow from A's logits. */
     int pooled;
     int n_boxes;                  /* HEAD_ITEMS_BOXES: the boxes (host arrays) */
     const int *box_h, *box_w;

@@ -2,6 +2,7 @@
  * for a batch of images to the target layer, each image's class and score
  * chosen, then each requested method (the table of cam_methods below) on its
  * activation, each map ReLU'd and min-max normalised (public API, pixab.h);
+ * pixab_explain_images the same from 8-bit images preprocessed on the backend;
  * the boxes option, freeing and upsampling maps. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,18 +89,28 @@ static pixab_status explain_one(cam_ctx *c, const pixab_method *methods, int n_m
     return PIXAB_OK;
 }
 
+/* What a batch is made of: preprocessed inputs (n, S, S, 3), or 8-bit
+ * images preprocessed on the engine's backend with pre. */
+typedef struct {
+    const float *inputs;
+    const pixab_image *images;
+    const pixab_preproc *pre;
+} explain_source;
+
 /* Images [i0, i0 + n) of a batch, n <= the engine's batch: one body forward, then each image's methods. */
-static pixab_status explain_group(cam_ctx *c, const float *inputs, int i0, int n, const pixab_method *methods,
+static pixab_status explain_group(cam_ctx *c, const explain_source *src, int i0, int n, const pixab_method *methods,
                                   int n_methods, const pixab_explain_opts *opts, const int *cls, pixab_map *maps) {
     const size_t hwk = (size_t)c->H * c->W * c->K, pixels = (size_t)c->size * c->size * 3;
     float *act = malloc(sizeof(float) * hwk * (size_t)n), *logits = malloc(sizeof(float) * (size_t)c->classes * n);
     pixab_status s = PIXAB_OK;
     if (!act || !logits) s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory for the layer's activations");
     /* One forward, the layer's activations kept on the backend for the methods. */
-    if (!s) s = engine_forward_keep(c->e, inputs + pixels * (size_t)i0, n, c->layer, act, logits);
+    if (!s)
+        s = src->images ? engine_forward_keep_images(c->e, src->images + i0, n, src->pre, c->layer, act, logits)
+                        : engine_forward_keep(c->e, src->inputs + pixels * (size_t)i0, n, c->layer, act, logits);
     for (int i = 0; i < n && !s; i++) {
         c->image = i;
-        c->input = inputs + pixels * (size_t)(i0 + i);
+        c->input = src->images ? NULL : src->inputs + pixels * (size_t)(i0 + i);
         c->act = act + hwk * (size_t)i;
         c->logits = logits + (size_t)c->classes * i;
         c->cls = cls ? cls[i0 + i] : opts->cls;
@@ -112,8 +123,8 @@ static pixab_status explain_group(cam_ctx *c, const float *inputs, int i0, int n
     return s;
 }
 
-pixab_status pixab_explain_batch(pixab_engine *e, const float *inputs, int n, const pixab_method *methods,
-                                 int n_methods, const pixab_explain_opts *opts, const int *cls, pixab_map *maps) {
+static pixab_status explain_batch(pixab_engine *e, const explain_source *src, int n, const pixab_method *methods,
+                                  int n_methods, const pixab_explain_opts *opts, const int *cls, pixab_map *maps) {
     const graph *g = engine_graph(e);
     const int classes = pixab_engine_num_classes(e), batch = pixab_engine_max_batch(e);
     static const int default_h[] = {1, 1, 2, 2}, default_w[] = {1, 2, 1, 2};
@@ -136,10 +147,24 @@ pixab_status pixab_explain_batch(pixab_engine *e, const float *inputs, int n, co
     if (!opts->n_boxes) c.n_boxes = 4, c.box_h = default_h, c.box_w = default_w;
     pixab_status s = PIXAB_OK;
     for (int i0 = 0; i0 < n && !s; i0 += batch)
-        s = explain_group(&c, inputs, i0, n - i0 < batch ? n - i0 : batch, methods, n_methods, opts, cls, maps);
+        s = explain_group(&c, src, i0, n - i0 < batch ? n - i0 : batch, methods, n_methods, opts, cls, maps);
     if (s)
         for (int i = 0; i < n * n_methods; i++) pixab_map_free(&maps[i]);
     return s;
+}
+
+pixab_status pixab_explain_batch(pixab_engine *e, const float *inputs, int n, const pixab_method *methods,
+                                 int n_methods, const pixab_explain_opts *opts, const int *cls, pixab_map *maps) {
+    const explain_source src = {.inputs = inputs};
+    return explain_batch(e, &src, n, methods, n_methods, opts, cls, maps);
+}
+
+pixab_status pixab_explain_images(pixab_engine *e, const pixab_image *images, int n, const pixab_preproc *p,
+                                  const pixab_method *methods, int n_methods, const pixab_explain_opts *opts,
+                                  const int *cls, pixab_map *maps) {
+    const explain_source src = {.images = images, .pre = p};
+    if (!images || !p) return pixab_fail(PIXAB_ERR_ARG, "pixab_explain_images: NULL %s", images ? "preproc" : "images");
+    return explain_batch(e, &src, n, methods, n_methods, opts, cls, maps);
 }
 
 pixab_status pixab_explain(pixab_engine *e, const float *input, const pixab_method *methods, int n_methods,

@@ -2,8 +2,9 @@
  * preservation perspectives, the zero-tensor baseline; all 2 + 8 H W head
  * evaluations of an image as one generated batch on the engine's backend,
  * reduced there to p(i, j) and normalised. Shortcut for GAP heads: the
- * pooled features of each ablated tensor come from box sums of A, and the
- * head is one GEMM. The per-element logic is kernels/element/ablate.cuh. */
+ * head is linear after the pooling, so each ablated tensor's logits are box
+ * sums of the FC of each pixel of A (one GEMM of H W rows). The per-element
+ * logic is kernels/element/ablate.cuh. */
 #include "cam.h"
 
 pixab_status cam_pixab(const cam_ctx *c, int pooled, float *map) {

@@ -1,7 +1,8 @@
 /* ablate.cuh — per-element logic of the ablation methods, shared by the CPU
  * backend (host/backends/cpu/cpu_head_ops.c) and the CUDA kernels:
  * which elements a box keeps in each perspective, box sums, the layout of an
- * ablation batch and the reduction of its scores to Pixab-CAM's p(i, j)
+ * ablation batch, the logits of its items through a GAP + FC head (the fast
+ * path) and the reduction of its scores to Pixab-CAM's p(i, j)
  * (DESIGN.md §4). Activations are (H, W, K), channels last. */
 #ifndef PIXAB_ABLATE_CUH
 #define PIXAB_ABLATE_CUH
@@ -54,17 +55,6 @@ PIXAB_HD float ablate_box_sum(const float *a, int W, int K, int k, int r0, int r
     return s;
 }
 
-/* Pooled (global-average) channel k of an ablated tensor, from A's pooled value
- * and the region's box sum: GAP(D) = GAP(A) - boxsum / HW, GAP(P) = boxsum / HW. */
-PIXAB_HD float ablate_pooled(int kind, float pooled_a, float box_sum, int HW) {
-    switch (kind) {
-    case ABLATE_ORIGINAL: return pooled_a;
-    case ABLATE_DELETE: return pooled_a - box_sum / (float)HW;
-    case ABLATE_PRESERVE: return box_sum / (float)HW;
-    default: return 0.0f; /* ABLATE_ZERO */
-    }
-}
-
 /* The box list of a batch, by value (a kernel argument): n boxes of h[b] x w[b]. */
 typedef struct {
     int n;
@@ -82,14 +72,23 @@ PIXAB_HD float ablate_box_element(const float *a, const ablate_box_set *b, int i
     return ablate_keeps(kind, y, x, r0, r1, c0, c1) ? a[((long)y * W + x) * K + k] : 0.0f;
 }
 
-/* Pooled channel k of item `item` of a box ablation batch, pooled_k = GAP(a)_k. */
-PIXAB_HD float ablate_box_pooled(const float *a, const ablate_box_set *b, int item, int H, int W, int K, int k,
-                                 float pooled_k) {
-    int box = 0, i = 0, j = 0, r0 = 0, r1 = 0, c0 = 0, c1 = 0;
-    int kind = ablate_decode(item, H, W, &box, &i, &j);
-    if (kind >= ABLATE_DELETE) ablate_region(b->h[box], b->w[box], i, j, H, W, &r0, &r1, &c0, &c1);
-    float sum = kind >= ABLATE_DELETE ? ablate_box_sum(a, W, K, k, r0, r1, c0, c1) : 0.0f;
-    return ablate_pooled(kind, pooled_k, sum, H * W);
+/* Logit j of item `item` of a box ablation batch through a head that is GAP
+ * then a linear (FC) layer: exact, from the FC of each pixel alone,
+ * q (H, W, classes) with q[p, j] = (W a_p)_j + bias_j. GAP(D) = GAP(A) -
+ * boxsum / HW and GAP(P) = boxsum / HW (DESIGN.md §4's fast path), so through
+ * the FC: deletion = logit_j(A) - s, preservation = bias_j + s with
+ * s = sum over the box of (q[p, j] - bias_j) / HW; the original is logit_j,
+ * the zero tensor bias_j. */
+PIXAB_HD float ablate_box_logit(const float *q, const ablate_box_set *b, int item, int H, int W, int classes, int j,
+                                float logit_j, float bias_j) {
+    int box = 0, i = 0, x = 0, r0 = 0, r1 = 0, c0 = 0, c1 = 0;
+    int kind = ablate_decode(item, H, W, &box, &i, &x);
+    if (kind == ABLATE_ORIGINAL) return logit_j;
+    if (kind == ABLATE_ZERO) return bias_j;
+    ablate_region(b->h[box], b->w[box], i, x, H, W, &r0, &r1, &c0, &c1);
+    float s = (ablate_box_sum(q, W, classes, j, r0, r1, c0, c1) - (float)((r1 - r0) * (c1 - c0)) * bias_j) /
+              (float)(H * W);
+    return kind == ABLATE_DELETE ? logit_j - s : bias_j + s;
 }
 
 /* Channel ablation (Ablation-CAM) batch: item 0 = a, item 1 + k = a with

@@ -360,6 +360,18 @@ static void check_layers(const char *tag, pixab_model *m, pixab_engine *ec, pixa
     else
         fprintf(stderr, "gpu_parity: %s: batch %d: %s\n", tag, BIG_BATCH, pixab_last_error());
     parity_recordf(err, TOL_MODEL, "%s: logits (n=%d)", tag, BIG_BATCH);
+    /* The same batch uploaded from the engine's page-locked memory (what explain uses): the same logits. */
+    float *pinned = NULL;
+    const size_t S = (size_t)pixab_engine_input_size(eg), in_bytes = sizeof(float) * 3 * S * S * BIG_BATCH;
+    err = INFINITY;
+    if (!pixab_engine_host_alloc(eg, in_bytes, (void **)&pinned)) {
+        memcpy(pinned, input, in_bytes);
+        if (!pixab_engine_forward(eg, pinned, BIG_BATCH, ac))
+            err = parity_rel_err(ac, ag, ag, (size_t)classes * BIG_BATCH);
+        pixab_engine_host_free(eg, pinned);
+    }
+    if (err == INFINITY) fprintf(stderr, "gpu_parity: %s: page-locked input: %s\n", tag, pixab_last_error());
+    parity_recordf(err, 1e-6, "%s: logits (n=%d) from page-locked memory vs pageable", tag, BIG_BATCH);
 done:
     free(ac), free(ag);
 }
@@ -396,6 +408,27 @@ done:
     pixab_model_free(m);
 }
 
+/* The image preprocessed on the GPU (pixab_explain_images: only its 8-bit
+ * pixels uploaded, what explain does on CUDA) against the CPU's host
+ * preprocessing: Pixab-CAM's and Grad-CAM's maps. */
+static void check_images_path(pixab_model *m, pixab_engine *ec, pixab_engine *eg, const pixab_image *img,
+                              const float *input) {
+    const pixab_method ms[2] = {PIXAB_METHOD_PIXAB, PIXAB_METHOD_GRADCAM};
+    const pixab_explain_opts o = {.layer = pixab_model_find_layer(m, "Mixed_7c"), .cls = -1};
+    for (int i = 0; i < 2; i++) {
+        pixab_map mc, mg;
+        memset(&mc, 0, sizeof mc), memset(&mg, 0, sizeof mg);
+        double err = INFINITY;
+        if (pixab_explain(ec, input, &ms[i], 1, &o, &mc) ||
+            pixab_explain_images(eg, img, 1, pixab_model_preproc(m), &ms[i], 1, &o, NULL, &mg))
+            fprintf(stderr, "gpu_parity: demo: preprocessed on the device: %s\n", pixab_last_error());
+        else
+            err = parity_rel_err(mg.map, mc.map, mc.map, (size_t)mc.h * mc.w);
+        parity_recordf(err, TOL_MAP, "demo: %s, the image preprocessed on the device", pixab_method_name(ms[i]));
+        pixab_map_free(&mc), pixab_map_free(&mg);
+    }
+}
+
 void check_precision_model(const char *path, const char *image) {
     pixab_model *m = NULL;
     pixab_engine *ec = NULL, *eg = NULL;
@@ -421,6 +454,7 @@ void check_precision_model(const char *path, const char *image) {
         goto done;
     }
     check_precision_maps("demo", m, ec, eg, input);
+    if (img.rgb) check_images_path(m, ec, eg, &img, input);
 done:
     free(input);
     pixab_image_free(&img);

@@ -3,7 +3,7 @@
  * forward and backward, on one-op graphs: odd sizes, sizes of 1, batches 1,
  * 3 and 8, channel slices of wider tensors, max pools full of ties); every
  * convolution case through the direct backward-data kernel (the fallback);
- * every explanation-batch op (box and channel ablation batches, pooled features,
+ * every explanation-batch op (box and channel ablation batches, their logits,
  * channel-ablated logits, class scores, Pixab-CAM's reduction, weighted sums,
  * ReLU + min-max incl. constant maps) and the map upsampling kernel.
  * Errors: max|CUDA - CPU| relative to max|CPU| over what the op computes;
@@ -245,9 +245,9 @@ static float *dev_put(const backend_ops *be, void *ctx, const float *v, size_t n
     return d;
 }
 
-typedef enum { X_BOXES, X_POOLED, X_CHANNELS, X_CHANNEL_LOGITS, X_MASK_RANGES, X_MASKED_INPUTS, X_SCORES_SOFTMAX,
+typedef enum { X_BOXES, X_BOX_LOGITS, X_CHANNELS, X_CHANNEL_LOGITS, X_MASK_RANGES, X_MASKED_INPUTS, X_SCORES_SOFTMAX,
                X_SCORES_LOGIT, X_REDUCE, X_WSUM, X_NORMALIZE, X_NORMALIZE_CONST, X_COUNT } xop_kind;
-static const char *const xop_names[X_COUNT] = {"gen boxes", "gen boxes pooled", "gen channels", "gen channel logits",
+static const char *const xop_names[X_COUNT] = {"gen boxes", "gen box logits", "gen channels", "gen channel logits",
                                                "mask ranges", "gen masked inputs", "class_scores softmax",
                                                "class_scores logit", "pixab_reduce", "weighted_sum", "normalize",
                                                "normalize constant"};
@@ -259,7 +259,7 @@ static int xop_size(const xop_case *t) { return 2 * t->H + 3; }
 static pixab_status run_xop(const backend_ops *be, int device, const graph *g, const xop_case *t, xop_kind x,
                             const float *a, const float *v, size_t n_v, float *out, size_t n_out) {
     void *ctx = NULL;
-    float *da = NULL, *dv = NULL, *dpooled = NULL, *dout = NULL, *dranges = NULL;
+    float *da = NULL, *dv = NULL, *dout = NULL, *dranges = NULL;
     int *dchannels = NULL, *channels = malloc(sizeof(int) * (size_t)t->K);
     const int HW = t->H * t->W, K = t->K;
     pixab_status s = channels ? be->create(g, 1, device, &ctx) : PIXAB_ERR_NOMEM;
@@ -267,10 +267,9 @@ static pixab_status run_xop(const backend_ops *be, int device, const graph *g, c
         free(channels);
         return s;
     }
-    float pooled[64];
-    for (int k = 0; k < K; k++) pooled[k] = nn_gap_channel(a, (size_t)HW, K, k), channels[k] = K - 1 - k;
+    for (int k = 0; k < K; k++) channels[k] = K - 1 - k;
     if (!(da = dev_put(be, ctx, a, (size_t)HW * K)) || !(dv = dev_put(be, ctx, v, n_v ? n_v : 1)) ||
-        !(dpooled = dev_put(be, ctx, pooled, (size_t)K)) || !(dout = dev_put(be, ctx, NULL, n_out)) ||
+        !(dout = dev_put(be, ctx, NULL, n_out)) ||
         !(dranges = dev_put(be, ctx, NULL, 2 * (size_t)K)) ||
         !(dchannels = (int *)dev_put(be, ctx, (const float *)channels, (size_t)K))) { /* ints: copied as bytes */
         s = PIXAB_ERR_NOMEM;
@@ -283,7 +282,7 @@ static pixab_status run_xop(const backend_ops *be, int device, const graph *g, c
                                .size = xop_size(t)};
     switch (x) {
     case X_BOXES: op.kind = BOP_GEN_BOXES; break;
-    case X_POOLED: op.kind = BOP_GEN_BOXES_POOLED, op.src = dpooled; break;
+    case X_BOX_LOGITS: op.kind = BOP_GEN_BOX_LOGITS, op.index = 0, op.pixel_logits = dv + t->classes; break;
     case X_CHANNELS: op.kind = BOP_GEN_CHANNELS, op.first %= K + 1, op.count %= K + 1; break;
     case X_CHANNEL_LOGITS: op.kind = BOP_GEN_CHANNEL_LOGITS, op.index = 0, op.first = 0, op.count = K + 1; break;
     case X_MASK_RANGES: op = ranges; op.dst = dout; break;
@@ -308,7 +307,7 @@ static pixab_status run_xop(const backend_ops *be, int device, const graph *g, c
     if (!s) s = be->run(ctx, g, &op);
     if (!s) s = be->download(ctx, out, dout, n_out * sizeof(float));
 done:
-    float *bufs[] = {da, dv, dpooled, dout, dranges, (float *)dchannels};
+    float *bufs[] = {da, dv, dout, dranges, (float *)dchannels};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         if (bufs[i]) be->free(ctx, bufs[i]);
     be->destroy(ctx);
@@ -322,7 +321,7 @@ void check_xops(void) {
         xop_case t = xop_cases[ci];
         const int HW = t.H * t.W, K = t.K, batch = 2 + 2 * t.n_boxes * HW;
         t.count = batch - t.first < 37 ? batch - t.first : 37;
-        /* An FC graph K -> classes: its weights serve the channel-logits generator. */
+        /* An FC graph K -> classes: its weights serve the logits generators. */
         op_case fc = {"fc", OP_FC, K, t.classes, 1, 1, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0};
         graph g;
         parity_seed(7000 + ci);
@@ -340,7 +339,9 @@ void check_xops(void) {
             parity_fill(v, n_v);
             switch ((xop_kind)x) {
             case X_BOXES: n_out = (size_t)t.count * HW * K; break;
-            case X_POOLED: n_out = (size_t)t.count * K; break;
+            case X_BOX_LOGITS: /* v: the logits of a (classes), then its pixel logits (HW, classes) */
+                nv = (size_t)(1 + HW) * t.classes, n_out = (size_t)t.count * t.classes;
+                break;
             case X_CHANNELS: n_out = (size_t)(t.count % (K + 1)) * HW * K; break;
             case X_CHANNEL_LOGITS: n_out = (size_t)(K + 1) * t.classes, nv = (size_t)t.classes; break;
             case X_MASK_RANGES: n_out = 2 * (size_t)K; break;

@@ -79,6 +79,11 @@ static pixab_status cpu_alloc(void *ctx, size_t bytes, void **out) {
 
 static void cpu_free(void *ctx, void *p) { free(p); }
 
+static pixab_status cpu_host_alloc(void *ctx, size_t bytes, void **out) {
+    *out = malloc(bytes ? bytes : 1);
+    return *out ? PIXAB_OK : pixab_fail(PIXAB_ERR_NOMEM, "out of memory for %zu MiB of inputs", bytes >> 20);
+}
+
 static pixab_status cpu_copy(void *ctx, void *dst, const void *src, size_t bytes) {
     memcpy(dst, src, bytes);
     return PIXAB_OK;
@@ -343,6 +348,8 @@ const backend_ops cpu_backend = {
     .destroy = cpu_destroy,
     .alloc = cpu_alloc,
     .free = cpu_free,
+    .host_alloc = cpu_host_alloc,
+    .host_free = cpu_free,
     .upload = cpu_copy,
     .download = cpu_copy,
     .copy = cpu_copy,

@@ -1,7 +1,7 @@
 /* cpu_head_ops.c — the CPU backend's generator and reduction ops (backend.h):
  * the box and channel ablation batches written straight into the head's
- * input, the pooled fast path, channel-ablated logits of a linear head,
- * Score-CAM's masked inputs and mask ranges, class scores, Pixab-CAM's
+ * input, their logits through a linear (GAP + FC) head (the fast paths),
+ * Score-CAM's masked inputs and mask ranges, preprocessing of 8-bit images, class scores, Pixab-CAM's
  * reduction, the weighted channel sum and ReLU + min-max. The per-element
  * logic is kernels/element/ablate.cuh, score_mask.cuh and map.cuh, which the
  * CUDA kernels run too; here whole pixel rows are copied or cleared at once
@@ -51,13 +51,27 @@ static void gen_boxes(const backend_op *op) {
     }
 }
 
-static void gen_boxes_pooled(const backend_op *op) {
+/* The FC op `index` of g over K channels, or an error. */
+static pixab_status fc_op(const graph *g, const backend_op *op, const graph_op **o) {
+    *o = &g->ops[op->index];
+    if ((*o)->kind != OP_FC || (*o)->c_in != op->K)
+        return pixab_fail(PIXAB_ERR_ARG, "op %d is not an FC layer over %d channels", op->index, op->K);
+    return PIXAB_OK;
+}
+
+static pixab_status gen_box_logits(const graph *g, const backend_op *op) {
+    const graph_op *o;
+    pixab_status s = fc_op(g, op, &o);
+    if (s || (s = check_boxes(op->n_boxes))) return s;
     const ablate_box_set b = box_set(op);
-    const int K = op->K;
+    const float *bias = g->params + o->b_off;
+    const int classes = o->c_out;
 #pragma omp parallel for schedule(static)
     for (int n = 0; n < op->count; n++)
-        for (int k = 0; k < K; k++)
-            op->dst[(size_t)n * K + k] = ablate_box_pooled(op->a, &b, op->first + n, op->H, op->W, K, k, op->src[k]);
+        for (int j = 0; j < classes; j++)
+            op->dst[(size_t)n * classes + j] = ablate_box_logit(op->pixel_logits, &b, op->first + n, op->H, op->W,
+                                                                classes, j, op->src[j], bias[j]);
+    return PIXAB_OK;
 }
 
 static void gen_channels(const backend_op *op) {
@@ -74,10 +88,10 @@ static void gen_channels(const backend_op *op) {
 }
 
 static pixab_status gen_channel_logits(const graph *g, const backend_op *op) {
-    const graph_op *o = &g->ops[op->index];
+    const graph_op *o;
     const int HW = op->H * op->W, K = op->K;
-    if (o->kind != OP_FC || o->c_in != K)
-        return pixab_fail(PIXAB_ERR_ARG, "op %d is not an FC layer over %d channels", op->index, K);
+    pixab_status s = fc_op(g, op, &o);
+    if (s) return s;
     const float *Wt = g->params + o->w_off; /* (classes, K) */
     const int classes = o->c_out;
 #pragma omp parallel for schedule(static)
@@ -152,12 +166,14 @@ pixab_status cpu_run_head_op(const graph *g, const backend_op *op) {
     case BOP_GEN_BOXES:
         if (!(s = check_boxes(op->n_boxes))) gen_boxes(op);
         return s;
-    case BOP_GEN_BOXES_POOLED:
-        if (!(s = check_boxes(op->n_boxes))) gen_boxes_pooled(op);
-        return s;
+    case BOP_GEN_BOX_LOGITS: return gen_box_logits(g, op);
     case BOP_GEN_CHANNELS: gen_channels(op); return PIXAB_OK;
     case BOP_GEN_CHANNEL_LOGITS: return gen_channel_logits(g, op);
     case BOP_GEN_MASKED_INPUTS: gen_masked_inputs(op); return PIXAB_OK;
+    case BOP_PREPROCESS: { /* host memory: the host path itself */
+        const pixab_image img = {op->W, op->H, (unsigned char *)op->rgb};
+        return pixab_image_preprocess(&img, op->pre, op->dst);
+    }
     case BOP_MASK_RANGES: mask_ranges(op); return PIXAB_OK;
     case BOP_CLASS_SCORES: return class_scores(op);
     case BOP_PIXAB_REDUCE:
