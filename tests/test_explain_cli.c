@@ -797,8 +797,8 @@ Test(explain_scale, max_memory) {
     }
     /* Mixed_6e: the head is Mixed_7a..fc, its batches thousands of items: 64K
      * and 8M cut them into many chunks, the default into two, 2G into one.
-     * Same maps, up to rounding: the CPU's GEMMs sum in another order for
-     * another batch size (about 1e-6 here), so not byte for byte. */
+     * Same maps, bit for bit: the CPU backend computes each item the same way
+     * whatever the chunk it runs in. */
     run_result r = runf("explain -w %s -l Mixed_6e -m pixab,ablation --no-png -o %s %stest299.png", MODEL, tp("def"),
                         DATA);
     cr_assert_eq(r.status, 0, "stderr: %s", r.err);
@@ -820,7 +820,7 @@ Test(explain_scale, max_memory) {
             cr_assert(x.ndim == 2 && y.ndim == 2 && x.shape[0] == 17 && x.shape[1] == 17 && y.numel == x.numel);
             float err = 0.0f;
             for (int64_t i = 0; i < x.numel; i++) err = fmaxf(err, fabsf(x.data[i] - y.data[i]));
-            cr_expect(err <= 1e-4f, "--max-memory %s: %s differs by %g", budgets[b], files[f], err);
+            cr_expect(err == 0.0f, "--max-memory %s: %s differs by %g", budgets[b], files[f], err);
             npy_free(&x);
             npy_free(&y);
         }
@@ -889,9 +889,9 @@ Test(explain_scale, pipeline_writes_what_a_serial_run_writes) {
 
 /* --batch N explains N images per body pass: the same files and lines, in
  * the same order, as one image at a time; a broken image inside a batch is
- * skipped and the rest of the batch explained. Maps and scores agree up to
- * the rounding of differently shaped GEMMs (measured 3.8e-5 at most on this
- * random model). */
+ * skipped and the rest of the batch explained. Maps and scores are the same
+ * bit for bit (the CPU backend computes an image the same way at every batch
+ * size). */
 Test(explain_scale, batch_writes_what_one_image_at_a_time_writes) {
     five_inputs_one_broken();
     run_result r1 = runf("explain -w %s -m pixab,ablation,gradcam --batch 1 --no-png -o %s %s", MODEL, tp("out1"),
@@ -910,13 +910,13 @@ Test(explain_scale, batch_writes_what_one_image_at_a_time_writes) {
         cr_expect_str_eq(jstr(a.v[i], "method"), jstr(b.v[i], "method"), "line %d", i);
         cr_expect_eq(jnum(a.v[i], "class"), jnum(b.v[i], "class"), "line %d", i);
         const double sa = jnum(a.v[i], "score"), sb = jnum(b.v[i], "score");
-        cr_expect(fabs(sa - sb) <= 1e-4 * fmax(1.0, fabs(sa)), "line %d: score %g vs %g", i, sa, sb);
+        cr_expect(sa == sb, "line %d: score %g vs %g", i, sa, sb);
         npy_array x, y;
         cr_assert_eq(npy_read_f32(jstr(a.v[i], "map"), &x), PIXAB_OK);
         cr_assert_eq(npy_read_f32(jstr(b.v[i], "map"), &y), PIXAB_OK);
         float err = 0.0f;
         for (int64_t k = 0; k < x.numel && x.numel == y.numel; k++) err = fmaxf(err, fabsf(x.data[k] - y.data[k]));
-        cr_expect(x.numel == y.numel && err <= 1e-4f, "%s %s: --batch 3 vs 1 max|d| = %g", ia,
+        cr_expect(x.numel == y.numel && err == 0.0f, "%s %s: --batch 3 vs 1 max|d| = %g", ia,
                   jstr(a.v[i], "method"), err);
         npy_free(&x);
         npy_free(&y);

@@ -20,6 +20,7 @@
  * cache. Layers with too few rows for every thread split output channels. */
 #define TILE_COL_FLOATS (96u << 10) /* im2col tile: 384 KiB, under half an L2 */
 #define TILE_MIN_ROWS 16
+#define SPLIT_ALIGN 64 /* channels: a multiple of every OpenBLAS sgemm kernel's unroll */
 
 typedef struct {
     float *col;        /* im2col workspace: a tile per thread, or all rows of a small layer */
@@ -37,17 +38,14 @@ static size_t tile_rows(size_t kk) {
     return r < TILE_MIN_ROWS ? TILE_MIN_ROWS : r;
 }
 
-/* A conv of `rows` output rows is split by rows when every thread gets a tile. */
-static int split_rows(const cpu_ctx *c, size_t rows, size_t kk) { return rows >= tile_rows(kk) * (size_t)c->threads; }
-
 static pixab_status cpu_create(const graph *g, int max_batch, int device, void **out) {
     cpu_ctx *c = calloc(1, sizeof *c);
     if (!c) return pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
     /* All parallelism is ours (OpenMP over tiles): BLAS runs single-threaded. */
     openblas_set_num_threads(1);
     c->threads = omp_get_max_threads();
-    /* A row tile per thread for the widest im2col; smaller layers, and layers
-     * with too few rows to split (fewer than a tile per thread), fit in it. */
+    /* A row tile per thread for the widest im2col (conv: each thread im2cols
+     * one tile of at most tile_rows at a time). */
     size_t need = 0;
     for (int i = 0; i < g->n_ops; i++) {
         const graph_op *o = &g->ops[i];
@@ -136,29 +134,30 @@ static void conv_tile(const graph *g, const graph_op *o, const float *x, float *
     bias_act(y, m, nc, ys->c, b + c0, o->relu);
 }
 
+/* A conv's work is cut per image, the same way whatever the batch: each
+ * image's output rows into equal tiles of at most tile_rows, and when an
+ * image has fewer tiles than there are threads (late layers) each tile's
+ * channels into parts at multiples of SPLIT_ALIGN. So an image meets the same
+ * GEMM calls at every batch size, and its values do not depend on the batch
+ * (BLAS kernels round a value by its place in the call). */
 static void conv(cpu_ctx *c, const graph *g, const graph_op *o, int n, const float *x, float *y) {
     const tshape *xs = &g->tensors[o->src], *ys = &g->tensors[o->dst];
-    const size_t rows = (size_t)n * ys->h * ys->w, kk = (size_t)o->k_h * o->k_w * o->c_in, tr = tile_rows(kk);
+    const size_t hw = (size_t)ys->h * ys->w, kk = (size_t)o->k_h * o->k_w * o->c_in,
+                 per_image = (hw + tile_rows(kk) - 1) / tile_rows(kk), tr = (hw + per_image - 1) / per_image;
+    const int parts = per_image >= (size_t)c->threads ? 1 : (int)((c->threads + per_image - 1) / per_image),
+              step = ((o->c_out + parts - 1) / parts + SPLIT_ALIGN - 1) / SPLIT_ALIGN * SPLIT_ALIGN;
+    const long units = (long)((size_t)n * per_image) * parts;
     const int pw = is_pointwise(o);
     float *out = y + o->dst_c0;
-    if (split_rows(c, rows, kk)) {
-        const long tiles = (long)((rows + tr - 1) / tr);
 #pragma omp parallel for schedule(dynamic)
-        for (long t = 0; t < tiles; t++) {
-            size_t r0 = (size_t)t * tr, m = rows - r0 < tr ? rows - r0 : tr;
-            float *col = c->col + (size_t)omp_get_thread_num() * tr * kk;
-            if (!pw) im2col(col, x, xs, ys, o, r0, m);
-            conv_tile(g, o, x, out, col, r0, m, 0, o->c_out);
-        }
-        return;
-    }
-    /* Few rows (late layers, small batches): one shared im2col, channels split. */
-    if (!pw) im2col(c->col, x, xs, ys, o, 0, rows);
-    const int parts = c->threads, step = (o->c_out + parts - 1) / parts;
-#pragma omp parallel for schedule(static)
-    for (int p = 0; p < parts; p++) {
-        int c0 = p * step, nc = o->c_out - c0 < step ? o->c_out - c0 : step;
-        if (nc > 0) conv_tile(g, o, x, out, c->col, 0, rows, c0, nc);
+    for (long u = 0; u < units; u++) {
+        const size_t t = (size_t)(u / parts), k = t % per_image, r0 = t / per_image * hw + k * tr,
+                     m = hw - k * tr < tr ? hw - k * tr : tr;
+        const int c0 = (int)(u % parts) * step, nc = o->c_out - c0 < step ? o->c_out - c0 : step;
+        if (nc <= 0) continue;
+        float *col = c->col + (size_t)omp_get_thread_num() * tile_rows(kk) * kk;
+        if (!pw) im2col(col, x, xs, ys, o, r0, m);
+        conv_tile(g, o, x, out, col, r0, m, c0, nc);
     }
 }
 
