@@ -42,9 +42,8 @@ static pixab_status check_bmp(const unsigned char *d, size_t n, const char *labe
     return (long long)n < need ? truncated(label, n, need) : PIXAB_OK;
 }
 
-/* A TGA header as stb's stbi__tga_test accepts it: colour-mapped, true-colour
- * or gray, raw (1-3) or run-length (9-11). */
-static int is_tga(const unsigned char *d, size_t n) {
+/* Colour-mapped, true-colour or gray, raw (1-3) or run-length (9-11). */
+int image_is_tga(const unsigned char *d, size_t n) {
     if (n < 18 || d[1] > 1) return 0;
     const int type = d[2] & ~8;
     return type >= 1 && type <= 3 && LE16(d + 12) > 0 && LE16(d + 14) > 0;
@@ -100,5 +99,5 @@ pixab_status image_check_complete(const unsigned char *d, size_t n, const char *
     if (n >= 6 && (!memcmp(d, "GIF87a", 6) || !memcmp(d, "GIF89a", 6))) return check_gif(d, n, label);
     if (n >= 8 && !memcmp(d, "\x89PNG", 4)) return PIXAB_OK;
     if (n >= 2 && d[0] == 'P' && d[1] >= '1' && d[1] <= '6') return PIXAB_OK; /* PNM: image_stb_guard */
-    return is_tga(d, n) ? check_tga(d, n, label) : PIXAB_OK;
+    return image_is_tga(d, n) ? check_tga(d, n, label) : PIXAB_OK;
 }
