@@ -114,8 +114,9 @@ static const cli_command explain_command = {
     "  OUTDIR/results.jsonl         one JSON line: {\"image\",\"method\",\"layer\",\"class\",\"score\",\n"
     "                               \"score_kind\",\"map\",\"png\",\"ms\",\"shared_ms\"} (+\"label\" when known)\n"
     "and at the end\n"
-    "  OUTDIR/contact_sheet.png     the first 16 images explained by this run, in run order: a row each\n"
-    "                               with the image's stem and class, the image and its overlays (160 px high)\n"
+    "  OUTDIR/contact_sheet.png     the first 16 images explained, in input order (with --resume, whichever\n"
+    "                               run explained them): a row each with the image's stem and class, the\n"
+    "                               image and its overlays (160 px high)\n"
     "<stem> is the file name without its extension; when two inputs share a stem (ignoring case), the\n"
     "later one in input order gets \"-2\", \"-3\", ... Files appear atomically; a line is appended to\n"
     "results.jsonl (in one write) only after its files are complete, in input order.\n",
@@ -359,6 +360,7 @@ typedef struct {
 /* An explained image, owned by the writer once queued. */
 typedef struct {
     const char *path, *stem;
+    int index;                /* in the inputs: the contact sheet's order */
     pixab_image img;
     pipe_ahead *pa;           /* the decoders' budget that img is charged to */
     pixab_map maps[PIXAB_METHOD_COUNT];
@@ -397,15 +399,22 @@ static int write_overlay(const char *path, const pixab_image *img, const pixab_m
     return rc;
 }
 
+/* A contact sheet row's class label: the class's name, else "class C" in buf. */
+static const char *class_label(const pixab_model *m, int cls, char *buf, size_t cap) {
+    const char *label = cls >= 0 ? pixab_model_class_name(m, cls) : NULL;
+    if (label) return label;
+    if (cls >= 0) snprintf(buf, cap, "class %d", cls);
+    else buf[0] = '\0'; /* a line without a class */
+    return buf;
+}
+
 /* The image's row of the contact sheet, labelled with its stem and class, the
  * image in column 0: its index; -1 with no sheet or a full one, -2 when out
  * of memory. */
 static int sheet_row(write_ctx *w, const write_job *j) {
     if (!w->sheet || !j->n) return -1;
     char idx[32];
-    const char *label = pixab_model_class_name(w->m, j->maps[0].cls);
-    if (!label) snprintf(idx, sizeof idx, "class %d", j->maps[0].cls), label = idx;
-    int row = cli_sheet_add_row(w->sheet, j->stem, label);
+    int row = cli_sheet_add_row(w->sheet, j->index, j->stem, class_label(w->m, j->maps[0].cls, idx, sizeof idx));
     return row < -1 || cli_sheet_set(w->sheet, row, 0, j->img.rgb, j->img.width, j->img.height) ? -2 : row;
 }
 
@@ -640,7 +649,8 @@ static int explain_decoded(explain_run *r, decode_slot *d, image_batch *b, pipe_
     }
     if (b->n && b->mask != r->todo[k] && explain_batch(r, b, pw, st)) return -1;
     memcpy(b->inputs + b->pixels * (size_t)b->n, d->input, sizeof(float) * b->pixels);
-    b->jobs[b->n++] = (write_job){.path = r->in.paths[k], .stem = r->in.stems[k], .img = d->img, .pa = r->pa};
+    b->jobs[b->n++] =
+        (write_job){.path = r->in.paths[k], .stem = r->in.stems[k], .index = k, .img = d->img, .pa = r->pa};
     memset(&d->img, 0, sizeof d->img);
     b->mask = r->todo[k];
     return b->n == b->cap ? explain_batch(r, b, pw, st) : 0;
@@ -707,8 +717,43 @@ static int explain_images(explain_run *r, explain_stats *st) {
 
 /* ---- report: the contact sheet, the -v figures, the exit status ------------------------ */
 
+/* --resume: the sheet shows the run's first images in input order whichever
+ * run explained them. Those of earlier runs are read back: their overlays
+ * from OUTDIR, the image from its input, the class from results.jsonl; so are
+ * the cells of methods an earlier run did for an image explained now. -1
+ * when out of memory. */
+static int sheet_add_done(explain_run *r) {
+    const explain_args *a = &r->a;
+    const unsigned all = (1u << a->methods.n) - 1;
+    for (int k = (int)a->shard.i; k < r->in.n; k += (int)a->shard.n) {
+        const unsigned before = all & ~(unsigned)r->todo[k]; /* methods earlier runs did */
+        int row = before ? cli_sheet_find(r->sheet, k) : -1;
+        if (!before || (row < 0 && r->todo[k])) continue; /* none, or the image failed in this run */
+        image_outputs out = {0};
+        if (outputs_make(&out, a, r->in.stems[k])) return -1;
+        int rc = 0, first = 0;
+        while (!(before & (1u << first))) first++;
+        if (row < 0) {
+            char idx[32];
+            int cls = cli_done_class(&r->done, out.npy[first], a->layer);
+            row = cli_sheet_add_row(r->sheet, k, r->in.stems[k], class_label(r->m, cls, idx, sizeof idx));
+            if (row == -1) { /* the sheet is full of earlier images */
+                outputs_free(&out);
+                break;
+            }
+            rc = row < -1 || cli_sheet_load(r->sheet, row, 0, r->in.paths[k]);
+        }
+        for (int j = 0; j < a->methods.n && !rc; j++)
+            if (before & (1u << j)) rc = cli_sheet_load(r->sheet, row, 1 + j, out.png[j]);
+        outputs_free(&out);
+        if (rc) return -1;
+    }
+    return 0;
+}
+
 static int explain_report(explain_run *r, const explain_stats *st) {
     if (st->write_failed || st->engine_failed) return CLI_FATAL;
+    if (r->sheet && r->a.resume && sheet_add_done(r)) return out_of_memory(), CLI_FATAL;
     const int finished = st->wr.items + st->skipped, rows = cli_sheet_rows(r->sheet);
     r->failed += st->skipped;
     progress_update(&r->prog, finished, 1);
