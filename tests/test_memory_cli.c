@@ -140,10 +140,11 @@ static long explain_peak_kib(const char *input, int threads, const char *memory)
     return ru.ru_maxrss;
 }
 
-/* Six 16-bit RGBA PNGs of 2048 x 2048 (a few hundred KB each, 64 MiB of
- * decoder memory each) on six decode threads, with --decode-memory 32M: each
- * is decoded alone, so the run stays within one image's decode (plus its
- * 12 MiB of RGB while the next decodes) over a run of one small image. */
+/* Six 16-bit RGBA PNGs of 2048 x 2048 (about 200 KB each, 64 MiB of decoder
+ * memory each) on six decode threads, with --decode-memory 32M: each is
+ * decoded alone, so the run stays within one image's decode (and, as slack,
+ * one image's 12 MiB of RGB) over a run of one small image. Before the
+ * bound, the six decodes overlapped: 400 MB. */
 Test(memory, decode_memory_bounds_the_images_decoded_ahead) {
     enum { N = 6, W = 2048, H = 2048 };
     mkdirs("in");
