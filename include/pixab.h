@@ -73,6 +73,12 @@ typedef struct {
 pixab_status pixab_image_load(const char *path, pixab_image *out);
 pixab_status pixab_image_load_memory(const unsigned char *data, size_t size, pixab_image *out);
 void pixab_image_free(pixab_image *img);
+/* An upper bound of the memory pixab_image_load takes at its peak for the
+ * file at path (the file's bytes, the decoder's buffers, the RGB result),
+ * from its size and header alone, without decoding: e.g. a 16-bit RGBA PNG
+ * needs about 16 bytes per pixel, a JPEG at most 3 + 2 per component. Files
+ * pixab_image_load refuses from their header cost their size. */
+pixab_status pixab_image_memory(const char *path, size_t *bytes);
 /* [0,1] -> bilinear resize to S x S (half-pixel centres; identity when already
  * S x S) -> (x - mean)/std.  out: (S, S, 3). */
 pixab_status pixab_image_preprocess(const pixab_image *img, const pixab_preproc *p, float *out);

@@ -2,15 +2,19 @@
  * synthetic images: metrics.csv (header, one row per method x task x metric,
  * values in their ranges, n = the observations), metrics.md, curves.csv, the
  * plots; --tasks; a missing image skipped (exit 1, the rest complete); bad
- * annotation files, unknown tasks and missing flags (exit 2, one line). The
+ * annotation files, unknown tasks and missing flags (exit 2, one line); an
+ * unwritable OUTDIR fails before the work. The
  * metric values themselves are checked against Python in test_metrics.c. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli_run.h"
 #include "pixab.h"
@@ -194,4 +198,39 @@ Test(eval, bad_input_is_one_line_and_exit_2) {
     cr_expect(r.status == 2 && strstr(r.err, "cannot open") && count_lines(r.err) == 1, "%s", r.err);
     r = run("eval --help");
     cr_expect(r.status == 0 && strstr(r.out, "metrics.csv") && strstr(r.out, "--tasks"), "%s", r.out);
+}
+
+/* OUTDIR is checked before the work: one that exists but cannot be written
+ * (/proc/self even for root; a read-only directory for anyone else) fails at
+ * once, exit 2 in one line naming it, before any image is evaluated (-v
+ * prints none); a writable one is left with no trace of the check. */
+Test(eval, unwritable_outdir_fails_before_the_work) {
+    synth(2);
+    const char *bad[2] = {"/proc/self", NULL};
+    if (geteuid() != 0) {
+        mkdirs("ro");
+        cr_assert_eq(chmod(tp("ro"), 0555), 0);
+        bad[1] = tp("ro");
+    }
+    for (int i = 0; i < 2 && bad[i]; i++) {
+        run_result r = runf("eval -v -w '%s' --data '%s' -m activation --tasks mod --device cpu --steps 3 -o '%s'",
+                            DEMO, tp("set/annotations.jsonl"), bad[i]);
+        cr_expect_eq(r.status, 2, "'%s': exit %d: %s", bad[i], r.status, r.err);
+        cr_expect(strstr(r.err, "cannot write to output directory") && strstr(r.err, bad[i]), "%s", r.err);
+        cr_expect_null(strstr(r.err, "00000.png"), "no image was evaluated: %s", r.err);
+        cr_expect_eq(count_lines(r.err), 1, "%s", r.err);
+    }
+    run_result r = runf("eval -w '%s' --data '%s' -m activation --tasks mod --device cpu --steps 3 -n 1 -o '%s'", DEMO,
+                        tp("set/annotations.jsonl"), tp("out"));
+    cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+    DIR *d = opendir(tp("out"));
+    cr_assert(d);
+    int entries = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        entries++;
+        cr_expect(!strstr(e->d_name, "write-check") && !strstr(e->d_name, ".tmp."), "left behind: %s", e->d_name);
+    }
+    closedir(d);
+    cr_expect(entries > 0 && exists(tp("out/metrics.csv")));
 }

@@ -906,6 +906,33 @@ Test(image, bmp_top_down_and_rle) {
     free(px);
 }
 
+/* Where stb 2.27 would not start a BMP's or TGA's pixels where the check
+ * counts them (found by tests/fuzz/fuzz_image_check.c): a BMP data offset
+ * inside the header (stb starts past it, or skips to the end and makes every
+ * pixel up) is refused as corrupt; a colour-mapped TGA's first-entry index,
+ * which stb skips as bytes before the map, counts toward its size. */
+Test(image, bmp_offset_in_header_and_tga_map_start) {
+    /* 2x2, 8 bits: 54-byte header, a 2-entry palette, rows of 4 bytes */
+    unsigned char bmp[70] = {'B', 'M', 70, 0, 0, 0, 0, 0, 0, 0, 62, 0, 0, 0, 40, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0,
+                             1, 0, 8, 0, 0, 0, 0, 0, 8, 0, 0, 0, 0x13, 0x0b, 0, 0, 0x13, 0x0b, 0, 0, 2, 0, 0, 0};
+    memcpy(bmp + 54, "\0\0\0\0\xff\xff\xff\0\0\1\0\0\1\0\0\0", 16);
+    pixab_image img;
+    cr_assert_eq(pixab_image_load_memory(bmp, sizeof bmp, &img), PIXAB_OK, "%s", pixab_last_error());
+    cr_expect(img.rgb[0] == 255 && img.rgb[3] == 0, "the top row (stored last): white, black");
+    pixab_image_free(&img);
+    bmp[10] = 51; /* the data offset 3 bytes into the header: stb would read no palette and start at 55 */
+    expect_fail(pixab_image_load_memory(bmp, 59, &img), PIXAB_ERR_FORMAT, "corrupt BMP", "inside its header");
+    /* 2x2, 8-bit indices into a 2-entry 24-bit map whose first-entry index is 4 */
+    unsigned char tga[18 + 4 + 6 + 4] = {0, 1, 1, 4, 0, 2, 0, 24, 0, 0, 0, 0, 2, 0, 2, 0, 8, 0};
+    memset(tga + 22, 0x80, 6);
+    memcpy(tga + 28, "\0\1\1\0", 4);
+    cr_assert_eq(pixab_image_load_memory(tga, sizeof tga, &img), PIXAB_OK, "%s", pixab_last_error());
+    pixab_image_free(&img);
+    expect_fail(pixab_image_load_memory(tga, sizeof tga - 1, &img), PIXAB_ERR_FORMAT, "truncated", "31 of 32 bytes");
+    memmove(tga + 18, tga + 22, 10); /* the same without the 4 skipped bytes: 4 short */
+    expect_fail(pixab_image_load_memory(tga, sizeof tga - 4, &img), PIXAB_ERR_FORMAT, "truncated", "28 of 32 bytes");
+}
+
 Test(image, oversized_rejected_before_decoding) {
     /* Headers only, no pixel data: were any of them decoded, the error would be
      * "corrupt"; "too large" with the claimed size shows the header check ran first. */

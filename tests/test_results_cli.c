@@ -3,7 +3,8 @@
  * the file back, so it grows only by whole lines and the run fails (exit 2,
  * one line); --resume removes the temporary files that killed runs left in the
  * outdir (exactly pixab's names, dead PIDs only) and never a live run's, and
- * reads past zeros and garbage lines as merge does.
+ * reads past zeros and garbage lines as merge does, and its contact sheet
+ * shows the run's first images whichever run explained them.
  * Runs the built CLI binary. */
 #define _POSIX_C_SOURCE 200809L
 
@@ -225,4 +226,52 @@ Test(results, non_utf8_names_survive) {
     text = read_file(tp("merged.jsonl"), NULL);
     cr_expect(text && count_lines(text) == 1 && strstr(text, "b\\udcff.png"), "merge keeps it: %s", text);
     free(text);
+}
+
+/* `pixab explain -w MODEL -m METHODS --batch 1 [--resume] -o tmp/OUT tmp/in`, with
+ * overlays and the contact sheet, which must succeed. */
+static void explain_sheet(const char *out, const char *methods, int resume) {
+    run_result r = runf("explain -w %s -m %s --batch 1%s -o %s %s", MODEL, methods, resume ? " --resume" : "", tp(out),
+                        tp("in"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+}
+
+/* OUT/contact_sheet.png is byte for byte the sheet of one uninterrupted run
+ * (tmp/full), and 3 rows high (contact_sheet.h: a 28 px header, rows of 160
+ * + 4 px), whichever run explained which image. */
+static void expect_sheet_of_whole_run(const char *out) {
+    char rel[64];
+    snprintf(rel, sizeof rel, "%s/contact_sheet.png", out);
+    size_t n = 0, m = 0;
+    char *got = read_file(tp(rel), &n), *want = read_file(tp("full/contact_sheet.png"), &m);
+    cr_assert(got && want && n > 24 && m > 24);
+    const unsigned char *ihdr = (const unsigned char *)got + 16;
+    const long h = (long)ihdr[4] << 24 | (long)ihdr[5] << 16 | ihdr[6] << 8 | ihdr[7];
+    cr_expect_eq(h, 28 + 3 * (160 + 4), "%s: %ld px high, not 3 rows", rel, h);
+    cr_expect(n == m && !memcmp(got, want, n), "%s differs from the sheet of one whole run", rel);
+    free(got);
+    free(want);
+}
+
+/* After --resume, the contact sheet shows the run's first images in input
+ * order, whichever run explained them: images done before are read back
+ * (out1: a and b done, then 0.png, first in input order, added), and so are
+ * the methods done before for an image explained now (out2: activation done
+ * for all three, gradcam added). Both equal the sheet of one whole run. */
+Test(results, resume_contact_sheet_shows_the_runs_first_images) {
+    mkdirs("in");
+    copy_file(DATA "test299.png", tp("in/a.png"));
+    copy_file(DATA "small53x37.png", tp("in/b.png"));
+    explain_sheet("out1", "activation,gradcam", 0);
+    copy_file(DATA "small53x37.png", tp("in/0.png"));
+    explain_sheet("out1", "activation,gradcam", 1);
+    explain_sheet("out2", "activation", 0);
+    explain_sheet("out2", "activation,gradcam", 1);
+    explain_sheet("full", "activation,gradcam", 0);
+    char *text = read_file(tp("out1/results.jsonl"), NULL);
+    cr_assert(text && count_lines(text) == 6 && strstr(text, "/0.png") > strstr(text, "/b.png"),
+              "0.png explained by the second run: %s", text);
+    free(text);
+    expect_sheet_of_whole_run("out1");
+    expect_sheet_of_whole_run("out2");
 }

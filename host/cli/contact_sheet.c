@@ -1,5 +1,6 @@
 /* contact_sheet.c — OUTDIR/contact_sheet.png of `pixab explain`: one row per
- * explained image (the first CLI_SHEET_MAX_ROWS of the run), the image and then
+ * explained image (the first CLI_SHEET_MAX_ROWS in input order, those of
+ * earlier runs read back from their files with --resume), the image and then
  * its overlay per method, each scaled to CLI_SHEET_CELL_H px high, with column
  * labels on top and the image's stem and class at the left. Thumbnails are kept
  * in memory during the run and composed at the end on a canvas (canvas.h),
@@ -21,6 +22,7 @@ typedef struct {
 } thumb;
 
 typedef struct {
+    int key; /* shown in key order */
     char *stem, *label;
     thumb cells[1 + PIXAB_METHOD_COUNT];
 } sheet_row;
@@ -38,16 +40,6 @@ cli_sheet *cli_sheet_new(const pixab_method *methods, int n_methods) {
     s->n_methods = n_methods < PIXAB_METHOD_COUNT ? n_methods : PIXAB_METHOD_COUNT;
     for (int k = 0; k < s->n_methods; k++) snprintf(s->names[k], sizeof s->names[k], "%s", pixab_method_name(methods[k]));
     return s;
-}
-
-void cli_sheet_free(cli_sheet *s) {
-    if (!s) return;
-    for (int r = 0; r < s->n_rows; r++) {
-        free(s->rows[r].stem);
-        free(s->rows[r].label);
-        for (int c = 0; c <= s->n_methods; c++) free(s->rows[r].cells[c].rgb);
-    }
-    free(s);
 }
 
 static char *dup_str(const char *t) {
@@ -69,19 +61,43 @@ static void thumb_size(int w, int h, int *tw, int *th) {
     *tw = x < 1 ? 1 : (int)x;
 }
 
-int cli_sheet_add_row(cli_sheet *s, const char *stem, const char *label) {
-    if (s->n_rows >= CLI_SHEET_MAX_ROWS) return -1;
-    sheet_row *r = &s->rows[s->n_rows];
+static void row_free(cli_sheet *s, sheet_row *r) {
+    free(r->stem);
+    free(r->label);
+    for (int c = 0; c <= s->n_methods; c++) free(r->cells[c].rgb);
     memset(r, 0, sizeof *r);
-    r->stem = dup_str(stem);
-    r->label = dup_str(label);
-    if (!r->stem || !r->label) {
-        free(r->stem);
-        free(r->label);
-        memset(r, 0, sizeof *r);
+}
+
+void cli_sheet_free(cli_sheet *s) {
+    if (!s) return;
+    for (int r = 0; r < s->n_rows; r++) row_free(s, &s->rows[r]);
+    free(s);
+}
+
+int cli_sheet_add_row(cli_sheet *s, int key, const char *stem, const char *label) {
+    int at = s->n_rows;
+    if (at == CLI_SHEET_MAX_ROWS) { /* full: the row of the largest key makes room for a smaller one */
+        at = 0;
+        for (int r = 1; r < s->n_rows; r++)
+            if (s->rows[r].key > s->rows[at].key) at = r;
+        if (s->rows[at].key <= key) return -1;
+    }
+    sheet_row row = {.key = key, .stem = dup_str(stem), .label = dup_str(label)};
+    if (!row.stem || !row.label) {
+        free(row.stem);
+        free(row.label);
         return -2;
     }
-    return s->n_rows++;
+    if (at < s->n_rows) row_free(s, &s->rows[at]);
+    else s->n_rows++;
+    s->rows[at] = row;
+    return at;
+}
+
+int cli_sheet_find(const cli_sheet *s, int key) {
+    for (int r = 0; s && r < s->n_rows; r++)
+        if (s->rows[r].key == key) return r;
+    return -1;
 }
 
 int cli_sheet_set(cli_sheet *s, int row, int col, const unsigned char *rgb, int w, int h) {
@@ -113,6 +129,15 @@ int cli_sheet_set(cli_sheet *s, int row, int col, const unsigned char *rgb, int 
     return 0;
 }
 
+int cli_sheet_load(cli_sheet *s, int row, int col, const char *path) {
+    pixab_image img;
+    pixab_status st = pixab_image_load(path, &img);
+    if (st) return st == PIXAB_ERR_NOMEM ? -1 : 0;
+    int rc = cli_sheet_set(s, row, col, img.rgb, img.width, img.height);
+    pixab_image_free(&img);
+    return rc;
+}
+
 int cli_sheet_rows(const cli_sheet *s) { return s ? s->n_rows : 0; }
 
 /* ---- composing ------------------------------------------------------------------ */
@@ -142,8 +167,14 @@ int cli_sheet_write(const cli_sheet *s, const char *path, char *why, size_t cap)
         int x = CLI_SHEET_LABEL_W + c * (cw + CLI_SHEET_GAP);
         canvas_text(&cv, x, text_y, c ? s->names[c - 1] : "image", TEXT_SCALE, cw, black);
     }
+    int order[CLI_SHEET_MAX_ROWS]; /* the rows by key */
     for (int r = 0; r < s->n_rows; r++) {
-        const sheet_row *row = &s->rows[r];
+        int k = r;
+        for (; k > 0 && s->rows[order[k - 1]].key > s->rows[r].key; k--) order[k] = order[k - 1];
+        order[k] = r;
+    }
+    for (int r = 0; r < s->n_rows; r++) {
+        const sheet_row *row = &s->rows[order[r]];
         int y = CLI_SHEET_HEADER_H + r * (CLI_SHEET_CELL_H + CLI_SHEET_GAP);
         int max_w = CLI_SHEET_LABEL_W - 2 * PAD;
         canvas_text(&cv, PAD, y + PAD, row->stem, TEXT_SCALE, max_w, black);
@@ -151,7 +182,7 @@ int cli_sheet_write(const cli_sheet *s, const char *path, char *why, size_t cap)
         for (int c = 0; c <= s->n_methods; c++) {
             const thumb *t = &row->cells[c];
             int x = CLI_SHEET_LABEL_W + c * (cw + CLI_SHEET_GAP);
-            if (!t->rgb) { /* not made in this run (--resume): light grey */
+            if (!t->rgb) { /* not made (a file of an earlier run that cannot be read back): light grey */
                 canvas_fill(&cv, x, y, x + cw, y + CLI_SHEET_CELL_H, light_grey);
                 continue;
             }

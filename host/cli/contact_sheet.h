@@ -27,13 +27,22 @@ enum {
 };
 cli_sheet *cli_sheet_new(const pixab_method *methods, int n_methods);
 void cli_sheet_free(cli_sheet *s);
-/* Add a row; returns its index, -1 when the sheet is full, -2 when out of memory. */
-int cli_sheet_add_row(cli_sheet *s, const char *stem, const char *label);
+/* Add a row at `key` (rows are shown by key: the image's index in the
+ * inputs); the sheet keeps the CLI_SHEET_MAX_ROWS rows of the smallest keys.
+ * Returns the row's index (valid until the next add), -1 when the sheet is
+ * full of smaller keys, -2 when out of memory. */
+int cli_sheet_add_row(cli_sheet *s, int key, const char *stem, const char *label);
+/* The index of the row at key, or -1. */
+int cli_sheet_find(const cli_sheet *s, int key);
 int cli_sheet_rows(const cli_sheet *s);
 /* Store the thumbnail of rgb (h, w, 3) at (row, col): col 0 the image, col 1 + k
  * method k. Ignored (0) for no sheet or a row/col out of range; -1 when out of
  * memory. */
 int cli_sheet_set(cli_sheet *s, int row, int col, const unsigned char *rgb, int w, int h);
+/* cli_sheet_set with the image file at path (an overlay or an input written
+ * by an earlier run, for --resume). A file that cannot be decoded leaves the
+ * cell empty (0); -1 when out of memory. */
+int cli_sheet_load(cli_sheet *s, int row, int col, const char *path);
 /* Its size in pixels, and the width of a cell column (col_w may be NULL). */
 void cli_sheet_size(const cli_sheet *s, int *w, int *h, int *col_w);
 /* Compose and write it with cli_write_png. */

@@ -337,6 +337,12 @@ int cmd_eval(int argc, char **argv) {
         cli_error(NULL);
         goto done;
     }
+    /* OUTDIR is written only at the end: one that cannot be written fails now, before the work. */
+    int err = cli_make_writable_dir(a.outdir);
+    if (err) {
+        fprintf(stderr, "pixab eval: cannot write to output directory '%s': %s\n", a.outdir, strerror(err));
+        goto done;
+    }
     if (!(e = cli_create_engine(m, &a.mo))) goto done;
     int n = a.n > 0 && a.n < data.n ? (int)a.n : data.n, max_objects = 1;
     for (int i = 0; i < n; i++) max_objects = data.items[i].n_objects > max_objects ? data.items[i].n_objects : max_objects;
@@ -349,11 +355,6 @@ int cmd_eval(int argc, char **argv) {
                    .n_steps = (int)a.steps, .fgsm_steps = (int)a.fgsm_steps, .table = &table};
     if (!inputs || !boxes || !classes || eval_ctx_init(&c)) {
         fprintf(stderr, "pixab eval: out of memory\n");
-        goto done;
-    }
-    int err = cli_make_dirs(a.outdir);
-    if (err) {
-        fprintf(stderr, "pixab eval: cannot create '%s': %s\n", a.outdir, strerror(err));
         goto done;
     }
     double t0 = cli_now_s();

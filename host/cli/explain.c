@@ -5,10 +5,15 @@
  * (contact_sheet.c). All methods of an image share one body forward. Images
  * are decoded ahead on --io-threads threads and the outputs written behind by
  * one more (pipeline.c), so the engine, on the main thread, keeps working;
+ * the decoded images, from their decode until written, are held within
+ * --decode-memory (each charged its decoder's peak, then its RGB bytes);
  * SIGINT / SIGTERM stop the run between images (interrupt.c). A run goes
  * parse → plan → run → report: explain_parse, explain_plan, explain_images,
  * explain_report. */
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -44,6 +49,7 @@ typedef struct {
     char shard_from[160];     /* the environment variables that set the shard, for -v */
     size_t max_memory;        /* --max-memory bytes; 0: the engine's default */
     long io_threads;          /* --io-threads */
+    size_t decode_memory;     /* --decode-memory bytes */
 } explain_args;
 
 static const cli_option explain_options[] = {
@@ -87,6 +93,11 @@ static const cli_option explain_options[] = {
      "threads decoding images ahead of the engine (default 2; one more writes\n"
      "the outputs behind it); 0 does everything in turn on one thread",
      0, 64, NULL},
+    {NULL, "--decode-memory", CLI_SIZE, offsetof(explain_args, decode_memory), "SIZE",
+     "memory for the images decoded ahead of the engine and held until their\n"
+     "outputs are written (default 1G): each counts its decoder's peak from the\n"
+     "file's header while it decodes (a 16-bit RGBA PNG about 16 bytes a pixel),\n"
+     "then 3 bytes a pixel; an image over the limit is decoded alone", 0, 0, NULL},
     {0},
 };
 
@@ -94,7 +105,8 @@ static const cli_command explain_command = {
     "pixab explain",
     "usage: pixab explain -w MODEL [-m METHOD[,METHOD...]] [-l LAYER] [-c CLASS] [--score softmax|logit]\n"
     "                     [--boxes 1x1,1x2,2x1,2x2] [--device D] [-o OUTDIR] [--batch N] [--no-png]\n"
-    "                     [--shard I/N] [--resume] [--max-memory SIZE] [--io-threads N] [-v] INPUT...\n"
+    "                     [--shard I/N] [--resume] [--max-memory SIZE] [--io-threads N] [--decode-memory SIZE]\n"
+    "                     [-v] INPUT...\n"
     "INPUTs are image files (taken whatever their extension) or directories, walked recursively for\n"
     "*.jpg *.jpeg *.png *.bmp *.tga *.gif (any case; hidden entries and symlinked directories skipped),\n"
     "each directory in sorted path order. For every image and method it writes\n"
@@ -103,8 +115,9 @@ static const cli_command explain_command = {
     "  OUTDIR/results.jsonl         one JSON line: {\"image\",\"method\",\"layer\",\"class\",\"score\",\n"
     "                               \"score_kind\",\"map\",\"png\",\"ms\",\"shared_ms\"} (+\"label\" when known)\n"
     "and at the end\n"
-    "  OUTDIR/contact_sheet.png     the first 16 images explained by this run, in run order: a row each\n"
-    "                               with the image's stem and class, the image and its overlays (160 px high)\n"
+    "  OUTDIR/contact_sheet.png     the first 16 images explained, in input order (with --resume, whichever\n"
+    "                               run explained them): a row each with the image's stem and class, the\n"
+    "                               image and its overlays (160 px high)\n"
     "<stem> is the file name without its extension; when two inputs share a stem (ignoring case), the\n"
     "later one in input order gets \"-2\", \"-3\", ... Files appear atomically; a line is appended to\n"
     "results.jsonl (in one write) only after its files are complete, in input order.\n",
@@ -158,6 +171,7 @@ typedef struct {
     cli_done_set done;       /* --resume: what results.jsonl has */
     pixab_model *m;
     pixab_engine *e;
+    pipe_ahead *pa;          /* the decoders, while the images run */
     char *results, *sheet_path;
     int fd;                  /* results.jsonl, O_APPEND; -1: not open */
     cli_sheet *sheet;        /* NULL with --no-png */
@@ -188,6 +202,7 @@ static int explain_parse(int argc, char **argv, explain_run *r) {
     *r = (explain_run){.a = {.mo = {0}, .layer = "Mixed_7c", .outdir = "pixab-out", .shard = {.n = 1},
                              .io_threads = 2, .eo = {.cls = -1}},
                        .status = CLI_FATAL, .fd = -1};
+    r->a.decode_memory = (size_t)1 << 30;
     explain_args *a = &r->a;
     cli_methods(explain_command.name, "pixab", &a->methods);
     if (!(r->args = calloc((size_t)argc, sizeof(char *)))) return out_of_memory();
@@ -286,7 +301,18 @@ typedef struct {
     char why[640];            /* failed: the line to print (no newline) */
 } decode_slot;
 
-static void decode_work(void *ctx, int job, void *slot) {
+/* The memory a job's decode takes at its peak, from the file's header (0 when
+ * it cannot be read: the decode then fails at once). */
+static size_t decode_cost(void *ctx, int job) {
+    const decode_ctx *c = ctx;
+    size_t bytes = 0;
+    return pixab_image_memory(c->paths[c->jobs[job]], &bytes) ? 0 : bytes;
+}
+
+/* The memory a decoded image holds until it is freed (write_drop). */
+static size_t image_bytes(const pixab_image *img) { return img->rgb ? (size_t)img->width * img->height * 3 : 0; }
+
+static size_t decode_work(void *ctx, int job, void *slot, size_t charged) {
     const decode_ctx *c = ctx;
     decode_slot *d = slot;
 #ifdef _OPENMP
@@ -311,6 +337,8 @@ static void decode_work(void *ctx, int job, void *slot) {
         pixab_image_free(&d->img);
         d->failed = 1;
     }
+    size_t kept = image_bytes(&d->img);
+    return kept < charged ? kept : charged;
 }
 
 static void decode_slot_free(void *ctx, void *slot) {
@@ -336,7 +364,9 @@ typedef struct {
 /* An explained image, owned by the writer once queued. */
 typedef struct {
     const char *path, *stem;
+    int index;                /* in the inputs: the contact sheet's order */
     pixab_image img;
+    pipe_ahead *pa;           /* the decoders' budget that img is charged to */
     pixab_map maps[PIXAB_METHOD_COUNT];
     int sel[PIXAB_METHOD_COUNT]; /* sel[i]: index in a->methods of maps[i] */
     int n;
@@ -347,6 +377,7 @@ static void write_drop(void *ctx, void *item) {
     (void)ctx;
     write_job *j = item;
     for (int i = 0; i < j->n; i++) pixab_map_free(&j->maps[i]);
+    if (j->pa) pipe_ahead_release(j->pa, image_bytes(&j->img));
     pixab_image_free(&j->img);
 }
 
@@ -372,15 +403,22 @@ static int write_overlay(const char *path, const pixab_image *img, const pixab_m
     return rc;
 }
 
+/* A contact sheet row's class label: the class's name, else "class C" in buf. */
+static const char *class_label(const pixab_model *m, int cls, char *buf, size_t cap) {
+    const char *label = cls >= 0 ? pixab_model_class_name(m, cls) : NULL;
+    if (label) return label;
+    if (cls >= 0) snprintf(buf, cap, "class %d", cls);
+    else buf[0] = '\0'; /* a line without a class */
+    return buf;
+}
+
 /* The image's row of the contact sheet, labelled with its stem and class, the
  * image in column 0: its index; -1 with no sheet or a full one, -2 when out
  * of memory. */
 static int sheet_row(write_ctx *w, const write_job *j) {
     if (!w->sheet || !j->n) return -1;
     char idx[32];
-    const char *label = pixab_model_class_name(w->m, j->maps[0].cls);
-    if (!label) snprintf(idx, sizeof idx, "class %d", j->maps[0].cls), label = idx;
-    int row = cli_sheet_add_row(w->sheet, j->stem, label);
+    int row = cli_sheet_add_row(w->sheet, j->index, j->stem, class_label(w->m, j->maps[0].cls, idx, sizeof idx));
     return row < -1 || cli_sheet_set(w->sheet, row, 0, j->img.rgb, j->img.width, j->img.height) ? -2 : row;
 }
 
@@ -425,10 +463,11 @@ static int write_consume(void *ctx, void *item) {
 
 /* ---- the -v figures ------------------------------------------------------------------------ */
 
-/* The -v figures of a run: each stage's time per image and how long the
- * engine (the main thread) waited on the others. */
+/* The -v figures of a run: each stage's time per image, how long the engine
+ * (the main thread) waited on the others, and the most memory decoded images
+ * held at once. */
 static void print_stages(const pipe_stats *dec, double explain_s, int explained, const pipe_stats *wr, double loop_s,
-                         int images) {
+                         int images, size_t decode_memory) {
     double idle_in = dec->threads ? dec->wait_s : dec->work_s; /* inline, decoding is the engine's idle time */
     double idle_out = wr->threads ? wr->wait_s : wr->work_s;
     char dthreads[32];
@@ -442,6 +481,8 @@ static void print_stages(const pipe_stats *dec, double explain_s, int explained,
             1e3 * dec->work_s / (dec->items ? dec->items : 1), dthreads, 1e3 * explain_s / (explained ? explained : 1),
             1e3 * wr->work_s / (wr->items ? wr->items : 1), wr->threads ? "1 thread" : "inline",
             100.0 * idle_in / fmax(loop_s, 1e-9), 100.0 * idle_out / fmax(loop_s, 1e-9), images / fmax(loop_s, 1e-9));
+    fprintf(stderr, "pixab explain: decoded images held at most %.1f MiB at once (--decode-memory %.1f MiB)\n",
+            (double)dec->peak_bytes / (1 << 20), (double)decode_memory / (1 << 20));
 }
 
 /* ---- plan: everything that can fail on the arguments fails before the inputs
@@ -620,16 +661,30 @@ static int explain_decoded(explain_run *r, decode_slot *d, image_batch *b, pipe_
     }
     if (b->n && b->mask != r->todo[k] && explain_batch(r, b, pw, st)) return -1;
     if (b->inputs) memcpy(b->inputs + b->pixels * (size_t)b->n, d->input, sizeof(float) * b->pixels);
-    b->jobs[b->n++] = (write_job){.path = r->in.paths[k], .stem = r->in.stems[k], .img = d->img};
+    b->jobs[b->n++] =
+        (write_job){.path = r->in.paths[k], .stem = r->in.stems[k], .index = k, .img = d->img, .pa = r->pa};
     memset(&d->img, 0, sizeof d->img);
     b->mask = r->todo[k];
     return b->n == b->cap ? explain_batch(r, b, pw, st) : 0;
+}
+
+/* Decoded images are allocated on one thread and freed on another. glibc
+ * raises its mmap threshold to the size of each large block freed, after
+ * which such blocks come from per-thread arenas that keep the memory once
+ * freed: six decode threads then held three times what --decode-memory
+ * allows. A threshold set once stays fixed: blocks from 1 MiB up are mapped
+ * and unmapped, and freed memory goes back to the system. */
+static void fix_mmap_threshold(void) {
+#ifdef __GLIBC__
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+#endif
 }
 
 /* The jobs through the pipeline, until done, a failure or a signal. -1 when
  * out of memory (printed). */
 static int explain_images(explain_run *r, explain_stats *st) {
     const int threads = (int)r->a.io_threads;
+    fix_mmap_threshold();
     r->prog = (progress){.on = r->n_todo > 1 && (r->a.mo.verbose || isatty(STDERR_FILENO)), .total = r->n_todo};
     r->prog.t0 = r->prog.last = cli_now_s();
     /* On a GPU the engine preprocesses (only 8-bit pixels are uploaded); on
@@ -644,9 +699,11 @@ static int explain_images(explain_run *r, explain_stats *st) {
     image_batch b = {.cap = batch, .pixels = 3 * (size_t)S * S, .jobs = calloc((size_t)batch, sizeof(write_job))};
     if (!on_engine && pixab_engine_host_alloc(r->e, sizeof(float) * b.pixels * (size_t)batch, (void **)&b.inputs))
         b.inputs = NULL;
-    pipe_ahead *pa = (b.inputs || on_engine) && b.jobs ? pipe_ahead_start(threads, threads + 1 + batch, r->n_todo,
-                                                           sizeof(decode_slot), decode_work, &dc)
-                                        : NULL;
+    pipe_ahead *pa = (b.inputs || on_engine) && b.jobs
+                         ? pipe_ahead_start(threads, threads + 1 + batch, r->n_todo, sizeof(decode_slot), decode_work,
+                                            decode_cost, r->a.decode_memory, &dc)
+                         : NULL;
+    r->pa = pa;
     pipe_writer *pw = pa ? pipe_writer_start(threads > 0, 4, sizeof(write_job), write_consume, write_drop, &wc) : NULL;
     if (!pw) {
         pipe_ahead_finish(pa, decode_slot_free, NULL);
@@ -655,13 +712,17 @@ static int explain_images(explain_run *r, explain_stats *st) {
     }
     cli_interrupt_install();
     for (int stop = 0; !stop;) { /* an interrupted run takes no new image; the images taken are finished */
-        decode_slot *d = cli_interrupted() ? NULL : pipe_ahead_next(pa);
-        stop = !d ? explain_batch(r, &b, pw, st) || 1 : explain_decoded(r, d, &b, pw, st);
+        int starved = 0; /* the next image waits for the memory the batch holds: explain the batch first */
+        decode_slot *d = cli_interrupted() ? NULL : pipe_ahead_next(pa, b.n ? &starved : NULL);
+        if (starved) stop = explain_batch(r, &b, pw, st);
+        else stop = !d ? explain_batch(r, &b, pw, st) || 1 : explain_decoded(r, d, &b, pw, st);
     }
     for (int i = 0; i < b.n; i++) write_drop(NULL, &b.jobs[i]);
     pixab_engine_host_free(r->e, b.inputs), free(b.jobs);
-    pipe_ahead_finish(pa, decode_slot_free, &st->dec);
+    pipe_ahead_stop(pa); /* the writer releases its images' memory to pa: pa goes last */
     st->write_failed = pipe_writer_finish(pw, &st->wr);
+    pipe_ahead_finish(pa, decode_slot_free, &st->dec);
+    r->pa = NULL;
     st->loop_s = cli_now_s() - r->prog.t0;
     st->sig = cli_interrupted();
     cli_interrupt_restore();
@@ -674,8 +735,43 @@ static int explain_images(explain_run *r, explain_stats *st) {
 
 /* ---- report: the contact sheet, the -v figures, the exit status ------------------------ */
 
+/* --resume: the sheet shows the run's first images in input order whichever
+ * run explained them. Those of earlier runs are read back: their overlays
+ * from OUTDIR, the image from its input, the class from results.jsonl; so are
+ * the cells of methods an earlier run did for an image explained now. -1
+ * when out of memory. */
+static int sheet_add_done(explain_run *r) {
+    const explain_args *a = &r->a;
+    const unsigned all = (1u << a->methods.n) - 1;
+    for (int k = (int)a->shard.i; k < r->in.n; k += (int)a->shard.n) {
+        const unsigned before = all & ~(unsigned)r->todo[k]; /* methods earlier runs did */
+        int row = before ? cli_sheet_find(r->sheet, k) : -1;
+        if (!before || (row < 0 && r->todo[k])) continue; /* none, or the image failed in this run */
+        image_outputs out = {0};
+        if (outputs_make(&out, a, r->in.stems[k])) return -1;
+        int rc = 0, first = 0;
+        while (!(before & (1u << first))) first++;
+        if (row < 0) {
+            char idx[32];
+            int cls = cli_done_class(&r->done, out.npy[first], a->layer);
+            row = cli_sheet_add_row(r->sheet, k, r->in.stems[k], class_label(r->m, cls, idx, sizeof idx));
+            if (row == -1) { /* the sheet is full of earlier images */
+                outputs_free(&out);
+                break;
+            }
+            rc = row < -1 || cli_sheet_load(r->sheet, row, 0, r->in.paths[k]);
+        }
+        for (int j = 0; j < a->methods.n && !rc; j++)
+            if (before & (1u << j)) rc = cli_sheet_load(r->sheet, row, 1 + j, out.png[j]);
+        outputs_free(&out);
+        if (rc) return -1;
+    }
+    return 0;
+}
+
 static int explain_report(explain_run *r, const explain_stats *st) {
     if (st->write_failed || st->engine_failed) return CLI_FATAL;
+    if (r->sheet && r->a.resume && sheet_add_done(r)) return out_of_memory(), CLI_FATAL;
     const int finished = st->wr.items + st->skipped, rows = cli_sheet_rows(r->sheet);
     r->failed += st->skipped;
     progress_update(&r->prog, finished, 1);
@@ -685,7 +781,7 @@ static int explain_report(explain_run *r, const explain_stats *st) {
         return CLI_FATAL;
     }
     if (r->a.mo.verbose) {
-        print_stages(&st->dec, st->explain_s, st->explained, &st->wr, st->loop_s, finished);
+        print_stages(&st->dec, st->explain_s, st->explained, &st->wr, st->loop_s, finished, r->a.decode_memory);
         fprintf(stderr, "pixab explain: %d image(s), %d failed, %.3f s, outputs in %s%s%s\n", finished, r->failed,
                 st->loop_s, r->a.outdir, rows ? ", contact sheet " : "", rows ? r->sheet_path : "");
     }

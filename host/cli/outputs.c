@@ -33,6 +33,21 @@ int cli_make_dirs(const char *dir) {
     return e;
 }
 
+int cli_make_writable_dir(const char *dir) {
+    int e = cli_make_dirs(dir);
+    if (e) return e;
+    size_t n = strlen(dir) + 32;
+    char *probe = malloc(n);
+    if (!probe) return ENOMEM;
+    snprintf(probe, n, "%s/.pixab-write-check", dir);
+    temp_file t;
+    if (!(e = temp_file_open(&t, probe)) && fputc('\n', t.f) == EOF) e = errno ? errno : EIO;
+    if (!e) e = fflush(t.f) ? (errno ? errno : EIO) : 0;
+    if (t.f) temp_file_close(&t, ECANCELED); /* never renamed: the temporary file is removed */
+    free(probe);
+    return e;
+}
+
 /* A one-line reason in why for errno e; -1, or 0 when e is 0. */
 static int write_failed(const char *path, int e, char *why, size_t cap) {
     if (!e) return 0;

@@ -7,6 +7,10 @@
 
 /* mkdir -p, mode 0777 & ~umask: 0 or an errno. */
 int cli_make_dirs(const char *dir);
+/* cli_make_dirs, then a temporary file created in dir and removed (the rule
+ * of temp_file.h), so a directory that cannot be written fails before a run
+ * spends its time: 0 or an errno (EACCES, EROFS, ENOSPC, ...). */
+int cli_make_writable_dir(const char *dir);
 /* Write rgb (h, w, 3) as an RGB PNG at `path` by the rule of temp_file.h
  * (a regular file atomically: temporary name beside it, checked writes, then
  * rename; nothing left behind on failure). Returns -1 with a one-line reason

@@ -1,6 +1,8 @@
 /* pipeline.c — producer threads ahead of the main thread and one consumer
- * thread behind it, both bounded (pipeline.h). One mutex per stage; the main
- * thread's blocked time is measured for the -v figures. */
+ * thread behind it, both bounded (pipeline.h): the producers by a number of
+ * slots and by a memory budget that jobs are admitted to in job order. One
+ * mutex per stage; the main thread's blocked time is measured for the -v
+ * figures. */
 #include "pipeline.h"
 
 #include <pthread.h>
@@ -27,7 +29,8 @@ static int start_thread(pthread_t *t, void *(*fn)(void *), void *arg) {
 
 struct pipe_ahead {
     pthread_mutex_t mu;
-    pthread_cond_t space, done; /* space: a slot was released; done: a job finished */
+    pthread_cond_t space, done; /* space: a slot was released; done: a job finished (or the next one starves) */
+    pthread_cond_t mem;         /* memory was released, or the next job's turn to be admitted came */
     int threads, started, depth, n;
     size_t slot_size;
     unsigned char *slots; /* (depth, slot_size); job j uses slot j % depth */
@@ -36,13 +39,35 @@ struct pipe_ahead {
     int taken;            /* jobs handed to the consumer */
     int holding;          /* the consumer holds slot (taken - 1) */
     int stop;
+    /* The memory budget: jobs are admitted in job order, each charging its
+     * cost(); charges are released by the work (what it does not keep) and
+     * by pipe_ahead_release. */
+    size_t budget, used; /* budget 0: none */
+    int admitted;        /* jobs admitted (0..admitted-1) */
+    int starving;        /* job + 1 of the next job to admit while it waits for memory, else 0 */
+    int inline_job;      /* inline: the job whose cost is in inline_cost, or -1 */
+    size_t inline_cost;
     pipe_work_fn work;
+    pipe_cost_fn cost;
     void *ctx;
     pthread_t *tid;
     pipe_stats st;
 };
 
 static void *slot_at(const pipe_ahead *p, int job) { return p->slots + (size_t)(job % p->depth) * p->slot_size; }
+
+/* Whether a job costing `cost` waits: it would go over the budget and
+ * something else holds memory (alone, any job may go: progress is certain). */
+static int over_budget(const pipe_ahead *p, size_t cost) {
+    return p->budget && p->used && cost > p->budget - (p->used < p->budget ? p->used : p->budget);
+}
+
+static void charge(pipe_ahead *p, size_t cost) {
+    p->used += cost;
+    if (p->used > p->st.peak_bytes) p->st.peak_bytes = p->used;
+}
+
+static void uncharge(pipe_ahead *p, size_t bytes) { p->used -= bytes < p->used ? bytes : p->used; }
 
 static void *ahead_main(void *arg) {
     pipe_ahead *p = arg;
@@ -55,10 +80,29 @@ static void *ahead_main(void *arg) {
         if (p->stop || p->next_job >= p->n) break;
         int job = p->next_job++;
         pthread_mutex_unlock(&p->mu);
+        size_t cost = p->cost ? p->cost(p->ctx, job) : 0;
+        pthread_mutex_lock(&p->mu);
+        /* Admitted in job order, within the budget: the consumer's next job is
+         * never kept waiting by later ones. */
+        while (!p->stop && (p->admitted != job || over_budget(p, cost))) {
+            if (p->admitted == job && p->starving != job + 1) {
+                p->starving = job + 1;
+                pthread_cond_broadcast(&p->done); /* the consumer may free memory it holds */
+            }
+            pthread_cond_wait(&p->mem, &p->mu);
+        }
+        if (p->stop) break;
+        p->starving = 0;
+        p->admitted++;
+        charge(p, cost);
+        pthread_cond_broadcast(&p->mem);
+        pthread_mutex_unlock(&p->mu);
         double t0 = cli_now_s();
-        p->work(p->ctx, job, slot_at(p, job));
+        size_t kept = p->work(p->ctx, job, slot_at(p, job), cost);
         work += cli_now_s() - t0;
         pthread_mutex_lock(&p->mu);
+        uncharge(p, cost - (kept < cost ? kept : cost));
+        pthread_cond_broadcast(&p->mem);
         p->slot_job[job % p->depth] = job;
         p->st.items++;
         pthread_cond_broadcast(&p->done);
@@ -68,12 +112,14 @@ static void *ahead_main(void *arg) {
     return NULL;
 }
 
-pipe_ahead *pipe_ahead_start(int threads, int depth, int n, size_t slot_size, pipe_work_fn work, void *ctx) {
+pipe_ahead *pipe_ahead_start(int threads, int depth, int n, size_t slot_size, pipe_work_fn work, pipe_cost_fn cost,
+                             size_t budget, void *ctx) {
     pipe_ahead *p = calloc(1, sizeof *p);
     if (!p) return NULL;
     if (threads < 0) threads = 0;
     if (depth < threads + 1) depth = threads + 1;
     p->threads = threads, p->depth = depth, p->n = n, p->slot_size = slot_size, p->work = work, p->ctx = ctx;
+    p->cost = cost, p->budget = cost ? budget : 0, p->inline_job = -1;
     p->st.threads = threads;
     p->slots = calloc((size_t)depth, slot_size);
     p->slot_job = malloc(sizeof(int) * (size_t)depth);
@@ -83,6 +129,7 @@ pipe_ahead *pipe_ahead_start(int threads, int depth, int n, size_t slot_size, pi
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->space, NULL);
     pthread_cond_init(&p->done, NULL);
+    pthread_cond_init(&p->mem, NULL);
     for (; p->started < threads; p->started++)
         if (start_thread(&p->tid[p->started], ahead_main, p)) {
             pipe_ahead_finish(p, NULL, NULL);
@@ -94,11 +141,20 @@ fail:
     return NULL;
 }
 
-void *pipe_ahead_next(pipe_ahead *p) {
+void *pipe_ahead_next(pipe_ahead *p, int *starved) {
+    if (starved) *starved = 0;
     if (!p->threads) { /* inline: one slot, the work done here */
         if (p->stop || p->taken >= p->n) return NULL;
+        if (p->inline_job != p->taken) p->inline_cost = p->cost ? p->cost(p->ctx, p->taken) : 0;
+        p->inline_job = p->taken;
+        if (starved && over_budget(p, p->inline_cost)) {
+            *starved = 1;
+            return NULL;
+        }
+        charge(p, p->inline_cost);
         double t0 = cli_now_s();
-        p->work(p->ctx, p->taken, p->slots);
+        size_t kept = p->work(p->ctx, p->taken, p->slots, p->inline_cost);
+        uncharge(p, p->inline_cost - (kept < p->inline_cost ? kept : p->inline_cost));
         p->st.work_s += cli_now_s() - t0;
         p->st.items++;
         p->taken++;
@@ -111,9 +167,14 @@ void *pipe_ahead_next(pipe_ahead *p) {
         pthread_cond_broadcast(&p->space);
     }
     void *slot = NULL;
-    while (!p->stop && p->taken < p->n && p->slot_job[p->taken % p->depth] != p->taken)
+    while (!p->stop && p->taken < p->n && p->slot_job[p->taken % p->depth] != p->taken) {
+        if (starved && p->starving == p->taken + 1 && p->used) {
+            *starved = 1; /* the next job waits for memory: the caller frees some first */
+            break;
+        }
         pthread_cond_wait(&p->done, &p->mu);
-    if (!p->stop && p->taken < p->n) {
+    }
+    if (!p->stop && p->taken < p->n && !(starved && *starved)) {
         slot = slot_at(p, p->taken);
         p->slot_job[p->taken % p->depth] = -1;
         p->taken++;
@@ -133,6 +194,18 @@ void pipe_ahead_stop(pipe_ahead *p) {
     p->stop = 1;
     pthread_cond_broadcast(&p->space);
     pthread_cond_broadcast(&p->done);
+    pthread_cond_broadcast(&p->mem);
+    pthread_mutex_unlock(&p->mu);
+}
+
+void pipe_ahead_release(pipe_ahead *p, size_t bytes) {
+    if (!p->threads) {
+        uncharge(p, bytes);
+        return;
+    }
+    pthread_mutex_lock(&p->mu);
+    uncharge(p, bytes);
+    pthread_cond_broadcast(&p->mem);
     pthread_mutex_unlock(&p->mu);
 }
 
@@ -144,6 +217,7 @@ void pipe_ahead_finish(pipe_ahead *p, pipe_free_fn free_slot, pipe_stats *st) {
         pthread_mutex_destroy(&p->mu);
         pthread_cond_destroy(&p->space);
         pthread_cond_destroy(&p->done);
+        pthread_cond_destroy(&p->mem);
     }
     if (free_slot)
         for (int k = 0; k < p->depth; k++) free_slot(p->ctx, p->slots + (size_t)k * p->slot_size);

@@ -57,7 +57,13 @@ static int write_all(int fd, const char *buf, size_t n) {
     return 0;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_entry(const void *a, const void *b) {
+    const cli_done_entry *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+
+static int cmp_key(const void *key, const void *e) { return strcmp(key, ((const cli_done_entry *)e)->key); }
 
 /* The map's file name (results.jsonl and the maps share the outdir, so its
  * file name names the map however the outdir is spelled: "out", "./out", an
@@ -76,7 +82,7 @@ int cli_done_load(int fd, cli_done_set *d) {
     memset(d, 0, sizeof *d);
     struct stat st;
     if (fstat(fd, &st)) return -1;
-    size_t size = (size_t)st.st_size, got = 0, cap = 0;
+    size_t size = (size_t)st.st_size, got = 0, cap = 0, index = 0;
     char *text = malloc(size + 1);
     if (!text) return -1;
     while (got < size) {
@@ -89,40 +95,62 @@ int cli_done_load(int fd, cli_done_set *d) {
     int rc = 0;
     /* Line by line over all got bytes, as merge reads: a NUL byte or garbage
      * (a zero-filled block after a power loss) spoils its own line only. */
-    for (char *line = text, *end = text + got; line < end && !rc;) {
+    for (char *line = text, *end = text + got; line < end && !rc; index++) {
         char *nl = memchr(line, '\n', (size_t)(end - line));
         if (!nl) break; /* no newline: torn */
         json_value *v;
         if (json_parse(line, (size_t)(nl - line), &v, NULL, 0) == JSON_OK) {
             const char *map = json_string(json_object_get(v, "map"), NULL);
             const char *layer = json_string(json_object_get(v, "layer"), NULL);
+            double cls;
             if (map && layer && d->n == cap) {
-                char **p = realloc(d->keys, sizeof(char *) * (cap ? 2 * cap : 256));
-                if (p) d->keys = p, cap = cap ? 2 * cap : 256;
+                cli_done_entry *p = realloc(d->v, sizeof *p * (cap ? 2 * cap : 256));
+                if (p) d->v = p, cap = cap ? 2 * cap : 256;
                 else rc = -1;
             }
-            if (map && layer && !rc && !(d->keys[d->n++] = done_key(map, layer))) d->n--, rc = -1;
+            if (map && layer && !rc) {
+                cli_done_entry *e = &d->v[d->n];
+                e->cls = json_number(json_object_get(v, "class"), &cls) && cls >= 0 && cls < 1e9 ? (int)cls : -1;
+                e->line = index;
+                if ((e->key = done_key(map, layer))) d->n++;
+                else rc = -1;
+            }
             json_free(v);
         }
         line = nl + 1;
     }
     free(text);
-    if (!rc && d->n > 1) qsort(d->keys, d->n, sizeof(char *), cmp_str);
+    if (!rc && d->n > 1) qsort(d->v, d->n, sizeof *d->v, cmp_entry);
     return rc;
 }
 
-int cli_done_has(const cli_done_set *d, const char *map, const char *layer) {
-    if (!d->n) return 0;
+/* The last line's entry of (map, layer), or NULL (*nomem when out of memory). */
+static const cli_done_entry *done_find(const cli_done_set *d, const char *map, const char *layer, int *nomem) {
+    *nomem = 0;
+    if (!d->n) return NULL;
     char *key = done_key(map, layer);
-    if (!key) return -1;
-    int found = bsearch(&key, d->keys, d->n, sizeof(char *), cmp_str) != NULL;
+    if (!key) return *nomem = 1, NULL;
+    const cli_done_entry *e = bsearch(key, d->v, d->n, sizeof *d->v, cmp_key);
+    while (e && e + 1 < d->v + d->n && !strcmp(e[1].key, key)) e++;
     free(key);
-    return found;
+    return e;
+}
+
+int cli_done_has(const cli_done_set *d, const char *map, const char *layer) {
+    int nomem;
+    const cli_done_entry *e = done_find(d, map, layer, &nomem);
+    return nomem ? -1 : e != NULL;
+}
+
+int cli_done_class(const cli_done_set *d, const char *map, const char *layer) {
+    int nomem;
+    const cli_done_entry *e = done_find(d, map, layer, &nomem);
+    return e ? e->cls : -1;
 }
 
 void cli_done_free(cli_done_set *d) {
-    for (size_t k = 0; k < d->n; k++) free(d->keys[k]);
-    free(d->keys);
+    for (size_t k = 0; k < d->n; k++) free(d->v[k].key);
+    free(d->v);
     memset(d, 0, sizeof *d);
 }
 

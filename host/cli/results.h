@@ -20,15 +20,22 @@ int cli_results_open(const char *path);
 int cli_results_append(int fd, const pixab_model *m, const char *image, const char *layer, const pixab_map *map,
                        const char *npy, const char *png, double shared_ms);
 /* What results.jsonl says is done, for --resume: the (map, layer) pairs of
- * its complete lines (torn or foreign lines ignored). */
+ * its complete lines (torn or foreign lines ignored), with their class. */
 typedef struct {
-    char **keys; /* (n) sorted keys: the map's file name (whatever the outdir's spelling), 0x1f, the layer */
+    char *key;   /* the map's file name (whatever the outdir's spelling), 0x1f, the layer */
+    int cls;     /* the line's "class" (-1 when it has none) */
+    size_t line; /* the line's index: of equal keys, the last line counts */
+} cli_done_entry;
+typedef struct {
+    cli_done_entry *v; /* (n) sorted by key, then line */
     size_t n;
 } cli_done_set;
 /* Read the file open at fd (from offset 0); -1 on a read error or out of memory. */
 int cli_done_load(int fd, cli_done_set *d);
 /* 1 when (map, layer) is done, 0 when not, -1 when out of memory. */
 int cli_done_has(const cli_done_set *d, const char *map, const char *layer);
+/* The class of (map, layer)'s last line, or -1 when there is none (or out of memory). */
+int cli_done_class(const cli_done_set *d, const char *map, const char *layer);
 void cli_done_free(cli_done_set *d);
 
 #endif

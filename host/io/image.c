@@ -5,11 +5,13 @@
  * (kernels/element/preprocess.cuh). */
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jpeglib.h>
 /* after jpeglib.h: */
@@ -379,6 +381,87 @@ static pixab_status image_read_file(const char *path, unsigned char **data, size
     fclose(f);
     *data = buf;
     *size = n;
+    return PIXAB_OK;
+}
+
+/* ---- memory of a decode, from the header -------------------------------------------
+ * What pixab_image_load holds at its peak: the file's bytes plus, per pixel,
+ * what the decoder allocates at once. The figures follow the decoders: stb
+ * 2.27 inflates a PNG whole (`raw`, a filter byte a row), unfilters it into
+ * an image of its own channels and depth (interlaced: a pass image beside
+ * it), then converts to 3 channels and 16 to 8 bits in separate steps, each a
+ * new buffer; its GIF decoder keeps the frame (4 bytes), background (4) and
+ * history (1); TGA its own channels (<= 4) then 3; BMP and PNM at most 4.
+ * libjpeg keeps whole-image coefficient buffers for multi-scan files (2 bytes
+ * per sample; counted for every JPEG) beside the 3-byte output. */
+
+#define IMAGE_HEADER_BYTES 4096
+
+/* The SOF of a JPEG (read from f, past skipped segments): size and components. 0 when not found. */
+static int image_jpeg_sof(FILE *f, long long *w, long long *h, int *comps) {
+    if (fseek(f, 2, SEEK_SET)) return 0;
+    for (int k = 0; k < 4096; k++) { /* segments before the frame: APPn, DQT, DHT, COM, ... */
+        int m = fgetc(f);
+        if (m != 0xFF) return 0;
+        while ((m = fgetc(f)) == 0xFF) {}
+        if (m == EOF) return 0;
+        if (m == 0x01 || (m >= 0xD0 && m <= 0xD8)) continue; /* no length */
+        unsigned char seg[8];
+        if (fread(seg, 1, 2, f) != 2 || BE16(seg) < 2) return 0;
+        if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) {
+            if (fread(seg + 2, 1, 6, f) != 6) return 0;
+            *h = BE16(seg + 3), *w = BE16(seg + 5), *comps = seg[7];
+            return 1;
+        }
+        if (fseek(f, (long)BE16(seg) - 2, SEEK_CUR)) return 0;
+    }
+    return 0;
+}
+
+/* Bytes per pixel at a PNG decode's peak (IHDR at d + 16), beside the file. */
+static double image_png_peak(const unsigned char *d, long long w, long long h) {
+    static const int channels[7] = {1, 0, 3, 1, 2, 0, 4}; /* by colour type; 3: palette indices */
+    const int depth = d[24], type = d[25] <= 6 ? d[25] : 6, ch = channels[type] ? channels[type] : 4;
+    const int bps = depth == 16 ? 2 : 1, palette = type == 3, out_n = palette ? 1 : ch == 2 ? 3 : ch;
+    const double wh = (double)w * (double)h;
+    const double raw = (double)h * (1.0 + ceil((double)w * ch * depth / 8.0)) + 8.0 * (double)h;
+    const double out = wh * out_n * bps;
+    double peak = raw + out * (d[28] ? 2.0 : 1.0);                        /* inflated data + image (+ pass) */
+    peak = fmax(peak, palette ? wh * (1 + 3) : 0.0);                       /* palette expanded to RGB */
+    peak = fmax(peak, out_n != 3 ? out + wh * 3 * bps : 0.0);              /* to 3 channels */
+    peak = fmax(peak, bps == 2 ? wh * 3 * 2 + wh * 3 : 0.0);               /* 16 to 8 bits */
+    return peak / wh;
+}
+
+pixab_status pixab_image_memory(const char *path, size_t *bytes) {
+    if (!path || !bytes) return pixab_fail(PIXAB_ERR_ARG, "pixab_image_memory: NULL %s", path ? "bytes" : "path");
+    *bytes = 0;
+    FILE *f = fopen(path, "rb");
+    struct stat st;
+    if (!f || fstat(fileno(f), &st)) {
+        int e = errno;
+        if (f) fclose(f);
+        return pixab_fail(PIXAB_ERR_IO, "cannot open image '%s': %s", path, strerror(e));
+    }
+    unsigned char d[IMAGE_HEADER_BYTES];
+    const size_t n = fread(d, 1, sizeof d, f);
+    const double file = S_ISREG(st.st_mode) && st.st_size > 0 ? (double)st.st_size : (double)n;
+    long long w = 0, h = 0;
+    int comps = 0, jpeg = n >= 2 && d[0] == 0xFF && d[1] == 0xD8;
+    double per_pixel = 0.0;
+    if (jpeg && image_jpeg_sof(f, &w, &h, &comps))
+        per_pixel = 3.0 + 2.0 * (comps > 0 ? comps : 4); /* rounded up to whole 16x16 blocks below */
+    else if (jpeg)
+        w = h = 0;
+    else if (image_sniff_size(d, n, &w, &h))
+        per_pixel = d[0] == 0x89 ? image_png_peak(d, w, h) : d[0] == 'G' ? 9.0 : 4.0; /* PNG, GIF, BMP or PNM */
+    else if (image_is_tga(d, n))
+        w = LE16(d + 12), h = LE16(d + 14), per_pixel = 4.0 + 3.0;
+    fclose(f);
+    if (w <= 0 || h <= 0 || image_too_large(w, h)) per_pixel = 0.0; /* refused before decoding */
+    const double pad = jpeg ? 16.0 : 0.0;
+    const double total = file + per_pixel * ((double)w + pad) * ((double)h + pad);
+    *bytes = total >= (double)SIZE_MAX ? SIZE_MAX : (size_t)total;
     return PIXAB_OK;
 }
 

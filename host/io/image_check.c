@@ -37,14 +37,31 @@ static pixab_status check_bmp(const unsigned char *d, size_t n, const char *labe
     if (b.compression >= 1 && b.compression <= 5 && names[b.compression - 1])
         return pixab_fail(PIXAB_ERR_FORMAT, "%s uses an unsupported BMP compression (%s)", label,
                           names[b.compression - 1]);
+    /* stb starts the pixels at the data offset only when it lies past the
+     * header (its colour masks included) and, below 16 bits, leaves room for
+     * a palette (its entry count, from the offset, is not negative);
+     * otherwise it starts elsewhere, or skips to the end and makes every
+     * pixel up. */
+    const long long hsz = LE32(d + 14), off = b.data_offset;
+    const long long head = 14 + hsz + (hsz == 40 && (b.bpp == 16 || b.bpp == 32) && b.compression == 3 ? 12 : 0);
+    const long long rest = off - 14 - hsz, entries = hsz == 12 ? (off - 38) / 3 : rest >= 0 ? rest / 4 : -1;
+    if (off < head || (b.bpp < 16 && entries < 0))
+        return pixab_fail(PIXAB_ERR_FORMAT, "%s is a corrupt BMP (pixel data at byte %lld, inside its header)", label,
+                          off);
     const long long w = b.w < 0 ? -b.w : b.w, h = b.h < 0 ? -b.h : b.h; /* negative height: rows top-down */
-    const long long row = (b.bpp * w + 31) / 32 * 4, need = b.data_offset + row * h; /* sizes within the limits */
+    /* Sizes of up to 2^32 (the caller need not have checked the limits): a
+     * row stays below 2^50, the whole is checked against the file before it
+     * is multiplied out. */
+    const long long row = (b.bpp * w + 31) / 32 * 4, avail = (long long)n > b.data_offset ? (long long)n - b.data_offset : 0;
+    if (row && h > avail / row + 1)
+        return pixab_fail(PIXAB_ERR_FORMAT, "%s is truncated (%zu bytes, its header announces %lld rows of %lld)",
+                          label, n, h, row);
+    const long long need = b.data_offset + row * h;
     return (long long)n < need ? truncated(label, n, need) : PIXAB_OK;
 }
 
-/* A TGA header as stb's stbi__tga_test accepts it: colour-mapped, true-colour
- * or gray, raw (1-3) or run-length (9-11). */
-static int is_tga(const unsigned char *d, size_t n) {
+/* Colour-mapped, true-colour or gray, raw (1-3) or run-length (9-11). */
+int image_is_tga(const unsigned char *d, size_t n) {
     if (n < 18 || d[1] > 1) return 0;
     const int type = d[2] & ~8;
     return type >= 1 && type <= 3 && LE16(d + 12) > 0 && LE16(d + 14) > 0;
@@ -52,7 +69,8 @@ static int is_tga(const unsigned char *d, size_t n) {
 
 static pixab_status check_tga(const unsigned char *d, size_t n, const char *label) {
     const long long pixels = LE16(d + 12) * LE16(d + 14), bytes = (d[16] + 7) / 8;
-    long long pos = 18 + d[0] + (d[1] ? LE16(d + 5) * ((d[7] + 7) / 8) : 0);
+    /* stb skips the colour map's first-entry index as bytes before the map */
+    long long pos = 18 + d[0] + (d[1] ? LE16(d + 3) + LE16(d + 5) * ((d[7] + 7) / 8) : 0);
     if (!(d[2] & 8)) return (long long)n < pos + pixels * bytes ? truncated(label, n, pos + pixels * bytes) : PIXAB_OK;
     for (long long done = 0; done < pixels;) { /* run-length packets: a header byte, then one or count pixels */
         if (pos >= (long long)n) return truncated(label, n, pos + 1);
@@ -100,5 +118,5 @@ pixab_status image_check_complete(const unsigned char *d, size_t n, const char *
     if (n >= 6 && (!memcmp(d, "GIF87a", 6) || !memcmp(d, "GIF89a", 6))) return check_gif(d, n, label);
     if (n >= 8 && !memcmp(d, "\x89PNG", 4)) return PIXAB_OK;
     if (n >= 2 && d[0] == 'P' && d[1] >= '1' && d[1] <= '6') return PIXAB_OK; /* PNM: image_stb_guard */
-    return is_tga(d, n) ? check_tga(d, n, label) : PIXAB_OK;
+    return image_is_tga(d, n) ? check_tga(d, n, label) : PIXAB_OK;
 }

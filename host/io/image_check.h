@@ -24,6 +24,10 @@ typedef struct {
  * its sizes (26 bytes). */
 int image_bmp_header(const unsigned char *d, size_t n, image_bmp *b);
 
+/* 1 when d[0..n) has a TGA header as stb's stbi__tga_test accepts it
+ * (stb tries TGA last: a file no other format claims). */
+int image_is_tga(const unsigned char *d, size_t n);
+
 /* For a BMP, TGA or GIF file d[0..n): an error when it ends before the pixel
  * data its header announces (stb would fill the rest with zeros) or uses a
  * BMP compression stb does not decode; PIXAB_OK otherwise and for every
