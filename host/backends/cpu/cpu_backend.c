@@ -14,17 +14,22 @@
 #include "error.h"
 #include "nn.cuh"
 
-/* Convolutions run as tiles of output rows (pixels of the batch), one per
+/* Convolutions run as tiles of output rows (pixels of an image), one per
  * OpenMP thread at a time: im2col of the tile into the thread's own buffer,
  * a single-threaded GEMM, bias and ReLU, all while the tile is in that core's
- * cache. Layers with too few rows for every thread split output channels. */
+ * cache. Images with too few rows for every thread split output channels.
+ * Tiles never cross images (conv), so an image's values do not depend on the
+ * batch. */
 #define TILE_COL_FLOATS (96u << 10) /* im2col tile: 384 KiB, under half an L2 */
 #define TILE_MIN_ROWS 16
-#define SPLIT_ALIGN 64 /* channels: a multiple of every OpenBLAS sgemm kernel's unroll */
+/* Ops on 1x1 maps (the FC layer) run their rows in groups of ROW_GROUP. */
+#define ROW_GROUP 16
 
 typedef struct {
-    float *col;        /* im2col workspace: a tile per thread, or all rows of a small layer */
+    float *col;        /* im2col workspace: a tile per thread, or all rows of a small image */
     size_t col_floats;
+    float *pad;        /* per thread: a padded row group, ROW_GROUP x (c_in + c_out) */
+    size_t pad_floats; /* per thread */
     int threads;
 } cpu_ctx;
 
@@ -44,20 +49,26 @@ static pixab_status cpu_create(const graph *g, int max_batch, int device, void *
     /* All parallelism is ours (OpenMP over tiles): BLAS runs single-threaded. */
     openblas_set_num_threads(1);
     c->threads = omp_get_max_threads();
-    /* A row tile per thread for the widest im2col (conv: each thread im2cols
-     * one tile of at most tile_rows at a time). */
+    /* A row tile per thread for the widest im2col; the rows of an image too
+     * small to give every thread a tile fit in it too. */
     size_t need = 0;
     for (int i = 0; i < g->n_ops; i++) {
         const graph_op *o = &g->ops[i];
+        if (o->kind == OP_CONV || o->kind == OP_FC) { /* a row group of either may run padded */
+            size_t pad = (size_t)ROW_GROUP * (size_t)(o->c_in + o->c_out);
+            if (pad > c->pad_floats) c->pad_floats = pad;
+        }
         if (o->kind != OP_CONV || is_pointwise(o)) continue;
         size_t kk = (size_t)o->k_h * o->k_w * o->c_in, floats = tile_rows(kk) * kk * (size_t)c->threads;
         if (floats > need) need = floats;
     }
     c->col_floats = need;
-    if (need && !(c->col = malloc(need * sizeof(float)))) {
+    if ((need && !(c->col = malloc(need * sizeof(float)))) ||
+        (c->pad_floats && !(c->pad = malloc(c->pad_floats * (size_t)c->threads * sizeof(float))))) {
+        const size_t mib = (need + c->pad_floats * (size_t)c->threads) * sizeof(float) >> 20;
+        free(c->col);
         free(c);
-        return pixab_fail(PIXAB_ERR_NOMEM, "out of memory for im2col workspaces (%zu MiB)",
-                          need * sizeof(float) >> 20);
+        return pixab_fail(PIXAB_ERR_NOMEM, "out of memory for GEMM workspaces (%zu MiB)", mib);
     }
     *out = c;
     return PIXAB_OK;
@@ -67,6 +78,7 @@ static void cpu_destroy(void *ctx) {
     cpu_ctx *c = ctx;
     if (!c) return;
     free(c->col);
+    free(c->pad);
     free(c);
 }
 
@@ -134,30 +146,69 @@ static void conv_tile(const graph *g, const graph_op *o, const float *x, float *
     bias_act(y, m, nc, ys->c, b + c0, o->relu);
 }
 
-/* A conv's work is cut per image, the same way whatever the batch: each
- * image's output rows into equal tiles of at most tile_rows, and when an
- * image has fewer tiles than there are threads (late layers) each tile's
- * channels into parts at multiples of SPLIT_ALIGN. So an image meets the same
- * GEMM calls at every batch size, and its values do not depend on the batch
- * (BLAS kernels round a value by its place in the call). */
-static void conv(cpu_ctx *c, const graph *g, const graph_op *o, int n, const float *x, float *y) {
+/* A pointwise op on 1x1 maps (the FC layer), one row per image: the rows in
+ * groups of ROW_GROUP at their own place (row r: group r / ROW_GROUP), each
+ * group one GEMM of exactly ROW_GROUP rows, the last one padded with zero
+ * rows in the thread's scratch. A row meets the same call whatever the number
+ * of rows, so its values do not depend on it (an image's logits on the
+ * batch, an item's on its chunk). */
+static void rows_1x1(cpu_ctx *c, const graph *g, const graph_op *o, int n, const float *x, float *y) {
     const tshape *xs = &g->tensors[o->src], *ys = &g->tensors[o->dst];
-    const size_t hw = (size_t)ys->h * ys->w, kk = (size_t)o->k_h * o->k_w * o->c_in,
-                 per_image = (hw + tile_rows(kk) - 1) / tile_rows(kk), tr = (hw + per_image - 1) / per_image;
-    const int parts = per_image >= (size_t)c->threads ? 1 : (int)((c->threads + per_image - 1) / per_image),
-              step = ((o->c_out + parts - 1) / parts + SPLIT_ALIGN - 1) / SPLIT_ALIGN * SPLIT_ALIGN;
-    const long units = (long)((size_t)n * per_image) * parts;
-    const int pw = is_pointwise(o);
+    const int K = o->c_in, N = o->c_out;
+    const long groups = (n + ROW_GROUP - 1) / ROW_GROUP;
     float *out = y + o->dst_c0;
 #pragma omp parallel for schedule(dynamic)
-    for (long u = 0; u < units; u++) {
-        const size_t t = (size_t)(u / parts), k = t % per_image, r0 = t / per_image * hw + k * tr,
-                     m = hw - k * tr < tr ? hw - k * tr : tr;
-        const int c0 = (int)(u % parts) * step, nc = o->c_out - c0 < step ? o->c_out - c0 : step;
-        if (nc <= 0) continue;
-        float *col = c->col + (size_t)omp_get_thread_num() * tile_rows(kk) * kk;
-        if (!pw) im2col(col, x, xs, ys, o, r0, m);
-        conv_tile(g, o, x, out, col, r0, m, c0, nc);
+    for (long t = 0; t < groups; t++) {
+        const size_t r0 = (size_t)t * ROW_GROUP, m = n - r0 < ROW_GROUP ? n - r0 : ROW_GROUP;
+        if (m == ROW_GROUP) {
+            conv_tile(g, o, x, out, NULL, r0, m, 0, N);
+            continue;
+        }
+        float *a = c->pad + (size_t)omp_get_thread_num() * c->pad_floats, *p = a + (size_t)ROW_GROUP * K;
+        memset(a, 0, sizeof(float) * ROW_GROUP * (size_t)K);
+        for (size_t r = 0; r < m; r++) memcpy(a + r * K, x + (r0 + r) * xs->c, sizeof(float) * (size_t)K);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ROW_GROUP, N, K, 1.0f, a, K, g->params + o->w_off, K,
+                    0.0f, p, N);
+        bias_act(p, m, N, N, g->params + o->b_off, o->relu);
+        for (size_t r = 0; r < m; r++) memcpy(out + (r0 + r) * ys->c, p + r * N, sizeof(float) * (size_t)N);
+    }
+}
+
+/* A conv's GEMMs are cut per image, the same way whatever the batch, so that
+ * an image's values do not depend on the batch size (BLAS kernels round a
+ * value by its place in the call): an image with rows for a tile per thread
+ * is cut into tiles from its first row; a smaller one (late layers) is one
+ * im2col shared by the threads, each computing a part of the channels. */
+static void conv(cpu_ctx *c, const graph *g, const graph_op *o, int n, const float *x, float *y) {
+    const tshape *xs = &g->tensors[o->src], *ys = &g->tensors[o->dst];
+    if (ys->h * ys->w == 1 && is_pointwise(o)) {
+        rows_1x1(c, g, o, n, x, y);
+        return;
+    }
+    const size_t hw = (size_t)ys->h * ys->w, kk = (size_t)o->k_h * o->k_w * o->c_in, tr = tile_rows(kk);
+    const int pw = is_pointwise(o);
+    float *out = y + o->dst_c0;
+    if (hw >= tr * (size_t)c->threads) {
+        const size_t per_image = (hw + tr - 1) / tr;
+        const long tiles = (long)((size_t)n * per_image);
+#pragma omp parallel for schedule(dynamic)
+        for (long t = 0; t < tiles; t++) {
+            const size_t k = (size_t)t % per_image, r0 = (size_t)t / per_image * hw + k * tr,
+                         m = hw - k * tr < tr ? hw - k * tr : tr;
+            float *col = c->col + (size_t)omp_get_thread_num() * tr * kk;
+            if (!pw) im2col(col, x, xs, ys, o, r0, m);
+            conv_tile(g, o, x, out, col, r0, m, 0, o->c_out);
+        }
+        return;
+    }
+    const int parts = c->threads, step = (o->c_out + parts - 1) / parts;
+    for (int i = 0; i < n; i++) {
+        if (!pw) im2col(c->col, x, xs, ys, o, (size_t)i * hw, hw);
+#pragma omp parallel for schedule(static)
+        for (int p = 0; p < parts; p++) {
+            int c0 = p * step, nc = o->c_out - c0 < step ? o->c_out - c0 : step;
+            if (nc > 0) conv_tile(g, o, x, out, c->col, (size_t)i * hw, hw, c0, nc);
+        }
     }
 }
 
