@@ -67,6 +67,7 @@ struct pixab_engine {
     keep keep;
     pixab_precision precision;
     size_t head_budget;      /* bytes for the head plan; 0: automatic (see HEAD_DEFAULT_BYTES) */
+    size_t back_budget;      /* head_budget when the gradient plan was sized */
 };
 
 /* "cpu" -> -1; "cuda" -> 0; "cuda:K" -> K; "auto" -> -2; else error. */
@@ -554,19 +555,21 @@ static int back_batch(const pixab_engine *e, size_t per_image, int n) {
 /* The gradient plan for ops [first, n_ops) with room for at least n images,
  * or for as many as the head budget holds when fewer (at least one): every
  * activation of those ops kept (no reuse: the backward pass reads them) and
- * a gradient arena as large. Grown on demand, never shrunk; when the backend
- * cannot allocate it, fewer images (halving down to one), as the head plan. */
+ * a gradient arena as large. Grown on demand, made again when the budget
+ * changes; when the backend cannot allocate it, fewer images (halving down
+ * to one), as the head plan. */
 static pixab_status back_plan(pixab_engine *e, int first, int n) {
-    if (e->back.arena && e->back.first_op == first && e->back.batch >= n) return PIXAB_OK;
+    const int same = e->back.arena && e->back.first_op == first && e->back_budget == e->head_budget;
+    if (same && e->back.batch >= n) return PIXAB_OK;
     size_t per_image = 0; /* activations and gradients of one image, in floats */
     size_t *off = malloc(sizeof(size_t) * (size_t)e->g.n_tensors);
     if (off) per_image = 2 * graph_plan_memory(&e->g, 1, first, 0, off);
     free(off);
     if (!per_image) return pixab_fail(PIXAB_ERR_NOMEM, "out of memory planning the backward pass");
-    if (e->back.arena && e->back.first_op == first && e->back.batch >= back_batch(e, per_image, n))
-        return PIXAB_OK; /* as many as the budget holds already */
+    if (same && e->back.batch >= back_batch(e, per_image, n)) return PIXAB_OK; /* as many as the budget holds */
     plan_free(e, &e->back); /* before measuring what is free */
     int batch = back_batch(e, per_image, n);
+    e->back_budget = e->head_budget;
     for (;;) {
         pixab_status s = plan_make(e, &e->back, first, batch, 1);
         if (s != PIXAB_ERR_NOMEM || batch == 1) return s;
