@@ -194,9 +194,23 @@ typedef void (*pixab_seed_fn)(void *user, const float *logits, int classes, floa
 /* One image: runs the network from `layer` (-1: the input image) on x, its
  * activation there (x's shape: the layer's, or (S, S, 3)), writes the logits
  * (classes) and dx = d(seed . logits)/dx (x's shape). The input gradient of
- * FGSM-style attacks is layer -1. */
+ * FGSM-style attacks is layer -1. The case n = 1 of pixab_engine_gradient_batch. */
 pixab_status pixab_engine_gradient(pixab_engine *e, int layer, const float *x, pixab_seed_fn seed, void *user,
                                    float *logits, float *dx);
+/* d(score)/d(logits) of image `image` (0 to n - 1) of a batch: dlogits
+ * (classes) from that image's logits. */
+typedef void (*pixab_seed_batch_fn)(void *user, int image, const float *logits, int classes, float *dlogits);
+/* n independent images (1 <= n <= max_batch) at once: x (n, the layer's shape
+ * or (S, S, 3)) -> logits (n, classes) and dx (x's shape), where image i's dx
+ * is d(seed_i . logits_i)/dx_i with seed_i its own seed (seed is called once
+ * per image, after the forward pass of its chunk). Each image's result is the
+ * one pixab_engine_gradient gives it alone, up to rounding (the CPU's GEMMs
+ * round a batch's rows differently: about 1e-7 relative). The images run in
+ * chunks whose backward memory (every activation of the ops after `layer`,
+ * and their gradients) fits the head budget (pixab_engine_set_head_budget),
+ * at least one image per chunk. */
+pixab_status pixab_engine_gradient_batch(pixab_engine *e, int layer, const float *x, int n, pixab_seed_batch_fn seed,
+                                         void *user, float *logits, float *dx);
 
 /* ---- explanations (DESIGN.md §4) ------------------------------------------- */
 

@@ -2,7 +2,9 @@
  * cascading randomisation (host/eval/adversarial.h, pixab_model_randomize) on the demo
  * model (models/pixab-demo.safetensors, 8 synthetic shape classes) and the
  * example images: targeted patch FGSM reaches its class, touches nothing
- * outside the patches and stays in the pixel range; AE1/AE2 patch geometry;
+ * outside the patches and stays in the pixel range; several attacks run
+ * together keep their own state and differ from each alone by rounding only;
+ * AE1/AE2 patch geometry;
  * randomisation changes exactly the intended layers, reproducibly. */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -127,6 +129,86 @@ Test(adversarial, fgsm_reaches_target_inside_patch_only) {
         free(x0);
     }
     cr_assert(wins >= 3, "FGSM reached its target on %d of 4 images", wins);
+}
+
+/* Four attacks on example images, with 1 or 2 patches and a target other
+ * than the top-1 class; alone[i] a copy of attack i's image. */
+enum { ATTACKS = 4 };
+static void make_attacks(adv_attack *at, metrics_box boxes[][2], float **alone) {
+    const int classes = pixab_model_num_classes(model);
+    for (int i = 0; i < ATTACKS; i++) {
+        float *x = example(i);
+        cr_assert_eq(adv_random_boxes(S, 2, (uint64_t)(7 + i), boxes[i]), PIXAB_OK, "%s", pixab_last_error());
+        at[i] = (adv_attack){.x = x, .boxes = boxes[i], .n_boxes = 1 + i % 2, .target = (top1(x) + 1 + i) % classes};
+        alone[i] = malloc(sizeof(float) * N);
+        cr_assert(alone[i]);
+        memcpy(alone[i], x, sizeof(float) * N);
+    }
+}
+
+/* adv_fgsm_patches keeps each attack's own state: on an engine of batch 1
+ * (a gradient at a time, so the arithmetic is the attack's alone), four
+ * attacks that finish at different steps, one at the step limit, give
+ * exactly what adv_fgsm_patch gives each. */
+Test(adversarial, fgsm_batch_keeps_each_attack_apart) {
+    const adv_fgsm_opts o = {.max_steps = 8};
+    float *alone[ATTACKS];
+    adv_attack at[ATTACKS];
+    metrics_box boxes[ATTACKS][2];
+    make_attacks(at, boxes, alone);
+    cr_assert_eq(adv_fgsm_patches(engine, pre, at, ATTACKS, &o), PIXAB_OK, "%s", pixab_last_error());
+    int limit = 0, early = 0;
+    for (int i = 0; i < ATTACKS; i++) {
+        adv_result r;
+        cr_assert_eq(adv_fgsm_patch(engine, pre, alone[i], at[i].boxes, at[i].n_boxes, at[i].target, &o, &r), PIXAB_OK,
+                     "%s", pixab_last_error());
+        cr_expect(at[i].r.steps == r.steps && at[i].r.success == r.success && at[i].r.top1 == r.top1 &&
+                      at[i].r.target_prob == r.target_prob,
+                  "attack %d: %d steps, success %d, top-1 %d; alone %d, %d, %d", i, at[i].r.steps, at[i].r.success,
+                  at[i].r.top1, r.steps, r.success, r.top1);
+        cr_expect(!memcmp(at[i].x, alone[i], sizeof(float) * N), "attack %d: not the image of the attack alone", i);
+        limit |= r.steps == o.max_steps;
+        early |= r.steps < o.max_steps;
+        free(at[i].x);
+        free(alone[i]);
+    }
+    cr_expect(limit && early, "attacks ending both early and at the limit");
+}
+
+/* On an engine of batch 3 (a round is two gradient batches) the gradients
+ * round differently from one image alone (about 1e-6 relative), so a
+ * gradient element within rounding of zero may change sign: one step from
+ * the same image moves the same values the same way except a few, and those
+ * by one step in the other direction at most. (Over many steps FGSM carries
+ * such a difference on: the attacks are equally valid, not equal.) */
+Test(adversarial, fgsm_batch_step_differs_only_by_rounding) {
+    const adv_fgsm_opts o = {.max_steps = 1};
+    float *alone[ATTACKS];
+    adv_attack at[ATTACKS];
+    metrics_box boxes[ATTACKS][2];
+    pixab_engine *three;
+    cr_assert_eq(pixab_engine_create(model, "cpu", 3, &three), PIXAB_OK, "%s", pixab_last_error());
+    make_attacks(at, boxes, alone);
+    cr_assert_eq(adv_fgsm_patches(three, pre, at, ATTACKS, &o), PIXAB_OK, "%s", pixab_last_error());
+    for (int i = 0; i < ATTACKS; i++) {
+        adv_result r;
+        cr_assert_eq(adv_fgsm_patch(engine, pre, alone[i], at[i].boxes, at[i].n_boxes, at[i].target, &o, &r), PIXAB_OK,
+                     "%s", pixab_last_error());
+        cr_expect(at[i].r.steps == r.steps && at[i].r.success == r.success, "attack %d", i);
+        size_t moved = 0, patch = 0;
+        for (int b = 0; b < at[i].n_boxes; b++)
+            patch += (size_t)(boxes[i][b].x1 - boxes[i][b].x0) * (size_t)(boxes[i][b].y1 - boxes[i][b].y0) * 3;
+        for (size_t k = 0; k < N; k++) {
+            const float d = fabsf(at[i].x[k] - alone[i][k]), step = 4.0f / 255.0f / pre->std[k % 3];
+            moved += d != 0.0f;
+            if (d > 2.0f * step * (1.0f + 1e-5f)) cr_assert_fail("attack %d: value %zu moved by %g", i, k, d);
+        }
+        cr_log_info("attack %d: %zu of %zu patch values differ from the attack alone", i, moved, patch);
+        cr_expect(moved * 1000 <= patch, "attack %d: %zu of %zu patch values differ", i, moved, patch);
+        free(at[i].x);
+        free(alone[i]);
+    }
+    pixab_engine_destroy(three);
 }
 
 Test(adversarial, fgsm_stops_at_once_when_target_already_wins) {

@@ -1,8 +1,9 @@
 /* engine.c — pixab_engine: a model's graph on one backend. Three memory plans,
  * each allocated once: the body plan (whole graph, the engine's batch), the
  * head plan (ops after a target layer, as many images as a memory budget
- * holds: the methods' ablation batches) and the gradient plan (one image, no
- * memory reuse, with a gradient arena: the backward pass). Public API in
+ * holds: the methods' ablation batches) and the gradient plan (the images of
+ * a backward batch, as many as the same budget holds, no memory reuse, with
+ * a gradient arena: the backward pass). Public API in
  * pixab.h, the methods' entry points in engine.h. Backends:
  * host/backends/cpu/cpu_backend.c, kernels/cuda_backend.cu. */
 #include "engine.h"
@@ -71,6 +72,7 @@ struct pixab_engine {
     keep keep;
     pixab_precision precision;
     size_t head_budget;      /* bytes for the head plan; 0: automatic (see HEAD_DEFAULT_BYTES) */
+    size_t back_budget;      /* head_budget when the gradient plan was sized */
 };
 
 /* "cpu" -> -1; "cuda" -> 0; "cuda:K" -> K; "auto" -> -2; else error. */
@@ -628,30 +630,92 @@ pixab_status engine_run_head(pixab_engine *e, const head_desc *h, float *out) {
     return pixab_fail(PIXAB_ERR_ARG, "head output %d out of range", (int)h->output);
 }
 
-pixab_status pixab_engine_gradient(pixab_engine *e, int layer, const float *x, pixab_seed_fn seed, void *user,
-                                   float *logits, float *dx) {
-    pixab_status s = check_call(e, 1, 1, layer);
-    if (s) return s;
-    const int first = layer_end(e, layer), lt = logits_tensor(e), classes = e->g.tensors[lt].c;
-    if ((!e->back.arena || e->back.first_op != first) && (s = plan_make(e, &e->back, first, 1, 1))) return s;
+/* Images of n whose backward memory (per_image floats each) fits the head budget: at least one. */
+static int back_batch(const pixab_engine *e, size_t per_image, int n) {
+    const size_t fit = head_budget_bytes(e) / sizeof(float) / per_image;
+    return fit < 1 ? 1 : fit < (size_t)n ? (int)fit : n;
+}
+
+/* The gradient plan for ops [first, n_ops) with room for at least n images,
+ * or for as many as the head budget holds when fewer (at least one): every
+ * activation of those ops kept (no reuse: the backward pass reads them) and
+ * a gradient arena as large. Grown on demand, made again when the budget
+ * changes; when the backend cannot allocate it, fewer images (halving down
+ * to one), as the head plan. */
+static pixab_status back_plan(pixab_engine *e, int first, int n) {
+    const int same = e->back.arena && e->back.first_op == first && e->back_budget == e->head_budget;
+    if (same && e->back.batch >= n) return PIXAB_OK;
+    size_t per_image = 0; /* activations and gradients of one image, in floats */
+    size_t *off = malloc(sizeof(size_t) * (size_t)e->g.n_tensors);
+    if (off) per_image = 2 * graph_plan_memory(&e->g, 1, first, 0, off);
+    free(off);
+    if (!per_image) return pixab_fail(PIXAB_ERR_NOMEM, "out of memory planning the backward pass");
+    if (same && e->back.batch >= back_batch(e, per_image, n)) return PIXAB_OK; /* as many as the budget holds */
+    plan_free(e, &e->back); /* before measuring what is free */
+    int batch = back_batch(e, per_image, n);
+    e->back_budget = e->head_budget;
+    for (;;) {
+        pixab_status s = plan_make(e, &e->back, first, batch, 1);
+        if (s != PIXAB_ERR_NOMEM || batch == 1) return s;
+        batch /= 2;
+    }
+}
+
+/* Images [i0, i0 + m) of a gradient batch, m <= the plan's batch: x, logits
+ * and dx point at image i0's; dlogits (m, classes) is scratch. */
+static pixab_status gradient_chunk(pixab_engine *e, int layer, int i0, int m, const float *x, pixab_seed_batch_fn seed,
+                                   void *user, float *logits, float *dlogits, float *dx) {
     const plan *p = &e->back;
-    if ((s = put(e, p, layer_out(e, layer), x, 1)) || (s = run_ops(e, p, first, e->g.n_ops, 1)) ||
-        (s = get(e, p, lt, logits, 1)))
+    const int first = p->first_op, lt = logits_tensor(e), in = layer_out(e, layer), classes = e->g.tensors[lt].c;
+    pixab_status s;
+    if ((s = put(e, p, in, x, m)) || (s = run_ops(e, p, first, e->g.n_ops, m)) || (s = get(e, p, lt, logits, m)))
         return s;
-    float *dlogits = malloc(sizeof(float) * (size_t)classes);
-    if (!dlogits) return pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
-    seed(user, logits, classes, dlogits);
+    for (int j = 0; j < m; j++)
+        seed(user, i0 + j, logits + (size_t)classes * j, classes, dlogits + (size_t)classes * j);
     s = e->be->zero(e->ctx, p->grad, p->floats * sizeof(float));
-    if (!s) s = e->be->upload(e->ctx, p->grad + p->offsets[lt], dlogits, sizeof(float) * (size_t)classes);
-    free(dlogits);
+    if (!s) s = e->be->upload(e->ctx, p->grad + p->offsets[lt], dlogits, sizeof(float) * (size_t)classes * m);
     for (int i = e->g.n_ops - 1; i >= first && !s && !(s = check_cancel()); i--) {
         const graph_op *o = &e->g.ops[i];
-        s = e->be->run_op_backward(e->ctx, &e->g, i, 1, at(p, o->src), at(p, o->dst), p->grad + p->offsets[o->src],
+        s = e->be->run_op_backward(e->ctx, &e->g, i, m, at(p, o->src), at(p, o->dst), p->grad + p->offsets[o->src],
                                    p->grad + p->offsets[o->dst]);
         if (s) pixab_fail_context(s, "%s (backward)", o->name);
     }
-    return s ? s : e->be->download(e->ctx, dx, p->grad + p->offsets[layer_out(e, layer)],
-                                   graph_tensor_floats(&e->g, layer_out(e, layer)) * sizeof(float));
+    return s ? s : e->be->download(e->ctx, dx, p->grad + p->offsets[in], graph_tensor_floats(&e->g, in) * sizeof(float) * m);
+}
+
+pixab_status pixab_engine_gradient_batch(pixab_engine *e, int layer, const float *x, int n, pixab_seed_batch_fn seed,
+                                         void *user, float *logits, float *dx) {
+    pixab_status s = check_call(e, n, e->max_batch, layer);
+    if (s || (s = back_plan(e, layer_end(e, layer), n))) return s;
+    const int classes = pixab_engine_num_classes(e), chunk = e->back.batch < n ? e->back.batch : n;
+    const size_t x_floats = graph_tensor_floats(&e->g, layer_out(e, layer));
+    float *dlogits = malloc(sizeof(float) * (size_t)classes * chunk);
+    if (!dlogits) return pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
+    for (int i0 = 0, m; i0 < n && !s; i0 += m) {
+        m = n - i0 < chunk ? n - i0 : chunk;
+        s = gradient_chunk(e, layer, i0, m, x + x_floats * i0, seed, user, logits + (size_t)classes * i0, dlogits,
+                           dx + x_floats * i0);
+    }
+    free(dlogits);
+    return s;
+}
+
+/* pixab_engine_gradient's seed, called as a batch seed. */
+typedef struct {
+    pixab_seed_fn fn;
+    void *user;
+} single_seed;
+
+static void seed_single(void *user, int image, const float *logits, int classes, float *dlogits) {
+    const single_seed *ss = user;
+    (void)image;
+    ss->fn(ss->user, logits, classes, dlogits);
+}
+
+pixab_status pixab_engine_gradient(pixab_engine *e, int layer, const float *x, pixab_seed_fn seed, void *user,
+                                   float *logits, float *dx) {
+    single_seed ss = {seed, user};
+    return pixab_engine_gradient_batch(e, layer, x, 1, seed_single, &ss, logits, dx);
 }
 
 void pixab_softmax(float *x, int rows, int cols) {

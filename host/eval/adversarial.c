@@ -1,6 +1,7 @@
 /* adversarial.c — targeted patch FGSM and the AE1/AE2 patch sets (see
  * adversarial.h; the gradient reaches the input through
- * pixab_engine_gradient with layer -1). */
+ * pixab_engine_gradient_batch with layer -1, one batch for all the attacks
+ * that run together). */
 #include "adversarial.h"
 
 #include <stdlib.h>
@@ -53,63 +54,114 @@ static pixab_status classify(pixab_engine *e, const float *x, const int *targets
     return s;
 }
 
-/* d CE(logits, target) / d logits = softmax(logits) - onehot(target). */
-static void ce_seed(void *ctx, const float *logits, int classes, float *d) {
-    const int target = *(const int *)ctx;
+/* d CE(logits, target) / d logits = softmax(logits) - onehot(target) of
+ * image i, targets (the attacks' targets) = ctx. */
+static void ce_seed(void *ctx, int image, const float *logits, int classes, float *d) {
+    const int target = ((const int *)ctx)[image];
     memcpy(d, logits, sizeof(float) * (size_t)classes);
     pixab_softmax(d, 1, classes);
     d[target] -= 1.0f;
 }
 
-pixab_status adv_fgsm_patch(pixab_engine *e, const pixab_preproc *pre, float *x, const metrics_box *boxes, int n_boxes,
-                            int target, const adv_fgsm_opts *o, adv_result *r) {
-    pixab_status s = check_setup(e, pre);
-    if (s || (s = check_target(e, target))) return s;
-    const int S = pre->size, classes = pixab_engine_num_classes(e);
-    if (n_boxes < 1) return pixab_fail(PIXAB_ERR_ARG, "FGSM needs at least one patch");
-    for (int b = 0; b < n_boxes; b++) {
-        const metrics_box *bx = &boxes[b];
-        if (bx->x0 < 0 || bx->y0 < 0 || bx->x1 > S || bx->y1 > S || bx->x0 >= bx->x1 || bx->y0 >= bx->y1)
-            return pixab_fail(PIXAB_ERR_ARG, "patch [%d,%d)x[%d,%d) is empty or outside the %d x %d image", bx->x0,
-                              bx->x1, bx->y0, bx->y1, S, S);
-    }
-    const float eps_pix = o && o->eps > 0.0f ? o->eps : 4.0f / 255.0f;
-    const int max_steps = o && o->max_steps > 0 ? o->max_steps : 100;
+/* The step range of pixel values: eps, lo, hi per channel, in normalised units. */
+typedef struct {
     float eps[3], lo[3], hi[3];
-    for (int c = 0; c < 3; c++) {
-        eps[c] = eps_pix / pre->std[c];
-        lo[c] = (0.0f - pre->mean[c]) / pre->std[c];
-        hi[c] = (1.0f - pre->mean[c]) / pre->std[c];
+    int max_steps;
+} fgsm_step;
+
+/* One FGSM step on x (S, S, 3) inside mask (S, S) against gradient g. */
+static void fgsm_apply(const fgsm_step *f, float *x, const float *g, const unsigned char *mask, int S) {
+    for (size_t p = 0; p < (size_t)S * S; p++) {
+        if (!mask[p]) continue;
+        for (int c = 0; c < 3; c++) {
+            float gv = g[p * 3 + c], v = x[p * 3 + c];
+            v -= gv > 0.0f ? f->eps[c] : gv < 0.0f ? -f->eps[c] : 0.0f;
+            x[p * 3 + c] = v < f->lo[c] ? f->lo[c] : v > f->hi[c] ? f->hi[c] : v;
+        }
     }
-    const size_t n = (size_t)S * S * 3;
-    unsigned char *mask = calloc((size_t)S * S, 1); /* the union of the boxes */
-    float *g = malloc(sizeof(float) * n), *logits = malloc(sizeof(float) * (size_t)classes);
-    if (!mask || !g || !logits) {
-        s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory for FGSM on a %d x %d image", S, S);
+}
+
+/* Every attack's patches inside the image and its target a class. */
+static pixab_status check_attacks(const pixab_engine *e, int S, const adv_attack *a, int n) {
+    pixab_status s = PIXAB_OK;
+    for (int i = 0; i < n && !s; i++) {
+        if ((s = check_target(e, a[i].target))) break;
+        if (a[i].n_boxes < 1) return pixab_fail(PIXAB_ERR_ARG, "FGSM needs at least one patch");
+        for (int b = 0; b < a[i].n_boxes; b++) {
+            const metrics_box *bx = &a[i].boxes[b];
+            if (bx->x0 < 0 || bx->y0 < 0 || bx->x1 > S || bx->y1 > S || bx->x0 >= bx->x1 || bx->y0 >= bx->y1)
+                return pixab_fail(PIXAB_ERR_ARG, "patch [%d,%d)x[%d,%d) is empty or outside the %d x %d image",
+                                  bx->x0, bx->x1, bx->y0, bx->y1, S, S);
+        }
+    }
+    return s;
+}
+
+pixab_status adv_fgsm_patches(pixab_engine *e, const pixab_preproc *pre, adv_attack *a, int n, const adv_fgsm_opts *o) {
+    pixab_status s = check_setup(e, pre);
+    if (s || (s = check_attacks(e, pre->size, a, n))) return s;
+    const int S = pre->size, classes = pixab_engine_num_classes(e), mb = pixab_engine_max_batch(e);
+    fgsm_step f = {.max_steps = o && o->max_steps > 0 ? o->max_steps : 100};
+    const float eps_pix = o && o->eps > 0.0f ? o->eps : 4.0f / 255.0f;
+    for (int c = 0; c < 3; c++) {
+        f.eps[c] = eps_pix / pre->std[c];
+        f.lo[c] = (0.0f - pre->mean[c]) / pre->std[c];
+        f.hi[c] = (1.0f - pre->mean[c]) / pre->std[c];
+    }
+    const size_t image = (size_t)S * S * 3, chunk = (size_t)(n < mb ? n : mb);
+    unsigned char *mask = calloc((size_t)S * S * (size_t)n, 1); /* (n, S, S): each attack's union of boxes */
+    float *x = malloc(sizeof(float) * image * chunk), *g = malloc(sizeof(float) * image * chunk),
+          *logits = malloc(sizeof(float) * (size_t)classes * chunk);
+    int *active = malloc(sizeof(int) * (size_t)n), *targets = malloc(sizeof(int) * chunk), n_active = n;
+    if (!mask || !x || !g || !logits || !active || !targets) {
+        s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory for FGSM on %d %d x %d images", n, S, S);
         goto done;
     }
-    for (int b = 0; b < n_boxes; b++)
-        for (int y = boxes[b].y0; y < boxes[b].y1; y++)
-            memset(mask + (size_t)y * S + boxes[b].x0, 1, (size_t)(boxes[b].x1 - boxes[b].x0));
-    *r = (adv_result){0};
-    for (;;) {
-        if ((s = pixab_engine_gradient(e, -1, x, ce_seed, &target, logits, g))) goto done;
-        judge(logits, classes, target, r);
-        if (r->success || r->steps == max_steps) break;
-        for (size_t p = 0; p < (size_t)S * S; p++) {
-            if (!mask[p]) continue;
-            for (int c = 0; c < 3; c++) {
-                float gv = g[p * 3 + c], v = x[p * 3 + c];
-                v -= gv > 0.0f ? eps[c] : gv < 0.0f ? -eps[c] : 0.0f;
-                x[p * 3 + c] = v < lo[c] ? lo[c] : v > hi[c] ? hi[c] : v;
+    for (int i = 0; i < n; i++) {
+        active[i] = i;
+        a[i].r = (adv_result){0};
+        for (int b = 0; b < a[i].n_boxes; b++)
+            for (int y = a[i].boxes[b].y0; y < a[i].boxes[b].y1; y++)
+                memset(mask + ((size_t)i * S + y) * S + a[i].boxes[b].x0, 1,
+                       (size_t)(a[i].boxes[b].x1 - a[i].boxes[b].x0));
+    }
+    /* Rounds: the gradient of every unfinished attack, the engine's batch at a
+     * time, then a step for each one not yet done (an attack ends as adv_fgsm_patch says). */
+    while (n_active && !s) {
+        int still = 0;
+        for (int j0 = 0; j0 < n_active && !s; j0 += (int)chunk) {
+            const int m = n_active - j0 < (int)chunk ? n_active - j0 : (int)chunk;
+            for (int j = 0; j < m; j++) {
+                memcpy(x + image * j, a[active[j0 + j]].x, sizeof(float) * image);
+                targets[j] = a[active[j0 + j]].target;
+            }
+            if ((s = pixab_engine_gradient_batch(e, -1, x, m, ce_seed, targets, logits, g))) break;
+            for (int j = 0; j < m; j++) {
+                adv_attack *t = &a[active[j0 + j]];
+                judge(logits + (size_t)classes * j, classes, t->target, &t->r);
+                if (t->r.success || t->r.steps == f.max_steps) continue;
+                fgsm_apply(&f, t->x, g + image * j, mask + (size_t)active[j0 + j] * S * S, S);
+                t->r.steps++;
+                active[still++] = active[j0 + j];
             }
         }
-        r->steps++;
+        n_active = still;
     }
 done:
     free(mask);
+    free(x);
     free(g);
     free(logits);
+    free(active);
+    free(targets);
+    return s;
+}
+
+pixab_status adv_fgsm_patch(pixab_engine *e, const pixab_preproc *pre, float *x, const metrics_box *boxes, int n_boxes,
+                            int target, const adv_fgsm_opts *o, adv_result *r) {
+    adv_attack a = {.x = x, .boxes = boxes, .n_boxes = n_boxes, .target = target};
+    pixab_status s = adv_fgsm_patches(e, pre, &a, 1, o);
+    if (!s) *r = a.r;
     return s;
 }
 
@@ -201,16 +253,19 @@ pixab_status adv_make_ae2(pixab_engine *e, const pixab_preproc *pre, const int *
     }
     if ((s = adv_random_boxes(pre->size, K, seed, r->boxes))) return s;
     const size_t n = (size_t)pre->size * pre->size * 3;
-    float *work = malloc(sizeof(float) * n), *probs = malloc(sizeof(float) * (size_t)classes);
+    float *work = calloc(n * K, sizeof(float)), *probs = malloc(sizeof(float) * (size_t)classes);
     if (!work || !probs) {
         s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
         goto done;
     }
     memset(out, 0, sizeof(float) * n);
+    adv_attack at[ADV_AE2_PATCHES]; /* patch i on its own zero image work + i n */
+    for (int i = 0; i < K; i++)
+        at[i] = (adv_attack){.x = work + n * i, .boxes = &r->boxes[i], .n_boxes = 1, .target = r->targets[i]};
+    s = adv_fgsm_patches(e, pre, at, K, o);
     for (int i = 0; i < K && !s; i++) {
-        memset(work, 0, sizeof(float) * n);
-        s = adv_fgsm_patch(e, pre, work, &r->boxes[i], 1, r->targets[i], o, &r->patch[i]);
-        if (!s) copy_box(out, work, pre->size, &r->boxes[i]);
+        r->patch[i] = at[i].r;
+        copy_box(out, at[i].x, pre->size, &r->boxes[i]);
     }
     if (!s) s = classify(e, out, r->targets, K, r->composite, probs);
     for (int i = 0; i < K && !s; i++) {

@@ -18,7 +18,8 @@
  * then pasted at the same places into a real image (its pixels in the boxes
  * replaced). Success is reported on both.
  * AE2: four patches of four different classes. Patch i is attacked on its own
- * zero image (only patch i present) until t_i is top-1 there; then the four
+ * zero image (only patch i present) until t_i is top-1 there (the four
+ * attacks run together, adv_fgsm_patches); then the four
  * are composed into one zero image. Per-patch success, and on the composite
  * how many of the four targets are among its top-4 classes. */
 #ifndef PIXAB_EVAL_ADVERSARIAL_H
@@ -49,6 +50,22 @@ typedef struct {
  * pre must be the preprocessing the engine's model uses. */
 pixab_status adv_fgsm_patch(pixab_engine *e, const pixab_preproc *pre, float *x, const metrics_box *boxes, int n_boxes,
                             int target, const adv_fgsm_opts *o, adv_result *r);
+
+/* One of several independent FGSM attacks run together: x (S, S, 3)
+ * attacked in place inside its boxes for its target; r its result. */
+typedef struct {
+    float *x;
+    const metrics_box *boxes;
+    int n_boxes;
+    int target;
+    adv_result r;
+} adv_attack;
+
+/* adv_fgsm_patch on n attacks at once: each round, one batched gradient of
+ * every unfinished attack (the engine's batch at a time), then a step of
+ * each. Each attack's result is the one adv_fgsm_patch gives it alone, up to
+ * the rounding of batched gradients. */
+pixab_status adv_fgsm_patches(pixab_engine *e, const pixab_preproc *pre, adv_attack *a, int n, const adv_fgsm_opts *o);
 
 /* n (1..ADV_MAX_PATCHES) random non-overlapping squares inside an S x S
  * image, side in [ceil(0.15 S), floor(0.20 S)] pixels each. Boxes may touch

@@ -1,5 +1,6 @@
 /* tasks.c — the evaluation suite's tasks (see tasks.h): explanations through
- * pixab_explain, metrics from metrics.h, adversarial examples from
+ * pixab_explain_batch (an image's classes, AE2's four targets, the sanity
+ * check's images: one batch each), metrics from metrics.h, adversarial examples from
  * adversarial.h, randomised models from pixab_model_randomize. Every metric is scored
  * with the softmax probability, whatever score the maps used. */
 #include "tasks.h"
@@ -44,22 +45,42 @@ static void explained_free(explained *x) {
     memset(x, 0, sizeof *x);
 }
 
-static pixab_status explain_all(eval_ctx *c, pixab_engine *e, const float *input, int cls, explained *x) {
-    const int S = input_size(c);
-    memset(x, 0, sizeof *x);
-    pixab_explain_opts o = c->opts;
-    o.cls = cls;
-    pixab_status s = pixab_explain(e, input, c->methods, c->n_methods, &o, x->maps);
-    if (s) return s;
-    x->n = c->n_methods;
-    if (!(x->sal = malloc(sizeof(float) * (size_t)S * S * c->n_methods))) {
-        explained_free(x);
-        return pixab_fail(PIXAB_ERR_NOMEM, "out of memory for upsampled maps");
+/* Every method's maps for n inputs (n, S, S, 3) at once (pixab_explain_batch:
+ * one body pass and one backward for a batch of them), input i for class
+ * cls[i] (-1: its top-1): x[i] (n of them). */
+static pixab_status explain_n(eval_ctx *c, pixab_engine *e, const float *inputs, int n, const int *cls, explained *x) {
+    const int S = input_size(c), M = c->n_methods;
+    memset(x, 0, sizeof *x * (size_t)n);
+    pixab_map *maps = malloc(sizeof *maps * (size_t)n * M);
+    if (!maps) return pixab_fail(PIXAB_ERR_NOMEM, "out of memory for maps");
+    pixab_status s = pixab_explain_batch(e, inputs, n, c->methods, M, &c->opts, cls, maps);
+    for (int i = 0; i < n && !s; i++) {
+        memcpy(x[i].maps, maps + (size_t)i * M, sizeof *maps * (size_t)M);
+        x[i].n = M;
     }
-    for (int k = 0; k < c->n_methods && !s; k++)
-        s = pixab_map_upsample(x->maps[k].map, x->maps[k].h, x->maps[k].w, S, S, x->sal + (size_t)k * S * S);
-    if (s) explained_free(x);
+    free(maps);
+    for (int i = 0; i < n && !s; i++) {
+        if (!(x[i].sal = malloc(sizeof(float) * (size_t)S * S * M)))
+            s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory for upsampled maps");
+        for (int k = 0; k < M && !s; k++)
+            s = pixab_map_upsample(x[i].maps[k].map, x[i].maps[k].h, x[i].maps[k].w, S, S,
+                                   x[i].sal + (size_t)k * S * S);
+    }
+    if (s)
+        for (int i = 0; i < n; i++) explained_free(&x[i]);
     return s;
+}
+
+static pixab_status explain_all(eval_ctx *c, pixab_engine *e, const float *input, int cls, explained *x) {
+    return explain_n(c, e, input, 1, &cls, x);
+}
+
+/* n copies of one input (S, S, 3), for a batch of its classes; NULL when out of memory. */
+static float *copies(const eval_ctx *c, const float *input, int n) {
+    const size_t floats = (size_t)input_size(c) * input_size(c) * 3;
+    float *x = malloc(sizeof(float) * floats * (size_t)n);
+    for (int i = 0; i < n && x; i++) memcpy(x + floats * i, input, sizeof(float) * floats);
+    return x;
 }
 
 static const char *method(const eval_ctx *c, int k) { return pixab_method_name(c->methods[k]); }
@@ -118,31 +139,43 @@ done:
 }
 
 pixab_status eval_mod(eval_ctx *c, const float *input, const metrics_box *boxes, const int *classes, int n_objects) {
-    explained top;
-    pixab_status s = explain_all(c, c->e, input, -1, &top);
-    if (s) return s;
-    s = add_faithfulness(c, input, &top);
+    /* One batch: the top-1 class (found by a forward pass), then every other
+     * class present, once each. */
+    const int n_classes = pixab_model_num_classes(c->m);
+    int *cls = malloc(sizeof(int) * (size_t)(n_objects + 1));
+    float *logits = malloc(sizeof(float) * (size_t)n_classes), *inputs = NULL;
     metrics_box *mine = malloc(sizeof *mine * (size_t)(n_objects ? n_objects : 1));
-    if (!mine && !s) s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
+    explained *x = calloc((size_t)n_objects + 1, sizeof *x);
+    int n = 1;
+    pixab_status s = cls && logits && mine && x ? PIXAB_OK : pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
+    if (!s) s = pixab_engine_forward(c->e, input, 1, logits);
+    if (!s) {
+        cls[0] = 0;
+        for (int k = 1; k < n_classes; k++) cls[0] = logits[k] > logits[cls[0]] ? k : cls[0];
+        for (int i = 0; i < n_objects; i++) {
+            int seen = 0;
+            for (int j = 0; j < n; j++) seen |= cls[j] == classes[i];
+            if (!seen) cls[n++] = classes[i];
+        }
+        if (!(inputs = copies(c, input, n))) s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
+    }
+    if (!s && !(s = explain_n(c, c->e, inputs, n, cls, x))) s = add_faithfulness(c, input, &x[0]);
     /* Every class present (once), against its own boxes. */
     for (int i = 0; i < n_objects && !s; i++) {
-        int seen = 0, n = 0;
+        int seen = 0, nb = 0, at = 0;
         for (int j = 0; j < i; j++) seen |= classes[j] == classes[i];
         if (seen) continue;
         for (int j = i; j < n_objects; j++)
-            if (classes[j] == classes[i]) mine[n++] = boxes[j];
-        if (classes[i] == top.maps[0].cls) {
-            s = add_localisation(c, &top, "MOD", mine, n);
-        } else {
-            explained x;
-            if (!(s = explain_all(c, c->e, input, classes[i], &x))) {
-                s = add_localisation(c, &x, "MOD", mine, n);
-                explained_free(&x);
-            }
-        }
+            if (classes[j] == classes[i]) mine[nb++] = boxes[j];
+        while (cls[at] != classes[i]) at++;
+        s = add_localisation(c, &x[at], "MOD", mine, nb);
     }
+    for (int j = 0; j < n && x; j++) explained_free(&x[j]);
+    free(x);
+    free(cls);
+    free(logits);
+    free(inputs);
     free(mine);
-    explained_free(&top);
     return s;
 }
 
@@ -222,14 +255,18 @@ pixab_status eval_dap2(eval_ctx *c, uint64_t seed) {
     pixab_method am = PIXAB_METHOD_ACTIVATION;
     pixab_explain_opts o = c->opts;
     if ((s = pixab_explain(c->e, adv, &am, 1, &o, &activation))) goto done;
+    /* The four targets' maps: one batch of the composite four times. */
+    explained x[ADV_AE2_PATCHES];
+    float *inputs = copies(c, adv, ADV_AE2_PATCHES);
+    if (!inputs) s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory for AE2");
+    if (!s) s = explain_n(c, c->e, inputs, ADV_AE2_PATCHES, ae.targets, x);
+    free(inputs);
+    if (s) goto done;
     for (int i = 0; i < ADV_AE2_PATCHES && !s; i++) {
-        explained x;
-        if ((s = eval_table_add(c->table, "fgsm", "DAP2", "success_patch", ae.patch[i].success)) ||
-            (s = explain_all(c, c->e, adv, ae.targets[i], &x)))
-            break;
-        s = add_localisation(c, &x, "DAP2", &ae.boxes[i], 1);
+        if ((s = eval_table_add(c->table, "fgsm", "DAP2", "success_patch", ae.patch[i].success))) break;
+        s = add_localisation(c, &x[i], "DAP2", &ae.boxes[i], 1);
         for (int k = 0; k < c->n_methods && !s; k++) {
-            const pixab_map *mp = &x.maps[k];
+            const pixab_map *mp = &x[i].maps[k];
             if (mp->method != PIXAB_METHOD_ACTIVATION)
                 s = eval_table_add(c->table, method(c, k), "DAP2", "DOA",
                                    metrics_cosine_distance(mp->map, activation.map, mp->h * mp->w));
@@ -237,8 +274,8 @@ pixab_status eval_dap2(eval_ctx *c, uint64_t seed) {
                 s = eval_table_add(c->table, method(c, k), "DAP2", "COP",
                                    count_cop(act, H, W, K, S, mp->weights, &ae, i, cover, top));
         }
-        explained_free(&x);
     }
+    for (int i = 0; i < ADV_AE2_PATCHES; i++) explained_free(&x[i]);
 done:
     pixab_map_free(&activation);
     free(adv);
@@ -258,33 +295,37 @@ int eval_sanity_steps(const pixab_model *m, int *layers, int cap) {
 }
 
 pixab_status eval_sanity(eval_ctx *c, const float *inputs, int n, const char *device, int batch, uint64_t seed) {
-    const int S = input_size(c), M = c->n_methods;
+    const int M = c->n_methods;
     int steps[EVAL_MAX_SANITY], n_steps = eval_sanity_steps(c->m, steps, EVAL_MAX_SANITY);
-    explained *orig = calloc((size_t)n, sizeof *orig);
-    if (!orig) return pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
-    pixab_status s = PIXAB_OK;
-    for (int i = 0; i < n && !s; i++) s = explain_all(c, c->e, inputs + (size_t)i * S * S * 3, -1, &orig[i]);
+    explained *orig = calloc((size_t)n, sizeof *orig), *x = calloc((size_t)n, sizeof *x);
+    int *cls = malloc(sizeof(int) * (size_t)n);
+    pixab_status s = orig && x && cls ? PIXAB_OK : pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
+    /* The trained model's maps, then each randomised model's: all n images one batch. */
+    for (int i = 0; i < n && !s; i++) cls[i] = -1;
+    if (!s) s = explain_n(c, c->e, inputs, n, cls, orig);
+    for (int i = 0; i < n && !s; i++) cls[i] = orig[i].maps[0].cls;
     for (int st = 0; st < n_steps && !s; st++) {
         pixab_model *rm = NULL;
         pixab_engine *re = NULL;
         char metric[48];
         snprintf(metric, sizeof metric, "spearman_%s", pixab_model_layer_name(c->m, steps[st]));
-        if (!(s = pixab_model_randomize(c->m, steps[st], seed, &rm)) && !(s = pixab_engine_create(rm, device, batch, &re)))
-            for (int i = 0; i < n && !s; i++) {
-                explained x;
-                if ((s = explain_all(c, re, inputs + (size_t)i * S * S * 3, orig[i].maps[0].cls, &x))) break;
+        if (!(s = pixab_model_randomize(c->m, steps[st], seed, &rm)) && !(s = pixab_engine_create(rm, device, batch, &re)) &&
+            !(s = explain_n(c, re, inputs, n, cls, x))) {
+            for (int i = 0; i < n && !s; i++)
                 for (int k = 0; k < M && !s; k++) {
-                    const pixab_map *a = &orig[i].maps[k], *b = &x.maps[k];
+                    const pixab_map *a = &orig[i].maps[k], *b = &x[i].maps[k];
                     s = eval_table_add(c->table, method(c, k), "sanity", metric,
                                        metrics_spearman(a->map, b->map, a->h * a->w));
                 }
-                explained_free(&x);
-            }
+            for (int i = 0; i < n; i++) explained_free(&x[i]);
+        }
         if (s) pixab_fail_context(s, "randomised from %s", pixab_model_layer_name(c->m, steps[st]));
         pixab_engine_destroy(re);
         pixab_model_free(rm);
     }
-    for (int i = 0; i < n; i++) explained_free(&orig[i]);
+    for (int i = 0; i < n && orig; i++) explained_free(&orig[i]);
     free(orig);
+    free(x);
+    free(cls);
     return s;
 }

@@ -26,4 +26,4 @@ pixab_status cam_ablation(const cam_ctx *c, int pooled, float *w) {
 
 static pixab_status run(const cam_ctx *c, float *w) { return cam_ablation(c, cam_head_is_gap(c), w); }
 
-const cam_method cam_method_ablation = {PIXAB_METHOD_ABLATION, PIXAB_SCORE_SOFTMAX, 1, run};
+const cam_method cam_method_ablation = {PIXAB_METHOD_ABLATION, PIXAB_SCORE_SOFTMAX, 1, run, 0};

@@ -20,6 +20,8 @@ typedef struct {
     int size;                     /* S */
     const float *act;             /* (H, W, K) activation of the layer */
     const float *logits;          /* (classes) of the unmodified input */
+    const float *grad;            /* (H, W, K) dS/dA for cls and score (cam_gradients), shared by the gradient
+                                     methods of the image; NULL: each computes its own */
     int n_boxes;
     const int *box_h, *box_w;     /* (n_boxes) */
 } cam_ctx;
@@ -33,6 +35,9 @@ typedef struct {
      * writes channel weights w (K) and the map is cam_weighted_map of them. */
     int channel_weights;
     pixab_status (*run)(const cam_ctx *c, float *out);
+    /* 1: run reads dS/dA (c->grad when set); all such methods of an image
+     * share it when they share the score. */
+    int gradient;
 } cam_method;
 
 extern const cam_method cam_method_pixab, cam_method_ablation, cam_method_activation, cam_method_gradcam,
@@ -51,6 +56,10 @@ pixab_status cam_weighted_map(const cam_ctx *c, const float *w, float *map);
 pixab_status cam_pixab(const cam_ctx *c, int pooled, float *map);
 pixab_status cam_ablation(const cam_ctx *c, int pooled, float *w);
 pixab_status cam_gradient(const cam_ctx *c, pixab_method m, float *w);
+/* dS/dA of n images at once (one batched backward pass): act (n, H, W, K) of
+ * `layer`, cls (n) their classes, score softmax or logit -> g (n, H, W, K). */
+pixab_status cam_gradients(pixab_engine *e, int layer, const float *act, int n, const int *cls, pixab_score score,
+                           float *g);
 pixab_status cam_scorecam(const cam_ctx *c, float *w);
 
 #endif

@@ -1,6 +1,7 @@
 /* explain_image.c — pixab_explain_batch and pixab_explain: one body forward
  * for a batch of images to the target layer, each image's class and score
- * chosen, then each requested method (the table of cam_methods below) on its
+ * chosen, one batched backward pass shared by the gradient methods of all of
+ * them, then each requested method (the table of cam_methods below) on its
  * activation, each map ReLU'd and min-max normalised (public API, pixab.h);
  * pixab_explain_images the same from 8-bit images preprocessed on the backend;
  * the boxes option, freeing and upsampling maps. */
@@ -66,14 +67,24 @@ static pixab_status run_method(const cam_ctx *c, const cam_method *m, pixab_map 
     return s ? s : cam_weighted_map(c, out->weights, out->map);
 }
 
+/* The gradients the gradient methods of an image share: dS/dA for the
+ * image's class and `score`, and their share of the batched backward's time
+ * (charged to the first of them). */
+typedef struct {
+    const float *g;               /* (H, W, K), or NULL: none shared */
+    pixab_score score;
+    double ms;
+} shared_grad;
+
 /* Every method on image c->image of the kept batch: maps (n_methods). */
 static pixab_status explain_one(cam_ctx *c, const pixab_method *methods, int n_methods, pixab_score score,
-                                pixab_map *maps) {
+                                shared_grad *sg, pixab_map *maps) {
     const size_t hw = (size_t)c->H * c->W;
     for (int i = 0; i < n_methods; i++) {
         const cam_method *method = find_method(methods[i]);
         pixab_map *m = &maps[i];
         c->score = score != PIXAB_SCORE_DEFAULT ? score : method->default_score;
+        c->grad = sg->g && c->score == sg->score ? sg->g : NULL;
         m->h = c->H;
         m->w = c->W;
         m->cls = c->cls;
@@ -85,6 +96,7 @@ static pixab_status explain_one(cam_ctx *c, const pixab_method *methods, int n_m
         pixab_status s = run_method(c, method, m);
         if (s) return pixab_fail_context(s, "%s", pixab_method_name(methods[i]));
         m->ms = now_ms() - t0;
+        if (c->grad) m->ms += sg->ms, sg->ms = 0.0;
     }
     return PIXAB_OK;
 }
@@ -97,29 +109,55 @@ typedef struct {
     const pixab_preproc *pre;
 } explain_source;
 
-/* Images [i0, i0 + n) of a batch, n <= the engine's batch: one body forward, then each image's methods. */
+/* The first gradient method of the list, or NULL. */
+static const cam_method *first_gradient_method(const pixab_method *methods, int n_methods) {
+    for (int i = 0; i < n_methods; i++)
+        if (find_method(methods[i])->gradient) return find_method(methods[i]);
+    return NULL;
+}
+
+/* Images [i0, i0 + n) of a batch, n <= the engine's batch: one body forward,
+ * one backward for the gradient methods of all n images (when there are
+ * any), then each image's methods. */
 static pixab_status explain_group(cam_ctx *c, const explain_source *src, int i0, int n, const pixab_method *methods,
                                   int n_methods, const pixab_explain_opts *opts, const int *cls, pixab_map *maps) {
     const size_t hwk = (size_t)c->H * c->W * c->K, pixels = (size_t)c->size * c->size * 3;
+    const cam_method *gm = first_gradient_method(methods, n_methods);
     float *act = malloc(sizeof(float) * hwk * (size_t)n), *logits = malloc(sizeof(float) * (size_t)c->classes * n);
+    float *grad = gm ? malloc(sizeof(float) * hwk * (size_t)n) : NULL;
+    int *classes = malloc(sizeof(int) * (size_t)n);
+    shared_grad sg = {.score = gm && opts->score != PIXAB_SCORE_DEFAULT ? opts->score : gm ? gm->default_score : 0};
     pixab_status s = PIXAB_OK;
-    if (!act || !logits) s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory for the layer's activations");
+    if (!act || !logits || !classes || (gm && !grad))
+        s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory for the layer's activations");
     /* One forward, the layer's activations kept on the backend for the methods. */
     if (!s)
         s = src->images ? engine_forward_keep_images(c->e, src->images + i0, n, src->pre, c->layer, act, logits)
                         : engine_forward_keep(c->e, src->inputs + pixels * (size_t)i0, n, c->layer, act, logits);
     for (int i = 0; i < n && !s; i++) {
+        const float *l = logits + (size_t)c->classes * i;
+        classes[i] = cls ? cls[i0 + i] : opts->cls;
+        if (classes[i] < 0)
+            for (int k = classes[i] = 0; k < c->classes; k++) classes[i] = l[k] > l[classes[i]] ? k : classes[i];
+    }
+    double t0 = now_ms();
+    if (!s && gm && (s = cam_gradients(c->e, c->layer, act, n, classes, sg.score, grad)))
+        pixab_fail_context(s, "%s", pixab_method_name(gm->id));
+    const double grad_ms = (now_ms() - t0) / n;
+    for (int i = 0; i < n && !s; i++) {
         c->image = i;
         c->input = src->images ? NULL : src->inputs + pixels * (size_t)(i0 + i);
         c->act = act + hwk * (size_t)i;
         c->logits = logits + (size_t)c->classes * i;
-        c->cls = cls ? cls[i0 + i] : opts->cls;
-        if (c->cls < 0)
-            for (int k = c->cls = 0; k < c->classes; k++) c->cls = c->logits[k] > c->logits[c->cls] ? k : c->cls;
-        s = explain_one(c, methods, n_methods, opts->score, maps + (size_t)(i0 + i) * n_methods);
+        c->cls = classes[i];
+        sg.g = grad ? grad + hwk * (size_t)i : NULL;
+        sg.ms = grad_ms;
+        s = explain_one(c, methods, n_methods, opts->score, &sg, maps + (size_t)(i0 + i) * n_methods);
     }
     free(act);
     free(logits);
+    free(grad);
+    free(classes);
     return s;
 }
 

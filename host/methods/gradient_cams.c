@@ -4,42 +4,54 @@
  *   Grad-CAM++: w_k = sum_ij a_kij ReLU(g_kij),
  *               a = g^2 / (2 g^2 + (sum_uv A_kuv) g^3 + 1e-6), a = 0 where g = 0
  *   XGrad-CAM:  w_k = sum_ij g_kij A_kij / (sum_uv A_kuv + 1e-7)
- * and map = sum_k w_k A_k. */
+ * and map = sum_k w_k A_k. The gradient g is one batched backward pass for
+ * all images of an explain batch (cam_gradients), shared by the three. */
 #include <stdlib.h>
 
 #include "cam.h"
 #include "error.h"
 
 typedef struct {
-    int cls;
+    const int *cls;     /* (n) each image's class */
     pixab_score kind;
 } seed_ctx;
 
-/* dS/dlogits: one-hot for a logit; p_c (delta_cj - p_j) for a softmax probability. */
-static void score_seed(void *ctx, const float *logits, int classes, float *d) {
+/* dS/dlogits of image i: one-hot for a logit; p_c (delta_cj - p_j) for a softmax probability. */
+static void score_seed(void *ctx, int image, const float *logits, int classes, float *d) {
     const seed_ctx *s = ctx;
+    const int cls = s->cls[image];
     if (s->kind == PIXAB_SCORE_LOGIT) {
-        for (int j = 0; j < classes; j++) d[j] = j == s->cls ? 1.0f : 0.0f;
+        for (int j = 0; j < classes; j++) d[j] = j == cls ? 1.0f : 0.0f;
         return;
     }
-    float pc = cam_score(logits, classes, s->cls, PIXAB_SCORE_SOFTMAX);
+    float pc = cam_score(logits, classes, cls, PIXAB_SCORE_SOFTMAX);
     for (int j = 0; j < classes; j++) {
         float pj = cam_score(logits, classes, j, PIXAB_SCORE_SOFTMAX);
-        d[j] = pc * ((j == s->cls ? 1.0f : 0.0f) - pj);
+        d[j] = pc * ((j == cls ? 1.0f : 0.0f) - pj);
     }
+}
+
+pixab_status cam_gradients(pixab_engine *e, int layer, const float *act, int n, const int *cls, pixab_score score,
+                           float *g) {
+    float *logits = malloc(sizeof(float) * (size_t)pixab_engine_num_classes(e) * (size_t)n);
+    if (!logits) return pixab_fail(PIXAB_ERR_NOMEM, "out of memory for gradients");
+    seed_ctx sc = {cls, score};
+    pixab_status s = pixab_engine_gradient_batch(e, layer, act, n, score_seed, &sc, logits, g);
+    free(logits);
+    return s;
 }
 
 pixab_status cam_gradient(const cam_ctx *c, pixab_method m, float *wf) {
     const int HW = c->H * c->W, K = c->K;
-    float *g = malloc(sizeof(float) * (size_t)HW * K), *logits = malloc(sizeof(float) * (size_t)c->classes);
+    float *own = c->grad ? NULL : malloc(sizeof(float) * (size_t)HW * K);
+    const float *g = c->grad ? c->grad : own;
     double *w = calloc((size_t)K, sizeof(double)), *sum_a = calloc((size_t)K, sizeof(double));
     pixab_status s = PIXAB_OK;
-    if (!g || !logits || !w || !sum_a) {
+    if (!g || !w || !sum_a) {
         s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory for gradients");
         goto done;
     }
-    seed_ctx sc = {c->cls, c->score};
-    if ((s = pixab_engine_gradient(c->e, c->layer, c->act, score_seed, &sc, logits, g))) goto done;
+    if (own && (s = cam_gradients(c->e, c->layer, c->act, 1, &c->cls, c->score, own))) goto done;
     for (int p = 0; p < HW; p++)
         for (int k = 0; k < K; k++) sum_a[k] += c->act[(size_t)p * K + k];
     for (int p = 0; p < HW; p++)
@@ -58,8 +70,7 @@ pixab_status cam_gradient(const cam_ctx *c, pixab_method m, float *wf) {
         }
     for (int k = 0; k < K; k++) wf[k] = (float)w[k];
 done:
-    free(g);
-    free(logits);
+    free(own);
     free(w);
     free(sum_a);
     return s;
@@ -69,6 +80,6 @@ static pixab_status gradcam(const cam_ctx *c, float *w) { return cam_gradient(c,
 static pixab_status gradcampp(const cam_ctx *c, float *w) { return cam_gradient(c, PIXAB_METHOD_GRADCAMPP, w); }
 static pixab_status xgradcam(const cam_ctx *c, float *w) { return cam_gradient(c, PIXAB_METHOD_XGRADCAM, w); }
 
-const cam_method cam_method_gradcam = {PIXAB_METHOD_GRADCAM, PIXAB_SCORE_LOGIT, 1, gradcam};
-const cam_method cam_method_gradcampp = {PIXAB_METHOD_GRADCAMPP, PIXAB_SCORE_LOGIT, 1, gradcampp};
-const cam_method cam_method_xgradcam = {PIXAB_METHOD_XGRADCAM, PIXAB_SCORE_LOGIT, 1, xgradcam};
+const cam_method cam_method_gradcam = {PIXAB_METHOD_GRADCAM, PIXAB_SCORE_LOGIT, 1, gradcam, 1};
+const cam_method cam_method_gradcampp = {PIXAB_METHOD_GRADCAMPP, PIXAB_SCORE_LOGIT, 1, gradcampp, 1};
+const cam_method cam_method_xgradcam = {PIXAB_METHOD_XGRADCAM, PIXAB_SCORE_LOGIT, 1, xgradcam, 1};

@@ -15,4 +15,4 @@ pixab_status cam_pixab(const cam_ctx *c, int pooled, float *map) {
 
 static pixab_status run(const cam_ctx *c, float *map) { return cam_pixab(c, cam_head_is_gap(c), map); }
 
-const cam_method cam_method_pixab = {PIXAB_METHOD_PIXAB, PIXAB_SCORE_SOFTMAX, 0, run};
+const cam_method cam_method_pixab = {PIXAB_METHOD_PIXAB, PIXAB_SCORE_SOFTMAX, 0, run, 0};

@@ -1,7 +1,8 @@
 /* parity_model.c — the GPU parity suite on a whole checkpoint: engines
  * "cpu" and "cuda:0" side by side.
  * - every Mixed_* output and the logits at batch 2, the logits at batch 64;
- * - gradients of the top logit at Mixed_7c, Mixed_6e and the input;
+ * - gradients of the top logit at Mixed_7c, Mixed_6e and the input, of one
+ *   image and of a batch of MODEL_BATCH (pixab_engine_gradient_batch);
  * - every method's map (Mixed_7c and Mixed_6e, softmax and logit, the top-1
  *   and another class), Pixab-CAM and Ablation-CAM also through the general
  *   path, and that path again with a head budget small enough to run it in
@@ -88,29 +89,39 @@ static int cpu_ranked(pixab_engine *ec, const float *input, int classes, int *se
     return top;
 }
 
-/* Gradient of the top class's logit w.r.t. layer `layer`'s activation (-1: the input). */
+/* Each image's top-class seed, image `image` of a batch: ctx = the classes. */
+static void seed_one_hot_batch(void *ctx, int image, const float *logits, int classes, float *dlogits) {
+    seed_one_hot((int *)ctx + image, logits, classes, dlogits);
+}
+
+/* Gradient of the top class's logit w.r.t. layer `layer`'s activation (-1:
+ * the input) of n <= MODEL_BATCH images: n = 1 through pixab_engine_gradient,
+ * more through pixab_engine_gradient_batch (each image its own class). */
 static void check_gradient(const char *tag, pixab_model *m, pixab_engine *ec, pixab_engine *eg, int layer,
-                           const float *input) {
+                           const float *input, int n) {
     char what[112];
-    int c = 3, h = pixab_model_preproc(m)->size, w = h, classes = pixab_model_num_classes(m);
+    int c = 3, h = pixab_model_preproc(m)->size, w = h, classes = pixab_model_num_classes(m), cls[MODEL_BATCH];
     if (layer >= 0) pixab_model_layer_shape(m, layer, &c, &h, &w);
-    size_t n = (size_t)c * h * w;
-    float *act = malloc(sizeof(float) * n), *dc = malloc(sizeof(float) * n), *dg = malloc(sizeof(float) * n);
-    float *lc = malloc(sizeof(float) * (size_t)classes), *lg = malloc(sizeof(float) * (size_t)classes);
+    size_t all = (size_t)c * h * w * (size_t)n;
+    float *act = malloc(sizeof(float) * all), *dc = malloc(sizeof(float) * all), *dg = malloc(sizeof(float) * all);
+    float *lc = malloc(sizeof(float) * (size_t)classes * n), *lg = malloc(sizeof(float) * (size_t)classes * n);
     double err = INFINITY;
-    snprintf(what, sizeof what, "%s: d top logit / d %s", tag, layer < 0 ? "input" : pixab_model_layer_name(m, layer));
-    if (!act || !dc || !dg || !lc || !lg) goto done;
-    /* The same activation on both (the CPU's), the class the CPU predicts. */
+    snprintf(what, sizeof what, "%s: d top logit / d %s%s", tag, layer < 0 ? "input" : pixab_model_layer_name(m, layer),
+             n > 1 ? ", a batch of images" : "");
+    if (!act || !dc || !dg || !lc || !lg || n > MODEL_BATCH) goto done;
+    /* The same activations on both (the CPU's), the classes the CPU predicts. */
     if (layer < 0)
-        memcpy(act, input, sizeof(float) * n);
-    else if (pixab_engine_body(ec, input, 1, layer, act))
+        memcpy(act, input, sizeof(float) * all);
+    else if (pixab_engine_body(ec, input, n, layer, act))
         goto fail;
-    if (pixab_engine_head(ec, act, 1, layer, lc)) goto fail;
-    int cls = argmax(lc, classes);
-    if (pixab_engine_gradient(ec, layer, act, seed_one_hot, &cls, lc, dc) ||
-        pixab_engine_gradient(eg, layer, act, seed_one_hot, &cls, lg, dg))
+    if (pixab_engine_head(ec, act, n, layer, lc)) goto fail;
+    for (int i = 0; i < n; i++) cls[i] = argmax(lc + (size_t)classes * i, classes);
+    if (n == 1 ? pixab_engine_gradient(ec, layer, act, seed_one_hot, cls, lc, dc) ||
+                     pixab_engine_gradient(eg, layer, act, seed_one_hot, cls, lg, dg)
+               : pixab_engine_gradient_batch(ec, layer, act, n, seed_one_hot_batch, cls, lc, dc) ||
+                     pixab_engine_gradient_batch(eg, layer, act, n, seed_one_hot_batch, cls, lg, dg))
         goto fail;
-    err = parity_rel_err(dg, dc, dc, n);
+    err = parity_rel_err(dg, dc, dc, all);
     goto done;
 fail:
     fprintf(stderr, "gpu_parity: %s: %s\n", what, pixab_last_error());
@@ -392,11 +403,14 @@ void check_model(const char *path, const char *tag, int full) {
     check_layers(tag, m, ec, eg, input);
     /* Backward through the head from two targets (max pools full of post-ReLU
      * ties on the way), and through the whole network from the input. */
-    for (int t = 0; t < 2; t++) {
-        int l = pixab_model_find_layer(m, layers[t]);
-        if (l >= 0) check_gradient(tag, m, ec, eg, l, input);
+    static const int grad_batch[] = {1, MODEL_BATCH};
+    for (int b = 0; b < 2; b++) {
+        for (int t = 0; t < 2; t++) {
+            int l = pixab_model_find_layer(m, layers[t]);
+            if (l >= 0) check_gradient(tag, m, ec, eg, l, input, grad_batch[b]);
+        }
+        check_gradient(tag, m, ec, eg, -1, input, grad_batch[b]);
     }
-    check_gradient(tag, m, ec, eg, -1, input);
     check_methods(tag, m, ec, eg, input, full);
     for (int l = 0; l < (full ? 1 : 2); l++) check_general_path(tag, m, ec, eg, input, layers[l], 0);
     if (!full) check_general_path(tag, m, ec, eg, input, "Mixed_6e", (size_t)4 << 20);
