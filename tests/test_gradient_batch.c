@@ -102,14 +102,8 @@ static void compare_gradients(pixab_engine *e, int layer, double *err_rel, doubl
     free(one);
 }
 
-/* Relative to each image's largest gradient element: the CPU's GEMMs round
- * the rows of a batch of 3 differently from a batch of 1 (sums in another
- * order), nothing else differs. Measured on the demo model: 0 at Mixed_7c
- * (GAP + FC), 3.4e-7 at Mixed_6e, 1.6e-6 at the input (the whole network's
- * forward rounding differently, its logits by 1.7e-7); on the random test
- * checkpoint the input's reaches 3.8e-5, random weights amplifying it. */
-#define GRAD_TOL 1e-5
-
+/* Bit for bit: the CPU backend cuts its GEMMs per image, forward and
+ * backward, the same way at every batch size. */
 Test(gradient_batch, batched_gradient_equals_per_image) {
     static const char *layers[] = {"Mixed_7c", "Mixed_6e", NULL};
     for (int l = 0; l < 3; l++) {
@@ -118,8 +112,8 @@ Test(gradient_batch, batched_gradient_equals_per_image) {
         compare_gradients(engine, layer, &err, &err_logits);
         cr_log_info("%s: batched vs alone, gradient max|d|/max|g| = %.3g, logits %.3g", layers[l] ? layers[l] : "input",
                     err, err_logits);
-        cr_expect(err <= GRAD_TOL, "%s: gradient max|d|/max|g| = %g", layers[l] ? layers[l] : "input", err);
-        cr_expect(err_logits <= 1e-5, "%s: logits differ by %g", layers[l] ? layers[l] : "input", err_logits);
+        cr_expect(err == 0.0, "%s: gradient max|d|/max|g| = %g", layers[l] ? layers[l] : "input", err);
+        cr_expect(err_logits == 0.0, "%s: logits differ by %g", layers[l] ? layers[l] : "input", err_logits);
     }
 }
 
@@ -148,9 +142,7 @@ Test(gradient_batch, refuses_more_images_than_the_engine_batch) {
  * images of each body pass, shared by the methods) against pixab_explain of
  * each image alone (a backward per method), per-image classes, both scores,
  * Mixed_7c and Mixed_6e; an engine of batch 2, so the 3 images are two groups.
- * Within 1e-5 (measured: 3.0e-7; the body forward of a batch of 2 rounds
- * differently from one of 1, the rest is the same arithmetic; the random test
- * checkpoint's maps move by up to 4.4e-5 from that alone, hence the demo model). */
+ * Bit for bit, as the gradients above. */
 Test(gradient_batch, gradient_maps_batched_equal_per_image) {
     const pixab_method ms[] = {PIXAB_METHOD_GRADCAM, PIXAB_METHOD_GRADCAMPP, PIXAB_METHOD_XGRADCAM,
                                PIXAB_METHOD_ACTIVATION};
@@ -168,7 +160,7 @@ Test(gradient_batch, gradient_maps_batched_equal_per_image) {
             for (int i = 0; i < N * M; i++) {
                 cr_expect_eq(top[i], 1.0f, "%s image %d %s: a map that is not all zeros", layers[l], i / M,
                              pixab_method_name(ms[i % M]));
-                cr_expect(err[i] <= 1e-5f, "%s %s image %d %s: batched vs alone max|d| = %g", layers[l],
+                cr_expect(err[i] == 0.0f, "%s %s image %d %s: batched vs alone max|d| = %g", layers[l],
                           sc ? "softmax" : "logit", i / M, pixab_method_name(ms[i % M]), err[i]);
                 worst = fmaxf(worst, err[i]);
             }

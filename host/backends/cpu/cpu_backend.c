@@ -311,15 +311,18 @@ static void conv_backward(cpu_ctx *c, const graph *g, const graph_op *o, int n, 
         for (size_t r = 0; r < rows; r++)
             for (int k = 0; k < o->c_out; k++)
                 if (!(yo[r * ys->c + k] > 0.0f)) dys[r * ys->c + k] = 0.0f;
+    /* Image by image, as the forward: an image's gradient does not depend on the batch. */
+    const size_t hw = (size_t)ys->h * ys->w, x_img = (size_t)xs->h * xs->w * xs->c;
     if (is_pointwise(o)) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, o->c_in, o->c_out, 1.0f, dys, ys->c, w,
-                    o->c_in, 1.0f, dx, xs->c);
+        for (int i = 0; i < n; i++)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)hw, o->c_in, o->c_out, 1.0f,
+                        dys + (size_t)i * hw * ys->c, ys->c, w, o->c_in, 1.0f, dx + (size_t)i * x_img, xs->c);
         return;
     }
     /* dcol = dz W, a tile at a time (tiles overlap in dx, so they run in turn). */
     const size_t tr = c->col_floats / kk;
-    for (size_t r0 = 0; r0 < rows; r0 += tr) {
-        size_t m = rows - r0 < tr ? rows - r0 : tr;
+    for (size_t r0 = 0, m; r0 < rows; r0 += m) {
+        m = hw - r0 % hw < tr ? hw - r0 % hw : tr; /* tiles end at each image's last row */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)kk, o->c_out, 1.0f,
                     dys + r0 * (size_t)ys->c, ys->c, w, (int)kk, 0.0f, c->col, (int)kk);
         col2im_add(dx, c->col, xs, ys, o, r0, m);
@@ -362,9 +365,11 @@ static pixab_status cpu_run_op_backward(void *ctx, const graph *g, int i, int n,
                     dx[((size_t)img * hw + p) * xs->c + k] += dy[(size_t)img * ys->c + o->dst_c0 + k] / (float)hw;
         break;
     }
-    case OP_FC:
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, o->c_in, o->c_out, 1.0f, dy + o->dst_c0, ys->c,
-                    g->params + o->w_off, o->c_in, 1.0f, dx, xs->c);
+    case OP_FC: /* image by image, as the forward */
+        for (int img = 0; img < n; img++)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, 1, o->c_in, o->c_out, 1.0f,
+                        dy + (size_t)img * ys->c + o->dst_c0, ys->c, g->params + o->w_off, o->c_in, 1.0f,
+                        dx + (size_t)img * xs->c, xs->c);
         break;
     }
     return PIXAB_OK;
