@@ -256,12 +256,27 @@ static Onnx__TensorProto *init_tensor(const char *name, int nd, const int64_t *d
     for (int i = 0; i < nd; i++) n *= (size_t)dims[i];
     t->n_float_data = n;
     t->float_data = keep(malloc(sizeof(float) * n));
-    for (size_t i = 0; i < n; i++) t->float_data[i] = (float)((i * 7) % 11) / 11.0f - 0.4f;
+    for (size_t i = 0; i < n; i++) t->float_data[i] = (float)((int)((i * 7) % 11) - 5) / 16.0f; /* exact in f16 */
     return t;
 }
 
+/* t's floats as FLOAT16 (int32_data holds the bits; normal numbers and zero only). */
+static void to_float16(Onnx__TensorProto *t) {
+    t->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16;
+    t->n_int32_data = t->n_float_data;
+    t->int32_data = keep(malloc(sizeof(int32_t) * t->n_float_data));
+    for (size_t i = 0; i < t->n_float_data; i++) {
+        uint32_t b;
+        memcpy(&b, &t->float_data[i], 4);
+        t->int32_data[i] = !(b & 0x7fffffffu) ? 0
+                                               : (int32_t)(((b >> 16) & 0x8000u) | ((((b >> 23) & 0xffu) - 112u) << 10) |
+                                                           ((b >> 13) & 0x3ffu));
+    }
+    t->n_float_data = 0;
+}
+
 typedef enum {
-    BAD_NONE, BAD_SIGMOID, BAD_EXTERNAL, BAD_GROUP, BAD_CEIL, BAD_ASYM_PADS, BAD_OPSET, BAD_AVG_EXCL_PAD,
+    BAD_NONE, GOOD_FLOAT16, BAD_SIGMOID, BAD_EXTERNAL, BAD_GROUP, BAD_CEIL, BAD_ASYM_PADS, BAD_OPSET, BAD_AVG_EXCL_PAD,
     BAD_CONCAT_SHARED, BAD_FLATTEN_SPATIAL
 } bad_kind;
 
@@ -283,6 +298,8 @@ static void write_model(const char *path, bad_kind bad) {
 
     Onnx__TensorProto *inits[] = {init_tensor("w", 4, (int64_t[]){4, 3, 3, 3}), init_tensor("b", 1, (int64_t[]){4}),
                                   init_tensor("fw", 2, (int64_t[]){2, 4}), init_tensor("fb", 1, (int64_t[]){2})};
+    if (bad == GOOD_FLOAT16)
+        for (int i = 0; i < 4; i++) to_float16(inits[i]);
     if (bad == BAD_EXTERNAL) {
         inits[0]->has_data_location = 1;
         inits[0]->data_location = ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
@@ -390,6 +407,28 @@ Test(onnx_bad, tiny_valid_model_loads) {
     cr_expect_eq(pixab_model_preproc(m)->size, 8);
     cr_expect_str_eq(pixab_model_layer_name(m, pixab_model_default_layer(m)), "r");
     pixab_model_free(m);
+    scratch_remove();
+}
+
+/* The same weights stored as float16 give the very same logits. */
+Test(onnx_bad, float16_initializers) {
+    scratch_make("onnx_f16");
+    write_model(tp("f32.onnx"), BAD_NONE);
+    write_model(tp("f16.onnx"), GOOD_FLOAT16);
+    float x[8 * 8 * 3], y[2][2];
+    for (int i = 0; i < 8 * 8 * 3; i++) x[i] = (float)(i % 13) / 6.0f - 1.0f;
+    const char *path[2] = {tp("f32.onnx"), tp("f16.onnx")};
+    for (int k = 0; k < 2; k++) {
+        pixab_model *m;
+        pixab_engine *e;
+        cr_assert_eq(pixab_model_load(path[k], &m), PIXAB_OK, "%s", pixab_last_error());
+        cr_assert_eq(pixab_engine_create(m, "cpu", 1, &e), PIXAB_OK, "%s", pixab_last_error());
+        cr_assert_eq(pixab_engine_forward(e, x, 1, y[k]), PIXAB_OK, "%s", pixab_last_error());
+        pixab_engine_destroy(e);
+        pixab_model_free(m);
+    }
+    cr_expect(y[0][0] == y[1][0] && y[0][1] == y[1][1] && y[0][0] != y[0][1], "f32 (%g, %g) vs f16 (%g, %g)",
+              y[0][0], y[0][1], y[1][0], y[1][1]);
     scratch_remove();
 }
 
