@@ -202,24 +202,31 @@ static void free_kept(void) {
     while (n_kept) free(kept[--n_kept]);
 }
 
-static Onnx__AttributeProto *attr_ints(const char *name, int n, const int64_t *v) {
+/* A kept copy of n int64s. */
+static int64_t *keep_ints(const int64_t *v, int n) {
+    int64_t *p = keep(malloc(sizeof(int64_t) * (size_t)n));
+    memcpy(p, v, sizeof(int64_t) * (size_t)n);
+    return p;
+}
+
+static Onnx__AttributeProto *attr_new(const char *name, Onnx__AttributeProto__AttributeType type) {
     Onnx__AttributeProto *a = keep(malloc(sizeof *a));
     onnx__attribute_proto__init(a);
     a->name = (char *)name;
     a->has_type = 1;
-    a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS;
+    a->type = type;
+    return a;
+}
+
+static Onnx__AttributeProto *attr_ints(const char *name, int n, const int64_t *v) {
+    Onnx__AttributeProto *a = attr_new(name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
     a->n_ints = (size_t)n;
-    a->ints = keep(malloc(sizeof(int64_t) * (size_t)n));
-    memcpy(a->ints, v, sizeof(int64_t) * (size_t)n);
+    a->ints = keep_ints(v, n);
     return a;
 }
 
 static Onnx__AttributeProto *attr_int(const char *name, int64_t v) {
-    Onnx__AttributeProto *a = keep(malloc(sizeof *a));
-    onnx__attribute_proto__init(a);
-    a->name = (char *)name;
-    a->has_type = 1;
-    a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
+    Onnx__AttributeProto *a = attr_new(name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT);
     a->has_i = 1;
     a->i = v;
     return a;
@@ -250,8 +257,7 @@ static Onnx__TensorProto *init_tensor(const char *name, int nd, const int64_t *d
     t->has_data_type = 1;
     t->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
     t->n_dims = (size_t)nd;
-    t->dims = keep(malloc(sizeof(int64_t) * (size_t)nd));
-    memcpy(t->dims, dims, sizeof(int64_t) * (size_t)nd);
+    t->dims = keep_ints(dims, nd);
     size_t n = 1;
     for (int i = 0; i < nd; i++) n *= (size_t)dims[i];
     t->n_float_data = n;
