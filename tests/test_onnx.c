@@ -183,6 +183,9 @@ Test(onnx, cli_takes_onnx_models) {
     for (size_t i = 0; npy && i + 15 < len && i < 256 && !found; i++) found = !memcmp(npy + i, "'shape': (2, 2)", 15);
     cr_expect(found, "the map is not 2 x 2");
     free(npy);
+    r = runf("bench -w '%s' --device cpu --runs 1 -m pixab", VGG);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "\"layer\":\"/features/features.28/MaxPool_output_0\""), "%s", r.out);
     r = runf("explain -w '%s' --device cpu -l nope --no-png -o '%s' '%s'", VGG, tp("out"), DATA "test299.png");
     cr_expect_eq(r.status, 2);
     cr_expect(strstr(r.err, "unknown layer 'nope'") && strstr(r.err, "/features/features.28/MaxPool_output_0"),
