@@ -88,14 +88,17 @@ pixab_status pixab_image_preprocess(const pixab_image *img, const pixab_preproc 
 typedef struct pixab_model pixab_model;
 
 /* Load an Inception-V3 checkpoint (safetensors, torchvision/timm names;
- * F32/F16/BF16). Channel counts and classes come from the tensor shapes; BN is
- * folded into the convolutions. */
+ * F32/F16/BF16), or, for a path ending in .onnx, an ONNX CNN classifier
+ * (opset 11-17; the ops README.md lists; float32/float16 weights inside the
+ * file). Channel counts and classes come from the tensor shapes; BN is folded
+ * into the convolutions. */
 pixab_status pixab_model_load(const char *path, pixab_model **out);
 void pixab_model_free(pixab_model *m);
 
 int pixab_model_num_classes(const pixab_model *m);
 /* Preprocessing the checkpoint asks for (metadata pixab.mean/std/input_size,
- * else mean = std = 0.5, S = 299). */
+ * else mean = std = 0.5, S = 299; for ONNX, else torchvision's ImageNet mean
+ * and std and the input's static size, else 224). */
 const pixab_preproc *pixab_model_preproc(const pixab_model *m);
 /* Override it (CLI flags); layer shapes follow the new input size. Engines
  * created before keep the old one. */
@@ -104,8 +107,13 @@ pixab_status pixab_model_set_preproc(pixab_model *m, const pixab_preproc *p);
 const char *pixab_model_class_name(const pixab_model *m, int cls);
 
 /* Addressable layers, in forward order: Conv2d_1a_3x3 ... maxpool2, Mixed_5b ...
- * Mixed_7c, avgpool, fc. */
+ * Mixed_7c, avgpool, fc; for ONNX, the ONNX names of the tensors where the
+ * graph can be cut (what follows reads only that tensor), then the globally
+ * pooled tensor and the logits. */
 int pixab_model_num_layers(const pixab_model *m);
+/* The usual CAM target: the last spatial layer before global pooling
+ * (Mixed_7c for Inception-V3). */
+int pixab_model_default_layer(const pixab_model *m);
 const char *pixab_model_layer_name(const pixab_model *m, int layer);
 /* Index of a layer by name, or -1 (and an error naming it) if unknown. */
 int pixab_model_find_layer(const pixab_model *m, const char *name);

@@ -215,11 +215,11 @@ def object_image(rng, h, w):
     return (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
 
 
-def calibration_batch(seed, n, salt=16):
-    """n synthetic images, alternately textured (synth_image) and object
-    compositions (object_image); none equals the test image."""
+def calibration_batch(seed, n, salt=16, size=INPUT_SIZE):
+    """n synthetic size x size images, alternately textured (synth_image) and
+    object compositions (object_image); none equals the test image."""
     rng = np.random.default_rng([seed, salt])
-    imgs = np.stack([(synth_image if i % 2 == 0 else object_image)(rng, INPUT_SIZE, INPUT_SIZE)
+    imgs = np.stack([(synth_image if i % 2 == 0 else object_image)(rng, size, size)
                      for i in range(n)])
     return normalise(imgs)
 
@@ -241,8 +241,11 @@ def load_png(path):
 
 # ----------------------------------------------------------------- weights
 
-def randomise_and_calibrate(model, calib, seed):
+def randomise_and_calibrate(model, calib, seed, fc=None):
+    """fc: the classifier Linear (default model.fc), scaled on the features it
+    reads; model.AuxLogits.fc, when there is one, is randomised too."""
     g = torch.Generator().manual_seed(seed)
+    fc = fc if fc is not None else model.fc
     with torch.no_grad():
         for mod in model.modules():
             if isinstance(mod, nn.Conv2d):
@@ -262,11 +265,10 @@ def randomise_and_calibrate(model, calib, seed):
                 mod.momentum = 0.1  # torchvision default; not stored anyway
         # fc: random, scaled so that logits span a few units on the calibration batch
         feats = {}
-        h = model.avgpool.register_forward_hook(lambda m, i, o: feats.__setitem__("f", o.flatten(1)))
+        h = fc.register_forward_hook(lambda m, i, o: feats.__setitem__("f", i[0].flatten(1)))
         model(calib)
         h.remove()
         f = feats["f"]
-        fc = model.fc
         w = torch.randn(fc.weight.shape, generator=g)
         b = torch.rand(fc.bias.shape, generator=g) * 0.2 - 0.1
         # half-centre on the mean calibration feature (logits then depend on the
@@ -276,6 +278,8 @@ def randomise_and_calibrate(model, calib, seed):
         scale = 1.5 / float(((f - 0.5 * fmean) @ w.t()).std(1).median())
         fc.weight.copy_(w * scale)
         fc.bias.copy_(b - (0.5 * fmean @ w.t()) * scale)
+        if getattr(model, "AuxLogits", None) is None:
+            return
         aux = model.AuxLogits.fc
         aux.weight.copy_(torch.randn(aux.weight.shape, generator=g) / math.sqrt(aux.in_features))
         aux.bias.copy_(torch.rand(aux.bias.shape, generator=g) * 0.2 - 0.1)

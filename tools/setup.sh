@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs=(build-essential cmake pkg-config libstb-dev libjpeg62-turbo-dev libcriterion-dev libopenblas-dev)
+pkgs=(build-essential cmake pkg-config libstb-dev libjpeg62-turbo-dev libcriterion-dev libopenblas-dev
+  protobuf-c-compiler libprotobuf-c-dev libonnx-dev)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then

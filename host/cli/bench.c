@@ -33,7 +33,7 @@ static const cli_option bench_options[] = {
      "comma-separated methods, or all (default all)", 0, 0, NULL},
     {NULL, "--methods", CLI_METHODS, offsetof(bench_args, methods), NULL, NULL, 0, 0, NULL},
     {"-l", "--layer", CLI_STRING, offsetof(bench_args, layer), "NAME",
-     "target layer of the methods (default Mixed_7c)", 0, 0, NULL},
+     "target layer of the methods (default Mixed_7c;\nONNX: the last spatial layer before global pooling)", 0, 0, NULL},
     {NULL, "--score", CLI_SCORE, offsetof(bench_args, eo.score), "KIND",
      "softmax or logit (default: each method's own)", 0, 0, NULL},
     {NULL, "--boxes", CLI_BOXES, offsetof(bench_args, eo), "LIST",
@@ -342,8 +342,8 @@ static void bench_report(const bench_run *r, const bench_figures *f) {
     json_write_string(stdout, pixab_engine_device(r->e));
     printf(",\"precision\":\"%s\",\"model\":", pixab_precision_name(f->prec));
     json_write_string(stdout, a->mo.weights);
-    printf(",\"layer\":");
-    json_write_string(stdout, a->layer);
+    printf(",\"layer\":"); /* its name in the model (-l left out on ONNX: the model's default) */
+    json_write_string(stdout, pixab_model_layer_name(r->m, a->eo.layer));
     printf(",\"batch\":%d,\"size\":%d,\"threads\":%d,\"runs\":%ld,\"input\":", r->batch,
            pixab_model_preproc(r->m)->size, omp_get_max_threads(), a->runs);
     json_write_string(stdout, r->image ? r->image : "synthetic");

@@ -61,7 +61,7 @@ static const cli_option eval_options[] = {
      "images to use, in file order (default all); also the number of AE2 examples", 1, 1L << 30, NULL},
     {"-o", "--outdir", CLI_STRING, offsetof(eval_args, outdir), "DIR",
      "output directory, created if missing (default pixab-eval)", 0, 0, NULL},
-    {"-l", "--layer", CLI_STRING, offsetof(eval_args, layer), "NAME", "target layer (default Mixed_7c)", 0, 0, NULL},
+    {"-l", "--layer", CLI_STRING, offsetof(eval_args, layer), "NAME", "target layer (default Mixed_7c; ONNX: the last\nspatial layer before global pooling)", 0, 0, NULL},
     {NULL, "--score", CLI_SCORE, offsetof(eval_args, eo.score), "KIND",
      "softmax or logit for the maps (default: each method's own); the metrics\n"
      "always score with the softmax probability", 0, 0, NULL},
@@ -331,7 +331,7 @@ int cmd_eval(int argc, char **argv) {
     int *classes = NULL;
     const int S = pixab_model_preproc(m)->size;
     const size_t in_floats = (size_t)S * S * 3;
-    int layer = cli_layer("pixab eval", m, a.layer ? a.layer : "Mixed_7c");
+    int layer = cli_layer("pixab eval", m, a.layer ? a.layer : CLI_DEFAULT_LAYER);
     if (layer < 0) goto done;
     if (eval_dataset_load(a.data, pixab_model_num_classes(m), &data)) {
         cli_error(NULL);

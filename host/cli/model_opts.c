@@ -17,7 +17,10 @@ static int cli_layer_spatial(const pixab_model *m, int l) {
 }
 
 int cli_layer(const char *cmd, const pixab_model *m, const char *name) {
-    int l = pixab_model_find_layer(m, name);
+    /* The subcommands' documented default, Inception-V3's Mixed_7c, means the
+     * model's own default layer on a model without one of that name (ONNX). */
+    int l = !strcmp(name, CLI_DEFAULT_LAYER) && pixab_model_find_layer(m, name) < 0 ? pixab_model_default_layer(m)
+                                                                                   : pixab_model_find_layer(m, name);
     if (l >= 0 && cli_layer_spatial(m, l)) return l;
     size_t cap = 64, used = 0;
     for (int k = 0; k < pixab_model_num_layers(m); k++) cap += strlen(pixab_model_layer_name(m, k)) + 2;
@@ -39,7 +42,8 @@ int cli_layer(const char *cmd, const pixab_model *m, const char *name) {
 
 const cli_option cli_model_options[] = {
     {"-w", "--weights", CLI_STRING, offsetof(cli_model_opts, weights), "FILE",
-     "Inception-V3 checkpoint (.safetensors, torchvision/timm names)", 0, 0, NULL},
+     "Inception-V3 checkpoint (.safetensors, torchvision/timm names)\n"
+     "or a CNN classifier in ONNX (.onnx; README.md lists the ops)", 0, 0, NULL},
     {NULL, "--device", CLI_STRING, offsetof(cli_model_opts, device), "D",
      "cpu, cuda, cuda:K or auto (default: auto)", 0, 0, NULL},
     {NULL, "--batch", CLI_INT, offsetof(cli_model_opts, batch), "N",
@@ -61,7 +65,7 @@ const cli_option cli_model_options[] = {
 pixab_model *cli_load_model(const cli_model_opts *o) {
     pixab_model *m;
     if (!o->weights) {
-        fprintf(stderr, "pixab: no model given (-w MODEL.safetensors)\n");
+        fprintf(stderr, "pixab: no model given (-w MODEL.safetensors or MODEL.onnx)\n");
         return NULL;
     }
     if (pixab_model_load(o->weights, &m)) {

@@ -30,6 +30,9 @@ pixab_engine *cli_create_engine(const pixab_model *m, const cli_model_opts *o);
 int cli_set_precision(pixab_engine *e, pixab_precision p);
 /* Index of an explainable layer (one with spatial extent, H*W > 1) by name;
  * prints one line listing the valid names and returns -1 otherwise. */
+/* The subcommands' default -l (explain, bench, eval): on a model without a
+ * layer of that name, cli_layer takes it as the model's own default layer. */
+#define CLI_DEFAULT_LAYER "Mixed_7c"
 int cli_layer(const char *cmd, const pixab_model *m, const char *name);
 
 #endif

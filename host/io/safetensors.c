@@ -507,8 +507,7 @@ pixab_status safetensors_get(const safetensors *st, const char *name, int ndim, 
     return PIXAB_OK;
 }
 
-/* IEEE half -> float, exact for every input (subnormals, inf, NaN payloads). */
-static float f16_to_f32(uint16_t h) {
+float safetensors_f16_to_f32(uint16_t h) {
     uint32_t sign = (uint32_t)(h >> 15) << 31, e = (h >> 10) & 0x1F, m = h & 0x3FF, bits;
     if (e == 0) {
         float f = (float)m * 0x1p-24f; /* zero or subnormal: m * 2^-24, exact */
@@ -538,7 +537,7 @@ pixab_status safetensors_to_f32(const st_tensor *t, float *out) {
         for (size_t i = 0; i < n; i++) {
             uint16_t h;
             memcpy(&h, p + 2 * i, 2);
-            out[i] = f16_to_f32(h);
+            out[i] = safetensors_f16_to_f32(h);
         }
         return PIXAB_OK;
     case ST_BF16:

@@ -53,5 +53,8 @@ pixab_status safetensors_get(const safetensors *st, const char *name, int ndim,
 /* Convert a F32/F16/BF16 tensor to float32 (numel floats); other dtypes are an
  * error naming the key and dtype. */
 pixab_status safetensors_to_f32(const st_tensor *t, float *out);
+/* IEEE half (bits) -> float, exact for every input (subnormals, inf, NaN
+ * payloads); also the ONNX loader's FLOAT16 conversion. */
+float safetensors_f16_to_f32(uint16_t h);
 
 #endif

@@ -25,8 +25,11 @@ typedef struct {
     char name[64];                /* module prefix, e.g. "Mixed_5b.branch1x1" */
 } graph_op;
 
+/* Bytes of a layer name with its NUL (ONNX tensor names can be long). */
+#define GRAPH_LAYER_NAME 128
+
 typedef struct {
-    char name[32];                /* "Conv2d_1a_3x3", "Mixed_5b", "fc", ... */
+    char name[GRAPH_LAYER_NAME];  /* "Conv2d_1a_3x3", "Mixed_5b", "fc", an ONNX tensor name ... */
     int end_op;                   /* ops [previous layer's end_op, end_op) */
     int out;                      /* tensor the layer produces */
 } graph_layer;
@@ -37,6 +40,7 @@ typedef struct {
     graph_layer *layers; int n_layers, cap_layers;
     float *params;       size_t n_params; /* every w_off / b_off a multiple of GRAPH_PARAM_ALIGN */
     int input_size;      /* S the shapes were inferred for */
+    int default_layer;   /* the usual CAM target: the last spatial layer before global pooling */
 } graph;
 
 /* Weight and bias offsets are multiples of this many floats: 512 bytes in

@@ -182,6 +182,7 @@ static void build_topology(builder *b) {
         x = blocks[i].make(b, blocks[i].name, x);
         layer(b, blocks[i].name, x);
     }
+    b->g->default_layer = b->g->n_layers - 1; /* Mixed_7c */
     int pooled = tensor(b);
     pool(b, OP_GAP, "avgpool", x, pooled, 1, 1, 0);
     layer(b, "avgpool", pooled);

@@ -10,6 +10,9 @@
 #include "graph.h"
 #include "inception_v3.h"
 #include "model.h"
+#ifdef PIXAB_WITH_ONNX
+#include "onnx_import.h"
+#endif
 #include "preprocess.cuh"
 #include "safetensors.h"
 
@@ -43,14 +46,17 @@ pixab_status pixab_parse_triple(const char *what, const char *text, float v[3]) 
     return PIXAB_OK;
 }
 
-static pixab_status read_metadata(pixab_model *m, const safetensors *st) {
+/* A metadata value by key (safetensors __metadata__, ONNX metadata_props), or NULL. */
+typedef const char *(*meta_fn)(const void *file, const char *key);
+
+/* m->pre from the file's metadata over the defaults in m->pre; class names. */
+static pixab_status read_metadata(pixab_model *m, meta_fn meta, const void *file) {
     pixab_preproc *p = &m->pre;
-    *p = (pixab_preproc){.size = 299, .mean = {0.5f, 0.5f, 0.5f}, .std = {0.5f, 0.5f, 0.5f}};
     const char *v;
     pixab_status s;
-    if ((v = safetensors_meta(st, "pixab.mean")) && (s = pixab_parse_triple("pixab.mean", v, p->mean))) return s;
-    if ((v = safetensors_meta(st, "pixab.std")) && (s = pixab_parse_triple("pixab.std", v, p->std))) return s;
-    if ((v = safetensors_meta(st, "pixab.input_size"))) {
+    if ((v = meta(file, "pixab.mean")) && (s = pixab_parse_triple("pixab.mean", v, p->mean))) return s;
+    if ((v = meta(file, "pixab.std")) && (s = pixab_parse_triple("pixab.std", v, p->std))) return s;
+    if ((v = meta(file, "pixab.input_size"))) {
         char *end;
         long n = strtol(v, &end, 10);
         if (end == v || *end || n < 1 || n > PIXAB_IMAGE_MAX_SIDE)
@@ -58,7 +64,7 @@ static pixab_status read_metadata(pixab_model *m, const safetensors *st) {
         p->size = (int)n;
     }
     if ((s = check_preproc(p, "metadata"))) return pixab_fail_context(PIXAB_ERR_FORMAT, "checkpoint");
-    if ((v = safetensors_meta(st, "pixab.classes"))) {
+    if ((v = meta(file, "pixab.classes"))) {
         int classes = pixab_model_num_classes(m), n = 1;
         for (const char *c = v; *c; c++) n += *c == ',';
         if (n != classes)
@@ -77,24 +83,62 @@ static pixab_status read_metadata(pixab_model *m, const safetensors *st) {
     return PIXAB_OK;
 }
 
-pixab_status pixab_model_load(const char *path, pixab_model **out) {
-    *out = NULL;
+static const char *st_meta(const void *st, const char *key) { return safetensors_meta(st, key); }
+
+static pixab_status load_safetensors(pixab_model *m, const char *path) {
     safetensors *st;
     pixab_status s = safetensors_open(path, &st);
     if (s) return s;
-    pixab_model *m = calloc(1, sizeof *m);
-    if (!m) {
-        safetensors_close(st);
-        return pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
+    m->pre = (pixab_preproc){.size = 299, .mean = {0.5f, 0.5f, 0.5f}, .std = {0.5f, 0.5f, 0.5f}};
+    if (!(s = inception_v3_build(st, &m->g))) s = read_metadata(m, st_meta, st);
+    safetensors_close(st);
+    return s;
+}
+
+#ifdef PIXAB_WITH_ONNX
+static const char *onnx_meta_fn(const void *om, const char *key) { return onnx_meta(om, key); }
+
+/* Defaults: torchvision's ImageNet mean and std; the input's static side, else 224. */
+static pixab_status load_onnx(pixab_model *m, const char *path) {
+    onnx_model *om;
+    int size = 0;
+    pixab_status s = onnx_open(path, &om);
+    if (s) return s;
+    if (!(s = onnx_build(om, &m->g, &size))) {
+        m->pre = (pixab_preproc){.size = size ? size : 224, .mean = {0.485f, 0.456f, 0.406f},
+                                 .std = {0.229f, 0.224f, 0.225f}};
+        s = read_metadata(m, onnx_meta_fn, om);
     }
-    if ((s = inception_v3_build(st, &m->g)) || (s = read_metadata(m, st)) ||
-        (s = graph_infer_shapes(&m->g, m->pre.size))) {
+    onnx_close(om);
+    return s;
+}
+#else
+static pixab_status load_onnx(pixab_model *m, const char *path) {
+    return pixab_fail(PIXAB_ERR_UNSUPPORTED, "this build of pixab reads no ONNX models (built with PIXAB_ONNX=OFF)");
+}
+#endif
+
+/* A name ending in .onnx (any case) is an ONNX model, anything else safetensors. */
+static int is_onnx(const char *path) {
+    size_t n = strlen(path);
+    if (n < 5) return 0;
+    const char *e = path + n - 5, *want = ".onnx";
+    for (int i = 0; i < 5; i++)
+        if ((e[i] | 0x20) != want[i] && e[i] != want[i]) return 0;
+    return 1;
+}
+
+pixab_status pixab_model_load(const char *path, pixab_model **out) {
+    *out = NULL;
+    if (!path) return pixab_fail(PIXAB_ERR_ARG, "pixab_model_load: path is NULL");
+    pixab_model *m = calloc(1, sizeof *m);
+    if (!m) return pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
+    pixab_status s = is_onnx(path) ? load_onnx(m, path) : load_safetensors(m, path);
+    if (s || (s = graph_infer_shapes(&m->g, m->pre.size))) {
         pixab_fail_context(s, "%s", path);
-        safetensors_close(st);
         pixab_model_free(m);
         return s;
     }
-    safetensors_close(st);
     *out = m;
     return PIXAB_OK;
 }
@@ -166,10 +210,13 @@ const char *pixab_model_layer_name(const pixab_model *m, int layer) {
 int pixab_model_find_layer(const pixab_model *m, const char *name) {
     for (int l = 0; l < m->g.n_layers; l++)
         if (!strcmp(m->g.layers[l].name, name)) return l;
-    pixab_fail(PIXAB_ERR_ARG, "unknown layer '%s' (expected Conv2d_1a_3x3 ... maxpool2, Mixed_5b ... Mixed_7c, "
-                              "avgpool or fc)", name);
+    const graph *g = &m->g;
+    pixab_fail(PIXAB_ERR_ARG, "unknown layer '%s' (expected %s ... %s, %s or %s)", name, g->layers[0].name,
+               g->layers[g->default_layer].name, g->layers[g->n_layers - 2].name, g->layers[g->n_layers - 1].name);
     return -1;
 }
+
+int pixab_model_default_layer(const pixab_model *m) { return m->g.default_layer; }
 
 size_t pixab_model_layer_num_params(const pixab_model *m, int layer) {
     if (layer < 0 || layer >= m->g.n_layers) return 0;
