@@ -797,8 +797,10 @@ Test(explain_scale, max_memory) {
     }
     /* Mixed_6e: the head is Mixed_7a..fc, its batches thousands of items: 64K
      * and 8M cut them into many chunks, the default into two, 2G into one.
-     * Same maps, bit for bit: the CPU backend computes each item the same way
-     * whatever the chunk it runs in. */
+     * Same maps up to rounding: every op computes an item the same way in any
+     * chunk except the FC layer, whose rows OpenBLAS's AVX2 (Haswell) sgemm,
+     * pinned for the tests, rounds by their place in the call (measured
+     * 2.9e-6 here; 0 with the AVX-512 kernels). */
     run_result r = runf("explain -w %s -l Mixed_6e -m pixab,ablation --no-png -o %s %stest299.png", MODEL, tp("def"),
                         DATA);
     cr_assert_eq(r.status, 0, "stderr: %s", r.err);
@@ -820,7 +822,7 @@ Test(explain_scale, max_memory) {
             cr_assert(x.ndim == 2 && y.ndim == 2 && x.shape[0] == 17 && x.shape[1] == 17 && y.numel == x.numel);
             float err = 0.0f;
             for (int64_t i = 0; i < x.numel; i++) err = fmaxf(err, fabsf(x.data[i] - y.data[i]));
-            cr_expect(err == 0.0f, "--max-memory %s: %s differs by %g", budgets[b], files[f], err);
+            cr_expect(err <= 2e-5f, "--max-memory %s: %s differs by %g", budgets[b], files[f], err);
             npy_free(&x);
             npy_free(&y);
         }

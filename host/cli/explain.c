@@ -491,6 +491,7 @@ static void print_stages(const pipe_stats *dec, double explain_s, int explained,
 static int plan_model(explain_run *r) {
     if (!(r->m = cli_load_model(&r->a.mo))) return -1;
     if ((r->a.eo.layer = cli_layer(explain_command.name, r->m, r->a.layer)) < 0) return -1;
+    r->a.layer = pixab_model_layer_name(r->m, r->a.eo.layer); /* the model's own name (ONNX: the default's) */
     return r->a.cls && parse_class(r->m, r->a.cls, &r->a.eo.cls) ? -1 : 0;
 }
 
