@@ -151,7 +151,8 @@ static void conv_tile(const graph *g, const graph_op *o, const float *x, float *
  * group one GEMM of exactly ROW_GROUP rows, the last one padded with zero
  * rows in the thread's scratch. A row meets the same call whatever the number
  * of rows, so its values do not depend on it (an image's logits on the
- * batch, an item's on its chunk). */
+ * batch). Kernels that round a row by its place in the call (OpenBLAS's AVX2
+ * sgemm) still tie its last bits to that place, r % ROW_GROUP. */
 static void rows_1x1(cpu_ctx *c, const graph *g, const graph_op *o, int n, const float *x, float *y) {
     const tshape *xs = &g->tensors[o->src], *ys = &g->tensors[o->dst];
     const int K = o->c_in, N = o->c_out;
