@@ -119,6 +119,10 @@ const char *pixab_model_layer_name(const pixab_model *m, int layer);
 int pixab_model_find_layer(const pixab_model *m, const char *name);
 /* Per-image output shape of a layer for the model's input size. */
 pixab_status pixab_model_layer_shape(const pixab_model *m, int layer, int *c, int *h, int *w);
+/* What produces a layer's output: "concat" when several ops write channel
+ * slices of it (an Inception block, an ONNX Concat), else its op: "conv",
+ * "maxpool", "avgpool", "gap" or "fc"; NULL when out of range. */
+const char *pixab_model_layer_op(const pixab_model *m, int layer);
 /* Weights and biases of a layer's ops (0 for a pooling layer), BN folded. */
 size_t pixab_model_layer_num_params(const pixab_model *m, int layer);
 /* Cascading randomisation (Adebayo et al., "Sanity Checks for Saliency

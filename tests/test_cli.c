@@ -1,6 +1,6 @@
 /* test_cli.c — `pixab classify` end to end: the JSON-lines contract, --logits
  * as .npy against the PyTorch goldens, bad inputs reported in one line and
- * skipped, and the exit codes. Runs the built CLI binary. */
+ * skipped, and the exit codes; `pixab layers`. Runs the built CLI binary. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -123,4 +123,25 @@ Test(cli, cuda_without_a_device_is_a_clear_error) {
     cr_expect_eq(r.status, 2);
     cr_expect_eq(count_lines(r.err), 1, "%s", r.err);
     cr_expect(strstr(r.err, "cuda"), "%s", r.err);
+}
+
+/* `pixab layers MODEL`: a header and a line per layer (index, name, shape,
+ * op), the default target marked, for safetensors and ONNX alike; a missing
+ * argument or file is one line and exit 2. */
+Test(cli, layers_lists_names_shapes_ops_and_the_default) {
+    run_result r = run("layers " MODEL);
+    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    cr_expect_eq(count_lines(r.out), 1 + 20, "%s", r.out);
+    cr_expect(strstr(r.out, "*  17  Mixed_7c       256x8x8         concat"), "%s", r.out);
+    cr_expect(strstr(r.out, "    0  Conv2d_1a_3x3  4x149x149       conv"), "%s", r.out);
+    cr_expect(strstr(r.out, "   19  fc             10x1x1          fc"), "%s", r.out);
+    r = run("layers " DATA "inception_v3_w8.onnx");
+    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    cr_expect(strstr(r.out, "*  17  /Mixed_7c/Concat_output_0") && strstr(r.out, "gap"), "%s", r.out);
+    r = run("layers");
+    cr_expect_eq(r.status, 2);
+    cr_expect(strstr(r.err, "expected one MODEL"), "%s", r.err);
+    r = run("layers /nonexistent/model.safetensors");
+    cr_expect_eq(r.status, 2);
+    cr_expect_eq(count_lines(r.err), 1, "%s", r.err);
 }

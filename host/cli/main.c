@@ -22,6 +22,7 @@ static const char help[] =
     "  eval       the paper's evaluation suite on an annotated image set: faithfulness, localisation,\n"
     "             adversarial patches (DAP1/DAP2, DOA, #COP), sanity check; metrics.csv, tables, plots\n"
     "  merge      one results.jsonl from the shards of a sharded explain run (deduplicated, sorted)\n"
+    "  layers     a model's layers: the names -l takes, their shapes and ops, the default target\n"
     "\n"
     "  --help     this text;  --version  the version and whether CUDA is built in\n";
 
@@ -51,6 +52,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "synth")) return cmd_synth(argc - 1, argv + 1);
     if (!strcmp(argv[1], "eval")) return cmd_eval(argc - 1, argv + 1);
     if (!strcmp(argv[1], "merge")) return cmd_merge(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "layers")) return cmd_layers(argc - 1, argv + 1);
     fprintf(stderr, "pixab: unknown command '%s' (see pixab --help)\n", argv[1]);
     return CLI_FATAL;
 }

@@ -207,6 +207,17 @@ const char *pixab_model_layer_name(const pixab_model *m, int layer) {
     return layer >= 0 && layer < m->g.n_layers ? m->g.layers[layer].name : NULL;
 }
 
+const char *pixab_model_layer_op(const pixab_model *m, int layer) {
+    static const char *const kinds[] = {[OP_CONV] = "conv", [OP_MAXPOOL] = "maxpool", [OP_AVGPOOL] = "avgpool",
+                                        [OP_GAP] = "gap", [OP_FC] = "fc"};
+    if (layer < 0 || layer >= m->g.n_layers) return NULL;
+    const graph_layer *l = &m->g.layers[layer];
+    int writers = 0, last = -1;
+    for (int i = graph_layer_begin(&m->g, layer); i < l->end_op; i++)
+        if (m->g.ops[i].dst == l->out) writers++, last = i;
+    return writers > 1 ? "concat" : last < 0 ? NULL : kinds[m->g.ops[last].kind];
+}
+
 int pixab_model_find_layer(const pixab_model *m, const char *name) {
     for (int l = 0; l < m->g.n_layers; l++)
         if (!strcmp(m->g.layers[l].name, name)) return l;
