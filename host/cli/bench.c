@@ -189,7 +189,7 @@ static int bench_out_of_memory(void) {
 /* The arguments into r (zeroed first). Returns 1 when parsed, 0 after --help,
  * -1 on a usage error (printed). */
 static int bench_parse(int argc, char **argv, bench_run *r) {
-    *r = (bench_run){.a = {.mo = {0}, .layer = "Mixed_7c", .eo = {.cls = -1}, .runs = 3}};
+    *r = (bench_run){.a = {.layer = "Mixed_7c", .eo = {.cls = -1}, .runs = 3}};
     cli_methods(bench_command.name, "all", &r->a.methods);
     char **images = calloc((size_t)argc, sizeof(char *));
     int n_images = 0;

@@ -199,7 +199,7 @@ static int out_of_memory(void) {
 /* The arguments into r (zeroed first). Returns 1 when parsed, 0 after --help,
  * -1 on a usage error (printed). */
 static int explain_parse(int argc, char **argv, explain_run *r) {
-    *r = (explain_run){.a = {.mo = {0}, .layer = "Mixed_7c", .outdir = "pixab-out", .shard = {.n = 1},
+    *r = (explain_run){.a = {.layer = "Mixed_7c", .outdir = "pixab-out", .shard = {.n = 1},
                              .io_threads = 2, .eo = {.cls = -1}},
                        .status = CLI_FATAL, .fd = -1};
     r->a.decode_memory = (size_t)1 << 30;

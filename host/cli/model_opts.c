@@ -108,8 +108,8 @@ int cli_set_precision(pixab_engine *e, pixab_precision p) {
 #define CLI_BATCH_CUDA 32
 
 static int default_batch(const char *device) {
-    if (!strcmp(device, "auto")) return pixab_built_with_cuda() && pixab_cuda_device_count() > 0 ? CLI_BATCH_CUDA : CLI_BATCH_CPU;
-    return strncmp(device, "cuda", 4) ? CLI_BATCH_CPU : CLI_BATCH_CUDA;
+    const int cuda = !strcmp(device, "auto") ? pixab_cuda_device_count() > 0 : !strncmp(device, "cuda", 4);
+    return cuda ? CLI_BATCH_CUDA : CLI_BATCH_CPU; /* "auto" resolved as the engine resolves it */
 }
 
 pixab_engine *cli_create_engine(const pixab_model *m, const cli_model_opts *o) {

@@ -233,12 +233,17 @@ static pixab_status check_call(const pixab_engine *e, int n, int limit, int laye
     return PIXAB_OK;
 }
 
+/* Bytes of tensor t for n images. */
+static size_t tensor_bytes(const pixab_engine *e, int t, int n) {
+    return graph_tensor_floats(&e->g, t) * (size_t)n * sizeof(float);
+}
+
 /* Copy between the host and a whole tensor of n images. */
 static pixab_status put(pixab_engine *e, const plan *p, int t, const float *src, int n) {
-    return e->be->upload(e->ctx, at(p, t), src, graph_tensor_floats(&e->g, t) * (size_t)n * sizeof(float));
+    return e->be->upload(e->ctx, at(p, t), src, tensor_bytes(e, t, n));
 }
 static pixab_status get(pixab_engine *e, const plan *p, int t, float *dst, int n) {
-    return e->be->download(e->ctx, dst, at(p, t), graph_tensor_floats(&e->g, t) * (size_t)n * sizeof(float));
+    return e->be->download(e->ctx, dst, at(p, t), tensor_bytes(e, t, n));
 }
 
 /* Tensor holding the output of `layer` (-1: the input image) and the first op after it. */
@@ -338,9 +343,9 @@ static pixab_status keep_prepare(pixab_engine *e, int n, int layer) {
     k->layer = -1;
     k->ranges_of = -1;
     k->pixel_logits_ready = 0;
-    if ((s = keep_buffer(e, &k->input, &k->input_cap, graph_tensor_floats(&e->g, 0) * sizeof(float) * (size_t)n)) ||
-        (s = keep_buffer(e, &k->act, &k->act_cap, graph_tensor_floats(&e->g, t) * sizeof(float) * (size_t)n)) ||
-        (s = keep_buffer(e, &k->logits, &k->logits_cap, (size_t)e->g.tensors[lt].c * sizeof(float) * (size_t)n)) ||
+    if ((s = keep_buffer(e, &k->input, &k->input_cap, tensor_bytes(e, 0, n))) ||
+        (s = keep_buffer(e, &k->act, &k->act_cap, tensor_bytes(e, t, n))) ||
+        (s = keep_buffer(e, &k->logits, &k->logits_cap, tensor_bytes(e, lt, n))) ||
         (s = keep_buffer(e, &k->map, &k->map_cap, (size_t)e->g.tensors[t].h * e->g.tensors[t].w * sizeof(float))))
         return s;
     return PIXAB_OK;
@@ -350,11 +355,10 @@ static pixab_status keep_prepare(pixab_engine *e, int n, int layer) {
  * of its output, then the rest of the network; act and logits downloaded. */
 static pixab_status keep_run(pixab_engine *e, int n, int layer, float *act, float *logits) {
     const int t = layer_out(e, layer), lt = logits_tensor(e);
-    const size_t bytes = graph_tensor_floats(&e->g, t) * sizeof(float) * (size_t)n,
-                 logit_bytes = (size_t)e->g.tensors[lt].c * sizeof(float) * (size_t)n;
+    const size_t bytes = tensor_bytes(e, t, n), logit_bytes = tensor_bytes(e, lt, n);
     keep *k = &e->keep;
     pixab_status s;
-    if ((s = e->be->copy(e->ctx, at(&e->body, 0), k->input, graph_tensor_floats(&e->g, 0) * sizeof(float) * (size_t)n)) ||
+    if ((s = e->be->copy(e->ctx, at(&e->body, 0), k->input, tensor_bytes(e, 0, n))) ||
         (s = run_ops(e, &e->body, 0, layer_end(e, layer), n)) ||
         (s = e->be->copy(e->ctx, k->act, at(&e->body, t), bytes)) || (s = e->be->download(e->ctx, act, k->act, bytes)) ||
         (s = run_ops(e, &e->body, layer_end(e, layer), e->g.n_ops, n)) ||
@@ -368,7 +372,7 @@ static pixab_status keep_run(pixab_engine *e, int n, int layer, float *act, floa
 
 pixab_status engine_forward_keep(pixab_engine *e, const float *input, int n, int layer, float *act, float *logits) {
     pixab_status s = keep_prepare(e, n, layer);
-    if (!s) s = e->be->upload(e->ctx, e->keep.input, input, graph_tensor_floats(&e->g, 0) * sizeof(float) * (size_t)n);
+    if (!s) s = e->be->upload(e->ctx, e->keep.input, input, tensor_bytes(e, 0, n));
     return s ? s : keep_run(e, n, layer, act, logits);
 }
 

@@ -1,8 +1,9 @@
 /* cpu_head_ops.c — the CPU backend's generator and reduction ops (backend.h):
  * the box and channel ablation batches written straight into the head's
  * input, their logits through a linear (GAP + FC) head (the fast paths),
- * Score-CAM's masked inputs and mask ranges, preprocessing of 8-bit images, class scores, Pixab-CAM's
- * reduction, the weighted channel sum and ReLU + min-max. The per-element
+ * Score-CAM's masked inputs and mask ranges, preprocessing of 8-bit images,
+ * class scores, Pixab-CAM's reduction, the weighted channel sum and ReLU +
+ * min-max. The per-element
  * logic is kernels/element/ablate.cuh, score_mask.cuh and map.cuh, which the
  * CUDA kernels run too; here whole pixel rows are copied or cleared at once
  * where the element rule allows. */
