@@ -126,10 +126,11 @@ Test(methods, fast_and_general_paths_agree) {
         float fast[64], general[64], fast_a[2048], general_a[2048], scale = 0.0f, err = 0.0f, scale_a = 0.0f,
                                                                     err_a = 0.0f;
         cr_assert(H * W <= 64 && K <= 2048);
-        cr_assert_eq(cam_pixab(&c, 1, fast), PIXAB_OK);
-        cr_assert_eq(cam_pixab(&c, 0, general), PIXAB_OK);
-        cr_assert_eq(cam_ablation(&c, 1, fast_a), PIXAB_OK);
-        cr_assert_eq(cam_ablation(&c, 0, general_a), PIXAB_OK);
+        float *maps[] = {fast, general, fast_a, general_a};
+        cr_assert_eq(cam_pixab(&c, 1, 1, &maps[0]), PIXAB_OK);
+        cr_assert_eq(cam_pixab(&c, 1, 0, &maps[1]), PIXAB_OK);
+        cr_assert_eq(cam_ablation(&c, 1, 1, &maps[2]), PIXAB_OK);
+        cr_assert_eq(cam_ablation(&c, 1, 0, &maps[3]), PIXAB_OK);
         for (int i = 0; i < H * W; i++) {
             scale = fmaxf(scale, fabsf(general[i]));
             err = fmaxf(err, fabsf(fast[i] - general[i]));
@@ -223,6 +224,41 @@ Test(methods, batch_equals_one_image_at_a_time) {
         cr_expect(err[i] == 0.0f, "image %d %s: batched vs alone max|d| = %g", i / M, pixab_method_name(ms[i % M]),
                   err[i]);
     pixab_engine_destroy(two);
+}
+
+/* The general path (Mixed_7b: the head is Mixed_7c, GAP and FC,
+ * materialised) with head chunks smaller than an image's items: the items of
+ * the images of a batch share chunks (engine_run_heads) and each image still
+ * gets, bit for bit, the maps it gets alone. Two budgets: a plan batch that is
+ * a multiple of the engine's item alignment (16) and one that is not. */
+Test(methods, general_path_heads_share_chunks_across_images) {
+    enum { N = 3, M = 2 };
+    static float inputs[N][299 * 299 * 3];
+    for (size_t i = 0; i < 299 * 299 * 3; i++) {
+        inputs[0][i] = input[i];
+        inputs[1][i] = input[299 * 299 * 3 - 1 - i];
+        inputs[2][i] = 0.5f * input[i];
+    }
+    const pixab_method ms[M] = {PIXAB_METHOD_PIXAB, PIXAB_METHOD_ABLATION};
+    const int cls[N] = {-1, 3, -1};
+    pixab_explain_opts o = {.layer = pixab_model_find_layer(model, "Mixed_7b"), .n_boxes = 1, .box_h = {1}, .box_w = {1}};
+    static const size_t budgets[] = {(size_t)16 << 20, (size_t)2 << 20}; /* about 50 and 6 items of this head */
+    for (int b = 0; b < 2; b++) {
+        pixab_engine *three, *one;
+        cr_assert_eq(pixab_engine_create(model, "cpu", N, &three), PIXAB_OK, "%s", pixab_last_error());
+        cr_assert_eq(pixab_engine_create(model, "cpu", 1, &one), PIXAB_OK, "%s", pixab_last_error());
+        cr_assert_eq(pixab_engine_set_head_budget(three, budgets[b]), PIXAB_OK);
+        cr_assert_eq(pixab_engine_set_head_budget(one, budgets[b]), PIXAB_OK);
+        float err[N * M], top[N * M];
+        explain_batch_vs_alone(three, one, &inputs[0][0], N, ms, M, &o, cls, err, top);
+        for (int i = 0; i < N * M; i++) {
+            if (cls[i / M] < 0) cr_expect_eq(top[i], 1.0f, "a top-1 map that is all zeros");
+            cr_expect(err[i] == 0.0f, "budget %zu: image %d %s: batched vs alone max|d| = %g", budgets[b], i / M,
+                      pixab_method_name(ms[i % M]), err[i]);
+        }
+        pixab_engine_destroy(three);
+        pixab_engine_destroy(one);
+    }
 }
 
 Test(methods, several_methods_share_one_call) {

@@ -33,6 +33,16 @@
 #define HEAD_DEVICE_MAX_BYTES ((size_t)8 << 30)
 #define HEAD_MAX_BATCH 4096
 
+/* Items of several images' heads share the head plan's chunks: image j's
+ * items start at offset off[j] of one stream, aligned to HEAD_ITEM_ALIGN items
+ * when the plan's batch is a multiple of it (else to the batch: a chunk per
+ * image), so that an item meets the same place modulo HEAD_ITEM_ALIGN in its
+ * chunk as when its image runs alone. Backends whose GEMMs round a row by its
+ * place in the call (the CPU's FC row groups, cpu_backend.c) then give an
+ * image the same values at every explain batch. The rows between two
+ * images' items are zeroed. */
+#define HEAD_ITEM_ALIGN 16
+
 typedef struct {
     int first_op, batch;     /* ops [first_op, n_ops) on up to `batch` images */
     float *arena, *grad;     /* backend memory; grad only in the gradient plan */
@@ -316,6 +326,7 @@ static pixab_status head_plan(pixab_engine *e, int layer) {
     plan_free(e, &e->head); /* before measuring what is free */
     size_t batch = head_budget_bytes(e) / sizeof(float) / per_image;
     batch = batch < 1 ? 1 : batch > HEAD_MAX_BATCH ? HEAD_MAX_BATCH : batch;
+    if (batch >= HEAD_ITEM_ALIGN) batch -= batch % HEAD_ITEM_ALIGN; /* chunks shared by images (item_offsets) */
     for (;;) {
         pixab_status s = plan_make(e, &e->head, first, (int)batch, 0);
         if (s != PIXAB_ERR_NOMEM || batch == 1) return s;
@@ -508,11 +519,14 @@ static int entry_layer(const pixab_engine *e, const head_desc *h) {
     }
 }
 
-/* Items [i0, i0 + m) of h's batch into plan p at `entry`, run through to the logits tensor. */
-static pixab_status generate_chunk(pixab_engine *e, const plan *p, const head_desc *h, int entry, int i0, int m) {
+/* Items [first, first + count) of h's batch into rows [row, row + count) of
+ * plan p's tensor at `entry` (the logits tensor when entry is -2). */
+static pixab_status generate_items(pixab_engine *e, const plan *p, const head_desc *h, int entry, int first, int count,
+                                   int row) {
     const keep *k = &e->keep;
     const tshape *t = &e->g.tensors[layer_out(e, k->layer)];
-    backend_op op = {.first = i0, .count = m, .a = kept_act(e, h), .H = t->h, .W = t->w, .K = t->c};
+    const int dst_t = entry == -2 ? logits_tensor(e) : layer_out(e, entry);
+    backend_op op = {.first = first, .count = count, .a = kept_act(e, h), .H = t->h, .W = t->w, .K = t->c};
     switch (h->items) {
     case HEAD_ITEMS_BOXES:
         op.kind = h->pooled ? BOP_GEN_BOX_LOGITS : BOP_GEN_BOXES;
@@ -528,9 +542,15 @@ static pixab_status generate_chunk(pixab_engine *e, const plan *p, const head_de
         op.src = kept_input(e, h), op.ranges = k->ranges, op.channels = k->channels, op.size = e->g.input_size;
         break;
     }
-    op.dst = at(p, entry == -2 ? logits_tensor(e) : layer_out(e, entry));
-    pixab_status s = e->be->run(e->ctx, &e->g, &op);
-    return s || entry == -2 ? s : run_ops(e, p, p->first_op, e->g.n_ops, m);
+    op.dst = at(p, dst_t) + graph_tensor_floats(&e->g, dst_t) * (size_t)row;
+    return e->be->run(e->ctx, &e->g, &op);
+}
+
+/* Zero rows [r0, r1) of plan p's tensor t (the gap between two images' items). */
+static pixab_status zero_rows(pixab_engine *e, const plan *p, int t, int r0, int r1) {
+    const size_t floats = graph_tensor_floats(&e->g, t);
+    return r1 > r0 ? e->be->zero(e->ctx, at(p, t) + floats * (size_t)r0, floats * (size_t)(r1 - r0) * sizeof(float))
+                   : PIXAB_OK;
 }
 
 /* keep.pixel_logits of every kept image: the graph's FC op (the last) on
@@ -565,31 +585,62 @@ static pixab_status generate_inputs(pixab_engine *e, const head_desc *h, int H, 
     return s;
 }
 
-/* The class scores of every item of h's batch into keep.scores: the items
- * made and run in chunks as large as the head plan. Masked inputs run through
- * the whole network in the body plan, the engine's batch at a time after the
- * baseline alone (so each mask meets the same batch as in a plain forward of
- * the engine's batch). */
-static pixab_status generated_scores(pixab_engine *e, const head_desc *h, int n, int H, int W, int K) {
+/* The stream of items of heads h (n images, plan batch `batch`): off[j]
+ * where image j's begin (HEAD_ITEM_ALIGN above); its length. */
+static size_t item_offsets(const pixab_engine *e, const head_desc *h, int n, int batch, size_t *off) {
+    const size_t align = batch % HEAD_ITEM_ALIGN == 0 ? HEAD_ITEM_ALIGN : (size_t)batch;
+    size_t end = 0;
+    for (int j = 0; j < n; j++) {
+        off[j] = (end + align - 1) / align * align;
+        end = off[j] + (size_t)engine_head_items(e, &h[j]);
+    }
+    return end;
+}
+
+/* The class scores of every item of heads h (n images) into keep.scores, at
+ * the offsets off (item_offsets): the items made and run in chunks as large as
+ * the head plan, a chunk holding the items of as many images as it fits.
+ * Masked inputs (one image only) run through the whole network in the body
+ * plan, the engine's batch at a time after the baseline alone (so each mask
+ * meets the same batch as in a plain forward of the engine's batch). */
+static pixab_status generated_scores(pixab_engine *e, const head_desc *h, int n, size_t *off, int H, int W, int K) {
     const int layer = e->keep.layer, lt = logits_tensor(e), classes = e->g.tensors[lt].c;
     if (h->pooled && !engine_head_is_gap(e, layer))
         return pixab_fail(PIXAB_ERR_ARG, "the head after layer %s is not GAP + FC: no pooled shortcut",
                           e->g.layers[layer].name);
-    if (h->cls < 0 || h->cls >= classes) return pixab_fail(PIXAB_ERR_ARG, "class %d of %d", h->cls, classes);
+    for (int j = 0; j < n; j++)
+        if (h[j].cls < 0 || h[j].cls >= classes) return pixab_fail(PIXAB_ERR_ARG, "class %d of %d", h[j].cls, classes);
     const int entry = entry_layer(e, h), masked = h->items == HEAD_ITEMS_MASKED;
-    pixab_status s;
+    const int entry_t = entry == -2 ? lt : layer_out(e, entry);
+    pixab_status s = PIXAB_OK;
     /* Pooled items: the head from "avgpool" (layer + 1), the FC op alone, holds their logits. */
-    if ((!masked && (s = head_plan(e, entry == -2 ? layer + 1 : entry))) ||
-        (s = keep_buffer(e, &e->keep.scores, &e->keep.scores_cap, (size_t)n * sizeof(float))) ||
-        (s = generate_inputs(e, h, H, W, K)))
-        return s;
+    if (!masked) s = head_plan(e, entry == -2 ? layer + 1 : entry);
     const plan *p = masked ? &e->body : &e->head;
-    for (int i0 = 0, m; i0 < n && !s; i0 += m) {
-        m = masked && i0 == 0 ? 1 : n - i0 < p->batch ? n - i0 : p->batch;
-        const backend_op score = {.kind = BOP_CLASS_SCORES, .dst = e->keep.scores + i0, .src = at(p, lt), .count = m,
-                                  .classes = classes, .cls = h->cls, .softmax = h->score != PIXAB_SCORE_LOGIT};
-        if (!(s = check_cancel()) && !(s = generate_chunk(e, p, h, entry, i0, m)))
+    const size_t total = s ? 0 : item_offsets(e, h, n, p->batch, off);
+    if (s || (s = keep_buffer(e, &e->keep.scores, &e->keep.scores_cap, total * sizeof(float)))) return s;
+    for (int j = 0; j < n && !s; j++) s = generate_inputs(e, &h[j], H, W, K);
+    for (size_t g0 = 0, m; g0 < total && !s; g0 += m) {
+        m = masked && g0 == 0 ? 1 : total - g0 < (size_t)p->batch ? total - g0 : (size_t)p->batch;
+        int filled = 0; /* rows of the chunk made */
+        for (int j = 0; j < n && !s; j++) {
+            const size_t lo = off[j] > g0 ? off[j] : g0, items_end = off[j] + (size_t)engine_head_items(e, &h[j]),
+                         hi = items_end < g0 + m ? items_end : g0 + m;
+            if (lo >= hi) continue;
+            if (!(s = zero_rows(e, p, entry_t, filled, (int)(lo - g0))) && !(s = check_cancel()))
+                s = generate_items(e, p, &h[j], entry, (int)(lo - off[j]), (int)(hi - lo), (int)(lo - g0));
+            filled = (int)(hi - g0);
+        }
+        if (!s) s = zero_rows(e, p, entry_t, filled, (int)m);
+        if (!s && entry != -2) s = run_ops(e, p, p->first_op, e->g.n_ops, (int)m);
+        for (int j = 0; j < n && !s; j++) {
+            const size_t lo = off[j] > g0 ? off[j] : g0, items_end = off[j] + (size_t)engine_head_items(e, &h[j]),
+                         hi = items_end < g0 + m ? items_end : g0 + m;
+            if (lo >= hi) continue;
+            const backend_op score = {.kind = BOP_CLASS_SCORES, .dst = e->keep.scores + lo,
+                                      .src = at(p, lt) + (size_t)classes * (lo - g0), .count = (int)(hi - lo),
+                                      .classes = classes, .cls = h[j].cls, .softmax = h[j].score != PIXAB_SCORE_LOGIT};
             s = e->be->run(e->ctx, &e->g, &score);
+        }
     }
     return s;
 }
@@ -606,22 +657,15 @@ static pixab_status map_out(pixab_engine *e, bop_kind kind, const head_desc *h, 
     return s ? s : e->be->download(e->ctx, out, e->keep.map, (size_t)HW * sizeof(float));
 }
 
-pixab_status engine_run_head(pixab_engine *e, const head_desc *h, float *out) {
-    int H, W, K;
-    pixab_status s = kept(e, &H, &W, &K);
-    if (!s && (h->image < 0 || h->image >= e->keep.n))
-        s = pixab_fail(PIXAB_ERR_ARG, "image %d of %d kept", h->image, e->keep.n);
-    if (!s && h->output == HEAD_OUT_PIXAB_MAP && h->items != HEAD_ITEMS_BOXES)
-        s = pixab_fail(PIXAB_ERR_ARG, "a Pixab-CAM map needs a box batch");
-    if (s || (s = check_support(e, h))) return s;
-    const int n = engine_head_items(e, h);
-    if (h->items != HEAD_ITEMS_NONE && (s = n < 1 ? pixab_fail(PIXAB_ERR_ARG, "a head of %d items", n)
-                                                   : generated_scores(e, h, n, H, W, K)))
-        return s;
+/* Head h's output from its scores (at keep.scores + off) into out. */
+static pixab_status head_output_step(pixab_engine *e, const head_desc *h, size_t off, int H, int W, int K,
+                                     float *out) {
     keep *k = &e->keep;
+    const float *scores = k->scores + off;
+    pixab_status s;
     switch (h->output) {
-    case HEAD_OUT_SCORES: return e->be->download(e->ctx, out, k->scores, (size_t)n * sizeof(float));
-    case HEAD_OUT_PIXAB_MAP: return map_out(e, BOP_PIXAB_REDUCE, h, k->scores, out);
+    case HEAD_OUT_SCORES: return e->be->download(e->ctx, out, scores, (size_t)engine_head_items(e, h) * sizeof(float));
+    case HEAD_OUT_PIXAB_MAP: return map_out(e, BOP_PIXAB_REDUCE, h, scores, out);
     case HEAD_OUT_WEIGHTED_MAP:
         if (h->weights && ((s = keep_buffer(e, &k->weights, &k->weights_cap, (size_t)K * sizeof(float))) ||
                            (s = e->be->upload(e->ctx, k->weights, h->weights, (size_t)K * sizeof(float)))))
@@ -633,6 +677,42 @@ pixab_status engine_run_head(pixab_engine *e, const head_desc *h, float *out) {
     }
     return pixab_fail(PIXAB_ERR_ARG, "head output %d out of range", (int)h->output);
 }
+
+/* Whether heads h (n images) can run together: each of a kept image, the
+ * same kind (items, shortcut, boxes, channels, score, output) for all. */
+static pixab_status check_heads(const pixab_engine *e, const head_desc *h, int n) {
+    for (int j = 0; j < n; j++) {
+        const head_desc *a = &h[j];
+        if (a->image < 0 || a->image >= e->keep.n)
+            return pixab_fail(PIXAB_ERR_ARG, "image %d of %d kept", a->image, e->keep.n);
+        if (a->output == HEAD_OUT_PIXAB_MAP && a->items != HEAD_ITEMS_BOXES)
+            return pixab_fail(PIXAB_ERR_ARG, "a Pixab-CAM map needs a box batch");
+        if (a->items != h->items || a->pooled != h->pooled || a->output != h->output || a->score != h->score ||
+            a->n_boxes != h->n_boxes || a->box_h != h->box_h || a->box_w != h->box_w)
+            return pixab_fail(PIXAB_ERR_ARG, "heads of different kinds cannot run together");
+    }
+    if (n > 1 && (h->items == HEAD_ITEMS_MASKED || h->items == HEAD_ITEMS_NONE))
+        return pixab_fail(PIXAB_ERR_ARG, "heads without items or of masked inputs run one image at a time");
+    return PIXAB_OK;
+}
+
+pixab_status engine_run_heads(pixab_engine *e, const head_desc *h, int n, float *const *out) {
+    int H, W, K;
+    pixab_status s = kept(e, &H, &W, &K);
+    if (!s && n < 1) s = pixab_fail(PIXAB_ERR_ARG, "%d heads", n);
+    if (s || (s = check_heads(e, h, n)) || (s = check_support(e, h))) return s;
+    size_t *off = calloc((size_t)n, sizeof(size_t));
+    if (!off) return pixab_fail(PIXAB_ERR_NOMEM, "out of memory for %d heads", n);
+    for (int j = 0; j < n && !s; j++)
+        if (h->items != HEAD_ITEMS_NONE && engine_head_items(e, &h[j]) < 1)
+            s = pixab_fail(PIXAB_ERR_ARG, "a head of %d items", engine_head_items(e, &h[j]));
+    if (!s && h->items != HEAD_ITEMS_NONE) s = generated_scores(e, h, n, off, H, W, K);
+    for (int j = 0; j < n && !s; j++) s = head_output_step(e, &h[j], off[j], H, W, K, out[j]);
+    free(off);
+    return s;
+}
+
+pixab_status engine_run_head(pixab_engine *e, const head_desc *h, float *out) { return engine_run_heads(e, h, 1, &out); }
 
 /* Images of n whose backward memory (per_image floats each) fits the head budget: at least one. */
 static int back_batch(const pixab_engine *e, size_t per_image, int n) {

@@ -67,6 +67,12 @@ typedef struct {
 int engine_head_items(const pixab_engine *e, const head_desc *h);
 /* Run head h on the kept activation; out as h->output says (host memory). */
 pixab_status engine_run_head(pixab_engine *e, const head_desc *h, float *out);
+/* Heads h[0..n) of one kind (all fields alike but image and cls) on n kept
+ * images at once, out[j] for h[j]: their items share the head's chunks, so a
+ * chunk is full whatever each image's number of items. Every image gets what
+ * engine_run_head gives it alone. Heads without items or of masked inputs:
+ * n = 1. */
+pixab_status engine_run_heads(pixab_engine *e, const head_desc *h, int n, float *const *out);
 /* 1 when the head after `layer` is global average pooling + FC. */
 int engine_head_is_gap(const pixab_engine *e, int layer);
 

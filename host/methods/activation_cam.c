@@ -4,4 +4,4 @@
 
 static pixab_status run(const cam_ctx *c, float *map) { return cam_weighted_map(c, NULL, map); }
 
-const cam_method cam_method_activation = {PIXAB_METHOD_ACTIVATION, PIXAB_SCORE_SOFTMAX, 0, run, 0};
+const cam_method cam_method_activation = {PIXAB_METHOD_ACTIVATION, PIXAB_SCORE_SOFTMAX, 0, run, 0, NULL};

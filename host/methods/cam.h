@@ -38,6 +38,9 @@ typedef struct {
     /* 1: run reads dS/dA (c->grad when set); all such methods of an image
      * share it when they share the score. */
     int gradient;
+    /* run on the n images of c[0..n) at once, out[i] for image i (their
+     * heads share the engine's chunks, engine_run_heads); NULL: run each. */
+    pixab_status (*run_images)(const cam_ctx *c, int n, float *const *out);
 } cam_method;
 
 extern const cam_method cam_method_pixab, cam_method_ablation, cam_method_activation, cam_method_gradcam,
@@ -51,10 +54,10 @@ int cam_head_is_gap(const cam_ctx *c);
 /* map (H, W) = minmax(ReLU(sum_k w_k A_k)) of the kept A (w NULL: all ones). */
 pixab_status cam_weighted_map(const cam_ctx *c, const float *w, float *map);
 
-/* The runs behind the descriptions, with the shortcut chosen (pooled = 1
- * needs cam_head_is_gap): tests compare both paths. */
-pixab_status cam_pixab(const cam_ctx *c, int pooled, float *map);
-pixab_status cam_ablation(const cam_ctx *c, int pooled, float *w);
+/* The runs behind the descriptions, on the n images of c[0..n), with the
+ * shortcut chosen (pooled = 1 needs cam_head_is_gap): tests compare both paths. */
+pixab_status cam_pixab(const cam_ctx *c, int n, int pooled, float *const *maps);
+pixab_status cam_ablation(const cam_ctx *c, int n, int pooled, float *const *w);
 pixab_status cam_gradient(const cam_ctx *c, pixab_method m, float *w);
 /* dS/dA of n images at once (one batched backward pass): act (n, H, W, K) of
  * `layer`, cls (n) their classes, score softmax or logit -> g (n, H, W, K). */

@@ -56,17 +56,6 @@ static double now_ms(void) {
     return 1e3 * (double)t.tv_sec + 1e-6 * (double)t.tv_nsec;
 }
 
-/* The map of method m into out->map (H, W), ReLU'd and min-max normalised on
- * the engine's backend; the channel-weight methods also leave their weights in
- * out->weights (allocated here). */
-static pixab_status run_method(const cam_ctx *c, const cam_method *m, pixab_map *out) {
-    if (!m->channel_weights) return m->run(c, out->map);
-    if (!(out->weights = malloc(sizeof(float) * (size_t)c->K)))
-        return pixab_fail(PIXAB_ERR_NOMEM, "out of memory for channel weights");
-    pixab_status s = m->run(c, out->weights);
-    return s ? s : cam_weighted_map(c, out->weights, out->map);
-}
-
 /* The gradients the gradient methods of an image share: dS/dA for the
  * image's class and `score`, and their share of the batched backward's time
  * (charged to the first of them). */
@@ -76,29 +65,44 @@ typedef struct {
     double ms;
 } shared_grad;
 
-/* Every method on image c->image of the kept batch: maps (n_methods). */
-static pixab_status explain_one(cam_ctx *c, const pixab_method *methods, int n_methods, pixab_score score,
-                                shared_grad *sg, pixab_map *maps) {
-    const size_t hw = (size_t)c->H * c->W;
-    for (int i = 0; i < n_methods; i++) {
-        const cam_method *method = find_method(methods[i]);
-        pixab_map *m = &maps[i];
-        c->score = score != PIXAB_SCORE_DEFAULT ? score : method->default_score;
-        c->grad = sg->g && c->score == sg->score ? sg->g : NULL;
-        m->h = c->H;
-        m->w = c->W;
-        m->cls = c->cls;
-        m->score_kind = c->score;
-        m->score = cam_score(c->logits, c->classes, c->cls, c->score);
-        m->k = c->K;
-        if (!(m->map = malloc(sizeof(float) * hw))) return pixab_fail(PIXAB_ERR_NOMEM, "out of memory for a map");
-        double t0 = now_ms();
-        pixab_status s = run_method(c, method, m);
-        if (s) return pixab_fail_context(s, "%s", pixab_method_name(methods[i]));
-        m->ms = now_ms() - t0;
-        if (c->grad) m->ms += sg->ms, sg->ms = 0.0;
+/* Method m on the n images of cs (the kept batch): image i's map into
+ * maps[i * stride], ReLU'd and min-max normalised on the engine's backend;
+ * the channel-weight methods also leave their weights there (allocated
+ * here). A method that runs several images at once (run_images) charges each
+ * an equal share of the time. */
+static pixab_status explain_method(cam_ctx *cs, int n, const cam_method *m, pixab_score score, shared_grad *sg,
+                                   pixab_map *maps, int stride) {
+    const size_t hw = (size_t)cs->H * cs->W;
+    float **out = malloc(sizeof(float *) * (size_t)n);
+    pixab_status s = out ? PIXAB_OK : pixab_fail(PIXAB_ERR_NOMEM, "out of memory for maps");
+    for (int i = 0; i < n && !s; i++) {
+        cam_ctx *c = &cs[i];
+        pixab_map *map = &maps[(size_t)i * stride];
+        c->score = score != PIXAB_SCORE_DEFAULT ? score : m->default_score;
+        c->grad = sg[i].g && c->score == sg[i].score ? sg[i].g : NULL;
+        *map = (pixab_map){.method = m->id, .h = c->H, .w = c->W, .cls = c->cls, .score_kind = c->score,
+                           .score = cam_score(c->logits, c->classes, c->cls, c->score), .k = c->K};
+        map->map = malloc(sizeof(float) * hw);
+        if (m->channel_weights) map->weights = malloc(sizeof(float) * (size_t)c->K);
+        if (!map->map || (m->channel_weights && !map->weights)) s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory for a map");
+        out[i] = m->channel_weights ? map->weights : map->map;
     }
-    return PIXAB_OK;
+    double t0 = now_ms();
+    if (!s && m->run_images) {
+        s = m->run_images(cs, n, out);
+        for (int i = 0; i < n; i++) maps[(size_t)i * stride].ms = (now_ms() - t0) / n;
+        t0 = now_ms();
+    }
+    for (int i = 0; i < n && !s; i++) {
+        pixab_map *map = &maps[(size_t)i * stride];
+        if (!m->run_images) s = m->run(&cs[i], out[i]);
+        if (!s && m->channel_weights) s = cam_weighted_map(&cs[i], map->weights, map->map);
+        map->ms += now_ms() - t0;
+        if (cs[i].grad) map->ms += sg[i].ms, sg[i].ms = 0.0;
+        t0 = now_ms();
+    }
+    free(out);
+    return s ? pixab_fail_context(s, "%s", pixab_method_name(m->id)) : PIXAB_OK;
 }
 
 /* What a batch is made of: preprocessed inputs (n, S, S, 3), or 8-bit
@@ -118,17 +122,19 @@ static const cam_method *first_gradient_method(const pixab_method *methods, int 
 
 /* Images [i0, i0 + n) of a batch, n <= the engine's batch: one body forward,
  * one backward for the gradient methods of all n images (when there are
- * any), then each image's methods. */
-static pixab_status explain_group(cam_ctx *c, const explain_source *src, int i0, int n, const pixab_method *methods,
-                                  int n_methods, const pixab_explain_opts *opts, const int *cls, pixab_map *maps) {
+ * any), then each method on the n images. */
+static pixab_status explain_group(const cam_ctx *c, const explain_source *src, int i0, int n,
+                                  const pixab_method *methods, int n_methods, const pixab_explain_opts *opts,
+                                  const int *cls, pixab_map *maps) {
     const size_t hwk = (size_t)c->H * c->W * c->K, pixels = (size_t)c->size * c->size * 3;
     const cam_method *gm = first_gradient_method(methods, n_methods);
     float *act = malloc(sizeof(float) * hwk * (size_t)n), *logits = malloc(sizeof(float) * (size_t)c->classes * n);
     float *grad = gm ? malloc(sizeof(float) * hwk * (size_t)n) : NULL;
     int *classes = malloc(sizeof(int) * (size_t)n);
-    shared_grad sg = {.score = gm && opts->score != PIXAB_SCORE_DEFAULT ? opts->score : gm ? gm->default_score : 0};
+    cam_ctx *cs = malloc(sizeof(cam_ctx) * (size_t)n);
+    shared_grad *sg = calloc((size_t)n, sizeof(shared_grad));
     pixab_status s = PIXAB_OK;
-    if (!act || !logits || !classes || (gm && !grad))
+    if (!act || !logits || !classes || (gm && !grad) || !cs || !sg)
         s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory for the layer's activations");
     /* One forward, the layer's activations kept on the backend for the methods. */
     if (!s)
@@ -140,24 +146,29 @@ static pixab_status explain_group(cam_ctx *c, const explain_source *src, int i0,
         if (classes[i] < 0)
             for (int k = classes[i] = 0; k < c->classes; k++) classes[i] = l[k] > l[classes[i]] ? k : classes[i];
     }
+    const pixab_score grad_score = gm && opts->score != PIXAB_SCORE_DEFAULT ? opts->score : gm ? gm->default_score : 0;
     double t0 = now_ms();
-    if (!s && gm && (s = cam_gradients(c->e, c->layer, act, n, classes, sg.score, grad)))
+    if (!s && gm && (s = cam_gradients(c->e, c->layer, act, n, classes, grad_score, grad)))
         pixab_fail_context(s, "%s", pixab_method_name(gm->id));
     const double grad_ms = (now_ms() - t0) / n;
     for (int i = 0; i < n && !s; i++) {
-        c->image = i;
-        c->input = src->images ? NULL : src->inputs + pixels * (size_t)(i0 + i);
-        c->act = act + hwk * (size_t)i;
-        c->logits = logits + (size_t)c->classes * i;
-        c->cls = classes[i];
-        sg.g = grad ? grad + hwk * (size_t)i : NULL;
-        sg.ms = grad_ms;
-        s = explain_one(c, methods, n_methods, opts->score, &sg, maps + (size_t)(i0 + i) * n_methods);
+        cs[i] = *c;
+        cs[i].image = i;
+        cs[i].input = src->images ? NULL : src->inputs + pixels * (size_t)(i0 + i);
+        cs[i].act = act + hwk * (size_t)i;
+        cs[i].logits = logits + (size_t)c->classes * i;
+        cs[i].cls = classes[i];
+        sg[i] = (shared_grad){.g = grad ? grad + hwk * (size_t)i : NULL, .score = grad_score, .ms = grad_ms};
     }
+    for (int j = 0; j < n_methods && !s; j++)
+        s = explain_method(cs, n, find_method(methods[j]), opts->score, sg, maps + (size_t)i0 * n_methods + j,
+                           n_methods);
     free(act);
     free(logits);
     free(grad);
     free(classes);
+    free(cs);
+    free(sg);
     return s;
 }
 
@@ -167,9 +178,9 @@ static pixab_status explain_batch(pixab_engine *e, const explain_source *src, in
     const int classes = pixab_engine_num_classes(e), batch = pixab_engine_max_batch(e);
     static const int default_h[] = {1, 1, 2, 2}, default_w[] = {1, 2, 1, 2};
     if (n < 1) return pixab_fail(PIXAB_ERR_ARG, "a batch of %d images", n);
-    for (int i = 0; i < n * n_methods; i++) maps[i] = (pixab_map){.method = methods[i % n_methods]};
     for (int i = 0; i < n_methods; i++)
         if (!find_method(methods[i])) return pixab_fail(PIXAB_ERR_ARG, "method %d out of range", (int)methods[i]);
+    for (int i = 0; i < n * n_methods; i++) maps[i] = (pixab_map){.method = methods[i % n_methods]};
     if (opts->layer < 0 || opts->layer >= g->n_layers - 2) /* avgpool and fc have no spatial map */
         return pixab_fail(PIXAB_ERR_ARG, "layer index %d cannot be explained (a convolutional layer is needed)",
                           opts->layer);

@@ -80,6 +80,6 @@ static pixab_status gradcam(const cam_ctx *c, float *w) { return cam_gradient(c,
 static pixab_status gradcampp(const cam_ctx *c, float *w) { return cam_gradient(c, PIXAB_METHOD_GRADCAMPP, w); }
 static pixab_status xgradcam(const cam_ctx *c, float *w) { return cam_gradient(c, PIXAB_METHOD_XGRADCAM, w); }
 
-const cam_method cam_method_gradcam = {PIXAB_METHOD_GRADCAM, PIXAB_SCORE_LOGIT, 1, gradcam, 1};
-const cam_method cam_method_gradcampp = {PIXAB_METHOD_GRADCAMPP, PIXAB_SCORE_LOGIT, 1, gradcampp, 1};
-const cam_method cam_method_xgradcam = {PIXAB_METHOD_XGRADCAM, PIXAB_SCORE_LOGIT, 1, xgradcam, 1};
+const cam_method cam_method_gradcam = {PIXAB_METHOD_GRADCAM, PIXAB_SCORE_LOGIT, 1, gradcam, 1, NULL};
+const cam_method cam_method_gradcampp = {PIXAB_METHOD_GRADCAMPP, PIXAB_SCORE_LOGIT, 1, gradcampp, 1, NULL};
+const cam_method cam_method_xgradcam = {PIXAB_METHOD_XGRADCAM, PIXAB_SCORE_LOGIT, 1, xgradcam, 1, NULL};

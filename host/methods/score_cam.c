@@ -36,4 +36,4 @@ done:
     return s;
 }
 
-const cam_method cam_method_scorecam = {PIXAB_METHOD_SCORECAM, PIXAB_SCORE_SOFTMAX, 1, cam_scorecam, 0};
+const cam_method cam_method_scorecam = {PIXAB_METHOD_SCORECAM, PIXAB_SCORE_SOFTMAX, 1, cam_scorecam, 0, NULL};

@@ -209,8 +209,9 @@ static void check_general_path(const char *tag, pixab_model *m, pixab_engine *ec
                       .act = act, .logits = lg, .n_boxes = 4, .box_h = bh, .box_w = bw};
         cam_ctx cg = cc;
         cg.e = eg;
-        if (engine_forward_keep(ec, input, 1, layer, act, lg) || cam_pixab(&cc, 0, pc) || cam_ablation(&cc, 0, wc) ||
-            engine_forward_keep(eg, input, 1, layer, act, lg) || cam_pixab(&cg, 0, pg) || cam_ablation(&cg, 0, wg))
+        if (engine_forward_keep(ec, input, 1, layer, act, lg) || cam_pixab(&cc, 1, 0, &pc) ||
+            cam_ablation(&cc, 1, 0, &wc) || engine_forward_keep(eg, input, 1, layer, act, lg) ||
+            cam_pixab(&cg, 1, 0, &pg) || cam_ablation(&cg, 1, 0, &wg))
             fprintf(stderr, "gpu_parity: %s: general path %s%s: %s\n", tag, layer_name, chunks, pixab_last_error());
         else
             err = parity_rel_err(pg, pc, pc, (size_t)H * W), err_a = parity_rel_err(wg, wc, wc, (size_t)K);
