@@ -118,7 +118,8 @@ Test(report_browser, large_run_pages) {
     for (int k = 0; k < 10000; k++)
         fprintf(f,
                 "{\"image\":\"in/img%05d.png\",\"method\":\"pixab\",\"layer\":\"Mixed_7c\",\"class\":%d,"
-                "\"score\":%.4f,\"score_kind\":\"softmax\",\"map\":\"o/img%05d.pixab.npy\",\"png\":\"o/img%05d.pixab.png\","
+                "\"score\":%.4f,\"score_kind\":\"softmax\",\"map\":\"o/img%05d.pixab.npy\","
+                "\"png\":\"o/img%05d.pixab.png\","
                 "\"ms\":1.5,\"shared_ms\":9}\n",
                 k, k % 7, (double)((k * 7919) % 10000) / 10000, k, k);
     cr_assert_eq(fclose(f), 0);

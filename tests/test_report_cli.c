@@ -38,7 +38,8 @@ static void synthetic_results(const char *rel, int n, const char *extra) {
     for (int k = 0; k < n; k++)
         fprintf(f,
                 "{\"image\":\"in/img%05d.png\",\"method\":\"pixab\",\"layer\":\"Mixed_7c\",\"class\":%d,"
-                "\"score\":%.4f,\"score_kind\":\"softmax\",\"map\":\"o/img%05d.pixab.npy\",\"png\":\"o/img%05d.pixab.png\","
+                "\"score\":%.4f,\"score_kind\":\"softmax\",\"map\":\"o/img%05d.pixab.npy\","
+                "\"png\":\"o/img%05d.pixab.png\","
                 "\"ms\":1.5,\"shared_ms\":9}\n",
                 k, k % 7, (double)k / n, k, k);
     fputs(extra, f);
@@ -177,9 +178,9 @@ Test(report, explain_report_hostile_names, .timeout = 300) {
     cr_expect(!strchr(ix, '<') && !strchr(ix, '&'), "%s", ix);
     cr_expect_eq(count_lines(page), 3, "one line per image: %s", page);
     /* Shown: \xNN for the newline and the byte 0xff; links: percent-encoded, relative. */
-    cr_expect(strstr(page, "\"name\":\"") && strstr(page, "\\u003c/script\\u003e/q\\\"uo'te \\u0026 #x?y=%41\\\\x0A\\\\xFF\\u2028.png\""),
+    cr_expect(strstr(page, "\\u003c/script\\u003e/q\\\"uo'te \\u0026 #x?y=%41\\\\x0A\\\\xFF\\u2028.png\","),
               "%s", page);
-    cr_expect(strstr(page, "\"src\":\"../../in/%3C/script%3E/q%22uo%27te%20%26%20%23x%3Fy%3D%2541%0A%FF%E2%80%A8.png\""),
+    cr_expect(strstr(page, "\"src\":\"../../in/%3C/script%3E/q%22uo%27te%20%26%20%23x%3Fy%3D%2541%0A%FF%E2%80%A8.png"),
               "%s", page);
     cr_expect(strstr(page, "\"src\":\"../../in/%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E.png\""), "%s", page);
     cr_expect(strstr(page, "\"png\":\"../%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E.gradcam.png\""), "%s", page);

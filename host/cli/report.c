@@ -109,7 +109,8 @@ static char *output_href(const char *name, int *nomem) {
 
 /* ---- data/page-NNNNN.js: the images of one page --------------------------------------- */
 
-/* One image as the gallery draws it: {"id","name","src","cls","shared_ms","maps":[{"m","png","npy","score","kind","ms"}]}. */
+/* One image as the gallery draws it: {"id","name","src","cls","shared_ms",
+ * "maps":[{"m","png","npy","score","kind","ms"}...]}. */
 static int put_image(report_ctx *c, FILE *f, size_t id, const report_image *im) {
     const report_line *ln = im->last;
     char *abs = report_abs_path(c->cwd, ln->image), *src = abs ? report_href(c->from, abs) : NULL;
@@ -209,6 +210,18 @@ static int write_chunk(report_ctx *c, size_t chunk) {
     return out_close(c, &t);
 }
 
+/* 1 and *k when name is exactly PREFIX, `digits` digits, ".js". */
+static int numbered(const char *name, const char *prefix, size_t digits, size_t *k) {
+    const size_t n = strlen(prefix);
+    if (strncmp(name, prefix, n) || strlen(name) != n + digits + 3 || strcmp(name + n + digits, ".js")) return 0;
+    *k = 0;
+    for (size_t i = n; i < n + digits; i++) {
+        if (name[i] < '0' || name[i] > '9') return 0;
+        *k = 10 * *k + (size_t)(name[i] - '0');
+    }
+    return 1;
+}
+
 /* Remove data/page-N.js for N > pages and data/index-K.js for K >= chunks
  * (an earlier report of more images): only names this writer gives. */
 static void remove_stale(report_ctx *c, size_t pages, size_t chunks) {
@@ -218,18 +231,17 @@ static void remove_stale(report_ctx *c, size_t pages, size_t chunks) {
     char path[TEMP_FILE_PATH_MAX];
     while ((e = readdir(dir))) {
         size_t k;
-        int end = 0;
-        const char *n = e->d_name;
-        int stale = (strlen(n) == 13 && sscanf(n, "page-%5zu.js%n", &k, &end) == 1 && end == 13 && k > pages) ||
-                    (strlen(n) == 12 && sscanf(n, "index-%3zu.js%n", &k, &end) == 1 && end == 12 && k >= chunks);
-        if (stale && (size_t)snprintf(path, sizeof path, "%s/%s", c->data, n) < sizeof path) unlink(path);
+        int stale = (numbered(e->d_name, "page-", 5, &k) && k > pages) ||
+                    (numbered(e->d_name, "index-", 3, &k) && k >= chunks);
+        if (stale && (size_t)snprintf(path, sizeof path, "%s/%s", c->data, e->d_name) < sizeof path) unlink(path);
     }
     closedir(dir);
 }
 
 /* ---- index.html ------------------------------------------------------------------------------ */
 
-/* The gallery's constants for report.js: {"page_size","chunk_size","images","pages","chunks","methods","classes":[[cls,label,images]...]}. */
+/* The gallery's constants for report.js: {"page_size","chunk_size","images",
+ * "pages","chunks","methods","classes":[[cls,label,images]...]}. */
 static int put_meta(report_ctx *c, FILE *f, size_t pages, size_t chunks) {
     const report_data *d = c->d;
     int rc = 0;
@@ -424,6 +436,9 @@ static int put_eval(report_ctx *c, FILE *f) {
     return 0;
 }
 
+#define PAGER \
+    "<nav class=\"pager\"><a class=\"prev\">← previous</a> <span class=\"where\"></span> " \
+    "<a class=\"next\">next →</a></nav>\n"
 static const char gallery_html[] =
     "<section id=\"gallery\"><h2>Images</h2>\n"
     "<form id=\"controls\" autocomplete=\"off\">\n"
@@ -434,9 +449,8 @@ static const char gallery_html[] =
     "</select></label>\n"
     "<label>file name <input id=\"f-search\" type=\"search\" placeholder=\"contains\"></label>\n"
     "</form>\n"
-    "<nav class=\"pager\"><a class=\"prev\">← previous</a> <span class=\"where\"></span> <a class=\"next\">next →</a></nav>\n"
-    "<div id=\"rows\"><noscript>The gallery needs JavaScript (the summary above does not).</noscript></div>\n"
-    "<nav class=\"pager\"><a class=\"prev\">← previous</a> <span class=\"where\"></span> <a class=\"next\">next →</a></nav>\n"
+    PAGER "<div id=\"rows\"><noscript>The gallery needs JavaScript (the summary above does not).</noscript></div>\n"
+    PAGER
     "</section>\n";
 
 static int write_index_html(report_ctx *c, size_t pages, size_t chunks, cli_report_stats *st) {
@@ -465,6 +479,18 @@ static int write_index_html(report_ctx *c, size_t pages, size_t chunks, cli_repo
         return snprintf(c->why, c->cap, "out of memory"), -1;
     }
     return out_close(c, &t);
+}
+
+/* The working directory, malloc'd ("/" when it has none, removed); NULL
+ * when out of memory. */
+static char *current_dir(void) {
+    for (size_t n = 4096;; n *= 2) {
+        char *b = malloc(n);
+        if (!b || getcwd(b, n)) return b;
+        int e = errno;
+        if (e != ERANGE) return strcpy(b, "/");
+        free(b);
+    }
 }
 
 /* dir/name, malloc'd. */
@@ -513,12 +539,7 @@ int cli_report_write(const char *outdir, cli_report_stats *st, char *why, size_t
     c.dir = join(outdir, "report");
     c.data = c.dir ? join(c.dir, "data") : NULL;
     int rc = -1;
-    if (c.dir && c.data) {
-        size_t n = 4096;
-        for (c.cwd = malloc(n); c.cwd && !getcwd(c.cwd, n) && errno == ERANGE; c.cwd = realloc(c.cwd, n *= 2)) {}
-        if (c.cwd && c.cwd[0] != '/') strcpy(c.cwd, "/"); /* no working directory (removed) */
-        c.from = c.cwd ? report_abs_path(c.cwd, c.dir) : NULL;
-    }
+    if (c.dir && c.data && (c.cwd = current_dir())) c.from = report_abs_path(c.cwd, c.dir);
     if (!c.from) snprintf(why, cap, "out of memory");
     else rc = report_files(&c, st);
     st->lines = d.n_lines, st->skipped = d.skipped, st->images = d.n_images, st->metrics = d.n_metrics;

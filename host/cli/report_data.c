@@ -308,7 +308,8 @@ void report_data_free(report_data *d) {
     free(d->runs);
     for (size_t k = 0; k < d->n_fail; k++) free(d->fail_input[k]), free(d->fail_reason[k]);
     free(d->fail_input), free(d->fail_reason);
-    for (size_t k = 0; k < d->n_metrics; k++) free(d->metrics[k].method), free(d->metrics[k].task), free(d->metrics[k].metric);
+    for (size_t k = 0; k < d->n_metrics; k++)
+        free(d->metrics[k].method), free(d->metrics[k].task), free(d->metrics[k].metric);
     free(d->metrics);
     memset(d, 0, sizeof *d);
 }

@@ -135,7 +135,8 @@
     return e;
   }
 
-  const fmt = (x, digits) => (x === null || x === undefined ? '–' : Number(x).toPrecision(digits));
+  const fmt = (x, digits) =>
+    x === null || x === undefined ? '–' : Math.abs(x) >= 10 ** digits ? String(Math.round(x)) : Number(x).toPrecision(digits);
 
   function classText(c) {
     if (c < 0) return 'no class';
