@@ -240,6 +240,16 @@ static void remove_stale(report_ctx *c, size_t pages, size_t chunks) {
 
 /* ---- index.html ------------------------------------------------------------------------------ */
 
+typedef struct {
+    int cls;
+    size_t image;
+} class_of;
+
+static int by_class(const void *a, const void *b) {
+    const class_of *x = a, *y = b;
+    return x->cls != y->cls ? (x->cls > y->cls) - (x->cls < y->cls) : (x->image > y->image) - (x->image < y->image);
+}
+
 /* The gallery's constants for report.js: {"page_size","chunk_size","images",
  * "pages","chunks","methods","classes":[[cls,label,images]...]}. */
 static int put_meta(report_ctx *c, FILE *f, size_t pages, size_t chunks) {
@@ -253,23 +263,15 @@ static int put_meta(report_ctx *c, FILE *f, size_t pages, size_t chunks) {
     }
     fputs("],\"classes\":[", f);
     /* The classes present, in order, with the label of their first image and their count. */
-    int *cls = malloc(sizeof *cls * (d->n_images ? d->n_images : 1));
+    class_of *cls = malloc(sizeof *cls * (d->n_images ? d->n_images : 1));
     if (!cls) return -1;
-    size_t n = 0;
-    for (size_t i = 0; i < d->n_images; i++) cls[n++] = d->images[i].last->cls;
-    for (int prev = -2, first = 1;;) { /* smallest class above prev, by scanning: classes are few */
-        int next = -2;
-        size_t count = 0;
-        const char *label = NULL;
-        for (size_t i = 0; i < n; i++)
-            if (cls[i] > prev && (next == -2 || cls[i] < next)) next = cls[i];
-        if (next == -2) break;
-        for (size_t i = 0; i < n; i++)
-            if (cls[i] == next && count++ == 0) label = d->images[i].last->label;
-        fprintf(f, "%s[%d,", first ? "" : ",", next);
-        rc |= put_shown(f, label);
-        fprintf(f, ",%zu]", count);
-        prev = next, first = 0;
+    for (size_t i = 0; i < d->n_images; i++) cls[i] = (class_of){d->images[i].last->cls, i};
+    qsort(cls, d->n_images, sizeof *cls, by_class);
+    for (size_t i = 0, j; i < d->n_images; i = j) {
+        for (j = i; j < d->n_images && cls[j].cls == cls[i].cls; j++) {}
+        fprintf(f, "%s[%d,", i ? "," : "", cls[i].cls);
+        rc |= put_shown(f, d->images[cls[i].image].last->label);
+        fprintf(f, ",%zu]", j - i);
     }
     free(cls);
     fputs("]}", f);
