@@ -648,9 +648,14 @@ static int explain_batch(explain_run *r, image_batch *b, pipe_writer *pw, explai
         if (!s || s == PIXAB_ERR_CANCELLED) continue; /* cancelled: a signal stops the run, nothing is written */
         progress_break(&r->prog);
         fprintf(stderr, "pixab explain: %s: %s\n", cli_shown(b->jobs[i].path), pixab_last_error());
-        if (s == PIXAB_ERR_NOMEM) st->skipped++; /* this image is too large for the memory: skip it */
-        if (s == PIXAB_ERR_NOMEM) cli_failures_add(&r->failures, b->jobs[i].path, pixab_last_error());
-        else st->engine_failed = 1, rc = -1;
+        if (s == PIXAB_ERR_NOMEM) { /* this image is too large for the memory: skip it */
+            char line[4400];
+            snprintf(line, sizeof line, "pixab explain: %s: %s", b->jobs[i].path, pixab_last_error());
+            st->skipped++;
+            cli_failures_add(&r->failures, b->jobs[i].path, line);
+        } else {
+            st->engine_failed = 1, rc = -1;
+        }
     }
     for (int i = 0; i < b->n; i++) write_drop(NULL, &b->jobs[i]); /* what was not queued */
     b->n = 0;
