@@ -155,7 +155,7 @@ Test(explain, directory_with_a_bad_image_completes_the_others) {
     check_npy(tp("out/small53x37.activation.npy"), 8, 8);
     check_png_size(tp("out/test299.activation.png"), 299, 299);
     check_png_size(tp("out/small53x37.activation.png"), 53, 37);
-    cr_expect_eq(count_entries(tp("out"), NULL), 6, "2 .npy + 2 .png + results.jsonl + contact_sheet.png");
+    cr_expect_eq(count_entries(tp("out"), NULL), 7, "2 .npy, 2 .png, results.jsonl, runs.jsonl, contact sheet");
     cr_expect_eq(count_entries(tp("out"), ".tmp"), 0, "no temporary files left");
 
     jsonl res = read_results("out");

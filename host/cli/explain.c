@@ -35,7 +35,9 @@
 #include "overlay.h"
 #include "pipeline.h"
 #include "preprocess.cuh"
+#include "report.h"
 #include "results.h"
+#include "run_log.h"
 #include "shard.h"
 #include "temp_file.h"
 
@@ -44,7 +46,7 @@ typedef struct {
     cli_method_list methods;  /* -m */
     const char *layer, *cls, *outdir;
     pixab_explain_opts eo;    /* --score, --boxes (layer and class set once the model is loaded) */
-    int no_png, resume;
+    int no_png, resume, report;
     cli_shard shard;          /* --shard, else from the environment */
     char shard_from[160];     /* the environment variables that set the shard, for -v */
     size_t max_memory;        /* --max-memory bytes; 0: the engine's default */
@@ -84,6 +86,9 @@ static const cli_option explain_options[] = {
     {NULL, "--resume", CLI_FLAG, offsetof(explain_args, resume), NULL,
      "do only what is missing: an image x method is skipped when results.jsonl\n"
      "has its line (same map file and layer) and its files exist", 0, 0, NULL},
+    {NULL, "--report", CLI_FLAG, offsetof(explain_args, report), NULL,
+     "at the end, also OUTDIR/report/index.html: a browsable HTML gallery of\n"
+     "OUTDIR, as pixab report writes it", 0, 0, NULL},
     {NULL, "--max-memory", CLI_SIZE, offsetof(explain_args, max_memory), "SIZE",
      "memory for the explanation batches (ablated copies of an image's activation\n"
      "through the network's head), e.g. 512M or 2G (K, M, G, T: binary units).\n"
@@ -105,8 +110,8 @@ static const cli_command explain_command = {
     "pixab explain",
     "usage: pixab explain -w MODEL [-m METHOD[,METHOD...]] [-l LAYER] [-c CLASS] [--score softmax|logit]\n"
     "                     [--boxes 1x1,1x2,2x1,2x2] [--device D] [-o OUTDIR] [--batch N] [--no-png]\n"
-    "                     [--shard I/N] [--resume] [--max-memory SIZE] [--io-threads N] [--decode-memory SIZE]\n"
-    "                     [-v] INPUT...\n"
+    "                     [--shard I/N] [--resume] [--report] [--max-memory SIZE] [--io-threads N]\n"
+    "                     [--decode-memory SIZE] [-v] INPUT...\n"
     "INPUTs are image files (taken whatever their extension) or directories, walked recursively for\n"
     "*.jpg *.jpeg *.png *.bmp *.tga *.gif (any case; hidden entries and symlinked directories skipped),\n"
     "each directory in sorted path order. For every image and method it writes\n"
@@ -118,6 +123,8 @@ static const cli_command explain_command = {
     "  OUTDIR/contact_sheet.png     the first 16 images explained, in input order (with --resume, whichever\n"
     "                               run explained them): a row each with the image's stem and class, the\n"
     "                               image and its overlays (160 px high)\n"
+    "  OUTDIR/runs.jsonl            a line per run: model, layer, device, methods, images/s, the inputs that\n"
+    "                               failed and why (pixab report shows it)\n"
     "<stem> is the file name without its extension; when two inputs share a stem (ignoring case), the\n"
     "later one in input order gets \"-2\", \"-3\", ... Files appear atomically; a line is appended to\n"
     "results.jsonl (in one write) only after its files are complete, in input order.\n",
@@ -179,6 +186,7 @@ typedef struct {
     int *jobs;               /* (n_todo) the images to do, in input order */
     int n_todo, n_done;
     int failed;              /* inputs that could not be read or explained */
+    cli_failures failures;   /* those of them with their lines, for runs.jsonl */
     progress prog;
 } explain_run;
 
@@ -498,6 +506,7 @@ static int plan_model(explain_run *r) {
 /* The images named. None ends the run: status 1 when some input failed, else 2. */
 static int plan_inputs(explain_run *r) {
     cli_inputs_skip_dir(&r->in, r->a.outdir); /* a run's outputs are never its inputs */
+    r->in.failures = &r->failures;
     if (cli_inputs_collect(&r->in, r->args, r->n_args) || cli_inputs_stems(&r->in)) return out_of_memory();
     r->failed = r->in.failed;
     if (r->in.n) return 0;
@@ -639,8 +648,14 @@ static int explain_batch(explain_run *r, image_batch *b, pipe_writer *pw, explai
         if (!s || s == PIXAB_ERR_CANCELLED) continue; /* cancelled: a signal stops the run, nothing is written */
         progress_break(&r->prog);
         fprintf(stderr, "pixab explain: %s: %s\n", cli_shown(b->jobs[i].path), pixab_last_error());
-        if (s == PIXAB_ERR_NOMEM) st->skipped++; /* this image is too large for the memory: skip it */
-        else st->engine_failed = 1, rc = -1;
+        if (s == PIXAB_ERR_NOMEM) { /* this image is too large for the memory: skip it */
+            char line[4400];
+            snprintf(line, sizeof line, "pixab explain: %s: %s", b->jobs[i].path, pixab_last_error());
+            st->skipped++;
+            cli_failures_add(&r->failures, b->jobs[i].path, line);
+        } else {
+            st->engine_failed = 1, rc = -1;
+        }
     }
     for (int i = 0; i < b->n; i++) write_drop(NULL, &b->jobs[i]); /* what was not queued */
     b->n = 0;
@@ -657,6 +672,7 @@ static int explain_decoded(explain_run *r, decode_slot *d, image_batch *b, pipe_
         progress_break(&r->prog);
         fprintf(stderr, "%s\n", cli_shown(d->why));
         st->skipped++;
+        cli_failures_add(&r->failures, r->in.paths[k], d->why);
         progress_update(&r->prog, pipe_writer_done(pw) + st->skipped, 0);
         return 0;
     }
@@ -794,6 +810,30 @@ static int explain_report(explain_run *r, const explain_stats *st) {
     return r->failed ? CLI_PARTIAL : CLI_OK;
 }
 
+/* The run's line in OUTDIR/runs.jsonl and, with --report, OUTDIR/report/
+ * (report.c); status: the run's exit status so far, which they can only make
+ * CLI_FATAL. A run that failed (status 2) is not logged. */
+static int explain_log(explain_run *r, const explain_stats *st, int status) {
+    if (status == CLI_FATAL) return status;
+    const explain_args *a = &r->a;
+    cli_run_info info = {a->mo.weights, a->layer, pixab_engine_device(r->e), a->methods.v, a->methods.n,
+                         a->shard.i, a->shard.n, st->wr.items, r->failed, st->loop_s, st->sig != 0};
+    if (cli_run_log_append(a->outdir, &info, &r->failures)) {
+        fprintf(stderr, "pixab explain: cannot write '%s/runs.jsonl': %s\n", cli_shown(a->outdir), strerror(errno));
+        return CLI_FATAL;
+    }
+    char why[4400];
+    cli_report_stats rs;
+    if (a->report && cli_report_write(a->outdir, &rs, why, sizeof why)) {
+        fprintf(stderr, "pixab explain: --report: %s\n", cli_shown(why));
+        return CLI_FATAL;
+    }
+    if (a->report && a->mo.verbose)
+        fprintf(stderr, "pixab explain: report %s/report/index.html (%zu images, %zu pages)\n", cli_shown(a->outdir),
+                rs.images, rs.pages);
+    return status;
+}
+
 /* Close results.jsonl (a failure there fails the run) and free the run. */
 static int explain_finish(explain_run *r, int status) {
     progress_break(&r->prog);
@@ -807,6 +847,7 @@ static int explain_finish(explain_run *r, int status) {
     free(r->todo);
     free(r->jobs);
     cli_done_free(&r->done);
+    cli_failures_free(&r->failures);
     pixab_engine_destroy(r->e);
     pixab_model_free(r->m);
     cli_inputs_free(&r->in);
@@ -820,5 +861,5 @@ int cmd_explain(int argc, char **argv) {
     int rc = explain_parse(argc, argv, &r);
     if (rc <= 0) return explain_finish(&r, rc < 0 ? CLI_FATAL : CLI_OK);
     if (explain_plan(&r)) return explain_finish(&r, r.status);
-    return explain_finish(&r, explain_images(&r, &st) ? CLI_FATAL : explain_report(&r, &st));
+    return explain_finish(&r, explain_log(&r, &st, explain_images(&r, &st) ? CLI_FATAL : explain_report(&r, &st)));
 }

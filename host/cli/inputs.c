@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,12 +69,23 @@ void cli_inputs_skip_dir(cli_inputs *in, const char *dir) {
     in->skip_ino = in->skip_set ? (unsigned long long)st.st_ino : 0;
 }
 
+/* An input that failed: its line ("pixab: " and the message) on stderr,
+ * counted, and recorded with in->failures. -1 when out of memory. */
+static int input_failed(cli_inputs *in, const char *path, const char *fmt, ...) {
+    char line[INPUTS_MAX_PATH * 2] = "pixab: ";
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line + 7, sizeof line - 7, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "%s\n", line);
+    in->failed++;
+    return in->failures ? cli_failures_add(in->failures, path, line) : 0;
+}
+
 /* A file input (st: what it is): taken when regular, else reported and counted. */
 static int push_regular(cli_inputs *in, const char *path, const struct stat *st) {
     if (S_ISREG(st->st_mode)) return inputs_push(in, path);
-    fprintf(stderr, "pixab: '%s' is not a regular file (a FIFO or a device): skipped\n", cli_shown(path));
-    in->failed++;
-    return 0;
+    return input_failed(in, path, "'%s' is not a regular file (a FIFO or a device): skipped", cli_shown(path));
 }
 
 /* Append the image files under dir (recursively). The entries are read and the
@@ -81,11 +93,7 @@ static int push_regular(cli_inputs *in, const char *path, const struct stat *st)
  * open descriptors. */
 static int inputs_walk(cli_inputs *in, const char *dir) {
     DIR *d = opendir(dir);
-    if (!d) {
-        fprintf(stderr, "pixab: cannot read directory '%s': %s\n", cli_shown(dir), strerror(errno));
-        in->failed++;
-        return 0;
-    }
+    if (!d) return input_failed(in, dir, "cannot read directory '%s': %s", cli_shown(dir), strerror(errno));
     char **names = NULL;
     size_t n = 0, cap = 0;
     int rc = 0;
@@ -102,17 +110,13 @@ static int inputs_walk(cli_inputs *in, const char *dir) {
         if (!(names[n] = malloc(strlen(ent->d_name) + 1))) { rc = -1; break; }
         strcpy(names[n++], ent->d_name);
     }
-    if (!rc && errno) {
-        fprintf(stderr, "pixab: cannot read directory '%s': %s\n", cli_shown(dir), strerror(errno));
-        in->failed++;
-    }
+    if (!rc && errno) rc = input_failed(in, dir, "cannot read directory '%s': %s", cli_shown(dir), strerror(errno));
     closedir(d);
     char path[INPUTS_MAX_PATH];
     for (size_t k = 0; k < n && !rc; k++) {
         struct stat st;
         if (!join_path(path, sizeof path, dir, names[k])) {
-            fprintf(stderr, "pixab: path too long: '%s/%s'\n", cli_shown(dir), cli_shown(names[k]));
-            in->failed++;
+            rc = input_failed(in, dir, "path too long: '%s/%s'", cli_shown(dir), cli_shown(names[k]));
             continue;
         }
         if (lstat(path, &st)) continue; /* vanished meanwhile */
@@ -122,8 +126,7 @@ static int inputs_walk(cli_inputs *in, const char *dir) {
             /* Symlinks to files are taken, symlinks to directories are not followed
              * (no cycles); dangling links and special files are reported. */
             if (S_ISLNK(st.st_mode) && stat(path, &st)) {
-                fprintf(stderr, "pixab: '%s' is a dangling symbolic link\n", cli_shown(path));
-                in->failed++;
+                rc = input_failed(in, path, "'%s' is a dangling symbolic link", cli_shown(path));
             } else if (!S_ISDIR(st.st_mode)) {
                 rc = push_regular(in, path, &st);
             }
@@ -138,8 +141,7 @@ int cli_inputs_collect(cli_inputs *in, char *const *args, int n_args) {
     for (int a = 0; a < n_args; a++) {
         struct stat st;
         if (stat(args[a], &st)) {
-            fprintf(stderr, "pixab: cannot open '%s': %s\n", cli_shown(args[a]), strerror(errno));
-            in->failed++;
+            if (input_failed(in, args[a], "cannot open '%s': %s", cli_shown(args[a]), strerror(errno))) return -1;
             continue;
         }
         if (!S_ISDIR(st.st_mode)) {

@@ -3,6 +3,8 @@
 #ifndef PIXAB_CLI_INPUTS_H
 #define PIXAB_CLI_INPUTS_H
 
+#include "run_log.h"
+
 /* The images of a run: the files named, and the image files found by walking
  * the directories named. */
 typedef struct {
@@ -10,6 +12,7 @@ typedef struct {
     char **stems;  /* (n) unique output stems (see cli_inputs_stems) */
     int n, cap;
     int failed;    /* named paths that do not exist or are not files, directories that cannot be read */
+    cli_failures *failures; /* when set, each of them is also recorded here (path, the line printed) */
     int skip_set;  /* skip_dev/skip_ino: a directory never walked (the run's output directory) */
     unsigned long long skip_dev, skip_ino;
 } cli_inputs;
@@ -26,7 +29,8 @@ int cli_is_image_name(const char *name);
  * appended in byte-wise sorted path order. Missing or unreadable paths, inputs
  * that are not regular files (FIFOs, devices: reading one could block for
  * ever) and dangling symlinks with an image name are reported on stderr (one
- * line each) and counted in in->failed. Returns -1 on out-of-memory. */
+ * line each), counted in in->failed and recorded in in->failures. Returns -1
+ * on out-of-memory. */
 int cli_inputs_collect(cli_inputs *in, char *const *args, int n_args);
 /* Give every input a unique output stem: the file name without its last
  * extension (over 160 bytes: its first bytes, "~" and a hash of the whole,

@@ -23,6 +23,8 @@ static const char help[] =
     "             adversarial patches (DAP1/DAP2, DOA, #COP), sanity check; metrics.csv, tables, plots\n"
     "  merge      one results.jsonl from the shards of a sharded explain run (deduplicated, sorted)\n"
     "  layers     a model's layers: the names -l takes, their shapes and ops, the default target\n"
+    "  report     a static HTML gallery of an explain or eval output directory (OUTDIR/report/index.html):\n"
+    "             pages of images beside their overlays, filters, sorting, search, the run's summary\n"
     "\n"
     "  --help     this text;  --version  the version and whether CUDA is built in\n";
 
@@ -53,6 +55,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "eval")) return cmd_eval(argc - 1, argv + 1);
     if (!strcmp(argv[1], "merge")) return cmd_merge(argc - 1, argv + 1);
     if (!strcmp(argv[1], "layers")) return cmd_layers(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "report")) return cmd_report(argc - 1, argv + 1);
     fprintf(stderr, "pixab: unknown command '%s' (see pixab --help)\n", argv[1]);
     return CLI_FATAL;
 }

@@ -41,7 +41,7 @@ static void cut_back(int fd, size_t done) {
  * piece. Should a write fail after part of it went out (a full disk, a file
  * size limit), the file is cut back to where the line began, so no line is
  * ever torn; -1 with the write's errno. */
-static int write_all(int fd, const char *buf, size_t n) {
+int cli_append_whole(int fd, const char *buf, size_t n) {
     size_t done = 0;
     while (done < n) {
         ssize_t k = write(fd, buf + done, n - done);
@@ -160,7 +160,7 @@ int cli_results_open(const char *path) {
     struct stat st;
     char last;
     if (!fstat(fd, &st) && st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) == 1 && last != '\n' &&
-        write_all(fd, "\n", 1)) {
+        cli_append_whole(fd, "\n", 1)) {
         close(fd);
         return -1;
     }
@@ -195,7 +195,7 @@ int cli_results_append(int fd, const pixab_model *m, const char *image, const ch
         json_write_string(f, png);
     }
     fprintf(f, ",\"ms\":%.3f,\"shared_ms\":%.3f}\n", map->ms, shared_ms);
-    int rc = fclose(f) ? -1 : write_all(fd, buf, len), e = errno;
+    int rc = fclose(f) ? -1 : cli_append_whole(fd, buf, len), e = errno;
     free(buf);
     errno = e; /* for the caller's message */
     return rc;

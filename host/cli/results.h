@@ -13,6 +13,10 @@ char *cli_out_path(const char *outdir, const char *stem, const char *method, con
 /* Open results.jsonl for appending (O_APPEND); a torn last line (no final
  * newline) is ended first so new lines start clean. -1 with errno. */
 int cli_results_open(const char *path);
+/* Append buf[0, n) (whole lines) to the file open at fd with O_APPEND, in
+ * one write(); should it fail part way, the file is cut back to its length
+ * before, so no line is ever torn. -1 with errno. (runs.jsonl uses it too.) */
+int cli_append_whole(int fd, const char *buf, size_t n);
 /* Append one line {"image","method","layer","class","label"?,"score",
  * "score_kind","map","png"?,"ms","shared_ms"} in a single write(), so lines
  * are never torn or interleaved; should it fail part way (a full disk), the

@@ -648,7 +648,13 @@ bool json_get_i64(const json_value *v, int64_t *out) {
     return true;
 }
 
-void json_write_string(FILE *f, const char *str) {
+size_t json_utf8_len(const char *s, size_t i, size_t len) {
+    return i < len ? utf8_seq((const unsigned char *)s, i, len) : 0;
+}
+
+/* json_write_string, and with `script` also '<', '>', '&', U+2028 and U+2029
+ * escaped (json_write_script_string). */
+static void write_string(FILE *f, const char *str, bool script) {
     const unsigned char *s = (const unsigned char *)str;
     const size_t len = strlen(str);
     fputc('"', f);
@@ -658,10 +664,16 @@ void json_write_string(FILE *f, const char *str) {
         if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
         else if (c == '\n') fputs("\\n", f);
         else if (c == '\t') fputs("\\t", f);
-        else if (c < 0x20) fprintf(f, "\\u%04x", c);
+        else if (c < 0x20 || (script && (c == '<' || c == '>' || c == '&'))) fprintf(f, "\\u%04x", c);
         else if (!k) fprintf(f, "\\udc%02x", c); /* not UTF-8: the byte, reversibly (Python's surrogateescape) */
+        else if (script && k == 3 && c == 0xE2 && s[i + 1] == 0x80 && (s[i + 2] == 0xA8 || s[i + 2] == 0xA9))
+            fprintf(f, "\\u%04x", 0x2000 | (s[i + 2] - 0x80)); /* U+2028, U+2029: line ends to older JavaScript */
         else fwrite(s + i, 1, k, f);
         i += k ? k : 1;
     }
     fputc('"', f);
 }
+
+void json_write_string(FILE *f, const char *str) { write_string(f, str, false); }
+
+void json_write_script_string(FILE *f, const char *str) { write_string(f, str, true); }

@@ -98,6 +98,14 @@ const char *json_string(const json_value *v, size_t *len);
  * another encoding) written as \udc80 to \udcff, Python's surrogateescape,
  * which json_parse turns back into the byte: any byte string survives. */
 void json_write_string(FILE *f, const char *s);
+/* json_write_string, also safe inside an HTML <script> element or a .js
+ * file: '<', '>' and '&' written as \u003c, \u003e, \u0026 (so no
+ * "</script>" or "<!--" can end or bend the element), U+2028 and U+2029 as
+ * \u2028, \u2029 (line terminators to JavaScript before ES2019). */
+void json_write_script_string(FILE *f, const char *s);
+/* Length of the valid UTF-8 sequence at s[i] (s of len bytes), the rules of
+ * json_parse: 1 for ASCII, 0 for a byte that does not start one (or i >= len). */
+size_t json_utf8_len(const char *s, size_t i, size_t len);
 /* true and *out when v is a boolean. */
 bool json_bool(const json_value *v, bool *out);
 /* true and *out (finite) when v is a number. */
