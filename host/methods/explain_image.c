@@ -141,7 +141,7 @@ static pixab_status explain_group(cam_ctx *c, const explain_source *src, int i0,
             for (int k = classes[i] = 0; k < c->classes; k++) classes[i] = l[k] > l[classes[i]] ? k : classes[i];
     }
     double t0 = now_ms();
-    if (!s && gm && (s = cam_gradients(c->e, c->layer, act, n, classes, sg.score, grad)))
+    if (!s && gm && (s = cam_gradients(c->e, c->layer, act, n, classes, sg.score, 0, grad)))
         pixab_fail_context(s, "%s", pixab_method_name(gm->id));
     const double grad_ms = (now_ms() - t0) / n;
     for (int i = 0; i < n && !s; i++) {
