@@ -299,6 +299,65 @@ Test(explain, png_is_the_jet_overlay_at_half_alpha) {
     pixab_image_free(&png);
 }
 
+/* --guided: OUTDIR/<stem>.<method>.guided.npy is the library's guided map
+ * (float32 (299, 299, 3)) of the image's top-1 class, .guided.png its
+ * rendering (G - mean)/(std + 1e-5) * 0.1 + 0.5, clipped, times 255. */
+Test(explain, guided_maps_are_the_librarys_and_rendered) {
+    run_result r = runf("explain -w %s -m gradcam,pixab --guided -o %s %ssmall53x37.png", MODEL, tp("out"), DATA);
+    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    pixab_model *m;
+    pixab_engine *e;
+    pixab_image img;
+    cr_assert_eq(pixab_model_load(MODEL, &m), PIXAB_OK);
+    cr_assert_eq(pixab_engine_create(m, "cpu", 8, &e), PIXAB_OK);
+    cr_assert_eq(pixab_image_load(DATA "small53x37.png", &img), PIXAB_OK);
+    const size_t n = 299 * 299 * 3;
+    float *x = malloc(sizeof(float) * n), *gb = malloc(sizeof(float) * n), *g = malloc(sizeof(float) * n);
+    cr_assert(x && gb && g);
+    cr_assert_eq(pixab_image_preprocess(&img, pixab_model_preproc(m), x), PIXAB_OK);
+    pixab_method methods[2] = {PIXAB_METHOD_GRADCAM, PIXAB_METHOD_PIXAB};
+    pixab_explain_opts o = {.layer = pixab_model_find_layer(m, "Mixed_7c"), .cls = -1};
+    pixab_map maps[2];
+    cr_assert_eq(pixab_explain(e, x, methods, 2, &o, maps), PIXAB_OK, "%s", pixab_last_error());
+    cr_assert_eq(pixab_guided_backprop(e, x, 1, &maps[0].cls, gb), PIXAB_OK, "%s", pixab_last_error());
+    for (int k = 0; k < 2; k++) {
+        char path[256];
+        npy_array a;
+        snprintf(path, sizeof path, "%s/small53x37.%s.guided.npy", tp("out"), pixab_method_name(methods[k]));
+        cr_assert_eq(npy_read_f32(path, &a), PIXAB_OK, "%s", pixab_last_error());
+        cr_assert(a.ndim == 3 && a.shape[0] == 299 && a.shape[1] == 299 && a.shape[2] == 3, "%s: shape", path);
+        cr_assert_eq(pixab_guided_map(gb, 299, maps[k].map, maps[k].h, maps[k].w, g), PIXAB_OK);
+        double err = 0.0, big = 0.0, sum = 0.0, sq = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            err = fmax(err, fabs(a.data[i] - g[i]));
+            big = fmax(big, fabs(g[i]));
+            sum += a.data[i];
+        }
+        cr_expect(big > 0.0 && err <= 1e-4 * big, "%s: max |cli - library| %g of %g", path, err, big);
+        const double mean = sum / (double)n;
+        for (size_t i = 0; i < n; i++) sq += (a.data[i] - mean) * (a.data[i] - mean);
+        const double sd = sqrt(sq / (double)n);
+        pixab_image png;
+        snprintf(path, sizeof path, "%s/small53x37.%s.guided.png", tp("out"), pixab_method_name(methods[k]));
+        cr_assert_eq(pixab_image_load(path, &png), PIXAB_OK, "%s", pixab_last_error());
+        cr_assert(png.width == 299 && png.height == 299);
+        int worst = 0;
+        for (size_t i = 0; i < n; i++) {
+            double v = (a.data[i] - mean) / (sd + 1e-5) * 0.1 + 0.5;
+            int want = (int)(fmin(fmax(v, 0.0), 1.0) * 255.0), d = abs(png.rgb[i] - want);
+            worst = d > worst ? d : worst;
+        }
+        cr_expect(worst <= 1, "%s differs from the rendering by %d levels", path, worst);
+        pixab_image_free(&png);
+        npy_free(&a);
+        pixab_map_free(&maps[k]);
+    }
+    free(x), free(gb), free(g);
+    pixab_image_free(&img);
+    pixab_engine_destroy(e);
+    pixab_model_free(m);
+}
+
 Test(explain, layer_mixed_6e_gives_17x17) {
     run_result r = runf("explain -w %s -m activation -l Mixed_6e -o %s %stest299.png", MODEL, tp("out"), DATA);
     cr_assert_eq(r.status, 0, "stderr: %s", r.err);
@@ -471,7 +530,8 @@ Test(explain, help_documents_every_flag) {
     run_result r = run("explain --help");
     cr_expect_eq(r.status, 0);
     static const char *flags[] = {"-w", "-m", "-l", "-c", "--score", "--boxes", "--device", "-o", "--batch",
-                                  "--no-png", "--shard", "--resume", "-v", "results.jsonl", "scorecam"};
+                                  "--no-png", "--shard", "--resume", "-v", "results.jsonl", "scorecam",
+                                  "--guided"};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         cr_expect(strstr(r.out, flags[i]), "explain --help lacks %s", flags[i]);
     r = run("--help");

@@ -27,6 +27,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "contact_sheet.h"
+#include "error.h"
 #include "inputs.h"
 #include "interrupt.h"
 #include "model_opts.h"
@@ -45,6 +46,7 @@ typedef struct {
     const char *layer, *cls, *outdir;
     pixab_explain_opts eo;    /* --score, --boxes (layer and class set once the model is loaded) */
     int no_png, resume;
+    int guided;               /* --guided */
     cli_shard shard;          /* --shard, else from the environment */
     char shard_from[160];     /* the environment variables that set the shard, for -v */
     size_t max_memory;        /* --max-memory bytes; 0: the engine's default */
@@ -72,6 +74,11 @@ static const cli_option explain_options[] = {
      "output directory, created if missing (default pixab-out)", 0, 0, NULL},
     {NULL, "--no-png", CLI_FLAG, offsetof(explain_args, no_png), NULL,
      "write no overlays and no contact sheet", 0, 0, NULL},
+    {NULL, "--guided", CLI_FLAG, offsetof(explain_args, guided), NULL,
+     "also the guided maps: OUTDIR/<stem>.<method>.guided.npy, float32 [S, S, 3] =\n"
+     "guided backpropagation of the class logit to the input times the upsampled\n"
+     "map, and .guided.png (per channel (G - mean)/(std + 1e-5) * 0.1 + 0.5 clipped\n"
+     "to [0,1]; not with --no-png); one guided backward per image", 0, 0, NULL},
     {NULL, "--shard", CLI_CUSTOM, offsetof(explain_args, shard), "I/N",
      "process only the images whose index in the full input list is I mod N\n"
      "(stems are computed on the full list, so shards never collide). Without it,\n"
@@ -104,7 +111,7 @@ static const cli_option explain_options[] = {
 static const cli_command explain_command = {
     "pixab explain",
     "usage: pixab explain -w MODEL [-m METHOD[,METHOD...]] [-l LAYER] [-c CLASS] [--score softmax|logit]\n"
-    "                     [--boxes 1x1,1x2,2x1,2x2] [--device D] [-o OUTDIR] [--batch N] [--no-png]\n"
+    "                     [--boxes 1x1,1x2,2x1,2x2] [--device D] [-o OUTDIR] [--batch N] [--no-png] [--guided]\n"
     "                     [--shard I/N] [--resume] [--max-memory SIZE] [--io-threads N] [--decode-memory SIZE]\n"
     "                     [-v] INPUT...\n"
     "INPUTs are image files (taken whatever their extension) or directories, walked recursively for\n"
@@ -253,10 +260,11 @@ static int parse_class(const pixab_model *m, const char *v, int *cls) {
 
 typedef struct {
     char *npy[PIXAB_METHOD_COUNT], *png[PIXAB_METHOD_COUNT];
+    char *gnpy[PIXAB_METHOD_COUNT], *gpng[PIXAB_METHOD_COUNT]; /* --guided */
 } image_outputs;
 
 static void outputs_free(image_outputs *o) {
-    for (int k = 0; k < PIXAB_METHOD_COUNT; k++) free(o->npy[k]), free(o->png[k]);
+    for (int k = 0; k < PIXAB_METHOD_COUNT; k++) free(o->npy[k]), free(o->png[k]), free(o->gnpy[k]), free(o->gpng[k]);
     memset(o, 0, sizeof *o);
 }
 
@@ -265,9 +273,14 @@ static int outputs_make(image_outputs *o, const explain_args *a, const char *ste
         const char *name = pixab_method_name(a->methods.v[k]);
         if (!(o->npy[k] = cli_out_path(a->outdir, stem, name, "npy"))) return -1;
         if (!a->no_png && !(o->png[k] = cli_out_path(a->outdir, stem, name, "png"))) return -1;
+        if (a->guided && !(o->gnpy[k] = cli_out_path(a->outdir, stem, name, "guided.npy"))) return -1;
+        if (a->guided && !a->no_png && !(o->gpng[k] = cli_out_path(a->outdir, stem, name, "guided.png"))) return -1;
     }
     return 0;
 }
+
+/* 1 when path is NULL (not an output of this run) or exists. */
+static int output_there(const char *path) { return !path || !access(path, F_OK); }
 
 /* Bit j set: method j of the run is still to do for this image (--resume: its
  * line is not in results.jsonl or one of its files is missing). */
@@ -276,7 +289,9 @@ static int outputs_todo(const image_outputs *o, const explain_args *a, const cli
     for (int k = 0; k < a->methods.n; k++) {
         int has = cli_done_has(done, o->npy[k], a->layer);
         if (has < 0) return -1;
-        if (!has || access(o->npy[k], F_OK) || (o->png[k] && access(o->png[k], F_OK))) *mask |= 1u << k;
+        if (!has || !output_there(o->npy[k]) || !output_there(o->png[k]) || !output_there(o->gnpy[k]) ||
+            !output_there(o->gpng[k]))
+            *mask |= 1u << k;
     }
     return 0;
 }
@@ -371,12 +386,16 @@ typedef struct {
     int sel[PIXAB_METHOD_COUNT]; /* sel[i]: index in a->methods of maps[i] */
     int n;
     double shared_ms;
+    float *gb;                /* --guided: (size, size, 3) guided backpropagation of the maps' class */
+    int size;
 } write_job;
 
 static void write_drop(void *ctx, void *item) {
     (void)ctx;
     write_job *j = item;
     for (int i = 0; i < j->n; i++) pixab_map_free(&j->maps[i]);
+    free(j->gb);
+    j->gb = NULL;
     if (j->pa) pipe_ahead_release(j->pa, image_bytes(&j->img));
     pixab_image_free(&j->img);
 }
@@ -422,8 +441,31 @@ static int sheet_row(write_ctx *w, const write_job *j) {
     return row < -1 || cli_sheet_set(w->sheet, row, 0, j->img.rgb, j->img.width, j->img.height) ? -2 : row;
 }
 
-/* Map i of the job: its .npy, its overlay (the sheet's row `row`), then its
- * line. -1 with the reason in w->why. */
+/* --guided: the guided map of map i, OUTDIR/<stem>.<method>.guided.npy and
+ * .guided.png. -1 with the reason in w->why. */
+static int write_guided(write_ctx *w, const write_job *j, int i, const image_outputs *out) {
+    const pixab_map *mp = &j->maps[i];
+    const size_t n = (size_t)j->size * j->size * 3;
+    float *g = malloc(sizeof(float) * n);
+    unsigned char *rgb = malloc(n);
+    const char *png = out->gpng[j->sel[i]];
+    char why[4200];
+    int rc = -1;
+    if (!g || !rgb)
+        snprintf(w->why, sizeof w->why, "pixab explain: out of memory");
+    else if (pixab_guided_map(j->gb, j->size, mp->map, mp->h, mp->w, g) ||
+             npy_write_f32(out->gnpy[j->sel[i]], g, 3, (int64_t[]){j->size, j->size, 3}))
+        snprintf(w->why, sizeof w->why, "pixab: %s", pixab_last_error());
+    else if (png && (cli_guided_render(g, n, rgb), cli_write_png(png, rgb, j->size, j->size, why, sizeof why)))
+        snprintf(w->why, sizeof w->why, "pixab explain: %s", why);
+    else
+        rc = 0;
+    free(g), free(rgb);
+    return rc;
+}
+
+/* Map i of the job: its .npy, its overlay (the sheet's row `row`), its
+ * guided map, then its line. -1 with the reason in w->why. */
 static int write_map(write_ctx *w, const write_job *j, int i, const image_outputs *out, int row) {
     const pixab_map *mp = &j->maps[i];
     const char *npy = out->npy[j->sel[i]], *png = out->png[j->sel[i]];
@@ -432,6 +474,7 @@ static int write_map(write_ctx *w, const write_job *j, int i, const image_output
         snprintf(w->why, sizeof w->why, "pixab: %s", pixab_last_error());
         return -1;
     }
+    if (j->gb && write_guided(w, j, i, out)) return -1;
     if (png && write_overlay(png, &j->img, mp, w->sheet, row, 1 + j->sel[i], why, sizeof why)) {
         snprintf(w->why, sizeof w->why, "pixab explain: %s", why);
         return -1;
@@ -588,6 +631,34 @@ typedef struct {
     unsigned mask;            /* the methods they need: bits of r->a.methods */
 } image_batch;
 
+/* --guided: one guided backward of images [i0, i0 + n) of b, each for the
+ * class of its maps (maps: n * nm, image-major), into each job's gb. The
+ * inputs are preprocessed here when the engine preprocessed them on the
+ * device. On failure no job keeps a gb. */
+static pixab_status guided_range(explain_run *r, image_batch *b, int i0, int n, const pixab_map *maps, int nm) {
+    float *own = b->inputs ? NULL : malloc(sizeof(float) * b->pixels * (size_t)n);
+    int *cls = malloc(sizeof(int) * (size_t)n);
+    pixab_status s = (!b->inputs && !own) || !cls ? pixab_fail(PIXAB_ERR_NOMEM, "out of memory") : PIXAB_OK;
+    for (int i = 0; i < n && !s; i++) {
+        write_job *j = &b->jobs[i0 + i];
+        cls[i] = maps[(size_t)i * nm].cls;
+        j->size = pixab_engine_input_size(r->e);
+        if (!(j->gb = malloc(sizeof(float) * b->pixels))) s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
+        else if (own) s = pixab_image_preprocess(&j->img, pixab_model_preproc(r->m), own + b->pixels * i);
+    }
+    /* One call for the n images: gb is their jobs' buffers only when they are one block, so gather. */
+    float *gb = s ? NULL : malloc(sizeof(float) * b->pixels * (size_t)n);
+    if (!s && !gb) s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
+    if (!s) s = pixab_guided_backprop(r->e, own ? own : b->inputs + b->pixels * (size_t)i0, n, cls, gb);
+    for (int i = 0; i < n; i++) {
+        write_job *j = &b->jobs[i0 + i];
+        if (!s) memcpy(j->gb, gb + b->pixels * i, sizeof(float) * b->pixels);
+        else free(j->gb), j->gb = NULL;
+    }
+    free(own), free(gb), free(cls);
+    return s;
+}
+
 /* Images [i0, i0 + n) of b through one pixab_explain_batch, their outputs
  * queued in input order. The status of the engine (nothing printed); *stop
  * when the writer failed. */
@@ -609,6 +680,8 @@ static pixab_status explain_range(explain_run *r, image_batch *b, int i0, int n,
                                                      NULL, maps)
                                : pixab_explain_images(r->e, imgs, n, pixab_model_preproc(r->m), methods, nm, &r->a.eo,
                                                       NULL, maps);
+    if (!s && r->a.guided && nm && (s = guided_range(r, b, i0, n, maps, nm)))
+        for (int i = 0; i < n * nm; i++) pixab_map_free(&maps[i]);
     double dt = cli_now_s() - t0, methods_ms = 0.0;
     st->explain_s += dt;
     for (int i = 0; !s && i < n * nm; i++) methods_ms += maps[i].ms;

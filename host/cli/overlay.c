@@ -1,6 +1,8 @@
 /* overlay.c — heat-map overlays of explanation maps: the map upsampled to the
  * image's own size (bilinear, half-pixel centres), coloured with matplotlib's
- * "jet" and blended over the image, as pixels (the caller writes them). */
+ * "jet" and blended over the image, as pixels (the caller writes them); and
+ * guided maps rendered as 8-bit RGB. */
+#include <math.h>
 #include <stdlib.h>
 
 #include "overlay.h"
@@ -60,4 +62,16 @@ pixab_status cli_overlay(const pixab_image *img, const float *map, int h, int w,
     }
     free(up);
     return PIXAB_OK;
+}
+
+void cli_guided_render(const float *g, size_t n, unsigned char *out) {
+    double sum = 0.0, sq = 0.0;
+    for (size_t i = 0; i < n; i++) sum += g[i];
+    const double mean = n ? sum / (double)n : 0.0;
+    for (size_t i = 0; i < n; i++) sq += (g[i] - mean) * (g[i] - mean);
+    const double scale = 0.1 / ((n ? sqrt(sq / (double)n) : 0.0) + 1e-5);
+    for (size_t i = 0; i < n; i++) {
+        double v = (g[i] - mean) * scale + 0.5;
+        out[i] = (unsigned char)((v > 0.0 ? (v < 1.0 ? v : 1.0) : 0.0) * 255.0);
+    }
 }
