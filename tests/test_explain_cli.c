@@ -34,6 +34,7 @@
 #include "json.h"
 #include "npy.h"
 #include "pixab.h"
+#include "wsol.h"
 
 #define DATA PIXAB_TEST_DATA "/"
 #define MODEL DATA "inception_v3_w8.safetensors"
@@ -358,6 +359,47 @@ Test(explain, guided_maps_are_the_librarys_and_rendered) {
     pixab_model_free(m);
 }
 
+/* --wsol: each line's "wsol_box" is wsol_map_box of its map at the image's
+ * size and threshold (0.2, then --wsol-threshold 0.6), and the overlay shows
+ * its white outline; a threshold outside [0, 1] is a usage error. */
+Test(explain, wsol_boxes_in_the_lines_and_on_the_overlays) {
+    static const float ts[2] = {0.2f, 0.6f};
+    for (int k = 0; k < 2; k++) {
+        run_result r = runf("explain -w %s -m gradcam,pixab --wsol%s -o %s %ssmall53x37.png", MODEL,
+                            k ? " --wsol-threshold 0.6" : "", tp(k ? "out2" : "out1"), DATA);
+        cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+        jsonl res = read_results(k ? "out2" : "out1");
+        cr_assert_eq(res.n, 2);
+        for (int i = 0; i < res.n; i++) {
+            const json_value *b = json_object_get(res.v[i], "wsol_box");
+            cr_assert(b, "no wsol_box");
+            int got[4];
+            for (int c = 0; c < 4; c++) {
+                int64_t v = -1;
+                cr_assert(json_get_i64(json_array_get(b, (size_t)c), &v));
+                got[c] = (int)v;
+            }
+            npy_array a;
+            cr_assert_eq(npy_read_f32(jstr(res.v[i], "map"), &a), PIXAB_OK);
+            metrics_box want;
+            cr_assert_eq(wsol_map_box(a.data, (int)a.shape[0], (int)a.shape[1], 53, 37, ts[k], &want), PIXAB_OK);
+            cr_expect(got[0] == want.x0 && got[1] == want.y0 && got[2] == want.x1 && got[3] == want.y1,
+                      "box [%d,%d,%d,%d] vs [%d,%d,%d,%d]", got[0], got[1], got[2], got[3], want.x0, want.y0,
+                      want.x1, want.y1);
+            pixab_image png;
+            cr_assert_eq(pixab_image_load(jstr(res.v[i], "png"), &png), PIXAB_OK);
+            for (int x = want.x0; x < want.x1; x++) /* the top edge */
+                for (int c = 0; c < 3; c++) cr_expect_eq(png.rgb[((size_t)want.y0 * 53 + x) * 3 + c], 255);
+            pixab_image_free(&png);
+            npy_free(&a);
+        }
+        jsonl_free(&res);
+    }
+    run_result r = runf("explain -w %s --wsol --wsol-threshold 1.5 -o %s %ssmall53x37.png", MODEL, tp("bad"), DATA);
+    cr_expect_eq(r.status, 2);
+    cr_expect(strstr(r.err, "--wsol-threshold"), "%s", r.err);
+}
+
 Test(explain, layer_mixed_6e_gives_17x17) {
     run_result r = runf("explain -w %s -m activation -l Mixed_6e -o %s %stest299.png", MODEL, tp("out"), DATA);
     cr_assert_eq(r.status, 0, "stderr: %s", r.err);
@@ -531,7 +573,7 @@ Test(explain, help_documents_every_flag) {
     cr_expect_eq(r.status, 0);
     static const char *flags[] = {"-w", "-m", "-l", "-c", "--score", "--boxes", "--device", "-o", "--batch",
                                   "--no-png", "--shard", "--resume", "-v", "results.jsonl", "scorecam",
-                                  "--guided"};
+                                  "--guided", "--wsol", "--wsol-threshold"};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         cr_expect(strstr(r.out, flags[i]), "explain --help lacks %s", flags[i]);
     r = run("--help");

@@ -39,6 +39,7 @@
 #include "results.h"
 #include "shard.h"
 #include "temp_file.h"
+#include "wsol.h"
 
 typedef struct {
     cli_model_opts mo;
@@ -47,6 +48,8 @@ typedef struct {
     pixab_explain_opts eo;    /* --score, --boxes (layer and class set once the model is loaded) */
     int no_png, resume;
     int guided;               /* --guided */
+    int wsol;                 /* --wsol */
+    float wsol_threshold;     /* --wsol-threshold */
     cli_shard shard;          /* --shard, else from the environment */
     char shard_from[160];     /* the environment variables that set the shard, for -v */
     size_t max_memory;        /* --max-memory bytes; 0: the engine's default */
@@ -79,6 +82,13 @@ static const cli_option explain_options[] = {
      "guided backpropagation of the class logit to the input times the upsampled\n"
      "map, and .guided.png (per channel (G - mean)/(std + 1e-5) * 0.1 + 0.5 clipped\n"
      "to [0,1]; not with --no-png); one guided backward per image", 0, 0, NULL},
+    {NULL, "--wsol", CLI_FLAG, offsetof(explain_args, wsol), NULL,
+     "localisation boxes: \"wsol_box\": [x0, y0, x1, y1] (image pixels, x1/y1\n"
+     "exclusive) in each results line and drawn on the overlay: the bounding box\n"
+     "of the largest 8-connected region of the map, upsampled to the image's size,\n"
+     "at >= T times its max", 0, 0, NULL},
+    {NULL, "--wsol-threshold", CLI_CUSTOM, offsetof(explain_args, wsol_threshold), "T",
+     "the fraction T in [0, 1] of --wsol (default 0.2)", 0, 0, cli_wsol_threshold},
     {NULL, "--shard", CLI_CUSTOM, offsetof(explain_args, shard), "I/N",
      "process only the images whose index in the full input list is I mod N\n"
      "(stems are computed on the full list, so shards never collide). Without it,\n"
@@ -112,6 +122,7 @@ static const cli_command explain_command = {
     "pixab explain",
     "usage: pixab explain -w MODEL [-m METHOD[,METHOD...]] [-l LAYER] [-c CLASS] [--score softmax|logit]\n"
     "                     [--boxes 1x1,1x2,2x1,2x2] [--device D] [-o OUTDIR] [--batch N] [--no-png] [--guided]\n"
+    "                     [--wsol] [--wsol-threshold T]\n"
     "                     [--shard I/N] [--resume] [--max-memory SIZE] [--io-threads N] [--decode-memory SIZE]\n"
     "                     [-v] INPUT...\n"
     "INPUTs are image files (taken whatever their extension) or directories, walked recursively for\n"
@@ -207,7 +218,7 @@ static int out_of_memory(void) {
  * -1 on a usage error (printed). */
 static int explain_parse(int argc, char **argv, explain_run *r) {
     *r = (explain_run){.a = {.layer = "Mixed_7c", .outdir = "pixab-out", .shard = {.n = 1},
-                             .io_threads = 2, .eo = {.cls = -1}},
+                             .io_threads = 2, .eo = {.cls = -1}, .wsol_threshold = WSOL_THRESHOLD_DEFAULT},
                        .status = CLI_FATAL, .fd = -1};
     r->a.decode_memory = (size_t)1 << 30;
     explain_args *a = &r->a;
@@ -400,17 +411,22 @@ static void write_drop(void *ctx, void *item) {
     pixab_image_free(&j->img);
 }
 
+/* --wsol boxes on the overlays: white, visible on every jet colour but the palest. */
+static const unsigned char wsol_colour[3] = {255, 255, 255};
+
 /* OUTDIR/<stem>.<method>.png: the overlay's pixels (alpha 0.5) written as a
  * PNG and, with a sheet, its thumbnail at (row, col). -1 with a one-line
  * reason in why[cap]. */
-static int write_overlay(const char *path, const pixab_image *img, const pixab_map *mp, cli_sheet *sheet, int row,
-                         int col, char *why, size_t cap) {
+static int write_overlay(const char *path, const pixab_image *img, const pixab_map *mp, const int *box,
+                         cli_sheet *sheet, int row, int col, char *why, size_t cap) {
     unsigned char *rgb = malloc((size_t)img->width * (size_t)img->height * 3);
     if (!rgb) {
         snprintf(why, cap, "cannot write '%s': out of memory", path);
         return -1;
     }
     pixab_status s = cli_overlay(img, mp->map, mp->h, mp->w, 0.5f, rgb);
+    const int side = img->width < img->height ? img->width : img->height;
+    if (!s && box) cli_draw_box(rgb, img->width, img->height, box, side >= 150 ? side / 150 + 1 : 1, wsol_colour);
     int rc = s ? -1 : cli_write_png(path, rgb, img->width, img->height, why, cap);
     if (s)
         snprintf(why, cap, "cannot write '%s': %s", path, s == PIXAB_ERR_NOMEM ? "out of memory" : pixab_last_error());
@@ -464,22 +480,25 @@ static int write_guided(write_ctx *w, const write_job *j, int i, const image_out
     return rc;
 }
 
-/* Map i of the job: its .npy, its overlay (the sheet's row `row`), its
- * guided map, then its line. -1 with the reason in w->why. */
+/* Map i of the job: its .npy, its box (--wsol), its overlay (the sheet's row
+ * `row`), its guided map, then its line. -1 with the reason in w->why. */
 static int write_map(write_ctx *w, const write_job *j, int i, const image_outputs *out, int row) {
     const pixab_map *mp = &j->maps[i];
     const char *npy = out->npy[j->sel[i]], *png = out->png[j->sel[i]];
     char why[4200];
-    if (npy_write_f32(npy, mp->map, 2, (int64_t[]){mp->h, mp->w})) {
+    metrics_box b;
+    if (npy_write_f32(npy, mp->map, 2, (int64_t[]){mp->h, mp->w}) ||
+        (w->a->wsol && wsol_map_box(mp->map, mp->h, mp->w, j->img.width, j->img.height, w->a->wsol_threshold, &b))) {
         snprintf(w->why, sizeof w->why, "pixab: %s", pixab_last_error());
         return -1;
     }
+    const int box[4] = {b.x0, b.y0, b.x1, b.y1}, *wbox = w->a->wsol ? box : NULL;
     if (j->gb && write_guided(w, j, i, out)) return -1;
-    if (png && write_overlay(png, &j->img, mp, w->sheet, row, 1 + j->sel[i], why, sizeof why)) {
+    if (png && write_overlay(png, &j->img, mp, wbox, w->sheet, row, 1 + j->sel[i], why, sizeof why)) {
         snprintf(w->why, sizeof w->why, "pixab explain: %s", why);
         return -1;
     }
-    if (cli_results_append(w->fd, w->m, j->path, w->a->layer, mp, npy, png, j->shared_ms)) {
+    if (cli_results_append(w->fd, w->m, j->path, w->a->layer, mp, npy, png, j->shared_ms, wbox)) {
         snprintf(w->why, sizeof w->why, "pixab explain: cannot write '%s': %s", w->results, strerror(errno));
         return -1;
     }
