@@ -93,3 +93,42 @@ Test(wsol, iou_by_hand) {
     cr_expect(fabs(wsol_best_iou(a, gts, 2) - 0.5) < 1e-12, "8 of 16: the second box");
     cr_expect_eq(wsol_best_iou(a, gts, 0), 0.0);
 }
+
+/* loc_acc, mIoU and MaxBoxAcc by hand on 10 x 10 maps:
+ *  A: 1 on [2,6)^2 inside a ring of 0.42 on [1,7)^2, ground truth [2,6)^2:
+ *     t <= 0.40 keeps the ring (IoU 16/36, a miss), t >= 0.45 the core (IoU 1);
+ *  B: 1 on [0,3)^2, ground truth [5,9)^2: IoU 0 at every threshold;
+ *  C: 0.32 everywhere but a peak of 1 at (5,5), ground truth the whole image:
+ *     t <= 0.30 keeps everything (IoU 1), t >= 0.35 the peak (IoU 1/100).
+ * At t = 0.2: IoU 0.444, 0 and 1. MaxBoxAcc over A, B: 1/2 at 0.45; with C
+ * too, 1/3 at both 0.05..0.30 and 0.45..0.95: the lowest, 0.05. */
+Test(wsol, tally_by_hand) {
+    float a[100], b[100], c[100];
+    for (int y = 0; y < 10; y++)
+        for (int x = 0; x < 10; x++) {
+            const int core = x >= 2 && x < 6 && y >= 2 && y < 6, ring = x >= 1 && x < 7 && y >= 1 && y < 7;
+            a[y * 10 + x] = core ? 1.0f : ring ? 0.42f : 0.0f;
+            b[y * 10 + x] = x < 3 && y < 3 ? 1.0f : 0.0f;
+            c[y * 10 + x] = x == 5 && y == 5 ? 1.0f : 0.32f;
+        }
+    const metrics_box ga = {2, 2, 6, 6}, gb = {5, 5, 9, 9}, gc = {0, 0, 10, 10};
+    wsol_tally t = {0};
+    double iou;
+    float best;
+    cr_assert_eq(wsol_observe(a, 10, 10, 0.2f, &ga, 1, &t, &iou), PIXAB_OK);
+    cr_expect(fabs(iou - 16.0 / 36.0) < 1e-12, "A: IoU %g", iou);
+    cr_assert_eq(wsol_observe(b, 10, 10, 0.2f, &gb, 1, &t, &iou), PIXAB_OK);
+    cr_expect_eq(iou, 0.0);
+    for (int i = 0; i < WSOL_N_THRESHOLDS; i++) cr_expect_eq(t.hits[i], i >= 8, "threshold %g", wsol_threshold_at(i));
+    cr_expect_eq(wsol_max_box_acc(&t, &best), 0.5);
+    cr_expect(fabsf(best - 0.45f) < 1e-6f, "best threshold %g", best);
+    cr_assert_eq(wsol_observe(c, 10, 10, 0.2f, &gc, 1, &t, &iou), PIXAB_OK);
+    cr_expect_eq(iou, 1.0);
+    cr_expect_eq(t.n, 3);
+    for (int i = 0; i < WSOL_N_THRESHOLDS; i++)
+        cr_expect_eq(t.hits[i], (i <= 5) + (i >= 8), "threshold %g", wsol_threshold_at(i));
+    cr_expect(fabs(wsol_max_box_acc(&t, &best) - 1.0 / 3.0) < 1e-12);
+    cr_expect(fabsf(best - 0.05f) < 1e-6f, "best threshold %g", best);
+    const wsol_tally empty = {0};
+    cr_expect_eq(wsol_max_box_acc(&empty, NULL), 0.0);
+}

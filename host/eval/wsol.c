@@ -1,6 +1,6 @@
 /* wsol.c — localisation boxes of maps and their IoU (see wsol.h): threshold,
  * the largest 8-connected component by an iterative flood fill in raster
- * order, its bounding box. */
+ * order, its bounding box; loc_acc, mIoU and MaxBoxAcc observations. */
 #include "wsol.h"
 
 #include <stdlib.h>
@@ -75,4 +75,28 @@ double wsol_best_iou(metrics_box a, const metrics_box *boxes, int n) {
         best = v > best ? v : best;
     }
     return best;
+}
+
+pixab_status wsol_observe(const float *sal, int w, int h, float t, const metrics_box *gt, int n_gt, wsol_tally *tally,
+                          double *iou) {
+    metrics_box b;
+    pixab_status s = wsol_box_of(sal, w, h, t, &b);
+    if (s) return s;
+    *iou = wsol_best_iou(b, gt, n_gt);
+    if (!tally) return PIXAB_OK;
+    long hits[WSOL_N_THRESHOLDS];
+    for (int i = 0; i < WSOL_N_THRESHOLDS; i++) {
+        if ((s = wsol_box_of(sal, w, h, wsol_threshold_at(i), &b))) return s;
+        hits[i] = wsol_best_iou(b, gt, n_gt) >= WSOL_IOU_HIT;
+    }
+    for (int i = 0; i < WSOL_N_THRESHOLDS; i++) tally->hits[i] += hits[i];
+    tally->n++;
+    return PIXAB_OK;
+}
+
+double wsol_max_box_acc(const wsol_tally *tally, float *best) {
+    int at = 0;
+    for (int i = 1; i < WSOL_N_THRESHOLDS; i++) at = tally->hits[i] > tally->hits[at] ? i : at;
+    if (best) *best = wsol_threshold_at(at);
+    return tally->n ? (double)tally->hits[at] / (double)tally->n : 0.0;
 }
