@@ -400,6 +400,43 @@ Test(explain, wsol_boxes_in_the_lines_and_on_the_overlays) {
     cr_expect(strstr(r.err, "--wsol-threshold"), "%s", r.err);
 }
 
+/* --randomize LAYER --seed S: the maps of pixab_model_randomize(m, LAYER, S)
+ * (the eval sanity check's models); an unknown layer is a usage error. */
+Test(explain, randomize_explains_the_randomised_model) {
+    run_result r = runf("explain -w %s -m gradcam --randomize Mixed_7c --seed 7 --no-png -o %s %stest299.png", MODEL,
+                        tp("out"), DATA);
+    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    pixab_model *m, *rm;
+    pixab_engine *e;
+    pixab_image img;
+    cr_assert_eq(pixab_model_load(MODEL, &m), PIXAB_OK);
+    cr_assert_eq(pixab_model_randomize(m, pixab_model_find_layer(m, "Mixed_7c"), 7, &rm), PIXAB_OK);
+    cr_assert_eq(pixab_engine_create(rm, "cpu", 1, &e), PIXAB_OK);
+    cr_assert_eq(pixab_image_load(DATA "test299.png", &img), PIXAB_OK);
+    float *x = malloc(sizeof(float) * 299 * 299 * 3);
+    cr_assert_eq(pixab_image_preprocess(&img, pixab_model_preproc(rm), x), PIXAB_OK);
+    const pixab_method g = PIXAB_METHOD_GRADCAM;
+    pixab_explain_opts o = {.layer = pixab_model_find_layer(rm, "Mixed_7c"), .cls = -1};
+    pixab_map map;
+    cr_assert_eq(pixab_explain(e, x, &g, 1, &o, &map), PIXAB_OK, "%s", pixab_last_error());
+    npy_array a;
+    cr_assert_eq(npy_read_f32(tp("out/test299.gradcam.npy"), &a), PIXAB_OK);
+    cr_assert_eq(a.numel, map.h * map.w);
+    float err = 0.0f;
+    for (int i = 0; i < a.numel; i++) err = fmaxf(err, fabsf(a.data[i] - map.map[i]));
+    cr_expect(err <= 1e-4f, "max |cli - library| = %g", err);
+    npy_free(&a);
+    pixab_map_free(&map);
+    free(x);
+    pixab_image_free(&img);
+    pixab_engine_destroy(e);
+    pixab_model_free(rm);
+    pixab_model_free(m);
+    r = runf("explain -w %s --randomize nope -o %s %stest299.png", MODEL, tp("bad"), DATA);
+    cr_expect_eq(r.status, 2);
+    cr_expect(strstr(r.err, "--randomize") && strstr(r.err, "nope"), "%s", r.err);
+}
+
 Test(explain, layer_mixed_6e_gives_17x17) {
     run_result r = runf("explain -w %s -m activation -l Mixed_6e -o %s %stest299.png", MODEL, tp("out"), DATA);
     cr_assert_eq(r.status, 0, "stderr: %s", r.err);
@@ -573,7 +610,7 @@ Test(explain, help_documents_every_flag) {
     cr_expect_eq(r.status, 0);
     static const char *flags[] = {"-w", "-m", "-l", "-c", "--score", "--boxes", "--device", "-o", "--batch",
                                   "--no-png", "--shard", "--resume", "-v", "results.jsonl", "scorecam",
-                                  "--guided", "--wsol", "--wsol-threshold"};
+                                  "--guided", "--wsol", "--wsol-threshold", "--randomize"};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         cr_expect(strstr(r.out, flags[i]), "explain --help lacks %s", flags[i]);
     r = run("--help");

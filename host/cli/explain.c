@@ -50,6 +50,8 @@ typedef struct {
     int guided;               /* --guided */
     int wsol;                 /* --wsol */
     float wsol_threshold;     /* --wsol-threshold */
+    const char *randomize;    /* --randomize LAYER */
+    long seed;                /* --seed */
     cli_shard shard;          /* --shard, else from the environment */
     char shard_from[160];     /* the environment variables that set the shard, for -v */
     size_t max_memory;        /* --max-memory bytes; 0: the engine's default */
@@ -89,6 +91,12 @@ static const cli_option explain_options[] = {
      "at >= T times its max", 0, 0, NULL},
     {NULL, "--wsol-threshold", CLI_CUSTOM, offsetof(explain_args, wsol_threshold), "T",
      "the fraction T in [0, 1] of --wsol (default 0.2)", 0, 0, cli_wsol_threshold},
+    {NULL, "--randomize", CLI_STRING, offsetof(explain_args, randomize), "LAYER",
+     "explain with the model's layers from LAYER up to the logits randomised\n"
+     "(cascading randomisation, Adebayo et al.: as pixab eval's sanity step LAYER,\n"
+     "the same weights for the same --seed)", 0, 0, NULL},
+    {NULL, "--seed", CLI_INT, offsetof(explain_args, seed), "S",
+     "the seed of --randomize (default 1, as pixab eval)", 0, 1L << 62, NULL},
     {NULL, "--shard", CLI_CUSTOM, offsetof(explain_args, shard), "I/N",
      "process only the images whose index in the full input list is I mod N\n"
      "(stems are computed on the full list, so shards never collide). Without it,\n"
@@ -122,7 +130,7 @@ static const cli_command explain_command = {
     "pixab explain",
     "usage: pixab explain -w MODEL [-m METHOD[,METHOD...]] [-l LAYER] [-c CLASS] [--score softmax|logit]\n"
     "                     [--boxes 1x1,1x2,2x1,2x2] [--device D] [-o OUTDIR] [--batch N] [--no-png] [--guided]\n"
-    "                     [--wsol] [--wsol-threshold T]\n"
+    "                     [--wsol] [--wsol-threshold T] [--randomize LAYER [--seed S]]\n"
     "                     [--shard I/N] [--resume] [--max-memory SIZE] [--io-threads N] [--decode-memory SIZE]\n"
     "                     [-v] INPUT...\n"
     "INPUTs are image files (taken whatever their extension) or directories, walked recursively for\n"
@@ -218,7 +226,8 @@ static int out_of_memory(void) {
  * -1 on a usage error (printed). */
 static int explain_parse(int argc, char **argv, explain_run *r) {
     *r = (explain_run){.a = {.layer = "Mixed_7c", .outdir = "pixab-out", .shard = {.n = 1},
-                             .io_threads = 2, .eo = {.cls = -1}, .wsol_threshold = WSOL_THRESHOLD_DEFAULT},
+                             .io_threads = 2, .eo = {.cls = -1}, .wsol_threshold = WSOL_THRESHOLD_DEFAULT,
+                             .seed = 1},
                        .status = CLI_FATAL, .fd = -1};
     r->a.decode_memory = (size_t)1 << 30;
     explain_args *a = &r->a;
@@ -550,8 +559,22 @@ static void print_stages(const pipe_stats *dec, double explain_s, int explained,
 /* ---- plan: everything that can fail on the arguments fails before the inputs
  * are read and before OUTDIR is touched; then the outputs and the jobs ---------------- */
 
+/* --randomize: r->m replaced by its copy randomised from the layer up. */
+static int plan_randomize(explain_run *r) {
+    const int l = pixab_model_find_layer(r->m, r->a.randomize);
+    pixab_model *rm = NULL;
+    if (l < 0 || pixab_model_randomize(r->m, l, (uint64_t)r->a.seed, &rm)) {
+        cli_error("explain: --randomize");
+        return -1;
+    }
+    pixab_model_free(r->m);
+    r->m = rm;
+    return 0;
+}
+
 static int plan_model(explain_run *r) {
     if (!(r->m = cli_load_model(&r->a.mo))) return -1;
+    if (r->a.randomize && plan_randomize(r)) return -1;
     if ((r->a.eo.layer = cli_layer(explain_command.name, r->m, r->a.layer)) < 0) return -1;
     r->a.layer = pixab_model_layer_name(r->m, r->a.eo.layer); /* the model's own name (ONNX: the default's) */
     return r->a.cls && parse_class(r->m, r->a.cls, &r->a.eo.cls) ? -1 : 0;
