@@ -223,6 +223,19 @@ Test(explain, contact_sheet) {
     cr_expect(!exists(tp("nopng/contact_sheet.png")), "--no-png: no contact sheet");
 }
 
+/* The bundled model on a CPU engine, and `image` preprocessed for it (malloc'd). */
+static float *library_input(const char *image, pixab_model **m, pixab_engine **e) {
+    pixab_image img;
+    cr_assert_eq(pixab_model_load(MODEL, m), PIXAB_OK);
+    cr_assert_eq(pixab_engine_create(*m, "cpu", 8, e), PIXAB_OK);
+    cr_assert_eq(pixab_image_load(image, &img), PIXAB_OK);
+    float *x = malloc(sizeof(float) * 299 * 299 * 3);
+    cr_assert(x);
+    cr_assert_eq(pixab_image_preprocess(&img, pixab_model_preproc(*m), x), PIXAB_OK);
+    pixab_image_free(&img);
+    return x;
+}
+
 Test(explain, maps_are_the_librarys) {
     run_result r = runf("explain -w %s -m pixab,activation --no-png -o %s %stest299.png", MODEL, tp("out"), DATA);
     cr_assert_eq(r.status, 0, "stderr: %s", r.err);
@@ -230,12 +243,7 @@ Test(explain, maps_are_the_librarys) {
 
     pixab_model *m;
     pixab_engine *e;
-    pixab_image img;
-    cr_assert_eq(pixab_model_load(MODEL, &m), PIXAB_OK);
-    cr_assert_eq(pixab_engine_create(m, "cpu", 8, &e), PIXAB_OK);
-    cr_assert_eq(pixab_image_load(DATA "test299.png", &img), PIXAB_OK);
-    float *x = malloc(sizeof(float) * 299 * 299 * 3);
-    cr_assert_eq(pixab_image_preprocess(&img, pixab_model_preproc(m), x), PIXAB_OK);
+    float *x = library_input(DATA "test299.png", &m, &e);
     pixab_method methods[2] = {PIXAB_METHOD_PIXAB, PIXAB_METHOD_ACTIVATION};
     pixab_explain_opts o = {.layer = pixab_model_find_layer(m, "Mixed_7c"), .cls = -1};
     pixab_map maps[2];
@@ -259,7 +267,6 @@ Test(explain, maps_are_the_librarys) {
     }
     jsonl_free(&res);
     free(x);
-    pixab_image_free(&img);
     pixab_engine_destroy(e);
     pixab_model_free(m);
 }
@@ -308,14 +315,10 @@ Test(explain, guided_maps_are_the_librarys_and_rendered) {
     cr_assert_eq(r.status, 0, "stderr: %s", r.err);
     pixab_model *m;
     pixab_engine *e;
-    pixab_image img;
-    cr_assert_eq(pixab_model_load(MODEL, &m), PIXAB_OK);
-    cr_assert_eq(pixab_engine_create(m, "cpu", 8, &e), PIXAB_OK);
-    cr_assert_eq(pixab_image_load(DATA "small53x37.png", &img), PIXAB_OK);
     const size_t n = 299 * 299 * 3;
-    float *x = malloc(sizeof(float) * n), *gb = malloc(sizeof(float) * n), *g = malloc(sizeof(float) * n);
-    cr_assert(x && gb && g);
-    cr_assert_eq(pixab_image_preprocess(&img, pixab_model_preproc(m), x), PIXAB_OK);
+    float *x = library_input(DATA "small53x37.png", &m, &e), *gb = malloc(sizeof(float) * n),
+          *g = malloc(sizeof(float) * n);
+    cr_assert(gb && g);
     pixab_method methods[2] = {PIXAB_METHOD_GRADCAM, PIXAB_METHOD_PIXAB};
     pixab_explain_opts o = {.layer = pixab_model_find_layer(m, "Mixed_7c"), .cls = -1};
     pixab_map maps[2];
@@ -354,7 +357,6 @@ Test(explain, guided_maps_are_the_librarys_and_rendered) {
         pixab_map_free(&maps[k]);
     }
     free(x), free(gb), free(g);
-    pixab_image_free(&img);
     pixab_engine_destroy(e);
     pixab_model_free(m);
 }
