@@ -304,6 +304,18 @@ void pixab_map_free(pixab_map *m);
 /* Bilinear (half-pixel centres) resize of a map (h, w) to (out_h, out_w). */
 pixab_status pixab_map_upsample(const float *map, int h, int w, int out_h, int out_w, float *out);
 
+/* ---- guided backpropagation (Springenberg et al.; docs/evaluation.md) ------ */
+
+/* GB of n preprocessed images (n, S, S, 3), 1 <= n <= the engine's batch:
+ * gb (n, S, S, 3) = the gradient of class cls[i]'s logit with respect to
+ * image i's input, where every ReLU's backward passes the gradient only where
+ * both its output and the incoming gradient are positive; max pools route to
+ * the first maximum and the other ops are as in pixab_engine_gradient_batch. */
+pixab_status pixab_guided_backprop(pixab_engine *e, const float *inputs, int n, const int *cls, float *gb);
+/* A method's guided map: out (S, S, 3) = gb (S, S, 3) times map (h, w)
+ * upsampled to S x S (pixab_map_upsample), the same factor on all 3 channels. */
+pixab_status pixab_guided_map(const float *gb, int size, const float *map, int h, int w, float *out);
+
 /* In-place softmax over each row of x (rows, cols). */
 void pixab_softmax(float *x, int rows, int cols);
 

@@ -616,7 +616,8 @@ static pixab_status cuda_set_precision(void *ctx, const graph *g, int precision)
 
 // ----------------------------------------------------------------------------
 // the dispatch: network ops above, the generator and reduction ops in
-// generate_kernels.h and map_kernels.h; all queued on the stream
+// generate_kernels.h and map_kernels.h, the guided ReLU in nn_kernels.h; all
+// queued on the stream
 
 static int cuda_supports_op(void *, bop_kind kind) { return kind >= 0 && kind < BOP_COUNT; }
 
@@ -655,6 +656,14 @@ static pixab_status head_op(cuda_ctx *c, const graph *g, const backend_op *op) {
     case BOP_PIXAB_REDUCE: return map_pixab_reduce_cuda(op->dst, op->src, op->n_boxes, HW, st);
     case BOP_WEIGHTED_SUM: return map_weighted_sum_cuda(op->dst, op->a, op->src, HW, op->K, st);
     case BOP_NORMALIZE: return map_normalize_cuda(op->dst, op->count, st);
+    case BOP_GUIDED_RELU: {
+        if (op->index < 0 || op->index >= g->n_ops || !g->ops[op->index].relu)
+            return pixab_fail(PIXAB_ERR_ARG, "op %d has no ReLU to guide", op->index);
+        o = &g->ops[op->index];
+        const tshape *ys = &g->tensors[o->dst];
+        return nn_guided_relu_mask_cuda(op->dst + o->dst_c0, ys->c, op->src + o->dst_c0, ys->c,
+                                        (size_t)op->count * ys->h * ys->w, o->c_out, st);
+    }
     default: return pixab_fail(PIXAB_ERR_ARG, "op kind %d is not a head op", (int)op->kind);
     }
 }

@@ -25,13 +25,15 @@ __global__ void bias_act_kernel(float *dst, int ldd, const float *src, int lds, 
     }
 }
 
+/* guided: guided backpropagation's mask (nn_guided_relu_mask) instead of the plain one. */
 __global__ void relu_mask_kernel(float *dz, int ldz, const float *dy, int ldy, const float *y, int ldyy, size_t rows,
-                                 int c) {
+                                 int c, int guided) {
     const size_t total = rows * (size_t)c;
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total; i += (size_t)gridDim.x * blockDim.x) {
         size_t r = i / (size_t)c;
         int k = (int)(i - r * (size_t)c);
-        dz[r * ldz + k] = nn_relu_mask(dy[r * ldy + k], y[r * ldyy + k]);
+        const float g = dy[r * ldy + k], v = y[r * ldyy + k];
+        dz[r * ldz + k] = guided ? nn_guided_relu_mask(g, v) : nn_relu_mask(g, v);
     }
 }
 
@@ -109,16 +111,27 @@ extern "C" pixab_status nn_bias_act_cuda(float *dst, int ldd, const float *src, 
     return PIXAB_OK;
 }
 
-extern "C" pixab_status nn_relu_mask_cuda(float *dz, int ldz, const float *dy, int ldy, const float *y, int ldyy,
-                                          size_t rows, int c, void *stream) {
-    if (!dz || !dy || !y) return pixab_fail(PIXAB_ERR_ARG, "nn_relu_mask_cuda: NULL tensor");
-    pixab_status s = nn_check("nn_relu_mask_cuda", c, ldz, ldy, ldyy);
+/* The launchers of relu_mask_kernel, plain and guided; fn names the launcher. */
+static pixab_status relu_mask_launch(const char *fn, float *dz, int ldz, const float *dy, int ldy, const float *y,
+                                     int ldyy, size_t rows, int c, int guided, void *stream) {
+    if (!dz || !dy || !y) return pixab_fail(PIXAB_ERR_ARG, "%s: NULL tensor", fn);
+    pixab_status s = nn_check(fn, c, ldz, ldy, ldyy);
     if (s || rows == 0) return s;
-    if (dz == dy && ldz != ldy) return pixab_fail(PIXAB_ERR_ARG, "nn_relu_mask_cuda: in place with two strides");
+    if (dz == dy && ldz != ldy) return pixab_fail(PIXAB_ERR_ARG, "%s: in place with two strides", fn);
     relu_mask_kernel<<<nn_blocks(rows * (size_t)c), CUDA_BLOCK, 0, (cudaStream_t)stream>>>(dz, ldz, dy, ldy, y, ldyy,
-                                                                                             rows, c);
+                                                                                             rows, c, guided);
     CUDA_CHECK_LAUNCH();
     return PIXAB_OK;
+}
+
+extern "C" pixab_status nn_relu_mask_cuda(float *dz, int ldz, const float *dy, int ldy, const float *y, int ldyy,
+                                          size_t rows, int c, void *stream) {
+    return relu_mask_launch("nn_relu_mask_cuda", dz, ldz, dy, ldy, y, ldyy, rows, c, 0, stream);
+}
+
+extern "C" pixab_status nn_guided_relu_mask_cuda(float *dy, int ldy, const float *y, int ldyy, size_t rows, int c,
+                                                 void *stream) {
+    return relu_mask_launch("nn_guided_relu_mask_cuda", dy, ldy, dy, ldy, y, ldyy, rows, c, 1, stream);
 }
 
 extern "C" pixab_status nn_gap_cuda(float *y, int ldy, const float *x, int ldx, int n, size_t hw, int c,

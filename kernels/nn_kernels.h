@@ -27,6 +27,10 @@ pixab_status nn_bias_act_cuda(float *dst, int ldd, const float *src, int lds, co
 pixab_status nn_relu_mask_cuda(float *dz, int ldz, const float *dy, int ldy, const float *y, int ldyy, size_t rows,
                                int c, void *stream);
 
+/* Guided backpropagation's ReLU backward, in place: dy[r, k] =
+ * nn_guided_relu_mask(dy[r, k], y[r, k]); dy (rows, ldy), y (rows, ldyy). */
+pixab_status nn_guided_relu_mask_cuda(float *dy, int ldy, const float *y, int ldyy, size_t rows, int c, void *stream);
+
 /* Global average pooling of n images: y[i, k] = mean over hw pixels of
  * x[i, p, k]; x (n, hw, ldx), y (n, ldy): y points at the op's first channel. */
 pixab_status nn_gap_cuda(float *y, int ldy, const float *x, int ldx, int n, size_t hw, int c, void *stream);

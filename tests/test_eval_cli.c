@@ -1,7 +1,7 @@
 /* test_eval_cli.c — `pixab eval` end to end on the demo model and a few
  * synthetic images: metrics.csv (header, one row per method x task x metric,
  * values in their ranges, n = the observations), metrics.md, curves.csv, the
- * plots; --tasks; a missing image skipped (exit 1, the rest complete); bad
+ * plots; --tasks (wsol's rows against the library's boxes); a missing image skipped (exit 1, the rest complete); bad
  * annotation files, unknown tasks and missing flags (exit 2, one line); an
  * unwritable OUTDIR fails before the work. The
  * metric values themselves are checked against Python in test_metrics.c. */
@@ -17,7 +17,9 @@
 #include <unistd.h>
 
 #include "cli_run.h"
+#include "dataset.h"
 #include "pixab.h"
+#include "wsol.h"
 
 #define DEMO PIXAB_TEST_DATA "/../../models/pixab-demo.safetensors"
 /* Small and fast: 2 images, 4 deletion/insertion steps, short FGSM. */
@@ -106,6 +108,8 @@ Test(eval, all_tasks_write_every_metric) {
         cr_expect(k == 2 ? !doa : doa && doa->value >= 0.0 && doa->value <= 2.0, "%s DOA", m);
         /* #COP only for channel-weight methods. */
         cr_expect(k == 0 || k == 2 ? !cop : cop && cop->value >= 0.0 && cop->value <= 100.0, "%s COP", m);
+        const csv_row *wl = find(rows, n, m, "wsol", "loc_acc"), *wm = find(rows, n, m, "wsol", "maxboxacc");
+        cr_expect(wl && wm && wl->value >= 0.0 && wm->value <= 1.0 && wl->n == wm->n, "%s wsol rows", m);
         const csv_row *sp = find(rows, n, m, "sanity", "spearman_fc");
         cr_assert(sp && find(rows, n, m, "sanity", "spearman_Mixed_5b"), "%s sanity rows", m);
         cr_expect(sp->value >= -1.0 && sp->value <= 1.0 && sp->n == 1, "%s spearman_fc %g n %ld", m, sp->value, sp->n);
@@ -130,6 +134,84 @@ Test(eval, all_tasks_write_every_metric) {
     check_png(tp("out"), "deletion.png");
     check_png(tp("out"), "insertion.png");
     check_png(tp("out"), "sanity.png");
+}
+
+/* --tasks wsol: loc_acc and miou are the means, over every (image, class
+ * present), of what the library gives for that class's maps (wsol_map_box at
+ * the image's size, best IoU against the class's boxes: both checked by hand
+ * and against scipy in test_wsol.c); maxboxacc has the same n, is at least
+ * loc_acc (0.3 is one of its thresholds) and names its threshold. */
+Test(eval, wsol_rows_are_the_librarys) {
+    synth(2);
+    run_result r = runf("eval -w '%s' --data '%s' -m activation,gradcam --tasks wsol --wsol-threshold 0.3 "
+                        "--device cpu -o '%s'", DEMO, tp("set/annotations.jsonl"), tp("out"));
+    cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+    int n;
+    csv_row *rows = read_csv(tp("out"), &n);
+    pixab_model *m;
+    pixab_engine *e;
+    cr_assert_eq(pixab_model_load(DEMO, &m), PIXAB_OK);
+    cr_assert_eq(pixab_engine_create(m, "cpu", 4, &e), PIXAB_OK);
+    eval_dataset d;
+    cr_assert_eq(eval_dataset_load(tp("set/annotations.jsonl"), pixab_model_num_classes(m), &d), PIXAB_OK);
+    const pixab_method ms[2] = {PIXAB_METHOD_ACTIVATION, PIXAB_METHOD_GRADCAM};
+    double loc[2] = {0}, miou[2] = {0};
+    int obs = 0;
+    float *x = malloc(sizeof(float) * 299 * 299 * 3);
+    for (int i = 0; i < d.n; i++) {
+        pixab_image img;
+        cr_assert_eq(pixab_image_load(d.items[i].path, &img), PIXAB_OK);
+        cr_assert_eq(pixab_image_preprocess(&img, pixab_model_preproc(m), x), PIXAB_OK);
+        for (int j = 0; j < d.items[i].n_objects; j++) {
+            const int cls = d.items[i].objects[j].cls;
+            int first = 1;
+            for (int q = 0; q < j; q++) first &= d.items[i].objects[q].cls != cls;
+            if (!first) continue;
+            metrics_box gt[16];
+            int nb = 0;
+            for (int q = j; q < d.items[i].n_objects && nb < 16; q++)
+                if (d.items[i].objects[q].cls == cls) {
+                    const int *b = d.items[i].objects[q].box;
+                    gt[nb++] = (metrics_box){b[0], b[1], b[2], b[3]};
+                }
+            pixab_explain_opts o = {.layer = pixab_model_default_layer(m), .cls = cls};
+            pixab_map maps[2];
+            cr_assert_eq(pixab_explain(e, x, ms, 2, &o, maps), PIXAB_OK, "%s", pixab_last_error());
+            for (int k = 0; k < 2; k++) {
+                metrics_box b;
+                cr_assert_eq(wsol_map_box(maps[k].map, maps[k].h, maps[k].w, img.width, img.height, 0.3f, &b),
+                             PIXAB_OK);
+                const double iou = wsol_best_iou(b, gt, nb);
+                loc[k] += iou >= 0.5, miou[k] += iou;
+                pixab_map_free(&maps[k]);
+            }
+            obs++;
+        }
+        pixab_image_free(&img);
+    }
+    cr_assert(obs > 0);
+    for (int k = 0; k < 2; k++) {
+        const char *name = pixab_method_name(ms[k]);
+        const csv_row *l = find(rows, n, name, "wsol", "loc_acc"), *mi = find(rows, n, name, "wsol", "miou");
+        const csv_row *mb = find(rows, n, name, "wsol", "maxboxacc"), *th = find(rows, n, name, "wsol", "maxboxacc_threshold");
+        cr_assert(l && mi && mb && th, "%s: wsol rows", name);
+        cr_expect(l->n == obs && mi->n == obs && mb->n == obs, "%s: n %ld %ld %ld, want %d", name, l->n, mi->n, mb->n,
+                  obs);
+        cr_expect(fabs(l->value - loc[k] / obs) < 1e-5, "%s loc_acc %g, library %g", name, l->value, loc[k] / obs);
+        cr_expect(fabs(mi->value - miou[k] / obs) < 1e-5, "%s miou %g, library %g", name, mi->value, miou[k] / obs);
+        cr_expect(mb->value <= 1.0 && mb->value >= l->value - 1e-9, "%s maxboxacc %g", name,
+                  mb->value);
+        cr_expect(th->value >= 0.05 - 1e-6 && th->value <= 0.95 + 1e-6 && th->n == 1, "%s threshold %g", name, th->value);
+    }
+    cr_expect(!find(rows, n, "gradcam", "MOD", "PG"), "--tasks wsol runs wsol alone");
+    char *md = read_file(tp("out/metrics.md"), NULL);
+    cr_assert(md);
+    cr_expect(strstr(md, "### Weakly supervised localisation (WSOL)") && strstr(md, "0.3 x max"), "%s", md);
+    free(md);
+    free(rows), free(x);
+    eval_dataset_free(&d);
+    pixab_engine_destroy(e);
+    pixab_model_free(m);
 }
 
 /* One more line at the end of set/annotations.jsonl. */

@@ -34,6 +34,7 @@
 #include "json.h"
 #include "npy.h"
 #include "pixab.h"
+#include "wsol.h"
 
 #define DATA PIXAB_TEST_DATA "/"
 #define MODEL DATA "inception_v3_w8.safetensors"
@@ -222,6 +223,19 @@ Test(explain, contact_sheet) {
     cr_expect(!exists(tp("nopng/contact_sheet.png")), "--no-png: no contact sheet");
 }
 
+/* The bundled model on a CPU engine, and `image` preprocessed for it (malloc'd). */
+static float *library_input(const char *image, pixab_model **m, pixab_engine **e) {
+    pixab_image img;
+    cr_assert_eq(pixab_model_load(MODEL, m), PIXAB_OK);
+    cr_assert_eq(pixab_engine_create(*m, "cpu", 8, e), PIXAB_OK);
+    cr_assert_eq(pixab_image_load(image, &img), PIXAB_OK);
+    float *x = malloc(sizeof(float) * 299 * 299 * 3);
+    cr_assert(x);
+    cr_assert_eq(pixab_image_preprocess(&img, pixab_model_preproc(*m), x), PIXAB_OK);
+    pixab_image_free(&img);
+    return x;
+}
+
 Test(explain, maps_are_the_librarys) {
     run_result r = runf("explain -w %s -m pixab,activation --no-png -o %s %stest299.png", MODEL, tp("out"), DATA);
     cr_assert_eq(r.status, 0, "stderr: %s", r.err);
@@ -229,12 +243,7 @@ Test(explain, maps_are_the_librarys) {
 
     pixab_model *m;
     pixab_engine *e;
-    pixab_image img;
-    cr_assert_eq(pixab_model_load(MODEL, &m), PIXAB_OK);
-    cr_assert_eq(pixab_engine_create(m, "cpu", 8, &e), PIXAB_OK);
-    cr_assert_eq(pixab_image_load(DATA "test299.png", &img), PIXAB_OK);
-    float *x = malloc(sizeof(float) * 299 * 299 * 3);
-    cr_assert_eq(pixab_image_preprocess(&img, pixab_model_preproc(m), x), PIXAB_OK);
+    float *x = library_input(DATA "test299.png", &m, &e);
     pixab_method methods[2] = {PIXAB_METHOD_PIXAB, PIXAB_METHOD_ACTIVATION};
     pixab_explain_opts o = {.layer = pixab_model_find_layer(m, "Mixed_7c"), .cls = -1};
     pixab_map maps[2];
@@ -258,7 +267,6 @@ Test(explain, maps_are_the_librarys) {
     }
     jsonl_free(&res);
     free(x);
-    pixab_image_free(&img);
     pixab_engine_destroy(e);
     pixab_model_free(m);
 }
@@ -297,6 +305,138 @@ Test(explain, png_is_the_jet_overlay_at_half_alpha) {
     npy_free(&a);
     pixab_image_free(&src);
     pixab_image_free(&png);
+}
+
+/* --guided: OUTDIR/<stem>.<method>.guided.npy is the library's guided map
+ * (float32 (299, 299, 3)) of the image's top-1 class, .guided.png its
+ * rendering (G - mean)/(std + 1e-5) * 0.1 + 0.5, clipped, times 255. */
+Test(explain, guided_maps_are_the_librarys_and_rendered) {
+    run_result r = runf("explain -w %s -m gradcam,pixab --guided -o %s %ssmall53x37.png", MODEL, tp("out"), DATA);
+    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    pixab_model *m;
+    pixab_engine *e;
+    const size_t n = 299 * 299 * 3;
+    float *x = library_input(DATA "small53x37.png", &m, &e), *gb = malloc(sizeof(float) * n),
+          *g = malloc(sizeof(float) * n);
+    cr_assert(gb && g);
+    pixab_method methods[2] = {PIXAB_METHOD_GRADCAM, PIXAB_METHOD_PIXAB};
+    pixab_explain_opts o = {.layer = pixab_model_find_layer(m, "Mixed_7c"), .cls = -1};
+    pixab_map maps[2];
+    cr_assert_eq(pixab_explain(e, x, methods, 2, &o, maps), PIXAB_OK, "%s", pixab_last_error());
+    cr_assert_eq(pixab_guided_backprop(e, x, 1, &maps[0].cls, gb), PIXAB_OK, "%s", pixab_last_error());
+    for (int k = 0; k < 2; k++) {
+        char path[256];
+        npy_array a;
+        snprintf(path, sizeof path, "%s/small53x37.%s.guided.npy", tp("out"), pixab_method_name(methods[k]));
+        cr_assert_eq(npy_read_f32(path, &a), PIXAB_OK, "%s", pixab_last_error());
+        cr_assert(a.ndim == 3 && a.shape[0] == 299 && a.shape[1] == 299 && a.shape[2] == 3, "%s: shape", path);
+        cr_assert_eq(pixab_guided_map(gb, 299, maps[k].map, maps[k].h, maps[k].w, g), PIXAB_OK);
+        double err = 0.0, big = 0.0, sum = 0.0, sq = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            err = fmax(err, fabs(a.data[i] - g[i]));
+            big = fmax(big, fabs(g[i]));
+            sum += a.data[i];
+        }
+        cr_expect(big > 0.0 && err <= 1e-4 * big, "%s: max |cli - library| %g of %g", path, err, big);
+        const double mean = sum / (double)n;
+        for (size_t i = 0; i < n; i++) sq += (a.data[i] - mean) * (a.data[i] - mean);
+        const double sd = sqrt(sq / (double)n);
+        pixab_image png;
+        snprintf(path, sizeof path, "%s/small53x37.%s.guided.png", tp("out"), pixab_method_name(methods[k]));
+        cr_assert_eq(pixab_image_load(path, &png), PIXAB_OK, "%s", pixab_last_error());
+        cr_assert(png.width == 299 && png.height == 299);
+        int worst = 0;
+        for (size_t i = 0; i < n; i++) {
+            double v = (a.data[i] - mean) / (sd + 1e-5) * 0.1 + 0.5;
+            int want = (int)(fmin(fmax(v, 0.0), 1.0) * 255.0), d = abs(png.rgb[i] - want);
+            worst = d > worst ? d : worst;
+        }
+        cr_expect(worst <= 1, "%s differs from the rendering by %d levels", path, worst);
+        pixab_image_free(&png);
+        npy_free(&a);
+        pixab_map_free(&maps[k]);
+    }
+    free(x), free(gb), free(g);
+    pixab_engine_destroy(e);
+    pixab_model_free(m);
+}
+
+/* --wsol: each line's "wsol_box" is wsol_map_box of its map at the image's
+ * size and threshold (0.2, then --wsol-threshold 0.6), and the overlay shows
+ * its white outline; a threshold outside [0, 1] is a usage error. */
+Test(explain, wsol_boxes_in_the_lines_and_on_the_overlays) {
+    static const float ts[2] = {0.2f, 0.6f};
+    for (int k = 0; k < 2; k++) {
+        run_result r = runf("explain -w %s -m gradcam,pixab --wsol%s -o %s %ssmall53x37.png", MODEL,
+                            k ? " --wsol-threshold 0.6" : "", tp(k ? "out2" : "out1"), DATA);
+        cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+        jsonl res = read_results(k ? "out2" : "out1");
+        cr_assert_eq(res.n, 2);
+        for (int i = 0; i < res.n; i++) {
+            const json_value *b = json_object_get(res.v[i], "wsol_box");
+            cr_assert(b, "no wsol_box");
+            int got[4];
+            for (int c = 0; c < 4; c++) {
+                int64_t v = -1;
+                cr_assert(json_get_i64(json_array_get(b, (size_t)c), &v));
+                got[c] = (int)v;
+            }
+            npy_array a;
+            cr_assert_eq(npy_read_f32(jstr(res.v[i], "map"), &a), PIXAB_OK);
+            metrics_box want;
+            cr_assert_eq(wsol_map_box(a.data, (int)a.shape[0], (int)a.shape[1], 53, 37, ts[k], &want), PIXAB_OK);
+            cr_expect(got[0] == want.x0 && got[1] == want.y0 && got[2] == want.x1 && got[3] == want.y1,
+                      "box [%d,%d,%d,%d] vs [%d,%d,%d,%d]", got[0], got[1], got[2], got[3], want.x0, want.y0,
+                      want.x1, want.y1);
+            pixab_image png;
+            cr_assert_eq(pixab_image_load(jstr(res.v[i], "png"), &png), PIXAB_OK);
+            for (int x = want.x0; x < want.x1; x++) /* the top edge */
+                for (int c = 0; c < 3; c++) cr_expect_eq(png.rgb[((size_t)want.y0 * 53 + x) * 3 + c], 255);
+            pixab_image_free(&png);
+            npy_free(&a);
+        }
+        jsonl_free(&res);
+    }
+    run_result r = runf("explain -w %s --wsol --wsol-threshold 1.5 -o %s %ssmall53x37.png", MODEL, tp("bad"), DATA);
+    cr_expect_eq(r.status, 2);
+    cr_expect(strstr(r.err, "--wsol-threshold"), "%s", r.err);
+}
+
+/* --randomize LAYER --seed S: the maps of pixab_model_randomize(m, LAYER, S)
+ * (the eval sanity check's models); an unknown layer is a usage error. */
+Test(explain, randomize_explains_the_randomised_model) {
+    run_result r = runf("explain -w %s -m gradcam --randomize Mixed_7c --seed 7 --no-png -o %s %stest299.png", MODEL,
+                        tp("out"), DATA);
+    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    pixab_model *m, *rm;
+    pixab_engine *e;
+    pixab_image img;
+    cr_assert_eq(pixab_model_load(MODEL, &m), PIXAB_OK);
+    cr_assert_eq(pixab_model_randomize(m, pixab_model_find_layer(m, "Mixed_7c"), 7, &rm), PIXAB_OK);
+    cr_assert_eq(pixab_engine_create(rm, "cpu", 1, &e), PIXAB_OK);
+    cr_assert_eq(pixab_image_load(DATA "test299.png", &img), PIXAB_OK);
+    float *x = malloc(sizeof(float) * 299 * 299 * 3);
+    cr_assert_eq(pixab_image_preprocess(&img, pixab_model_preproc(rm), x), PIXAB_OK);
+    const pixab_method g = PIXAB_METHOD_GRADCAM;
+    pixab_explain_opts o = {.layer = pixab_model_find_layer(rm, "Mixed_7c"), .cls = -1};
+    pixab_map map;
+    cr_assert_eq(pixab_explain(e, x, &g, 1, &o, &map), PIXAB_OK, "%s", pixab_last_error());
+    npy_array a;
+    cr_assert_eq(npy_read_f32(tp("out/test299.gradcam.npy"), &a), PIXAB_OK);
+    cr_assert_eq(a.numel, map.h * map.w);
+    float err = 0.0f;
+    for (int i = 0; i < a.numel; i++) err = fmaxf(err, fabsf(a.data[i] - map.map[i]));
+    cr_expect(err <= 1e-4f, "max |cli - library| = %g", err);
+    npy_free(&a);
+    pixab_map_free(&map);
+    free(x);
+    pixab_image_free(&img);
+    pixab_engine_destroy(e);
+    pixab_model_free(rm);
+    pixab_model_free(m);
+    r = runf("explain -w %s --randomize nope -o %s %stest299.png", MODEL, tp("bad"), DATA);
+    cr_expect_eq(r.status, 2);
+    cr_expect(strstr(r.err, "--randomize") && strstr(r.err, "nope"), "%s", r.err);
 }
 
 Test(explain, layer_mixed_6e_gives_17x17) {
@@ -471,7 +611,8 @@ Test(explain, help_documents_every_flag) {
     run_result r = run("explain --help");
     cr_expect_eq(r.status, 0);
     static const char *flags[] = {"-w", "-m", "-l", "-c", "--score", "--boxes", "--device", "-o", "--batch",
-                                  "--no-png", "--shard", "--resume", "-v", "results.jsonl", "scorecam"};
+                                  "--no-png", "--shard", "--resume", "-v", "results.jsonl", "scorecam",
+                                  "--guided", "--wsol", "--wsol-threshold", "--randomize"};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         cr_expect(strstr(r.out, flags[i]), "explain --help lacks %s", flags[i]);
     r = run("--help");

@@ -376,6 +376,82 @@ Test(methods, input_gradient_matches_pytorch) {
     free(g);
 }
 
+/* Guided backpropagation and the guided maps of Grad-CAM (logit) and
+ * Pixab-CAM (softmax) at Mixed_7c, for the top-1 class and another, against
+ * tools/make_guided_goldens.py (PyTorch float64, a custom autograd ReLU;
+ * G from the CAM goldens' maps): each (299, 299, 3) result through its
+ * norm, its projections on the four directions above and two of its rows.
+ * Tolerances as the plain input gradient's: the norm within 0.1%, each
+ * projection within 0.1% of the Cauchy-Schwarz bound; the rows within 0.1%
+ * of the rows' largest value (measured: 1.2e-5 for GB, 5.1e-4 for G, whose
+ * maps differ from the goldens' by rounding). */
+static double guided_direction(size_t i, int j) { return (double)((i * 2654435761u + 97u * j) % 2001) / 1000.0 - 1.0; }
+
+static void check_guided_summary(safetensors *gg, const char *prefix, const float *v) {
+    const size_t n = 299 * 299 * 3, row = 299 * 3;
+    static const int rows[2] = {100, 200};
+    char key[96];
+    float norm_want, proj_want[4], *rows_want = malloc(sizeof(float) * 2 * row);
+    cr_assert(rows_want);
+    snprintf(key, sizeof key, "%s/norm", prefix), golden_read(gg, key, &norm_want, 1);
+    snprintf(key, sizeof key, "%s/proj", prefix), golden_read(gg, key, proj_want, 4);
+    snprintf(key, sizeof key, "%s/rows", prefix), golden_read(gg, key, rows_want, 2 * (int64_t)row);
+    double norm = 0.0, row_max = 0.0, row_err = 0.0;
+    for (size_t i = 0; i < n; i++) norm += (double)v[i] * v[i];
+    norm = sqrt(norm);
+    cr_log_info("%s: norm %.6g (PyTorch float64 %.6g)", prefix, norm, norm_want);
+    cr_expect(fabs(norm - norm_want) <= 1e-3 * norm_want, "%s: norm %g vs %g", prefix, norm, norm_want);
+    for (int j = 0; j < 4; j++) {
+        double proj = 0.0;
+        for (size_t i = 0; i < n; i++) proj += (double)v[i] * guided_direction(i, j);
+        cr_expect(fabs(proj - proj_want[j]) <= 1e-3 * norm_want * sqrt((double)n / 3.0),
+                  "%s: projection %d: %g vs %g", prefix, j, proj, proj_want[j]);
+    }
+    for (int r = 0; r < 2; r++)
+        for (size_t i = 0; i < row; i++) {
+            row_max = fmax(row_max, fabs(rows_want[r * row + i]));
+            row_err = fmax(row_err, fabs(v[rows[r] * row + i] - rows_want[r * row + i]));
+        }
+    cr_log_info("%s: rows max |d| %.3g of max |v| %.3g", prefix, row_err, row_max);
+    cr_expect(row_max > 0.0 && row_err <= 1e-3 * row_max, "%s: rows differ by %g (max %g)", prefix, row_err, row_max);
+    free(rows_want);
+}
+
+Test(methods, guided_backprop_and_guided_maps_match_pytorch) {
+    static const char *tags[2] = {"top1", "other"};
+    static const struct { pixab_method m; pixab_score score; } ms[2] = {{PIXAB_METHOD_GRADCAM, PIXAB_SCORE_LOGIT},
+                                                                       {PIXAB_METHOD_PIXAB, PIXAB_SCORE_SOFTMAX}};
+    const size_t n = 299 * 299 * 3;
+    safetensors *gg;
+    cr_assert_eq(safetensors_open(DATA "guided_goldens_w8.safetensors", &gg), PIXAB_OK, "%s", pixab_last_error());
+    float *gb = malloc(sizeof(float) * n), *g = malloc(sizeof(float) * n);
+    cr_assert(gb && g);
+    for (int t = 0; t < 2; t++) {
+        float cls_f;
+        char key[64];
+        snprintf(key, sizeof key, "class/%s", tags[t]);
+        golden_read(gg, key, &cls_f, 1);
+        const int cls = (int)cls_f;
+        cr_assert_eq(pixab_guided_backprop(engine, input, 1, &cls, gb), PIXAB_OK, "%s", pixab_last_error());
+        snprintf(key, sizeof key, "gb/%s", tags[t]);
+        check_guided_summary(gg, key, gb);
+        for (int k = 0; k < 2; k++) {
+            pixab_explain_opts o = {.layer = pixab_model_find_layer(model, "Mixed_7c"), .cls = cls,
+                                    .score = ms[k].score};
+            pixab_map map;
+            cr_assert_eq(pixab_explain(engine, input, &ms[k].m, 1, &o, &map), PIXAB_OK, "%s", pixab_last_error());
+            cr_assert_eq(pixab_guided_map(gb, 299, map.map, map.h, map.w, g), PIXAB_OK, "%s", pixab_last_error());
+            snprintf(key, sizeof key, "guided/%s/%s", pixab_method_name(ms[k].m), tags[t]);
+            check_guided_summary(gg, key, g);
+            pixab_map_free(&map);
+        }
+    }
+    const int bad = 10;
+    cr_expect_eq(pixab_guided_backprop(engine, input, 1, &bad, gb), PIXAB_ERR_ARG);
+    free(gb), free(g);
+    safetensors_close(gg);
+}
+
 /* pixab_explain_images: 8-bit images of different sizes preprocessed by the
  * engine give the maps pixab_explain_batch gives for the inputs
  * pixab_image_preprocess makes, bit for bit (the same per-pixel code, the

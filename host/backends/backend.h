@@ -62,6 +62,14 @@ typedef enum {
     BOP_WEIGHTED_SUM,
     /* dst (count), in place: ReLU, then min-max to [0, 1] (all zeros when max == min). */
     BOP_NORMALIZE,
+    /* ---- backward */
+    /* Guided backpropagation's ReLU backward of op `index` of g (one with a
+     * ReLU) on `count` images, in place: dst is its whole output gradient
+     * tensor, src its whole forward output; in the op's channel slice an
+     * element of dst stays only where it and src are both positive
+     * (nn_guided_relu_mask), else it becomes 0. Run before the op's
+     * run_op_backward, whose own mask (src > 0) then changes nothing. */
+    BOP_GUIDED_RELU,
     BOP_COUNT
 } bop_kind;
 

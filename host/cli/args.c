@@ -209,3 +209,15 @@ void cli_usage(const cli_command *c, FILE *f) {
             if (o->help) usage_option(o, f);
     if (c->epilogue) fputs(c->epilogue, f);
 }
+
+int cli_wsol_threshold(const char *cmd, const char *value, void *dst) {
+    char *end;
+    errno = 0;
+    double v = strtod(value, &end);
+    if (end == value || *end || errno || !(v >= 0.0 && v <= 1.0)) {
+        fprintf(stderr, "%s: --wsol-threshold: '%s' is not a number in [0, 1]\n", cmd, value);
+        return -1;
+    }
+    *(float *)dst = (float)v;
+    return 0;
+}

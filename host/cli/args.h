@@ -89,5 +89,8 @@ int cli_score(const char *cmd, const char *text, pixab_score *out);
  * naming the valid methods and returns -1 on an unknown name. `cmd` prefixes
  * the message ("pixab explain"). */
 int cli_methods(const char *cmd, const char *text, cli_method_list *l);
+/* --wsol-threshold T (a cli_parse_fn): a float in [0, 1] at dst; prints the
+ * error and returns -1. */
+int cli_wsol_threshold(const char *cmd, const char *value, void *dst);
 
 #endif

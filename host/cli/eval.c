@@ -19,7 +19,7 @@
 #include "results.h"
 #include "tasks.h"
 
-enum { TASK_MOD = 1, TASK_DAP1 = 2, TASK_DAP2 = 4, TASK_SANITY = 8, TASK_ALL = 15 };
+enum { TASK_MOD = 1, TASK_DAP1 = 2, TASK_DAP2 = 4, TASK_SANITY = 8, TASK_WSOL = 16, TASK_ALL = 31 };
 
 typedef struct {
     cli_model_opts mo;
@@ -28,13 +28,15 @@ typedef struct {
     const char *data, *layer, *outdir;
     pixab_explain_opts eo;
     long n, steps, fgsm_steps, sanity_n, seed;
+    float wsol_threshold;
 } eval_args;
 
 /* --tasks LIST into the int (TASK_ bits) at dst: a cli_parse_fn (args.h). */
 static int parse_tasks(const char *cmd, const char *text, void *dst) {
     int *tasks = dst;
     static const struct { const char *name; int bit; } names[] = {
-        {"mod", TASK_MOD}, {"dap1", TASK_DAP1}, {"dap2", TASK_DAP2}, {"sanity", TASK_SANITY}, {"all", TASK_ALL}};
+        {"mod", TASK_MOD},       {"dap1", TASK_DAP1}, {"dap2", TASK_DAP2},
+        {"sanity", TASK_SANITY}, {"wsol", TASK_WSOL}, {"all", TASK_ALL}};
     *tasks = 0;
     for (const char *p = text; *p;) {
         size_t len = strcspn(p, ",");
@@ -42,7 +44,7 @@ static int parse_tasks(const char *cmd, const char *text, void *dst) {
         for (size_t k = 0; k < sizeof names / sizeof names[0] && !found; k++)
             if (strlen(names[k].name) == len && !strncmp(p, names[k].name, len)) *tasks |= names[k].bit, found = 1;
         if (!found) {
-            fprintf(stderr, "%s: unknown task '%.*s' (expected mod, dap1, dap2, sanity or all)\n", cmd, (int)len, p);
+            fprintf(stderr, "%s: unknown task '%.*s' (expected mod, dap1, dap2, sanity, wsol or all)\n", cmd, (int)len, p);
             return -1;
         }
         p += len + (p[len] == ',');
@@ -55,7 +57,7 @@ static const cli_option eval_options[] = {
     {NULL, "--data", CLI_STRING, offsetof(eval_args, data), "FILE", "the annotation file (required)", 0, 0, NULL},
     {"-m", "--method", CLI_METHODS, offsetof(eval_args, methods), "LIST", "methods, or all (default all)", 0, 0, NULL},
     {NULL, "--tasks", CLI_CUSTOM, offsetof(eval_args, tasks), "LIST",
-     "mod, dap1, dap2, sanity, or all (default all)", 0,
+     "mod, dap1, dap2, sanity, wsol, or all (default all)", 0,
      0, parse_tasks},
     {"-n", NULL, CLI_INT, offsetof(eval_args, n), "N",
      "images to use, in file order (default all); also the number of AE2 examples", 1, 1L << 30, NULL},
@@ -73,6 +75,9 @@ static const cli_option eval_options[] = {
      "FGSM iteration limit per patch (default 100; step 4/255 of the pixel range)", 1, 100000, NULL},
     {NULL, "--sanity-n", CLI_INT, offsetof(eval_args, sanity_n), "N", "images in the sanity check (default 8)", 1,
      100000, NULL},
+    {NULL, "--wsol-threshold", CLI_CUSTOM, offsetof(eval_args, wsol_threshold), "T",
+     "wsol: the boxes' threshold for loc_acc and miou, a fraction of the map's max\n"
+     "(default 0.2)", 0, 0, cli_wsol_threshold},
     {NULL, "--seed", CLI_INT, offsetof(eval_args, seed), "S",
      "seed of the adversarial examples and the randomisation (default 1)", 0, 1L << 62, NULL},
     {0},
@@ -82,7 +87,7 @@ static const cli_command eval_command = {
     "pixab eval",
     "usage: pixab eval -w MODEL --data ANNOTATIONS.jsonl [-m METHODS] [--tasks LIST] [-n N] [-o OUTDIR]\n"
     "                  [-l LAYER] [--score softmax|logit] [--boxes LIST] [--steps N] [--fgsm-steps N]\n"
-    "                  [--sanity-n N] [--seed S] [--device D] [--batch N]\n"
+    "                  [--sanity-n N] [--wsol-threshold T] [--seed S] [--device D] [--batch N]\n"
     "Evaluates CAM methods the way the Pixab-CAM paper does, on an annotated image set (the JSON lines\n"
     "`pixab synth` writes: {\"image\":..., \"objects\":[{\"class\":C,\"box\":[x0,y0,x1,y1]}, ...]}, image paths\n"
     "relative to the file, boxes in the image's pixels, x1/y1 exclusive). Tasks:\n"
@@ -96,6 +101,9 @@ static const cli_command eval_command = {
     "           the 100 highest-weighted channels cover both the target's and another patch)\n"
     "  sanity   cascading randomisation from the logits down to Mixed_5b: Spearman correlation of\n"
     "           each map with the trained model's, per step\n"
+    "  wsol     weakly supervised localisation: every class present, the box of its map (upsampled to\n"
+    "           the image, pixels >= T * max, largest 8-connected component) against that class's boxes:\n"
+    "           loc_acc (best IoU >= 0.5), miou, and maxboxacc over T = 0.05 ... 0.95 (Choe et al.)\n"
     "Writes OUTDIR/metrics.csv (method,task,metric,value,n: value = mean over n observations),\n"
     "OUTDIR/metrics.md (the tables), OUTDIR/curves.csv and deletion.png, insertion.png, sanity.png.\n",
     "A bad image is reported on stderr and skipped (exit status 1); usage errors and failures to write\n"
@@ -107,7 +115,8 @@ static const cli_command eval_command = {
 /* 0: parsed; 1: --help printed; -1: usage error (printed). */
 static int parse_args(int argc, char **argv, eval_args *a) {
     *a = (eval_args){.mo = {.batch = 16}, .tasks = TASK_ALL, .outdir = "pixab-eval", .eo = {.cls = -1},
-                     .n = -1, .steps = 100, .fgsm_steps = 100, .sanity_n = 8, .seed = 1};
+                     .n = -1, .steps = 100, .fgsm_steps = 100, .sanity_n = 8, .seed = 1,
+                     .wsol_threshold = WSOL_THRESHOLD_DEFAULT};
     cli_methods(eval_command.name, "all", &a->methods);
     int r = cli_parse(&eval_command, argc, argv, a, NULL, NULL);
     if (r <= 0) return r < 0 ? -1 : 1;
@@ -193,6 +202,16 @@ static int write_markdown(const char *dir, const eval_args *a, const eval_table 
              "PG: pointing game (15 px tolerance), OL: energy of the map inside the boxes / total; MOD: every class "
              "present against its own boxes; DAP1/DAP2: the target class against its adversarial patches.",
              loc, 6, rows, a->methods.n);
+    static const md_col wsol[] = {{"wsol", "loc_acc", "loc_acc ↑"},
+                                  {"wsol", "miou", "mIoU ↑"},
+                                  {"wsol", "maxboxacc", "MaxBoxAcc ↑"},
+                                  {"wsol", "maxboxacc_threshold", "its threshold"}};
+    char wsol_note[256];
+    snprintf(wsol_note, sizeof wsol_note,
+             "Every class present: the box of its map (pixels >= %g x max, largest 8-connected component) against "
+             "that class's boxes; loc_acc: best IoU >= 0.5; MaxBoxAcc: the best over thresholds 0.05 ... 0.95.",
+             a->wsol_threshold);
+    md_table(f, t, "Weakly supervised localisation (WSOL)", wsol_note, wsol, 4, rows, a->methods.n);
     static const md_col adv[] = {{"DAP2", "DOA", "DOA ↑"}, {"DAP2", "COP", "#COP ↓"}};
     md_table(f, t, "Attention to adversarial patches (AE2)",
              "DOA: cosine distance to Activation-CAM's map; #COP: of the 100 highest-weighted channels, how many cover "
@@ -294,9 +313,11 @@ static int write_plots(const char *dir, const eval_args *a, const eval_ctx *c, c
     return rc;
 }
 
-/* Load and preprocess one image of d; boxes checked against it and scaled to the input. -1 printed. */
+/* Load and preprocess one image of d; boxes checked against it and scaled to
+ * the input, raw (n_objects, the image's pixels) as given, its size in
+ * *w, *h. -1 printed. */
 static int load_item(const eval_dataset *d, const eval_item *it, const pixab_preproc *pre, float *input,
-                     metrics_box *boxes, int *classes) {
+                     metrics_box *boxes, metrics_box *raw, int *classes, int *w, int *h) {
     pixab_image img;
     if (pixab_image_load(it->path, &img)) return cli_error(it->path), -1;
     pixab_status s = eval_item_check_boxes(d, it, img.width, img.height);
@@ -305,9 +326,11 @@ static int load_item(const eval_dataset *d, const eval_item *it, const pixab_pre
         return cli_error(NULL), -1;
     }
     s = pixab_image_preprocess(&img, pre, input);
+    *w = img.width, *h = img.height;
     for (int k = 0; k < it->n_objects; k++) {
         const int *b = it->objects[k].box;
-        boxes[k] = metrics_box_scale((metrics_box){b[0], b[1], b[2], b[3]}, img.width, img.height, pre->size);
+        raw[k] = (metrics_box){b[0], b[1], b[2], b[3]};
+        boxes[k] = metrics_box_scale(raw[k], img.width, img.height, pre->size);
         classes[k] = it->objects[k].cls;
     }
     pixab_image_free(&img);
@@ -327,7 +350,7 @@ int cmd_eval(int argc, char **argv) {
     eval_ctx c = {0};
     pixab_engine *e = NULL;
     float *inputs = NULL;
-    metrics_box *boxes = NULL;
+    metrics_box *boxes = NULL, *raw = NULL;
     int *classes = NULL;
     const int S = pixab_model_preproc(m)->size;
     const size_t in_floats = (size_t)S * S * 3;
@@ -349,11 +372,13 @@ int cmd_eval(int argc, char **argv) {
     int keep = a.tasks & TASK_SANITY ? (int)(a.sanity_n < n ? a.sanity_n : n) : 0; /* inputs kept for the sanity check */
     inputs = malloc(sizeof(float) * in_floats * (size_t)(keep + 1));
     boxes = malloc(sizeof *boxes * (size_t)max_objects);
+    raw = malloc(sizeof *raw * (size_t)max_objects);
     classes = malloc(sizeof *classes * (size_t)max_objects);
     a.eo.layer = layer;
     c = (eval_ctx){.e = e, .m = m, .methods = a.methods.v, .n_methods = a.methods.n, .opts = a.eo,
-                   .n_steps = (int)a.steps, .fgsm_steps = (int)a.fgsm_steps, .table = &table};
-    if (!inputs || !boxes || !classes || eval_ctx_init(&c)) {
+                   .n_steps = (int)a.steps, .fgsm_steps = (int)a.fgsm_steps, .table = &table,
+                   .wsol_threshold = a.wsol_threshold};
+    if (!inputs || !boxes || !raw || !classes || eval_ctx_init(&c)) {
         fprintf(stderr, "pixab eval: out of memory\n");
         goto done;
     }
@@ -362,13 +387,15 @@ int cmd_eval(int argc, char **argv) {
     for (int i = 0; i < n; i++) {
         const eval_item *it = &data.items[i];
         float *input = inputs + in_floats * (size_t)(kept < keep ? kept : keep);
-        if (load_item(&data, it, pixab_model_preproc(m), input, boxes, classes)) {
+        int w, h;
+        if (load_item(&data, it, pixab_model_preproc(m), input, boxes, raw, classes, &w, &h)) {
             partial = 1;
             continue;
         }
         uint64_t seed = (uint64_t)a.seed * 1000003u + (uint64_t)i;
         if (((a.tasks & TASK_MOD) && eval_mod(&c, input, boxes, classes, it->n_objects)) ||
-            ((a.tasks & TASK_DAP1) && eval_dap1(&c, input, classes, it->n_objects, seed))) {
+            ((a.tasks & TASK_DAP1) && eval_dap1(&c, input, classes, it->n_objects, seed)) ||
+            ((a.tasks & TASK_WSOL) && eval_wsol(&c, input, w, h, raw, classes, it->n_objects))) {
             cli_error(it->path);
             goto done;
         }
@@ -393,6 +420,10 @@ int cmd_eval(int argc, char **argv) {
         }
         if (a.mo.verbose) fprintf(stderr, "pixab eval: sanity check on %d images (%.1f s)\n", kept, cli_now_s() - t0);
     }
+    if ((a.tasks & TASK_WSOL) && eval_wsol_finish(&c)) {
+        cli_error("wsol");
+        goto done;
+    }
     if (write_csv(a.outdir, &table) || write_curves(a.outdir, &a, &c) ||
         write_markdown(a.outdir, &a, &table, m, n_done, sanity_layers, n_sanity, stdout) ||
         write_plots(a.outdir, &a, &c, m, sanity_layers, n_sanity))
@@ -406,6 +437,7 @@ done:
     pixab_model_free(m);
     free(inputs);
     free(boxes);
+    free(raw);
     free(classes);
     return rc;
 }

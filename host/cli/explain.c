@@ -27,6 +27,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "contact_sheet.h"
+#include "error.h"
 #include "inputs.h"
 #include "interrupt.h"
 #include "model_opts.h"
@@ -40,6 +41,7 @@
 #include "run_log.h"
 #include "shard.h"
 #include "temp_file.h"
+#include "wsol.h"
 
 typedef struct {
     cli_model_opts mo;
@@ -47,6 +49,11 @@ typedef struct {
     const char *layer, *cls, *outdir;
     pixab_explain_opts eo;    /* --score, --boxes (layer and class set once the model is loaded) */
     int no_png, resume, report;
+    int guided;               /* --guided */
+    int wsol;                 /* --wsol */
+    float wsol_threshold;     /* --wsol-threshold */
+    const char *randomize;    /* --randomize LAYER */
+    long seed;                /* --seed */
     cli_shard shard;          /* --shard, else from the environment */
     char shard_from[160];     /* the environment variables that set the shard, for -v */
     size_t max_memory;        /* --max-memory bytes; 0: the engine's default */
@@ -74,6 +81,24 @@ static const cli_option explain_options[] = {
      "output directory, created if missing (default pixab-out)", 0, 0, NULL},
     {NULL, "--no-png", CLI_FLAG, offsetof(explain_args, no_png), NULL,
      "write no overlays and no contact sheet", 0, 0, NULL},
+    {NULL, "--guided", CLI_FLAG, offsetof(explain_args, guided), NULL,
+     "also the guided maps: OUTDIR/<stem>.<method>.guided.npy, float32 [S, S, 3] =\n"
+     "guided backpropagation of the class logit to the input times the upsampled\n"
+     "map, and .guided.png (per channel (G - mean)/(std + 1e-5) * 0.1 + 0.5 clipped\n"
+     "to [0,1]; not with --no-png); one guided backward per image", 0, 0, NULL},
+    {NULL, "--wsol", CLI_FLAG, offsetof(explain_args, wsol), NULL,
+     "localisation boxes: \"wsol_box\": [x0, y0, x1, y1] (image pixels, x1/y1\n"
+     "exclusive) in each results line and drawn on the overlay: the bounding box\n"
+     "of the largest 8-connected region of the map, upsampled to the image's size,\n"
+     "at >= T times its max", 0, 0, NULL},
+    {NULL, "--wsol-threshold", CLI_CUSTOM, offsetof(explain_args, wsol_threshold), "T",
+     "the fraction T in [0, 1] of --wsol (default 0.2)", 0, 0, cli_wsol_threshold},
+    {NULL, "--randomize", CLI_STRING, offsetof(explain_args, randomize), "LAYER",
+     "explain with the model's layers from LAYER up to the logits randomised\n"
+     "(cascading randomisation, Adebayo et al.: as pixab eval's sanity step LAYER,\n"
+     "the same weights for the same --seed)", 0, 0, NULL},
+    {NULL, "--seed", CLI_INT, offsetof(explain_args, seed), "S",
+     "the seed of --randomize (default 1, as pixab eval)", 0, 1L << 62, NULL},
     {NULL, "--shard", CLI_CUSTOM, offsetof(explain_args, shard), "I/N",
      "process only the images whose index in the full input list is I mod N\n"
      "(stems are computed on the full list, so shards never collide). Without it,\n"
@@ -109,7 +134,8 @@ static const cli_option explain_options[] = {
 static const cli_command explain_command = {
     "pixab explain",
     "usage: pixab explain -w MODEL [-m METHOD[,METHOD...]] [-l LAYER] [-c CLASS] [--score softmax|logit]\n"
-    "                     [--boxes 1x1,1x2,2x1,2x2] [--device D] [-o OUTDIR] [--batch N] [--no-png]\n"
+    "                     [--boxes 1x1,1x2,2x1,2x2] [--device D] [-o OUTDIR] [--batch N] [--no-png] [--guided]\n"
+    "                     [--wsol] [--wsol-threshold T] [--randomize LAYER [--seed S]]\n"
     "                     [--shard I/N] [--resume] [--report] [--max-memory SIZE] [--io-threads N]\n"
     "                     [--decode-memory SIZE] [-v] INPUT...\n"
     "INPUTs are image files (taken whatever their extension) or directories, walked recursively for\n"
@@ -208,7 +234,8 @@ static int out_of_memory(void) {
  * -1 on a usage error (printed). */
 static int explain_parse(int argc, char **argv, explain_run *r) {
     *r = (explain_run){.a = {.layer = "Mixed_7c", .outdir = "pixab-out", .shard = {.n = 1},
-                             .io_threads = 2, .eo = {.cls = -1}},
+                             .io_threads = 2, .eo = {.cls = -1}, .wsol_threshold = WSOL_THRESHOLD_DEFAULT,
+                             .seed = 1},
                        .status = CLI_FATAL, .fd = -1};
     r->a.decode_memory = (size_t)1 << 30;
     explain_args *a = &r->a;
@@ -261,10 +288,11 @@ static int parse_class(const pixab_model *m, const char *v, int *cls) {
 
 typedef struct {
     char *npy[PIXAB_METHOD_COUNT], *png[PIXAB_METHOD_COUNT];
+    char *gnpy[PIXAB_METHOD_COUNT], *gpng[PIXAB_METHOD_COUNT]; /* --guided */
 } image_outputs;
 
 static void outputs_free(image_outputs *o) {
-    for (int k = 0; k < PIXAB_METHOD_COUNT; k++) free(o->npy[k]), free(o->png[k]);
+    for (int k = 0; k < PIXAB_METHOD_COUNT; k++) free(o->npy[k]), free(o->png[k]), free(o->gnpy[k]), free(o->gpng[k]);
     memset(o, 0, sizeof *o);
 }
 
@@ -273,9 +301,14 @@ static int outputs_make(image_outputs *o, const explain_args *a, const char *ste
         const char *name = pixab_method_name(a->methods.v[k]);
         if (!(o->npy[k] = cli_out_path(a->outdir, stem, name, "npy"))) return -1;
         if (!a->no_png && !(o->png[k] = cli_out_path(a->outdir, stem, name, "png"))) return -1;
+        if (a->guided && !(o->gnpy[k] = cli_out_path(a->outdir, stem, name, "guided.npy"))) return -1;
+        if (a->guided && !a->no_png && !(o->gpng[k] = cli_out_path(a->outdir, stem, name, "guided.png"))) return -1;
     }
     return 0;
 }
+
+/* 1 when path is NULL (not an output of this run) or exists. */
+static int output_there(const char *path) { return !path || !access(path, F_OK); }
 
 /* Bit j set: method j of the run is still to do for this image (--resume: its
  * line is not in results.jsonl or one of its files is missing). */
@@ -284,7 +317,9 @@ static int outputs_todo(const image_outputs *o, const explain_args *a, const cli
     for (int k = 0; k < a->methods.n; k++) {
         int has = cli_done_has(done, o->npy[k], a->layer);
         if (has < 0) return -1;
-        if (!has || access(o->npy[k], F_OK) || (o->png[k] && access(o->png[k], F_OK))) *mask |= 1u << k;
+        if (!has || !output_there(o->npy[k]) || !output_there(o->png[k]) || !output_there(o->gnpy[k]) ||
+            !output_there(o->gpng[k]))
+            *mask |= 1u << k;
     }
     return 0;
 }
@@ -379,27 +414,36 @@ typedef struct {
     int sel[PIXAB_METHOD_COUNT]; /* sel[i]: index in a->methods of maps[i] */
     int n;
     double shared_ms;
+    float *gb;                /* --guided: (size, size, 3) guided backpropagation of the maps' class */
+    int size;
 } write_job;
 
 static void write_drop(void *ctx, void *item) {
     (void)ctx;
     write_job *j = item;
     for (int i = 0; i < j->n; i++) pixab_map_free(&j->maps[i]);
+    free(j->gb);
+    j->gb = NULL;
     if (j->pa) pipe_ahead_release(j->pa, image_bytes(&j->img));
     pixab_image_free(&j->img);
 }
 
+/* --wsol boxes on the overlays: white, visible on every jet colour but the palest. */
+static const unsigned char wsol_colour[3] = {255, 255, 255};
+
 /* OUTDIR/<stem>.<method>.png: the overlay's pixels (alpha 0.5) written as a
  * PNG and, with a sheet, its thumbnail at (row, col). -1 with a one-line
  * reason in why[cap]. */
-static int write_overlay(const char *path, const pixab_image *img, const pixab_map *mp, cli_sheet *sheet, int row,
-                         int col, char *why, size_t cap) {
+static int write_overlay(const char *path, const pixab_image *img, const pixab_map *mp, const int *box,
+                         cli_sheet *sheet, int row, int col, char *why, size_t cap) {
     unsigned char *rgb = malloc((size_t)img->width * (size_t)img->height * 3);
     if (!rgb) {
         snprintf(why, cap, "cannot write '%s': out of memory", path);
         return -1;
     }
     pixab_status s = cli_overlay(img, mp->map, mp->h, mp->w, 0.5f, rgb);
+    const int side = img->width < img->height ? img->width : img->height;
+    if (!s && box) cli_draw_box(rgb, img->width, img->height, box, side >= 150 ? side / 150 + 1 : 1, wsol_colour);
     int rc = s ? -1 : cli_write_png(path, rgb, img->width, img->height, why, cap);
     if (s)
         snprintf(why, cap, "cannot write '%s': %s", path, s == PIXAB_ERR_NOMEM ? "out of memory" : pixab_last_error());
@@ -430,21 +474,48 @@ static int sheet_row(write_ctx *w, const write_job *j) {
     return row < -1 || cli_sheet_set(w->sheet, row, 0, j->img.rgb, j->img.width, j->img.height) ? -2 : row;
 }
 
-/* Map i of the job: its .npy, its overlay (the sheet's row `row`), then its
- * line. -1 with the reason in w->why. */
+/* --guided: the guided map of map i, OUTDIR/<stem>.<method>.guided.npy and
+ * .guided.png. -1 with the reason in w->why. */
+static int write_guided(write_ctx *w, const write_job *j, int i, const image_outputs *out) {
+    const pixab_map *mp = &j->maps[i];
+    const size_t n = (size_t)j->size * j->size * 3;
+    float *g = malloc(sizeof(float) * n);
+    unsigned char *rgb = malloc(n);
+    const char *png = out->gpng[j->sel[i]];
+    char why[4200];
+    int rc = -1;
+    if (!g || !rgb)
+        snprintf(w->why, sizeof w->why, "pixab explain: out of memory");
+    else if (pixab_guided_map(j->gb, j->size, mp->map, mp->h, mp->w, g) ||
+             npy_write_f32(out->gnpy[j->sel[i]], g, 3, (int64_t[]){j->size, j->size, 3}))
+        snprintf(w->why, sizeof w->why, "pixab: %s", pixab_last_error());
+    else if (png && (cli_guided_render(g, n, rgb), cli_write_png(png, rgb, j->size, j->size, why, sizeof why)))
+        snprintf(w->why, sizeof w->why, "pixab explain: %s", why);
+    else
+        rc = 0;
+    free(g), free(rgb);
+    return rc;
+}
+
+/* Map i of the job: its .npy, its box (--wsol), its overlay (the sheet's row
+ * `row`), its guided map, then its line. -1 with the reason in w->why. */
 static int write_map(write_ctx *w, const write_job *j, int i, const image_outputs *out, int row) {
     const pixab_map *mp = &j->maps[i];
     const char *npy = out->npy[j->sel[i]], *png = out->png[j->sel[i]];
     char why[4200];
-    if (npy_write_f32(npy, mp->map, 2, (int64_t[]){mp->h, mp->w})) {
+    metrics_box b;
+    if (npy_write_f32(npy, mp->map, 2, (int64_t[]){mp->h, mp->w}) ||
+        (w->a->wsol && wsol_map_box(mp->map, mp->h, mp->w, j->img.width, j->img.height, w->a->wsol_threshold, &b))) {
         snprintf(w->why, sizeof w->why, "pixab: %s", pixab_last_error());
         return -1;
     }
-    if (png && write_overlay(png, &j->img, mp, w->sheet, row, 1 + j->sel[i], why, sizeof why)) {
+    const int box[4] = {b.x0, b.y0, b.x1, b.y1}, *wbox = w->a->wsol ? box : NULL;
+    if (j->gb && write_guided(w, j, i, out)) return -1;
+    if (png && write_overlay(png, &j->img, mp, wbox, w->sheet, row, 1 + j->sel[i], why, sizeof why)) {
         snprintf(w->why, sizeof w->why, "pixab explain: %s", why);
         return -1;
     }
-    if (cli_results_append(w->fd, w->m, j->path, w->a->layer, mp, npy, png, j->shared_ms)) {
+    if (cli_results_append(w->fd, w->m, j->path, w->a->layer, mp, npy, png, j->shared_ms, wbox)) {
         snprintf(w->why, sizeof w->why, "pixab explain: cannot write '%s': %s", w->results, strerror(errno));
         return -1;
     }
@@ -496,8 +567,22 @@ static void print_stages(const pipe_stats *dec, double explain_s, int explained,
 /* ---- plan: everything that can fail on the arguments fails before the inputs
  * are read and before OUTDIR is touched; then the outputs and the jobs ---------------- */
 
+/* --randomize: r->m replaced by its copy randomised from the layer up. */
+static int plan_randomize(explain_run *r) {
+    const int l = pixab_model_find_layer(r->m, r->a.randomize);
+    pixab_model *rm = NULL;
+    if (l < 0 || pixab_model_randomize(r->m, l, (uint64_t)r->a.seed, &rm)) {
+        cli_error("explain: --randomize");
+        return -1;
+    }
+    pixab_model_free(r->m);
+    r->m = rm;
+    return 0;
+}
+
 static int plan_model(explain_run *r) {
     if (!(r->m = cli_load_model(&r->a.mo))) return -1;
+    if (r->a.randomize && plan_randomize(r)) return -1;
     if ((r->a.eo.layer = cli_layer(explain_command.name, r->m, r->a.layer)) < 0) return -1;
     r->a.layer = pixab_model_layer_name(r->m, r->a.eo.layer); /* the model's own name (ONNX: the default's) */
     return r->a.cls && parse_class(r->m, r->a.cls, &r->a.eo.cls) ? -1 : 0;
@@ -597,6 +682,34 @@ typedef struct {
     unsigned mask;            /* the methods they need: bits of r->a.methods */
 } image_batch;
 
+/* --guided: one guided backward of images [i0, i0 + n) of b, each for the
+ * class of its maps (maps: n * nm, image-major), into each job's gb. The
+ * inputs are preprocessed here when the engine preprocessed them on the
+ * device. On failure no job keeps a gb. */
+static pixab_status guided_range(explain_run *r, image_batch *b, int i0, int n, const pixab_map *maps, int nm) {
+    float *own = b->inputs ? NULL : malloc(sizeof(float) * b->pixels * (size_t)n);
+    int *cls = malloc(sizeof(int) * (size_t)n);
+    pixab_status s = (!b->inputs && !own) || !cls ? pixab_fail(PIXAB_ERR_NOMEM, "out of memory") : PIXAB_OK;
+    for (int i = 0; i < n && !s; i++) {
+        write_job *j = &b->jobs[i0 + i];
+        cls[i] = maps[(size_t)i * nm].cls;
+        j->size = pixab_engine_input_size(r->e);
+        if (!(j->gb = malloc(sizeof(float) * b->pixels))) s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
+        else if (own) s = pixab_image_preprocess(&j->img, pixab_model_preproc(r->m), own + b->pixels * i);
+    }
+    /* One call for the n images: gb is their jobs' buffers only when they are one block, so gather. */
+    float *gb = s ? NULL : malloc(sizeof(float) * b->pixels * (size_t)n);
+    if (!s && !gb) s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
+    if (!s) s = pixab_guided_backprop(r->e, own ? own : b->inputs + b->pixels * (size_t)i0, n, cls, gb);
+    for (int i = 0; i < n; i++) {
+        write_job *j = &b->jobs[i0 + i];
+        if (!s) memcpy(j->gb, gb + b->pixels * i, sizeof(float) * b->pixels);
+        else free(j->gb), j->gb = NULL;
+    }
+    free(own), free(gb), free(cls);
+    return s;
+}
+
 /* Images [i0, i0 + n) of b through one pixab_explain_batch, their outputs
  * queued in input order. The status of the engine (nothing printed); *stop
  * when the writer failed. */
@@ -618,6 +731,8 @@ static pixab_status explain_range(explain_run *r, image_batch *b, int i0, int n,
                                                      NULL, maps)
                                : pixab_explain_images(r->e, imgs, n, pixab_model_preproc(r->m), methods, nm, &r->a.eo,
                                                       NULL, maps);
+    if (!s && r->a.guided && nm && (s = guided_range(r, b, i0, n, maps, nm)))
+        for (int i = 0; i < n * nm; i++) pixab_map_free(&maps[i]);
     double dt = cli_now_s() - t0, methods_ms = 0.0;
     st->explain_s += dt;
     for (int i = 0; !s && i < n * nm; i++) methods_ms += maps[i].ms;

@@ -169,7 +169,7 @@ int cli_results_open(const char *path) {
 
 
 int cli_results_append(int fd, const pixab_model *m, const char *image, const char *layer, const pixab_map *map,
-                       const char *npy, const char *png, double shared_ms) {
+                       const char *npy, const char *png, double shared_ms, const int *wsol_box) {
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
@@ -194,7 +194,9 @@ int cli_results_append(int fd, const pixab_model *m, const char *image, const ch
         fputs(",\"png\":", f);
         json_write_string(f, png);
     }
-    fprintf(f, ",\"ms\":%.3f,\"shared_ms\":%.3f}\n", map->ms, shared_ms);
+    fprintf(f, ",\"ms\":%.3f,\"shared_ms\":%.3f", map->ms, shared_ms);
+    if (wsol_box) fprintf(f, ",\"wsol_box\":[%d,%d,%d,%d]", wsol_box[0], wsol_box[1], wsol_box[2], wsol_box[3]);
+    fputs("}\n", f);
     int rc = fclose(f) ? -1 : cli_append_whole(fd, buf, len), e = errno;
     free(buf);
     errno = e; /* for the caller's message */

@@ -18,11 +18,12 @@ int cli_results_open(const char *path);
  * before, so no line is ever torn. -1 with errno. (runs.jsonl uses it too.) */
 int cli_append_whole(int fd, const char *buf, size_t n);
 /* Append one line {"image","method","layer","class","label"?,"score",
- * "score_kind","map","png"?,"ms","shared_ms"} in a single write(), so lines
+ * "score_kind","map","png"?,"ms","shared_ms","wsol_box"?} (wsol_box: NULL,
+ * or [x0, y0, x1, y1]) in a single write(), so lines
  * are never torn or interleaved; should it fail part way (a full disk), the
  * file is truncated back to its length before it. -1 with errno. */
 int cli_results_append(int fd, const pixab_model *m, const char *image, const char *layer, const pixab_map *map,
-                       const char *npy, const char *png, double shared_ms);
+                       const char *npy, const char *png, double shared_ms, const int *wsol_box);
 /* What results.jsonl says is done, for --resume: the (map, layer) pairs of
  * its complete lines (torn or foreign lines ignored), with their class. */
 typedef struct {

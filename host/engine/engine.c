@@ -746,9 +746,10 @@ static pixab_status back_plan(pixab_engine *e, int first, int n) {
 }
 
 /* Images [i0, i0 + m) of a gradient batch, m <= the plan's batch: x, logits
- * and dx point at image i0's; dlogits (m, classes) is scratch. */
-static pixab_status gradient_chunk(pixab_engine *e, int layer, int i0, int m, const float *x, pixab_seed_batch_fn seed,
-                                   void *user, float *logits, float *dlogits, float *dx) {
+ * and dx point at image i0's; dlogits (m, classes) is scratch. guided: every
+ * ReLU's backward is guided backpropagation's (BOP_GUIDED_RELU first). */
+static pixab_status gradient_chunk(pixab_engine *e, int layer, int guided, int i0, int m, const float *x,
+                                   pixab_seed_batch_fn seed, void *user, float *logits, float *dlogits, float *dx) {
     const plan *p = &e->back;
     const int first = p->first_op, lt = logits_tensor(e), in = layer_out(e, layer), classes = e->g.tensors[lt].c;
     pixab_status s;
@@ -760,6 +761,9 @@ static pixab_status gradient_chunk(pixab_engine *e, int layer, int i0, int m, co
     if (!s) s = e->be->upload(e->ctx, p->grad + p->offsets[lt], dlogits, sizeof(float) * (size_t)classes * m);
     for (int i = e->g.n_ops - 1; i >= first && !s && !(s = check_cancel()); i--) {
         const graph_op *o = &e->g.ops[i];
+        const backend_op gr = {.kind = BOP_GUIDED_RELU, .dst = p->grad + p->offsets[o->dst], .src = at(p, o->dst),
+                               .index = i, .count = m};
+        if (guided && o->relu && (s = e->be->run(e->ctx, &e->g, &gr))) break;
         s = e->be->run_op_backward(e->ctx, &e->g, i, m, at(p, o->src), at(p, o->dst), p->grad + p->offsets[o->src],
                                    p->grad + p->offsets[o->dst]);
         if (s) pixab_fail_context(s, "%s (backward)", o->name);
@@ -767,9 +771,11 @@ static pixab_status gradient_chunk(pixab_engine *e, int layer, int i0, int m, co
     return s ? s : e->be->download(e->ctx, dx, p->grad + p->offsets[in], graph_tensor_floats(&e->g, in) * sizeof(float) * m);
 }
 
-pixab_status pixab_engine_gradient_batch(pixab_engine *e, int layer, const float *x, int n, pixab_seed_batch_fn seed,
-                                         void *user, float *logits, float *dx) {
+pixab_status engine_gradient_batch(pixab_engine *e, int layer, int guided, const float *x, int n,
+                                   pixab_seed_batch_fn seed, void *user, float *logits, float *dx) {
     pixab_status s = check_call(e, n, e->max_batch, layer);
+    if (!s && guided && !e->be->supports_op(e->ctx, BOP_GUIDED_RELU))
+        s = pixab_fail(PIXAB_ERR_UNSUPPORTED, "the %s backend has no guided ReLU backward", e->be->name);
     if (s || (s = back_plan(e, layer_end(e, layer), n))) return s;
     const int classes = pixab_engine_num_classes(e), chunk = e->back.batch < n ? e->back.batch : n;
     const size_t x_floats = graph_tensor_floats(&e->g, layer_out(e, layer));
@@ -777,11 +783,16 @@ pixab_status pixab_engine_gradient_batch(pixab_engine *e, int layer, const float
     if (!dlogits) return pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
     for (int i0 = 0, m; i0 < n && !s; i0 += m) {
         m = n - i0 < chunk ? n - i0 : chunk;
-        s = gradient_chunk(e, layer, i0, m, x + x_floats * i0, seed, user, logits + (size_t)classes * i0, dlogits,
-                           dx + x_floats * i0);
+        s = gradient_chunk(e, layer, guided, i0, m, x + x_floats * i0, seed, user, logits + (size_t)classes * i0,
+                           dlogits, dx + x_floats * i0);
     }
     free(dlogits);
     return s;
+}
+
+pixab_status pixab_engine_gradient_batch(pixab_engine *e, int layer, const float *x, int n, pixab_seed_batch_fn seed,
+                                         void *user, float *logits, float *dx) {
+    return engine_gradient_batch(e, layer, 0, x, n, seed, user, logits, dx);
 }
 
 /* pixab_engine_gradient's seed, called as a batch seed. */

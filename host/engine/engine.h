@@ -1,6 +1,6 @@
 /* engine.h — what the methods need from the engine beyond the public API:
- * its graph and heads run on generated batches of one image's activation
- * (the backward pass is public: pixab_engine_gradient). */
+ * its graph, heads run on generated batches of one image's activation and
+ * the guided backward pass (the plain one is public: pixab_engine_gradient). */
 #ifndef PIXAB_ENGINE_H
 #define PIXAB_ENGINE_H
 
@@ -75,5 +75,12 @@ pixab_status engine_run_head(pixab_engine *e, const head_desc *h, float *out);
 pixab_status engine_run_heads(pixab_engine *e, const head_desc *h, int n, float *const *out);
 /* 1 when the head after `layer` is global average pooling + FC. */
 int engine_head_is_gap(const pixab_engine *e, int layer);
+
+/* pixab_engine_gradient_batch, and with guided = 1 guided backpropagation
+ * (Springenberg et al.): every ReLU's backward passes the gradient only where
+ * both its output and the gradient are positive (backend.h's BOP_GUIDED_RELU);
+ * max pools, average pools, GAP and FC as in the plain gradient. */
+pixab_status engine_gradient_batch(pixab_engine *e, int layer, int guided, const float *x, int n,
+                                   pixab_seed_batch_fn seed, void *user, float *logits, float *dx);
 
 #endif

@@ -19,14 +19,17 @@ pixab_status eval_ctx_init(eval_ctx *c) {
     c->deletion = calloc(n, sizeof(double));
     c->insertion = calloc(n, sizeof(double));
     c->curve_n = 0;
-    if (!c->deletion || !c->insertion) return pixab_fail(PIXAB_ERR_NOMEM, "out of memory for the curves");
+    c->wsol = calloc((size_t)c->n_methods, sizeof *c->wsol);
+    if (!c->deletion || !c->insertion || !c->wsol) return pixab_fail(PIXAB_ERR_NOMEM, "out of memory for the curves");
     return PIXAB_OK;
 }
 
 void eval_ctx_free(eval_ctx *c) {
     free(c->deletion);
     free(c->insertion);
+    free(c->wsol);
     c->deletion = c->insertion = NULL;
+    c->wsol = NULL;
 }
 
 static int input_size(const eval_ctx *c) { return pixab_model_preproc(c->m)->size; }
@@ -176,6 +179,53 @@ pixab_status eval_mod(eval_ctx *c, const float *input, const metrics_box *boxes,
     free(logits);
     free(inputs);
     free(mine);
+    return s;
+}
+
+pixab_status eval_wsol(eval_ctx *c, const float *input, int img_w, int img_h, const metrics_box *boxes,
+                       const int *classes, int n_objects) {
+    /* One batch: every class present, once each. */
+    int *cls = malloc(sizeof(int) * (size_t)(n_objects ? n_objects : 1)), n = 0;
+    metrics_box *mine = malloc(sizeof *mine * (size_t)(n_objects ? n_objects : 1));
+    float *sal = malloc(sizeof(float) * (size_t)img_w * (size_t)img_h), *inputs = NULL;
+    explained *x = calloc((size_t)(n_objects ? n_objects : 1), sizeof *x);
+    pixab_status s = cls && mine && sal && x ? PIXAB_OK : pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < n_objects && !s; i++) {
+        int seen = 0;
+        for (int j = 0; j < n; j++) seen |= cls[j] == classes[i];
+        if (!seen) cls[n++] = classes[i];
+    }
+    if (!s && n && !(inputs = copies(c, input, n))) s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
+    if (!s && n) s = explain_n(c, c->e, inputs, n, cls, x);
+    for (int j = 0; j < n && !s; j++) {
+        int nb = 0;
+        for (int i = 0; i < n_objects; i++)
+            if (classes[i] == cls[j]) mine[nb++] = boxes[i];
+        for (int k = 0; k < c->n_methods && !s; k++) {
+            const pixab_map *mp = &x[j].maps[k];
+            double iou = 0.0;
+            s = pixab_map_upsample(mp->map, mp->h, mp->w, img_h, img_w, sal);
+            if (!s) s = wsol_observe(sal, img_w, img_h, c->wsol_threshold, mine, nb, &c->wsol[k], &iou);
+            if (!s) s = eval_table_add(c->table, method(c, k), "wsol", "loc_acc", iou >= WSOL_IOU_HIT);
+            if (!s) s = eval_table_add(c->table, method(c, k), "wsol", "miou", iou);
+        }
+    }
+    for (int j = 0; j < n && x; j++) explained_free(&x[j]);
+    free(x), free(cls), free(mine), free(sal), free(inputs);
+    return s;
+}
+
+pixab_status eval_wsol_finish(eval_ctx *c) {
+    pixab_status s = PIXAB_OK;
+    for (int k = 0; k < c->n_methods && !s; k++) {
+        const wsol_tally *t = &c->wsol[k];
+        float best;
+        const double acc = wsol_max_box_acc(t, &best);
+        if (!t->n) continue;
+        long hits = (long)llround(acc * (double)t->n);
+        for (long i = 0; i < t->n && !s; i++) s = eval_table_add(c->table, method(c, k), "wsol", "maxboxacc", i < hits);
+        if (!s) s = eval_table_add(c->table, method(c, k), "wsol", "maxboxacc_threshold", best);
+    }
     return s;
 }
 

@@ -18,6 +18,8 @@
  *         covering both the target's and another patch; channel-weight methods).
  *   sanity  cascading randomisation (Adebayo et al.): Spearman correlation of
  *         each method's map with the trained model's, per randomised layer.
+ *   wsol  the annotated set: every class present, its map's localisation box
+ *         (wsol.h) against that class's boxes: loc_acc, mIoU, MaxBoxAcc.
  * The generators' own success goes in under the method "fgsm". */
 #ifndef PIXAB_EVAL_TASKS_H
 #define PIXAB_EVAL_TASKS_H
@@ -27,6 +29,7 @@
 #include "metrics.h"
 #include "pixab.h"
 #include "table.h"
+#include "wsol.h"
 
 typedef struct {
     pixab_engine *e;
@@ -41,6 +44,8 @@ typedef struct {
      * images (curve_n of them), for the plots. Allocated by eval_ctx_init. */
     double *deletion, *insertion;
     long curve_n;
+    float wsol_threshold;     /* the localisation boxes' t for loc_acc and mIoU */
+    wsol_tally *wsol;         /* (n_methods) MaxBoxAcc's counts; allocated by eval_ctx_init */
 } eval_ctx;
 
 pixab_status eval_ctx_init(eval_ctx *c);
@@ -48,6 +53,15 @@ void eval_ctx_free(eval_ctx *c);
 
 /* MOD on one preprocessed image (S, S, 3); boxes/classes of its objects. */
 pixab_status eval_mod(eval_ctx *c, const float *input, const metrics_box *boxes, const int *classes, int n_objects);
+/* WSOL on one preprocessed image of img_w x img_h; boxes (image pixels) and
+ * classes of its objects. Adds loc_acc and miou observations per method and
+ * class present, and counts MaxBoxAcc's hits (eval_wsol_finish). */
+pixab_status eval_wsol(eval_ctx *c, const float *input, int img_w, int img_h, const metrics_box *boxes,
+                       const int *classes, int n_objects);
+/* MaxBoxAcc of every method into the table (maxboxacc: one observation per
+ * (image, class), 1 when a hit at the best threshold; maxboxacc_threshold:
+ * that threshold, one observation). */
+pixab_status eval_wsol_finish(eval_ctx *c);
 /* DAP1 on one preprocessed image: an AE1 whose target avoids the classes present. */
 pixab_status eval_dap1(eval_ctx *c, const float *input, const int *classes, int n_objects, uint64_t seed);
 /* DAP2 on one AE2 example generated from seed. */

@@ -60,9 +60,10 @@ pixab_status cam_pixab(const cam_ctx *c, int n, int pooled, float *const *maps);
 pixab_status cam_ablation(const cam_ctx *c, int n, int pooled, float *const *w);
 pixab_status cam_gradient(const cam_ctx *c, pixab_method m, float *w);
 /* dS/dA of n images at once (one batched backward pass): act (n, H, W, K) of
- * `layer`, cls (n) their classes, score softmax or logit -> g (n, H, W, K). */
+ * `layer` (-1: the input), cls (n) their classes, score softmax or logit ->
+ * g (n, H, W, K). guided: guided backpropagation (engine_gradient_batch). */
 pixab_status cam_gradients(pixab_engine *e, int layer, const float *act, int n, const int *cls, pixab_score score,
-                           float *g);
+                           int guided, float *g);
 pixab_status cam_scorecam(const cam_ctx *c, float *w);
 
 #endif

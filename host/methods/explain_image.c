@@ -148,7 +148,7 @@ static pixab_status explain_group(const cam_ctx *c, const explain_source *src, i
     }
     const pixab_score grad_score = gm && opts->score != PIXAB_SCORE_DEFAULT ? opts->score : gm ? gm->default_score : 0;
     double t0 = now_ms();
-    if (!s && gm && (s = cam_gradients(c->e, c->layer, act, n, classes, grad_score, grad)))
+    if (!s && gm && (s = cam_gradients(c->e, c->layer, act, n, classes, grad_score, 0, grad)))
         pixab_fail_context(s, "%s", pixab_method_name(gm->id));
     const double grad_ms = (now_ms() - t0) / n;
     for (int i = 0; i < n && !s; i++) {

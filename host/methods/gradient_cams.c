@@ -32,11 +32,11 @@ static void score_seed(void *ctx, int image, const float *logits, int classes, f
 }
 
 pixab_status cam_gradients(pixab_engine *e, int layer, const float *act, int n, const int *cls, pixab_score score,
-                           float *g) {
+                           int guided, float *g) {
     float *logits = malloc(sizeof(float) * (size_t)pixab_engine_num_classes(e) * (size_t)n);
     if (!logits) return pixab_fail(PIXAB_ERR_NOMEM, "out of memory for gradients");
     seed_ctx sc = {cls, score};
-    pixab_status s = pixab_engine_gradient_batch(e, layer, act, n, score_seed, &sc, logits, g);
+    pixab_status s = engine_gradient_batch(e, layer, guided, act, n, score_seed, &sc, logits, g);
     free(logits);
     return s;
 }
@@ -51,7 +51,7 @@ pixab_status cam_gradient(const cam_ctx *c, pixab_method m, float *wf) {
         s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory for gradients");
         goto done;
     }
-    if (own && (s = cam_gradients(c->e, c->layer, c->act, 1, &c->cls, c->score, own))) goto done;
+    if (own && (s = cam_gradients(c->e, c->layer, c->act, 1, &c->cls, c->score, 0, own))) goto done;
     for (int p = 0; p < HW; p++)
         for (int k = 0; k < K; k++) sum_a[k] += c->act[(size_t)p * K + k];
     for (int p = 0; p < HW; p++)

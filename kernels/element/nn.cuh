@@ -1,6 +1,6 @@
 /* nn.cuh — per-element logic of the network ops the CUDA backend runs in its
  * own kernels (kernels/nn_kernels.cu): bias + ReLU after a convolution or the
- * FC GEMM, the ReLU mask of the backward pass, global average pooling, the
+ * FC GEMM, the ReLU mask of the backward pass (plain and guided), global average pooling, the
  * backward of max and average pools (also the CPU backend's) and a direct
  * convolution backward-data (the fallback where cuDNN has no algorithm).
  * PIXAB_HD functions, so host C code (the CPU backend, tests) can call the
@@ -21,6 +21,10 @@ PIXAB_HD float nn_bias_act(float v, float b, int relu) {
 
 /* Backward of y = ReLU(z): dz = dy where y > 0, else 0. */
 PIXAB_HD float nn_relu_mask(float dy, float y) { return y > 0.0f ? dy : 0.0f; }
+
+/* Guided backpropagation's ReLU backward (Springenberg et al.): dz = dy where
+ * both y > 0 and dy > 0, else 0. */
+PIXAB_HD float nn_guided_relu_mask(float dy, float y) { return y > 0.0f && dy > 0.0f ? dy : 0.0f; }
 
 /* Mean of channel k over hw pixels of one image x (hw, ld), summed in pixel
  * order (the CPU's order), then divided by hw. */

@@ -106,6 +106,7 @@ int main(int argc, char **argv) {
         parity_gpu = &cpu_backend, parity_gpu_index = -1, parity_gpu_device = "cpu";
         check_ops();
         check_xops();
+        check_guided_relu();
         check_model(w8, "w8", 1); /* the shorter "full" plan: the CPU is slow on both sides */
         if (demo) check_precision_model(demo, image);
         return parity_report() ? 1 : 0;
@@ -132,6 +133,7 @@ int main(int argc, char **argv) {
         check_preprocess();
         check_ops();
         check_xops();
+        check_guided_relu();
         check_upsample();
         check_direct_conv_backward();
         check_precision_ops();

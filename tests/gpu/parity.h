@@ -102,6 +102,8 @@ extern int parity_self_test;
 void check_preprocess(void);
 void check_ops(void);
 void check_xops(void);
+/* BOP_GUIDED_RELU on the ReLU convolution cases (guided backpropagation). */
+void check_guided_relu(void);
 void check_upsample(void);
 void check_direct_conv_backward(void);
 void check_precision_ops(void);

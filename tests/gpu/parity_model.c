@@ -2,7 +2,8 @@
  * "cpu" and "cuda:0" side by side.
  * - every Mixed_* output and the logits at batch 2, the logits at batch 64;
  * - gradients of the top logit at Mixed_7c, Mixed_6e and the input, of one
- *   image and of a batch of MODEL_BATCH (pixab_engine_gradient_batch);
+ *   image and of a batch of MODEL_BATCH (pixab_engine_gradient_batch), and
+ *   guided backpropagation to the input (pixab_guided_backprop);
  * - every method's map (Mixed_7c and Mixed_6e, softmax and logit, the top-1
  *   and another class), Pixab-CAM and Ablation-CAM also through the general
  *   path, and that path again with a head budget small enough to run it in
@@ -128,6 +129,29 @@ fail:
 done:
     parity_record(what, err, TOL_MODEL);
     free(act), free(dc), free(dg), free(lc), free(lg);
+}
+
+/* Guided backpropagation (pixab_guided_backprop) of n <= MODEL_BATCH images,
+ * each of the class the CPU predicts, on both engines. */
+static void check_guided(const char *tag, pixab_model *m, pixab_engine *ec, pixab_engine *eg, const float *input,
+                         int n) {
+    char what[112];
+    const int S = pixab_model_preproc(m)->size, classes = pixab_model_num_classes(m);
+    const size_t all = (size_t)S * S * 3 * (size_t)n;
+    int cls[MODEL_BATCH];
+    float *dc = malloc(sizeof(float) * all), *dg = malloc(sizeof(float) * all);
+    float *lc = malloc(sizeof(float) * (size_t)classes * n);
+    double err = INFINITY;
+    snprintf(what, sizeof what, "%s: guided backpropagation to the input%s", tag, n > 1 ? ", a batch of images" : "");
+    if (dc && dg && lc && n <= MODEL_BATCH && !pixab_engine_forward(ec, input, n, lc)) {
+        for (int i = 0; i < n; i++) cls[i] = argmax(lc + (size_t)classes * i, classes);
+        if (pixab_guided_backprop(ec, input, n, cls, dc) || pixab_guided_backprop(eg, input, n, cls, dg))
+            fprintf(stderr, "gpu_parity: %s: %s\n", what, pixab_last_error());
+        else
+            err = parity_rel_err(dg, dc, dc, all);
+    }
+    parity_record(what, err, TOL_MODEL);
+    free(dc), free(dg), free(lc);
 }
 
 /* One method's map on the CUDA engine against the CPU's (`ref`, made here
@@ -411,6 +435,7 @@ void check_model(const char *path, const char *tag, int full) {
             if (l >= 0) check_gradient(tag, m, ec, eg, l, input, grad_batch[b]);
         }
         check_gradient(tag, m, ec, eg, -1, input, grad_batch[b]);
+        check_guided(tag, m, ec, eg, input, grad_batch[b]);
     }
     check_methods(tag, m, ec, eg, input, full);
     for (int l = 0; l < (full ? 1 : 2); l++) check_general_path(tag, m, ec, eg, input, layers[l], 0);

@@ -245,6 +245,56 @@ static float *dev_put(const backend_ops *be, void *ctx, const float *v, size_t n
     return d;
 }
 
+/* ---- guided backpropagation's ReLU backward (BOP_GUIDED_RELU) ---------------- */
+
+/* dy (n images of op 0's dst) after BOP_GUIDED_RELU on backend be, given y. */
+static pixab_status run_guided_relu(const backend_ops *be, int device, const graph *g, int n, const float *y,
+                                    float *dy, size_t yf) {
+    void *ctx = NULL;
+    float *dyd = NULL, *yd = NULL;
+    pixab_status s = be->create(g, n, device, &ctx);
+    if (s) return s;
+    if (!(dyd = dev_put(be, ctx, dy, yf)) || !(yd = dev_put(be, ctx, y, yf))) s = PIXAB_ERR_NOMEM;
+    const backend_op op = {.kind = BOP_GUIDED_RELU, .dst = dyd, .src = yd, .index = 0, .count = n};
+    if (!s && !be->supports_op(ctx, op.kind)) s = pixab_fail(PIXAB_ERR_UNSUPPORTED, "guided ReLU: not supported");
+    if (!s) s = be->run(ctx, g, &op);
+    if (!s) s = be->download(ctx, dy, dyd, yf * sizeof(float));
+    if (dyd) be->free(ctx, dyd);
+    if (yd) be->free(ctx, yd);
+    be->destroy(ctx);
+    return s;
+}
+
+/* Every ReLU convolution case at n = 1 and 3: the masked gradient exactly
+ * the CPU's (a selection), the channels outside the op's slice untouched. */
+void check_guided_relu(void) {
+    for (int i = 0; i < parity_n_op_cases; i++) {
+        const op_case *t = &parity_op_cases[i];
+        if (!t->relu) continue;
+        for (int n = 1; n <= 3; n += 2) {
+            graph g;
+            double err = INFINITY;
+            parity_seed(9000 + 10 * (unsigned)i + (unsigned)n);
+            if (parity_build_graph(&g, t)) continue;
+            const size_t yf = graph_tensor_floats(&g, 1) * (size_t)n;
+            float *y = malloc(sizeof(float) * yf), *dc = malloc(sizeof(float) * yf), *dg = malloc(sizeof(float) * yf);
+            if (y && dc && dg) {
+                parity_fill(y, yf), parity_fill(dc, yf);
+                for (size_t k = 0; k < yf; k++) y[k] = y[k] > 0.0f ? y[k] : 0.0f; /* a ReLU's output */
+                memcpy(dg, dc, sizeof(float) * yf);
+                if (run_guided_relu(&cpu_backend, -1, &g, n, y, dc, yf) ||
+                    run_guided_relu(parity_gpu, parity_gpu_index, &g, n, y, dg, yf))
+                    fprintf(stderr, "gpu_parity: guided relu %s: %s\n", t->name, pixab_last_error());
+                else
+                    err = parity_max_abs(dg, dc, yf);
+            }
+            parity_recordf(err, 0.0, "guided relu backward: %s, n=%d", t->name, n);
+            free(y), free(dc), free(dg);
+            graph_free(&g);
+        }
+    }
+}
+
 typedef enum { X_BOXES, X_BOX_LOGITS, X_CHANNELS, X_CHANNEL_LOGITS, X_MASK_RANGES, X_MASKED_INPUTS, X_SCORES_SOFTMAX,
                X_SCORES_LOGIT, X_REDUCE, X_WSUM, X_NORMALIZE, X_NORMALIZE_CONST, X_COUNT } xop_kind;
 static const char *const xop_names[X_COUNT] = {"gen boxes", "gen box logits", "gen channels", "gen channel logits",

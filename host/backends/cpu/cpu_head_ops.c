@@ -2,9 +2,9 @@
  * the box and channel ablation batches written straight into the head's
  * input, their logits through a linear (GAP + FC) head (the fast paths),
  * Score-CAM's masked inputs and mask ranges, preprocessing of 8-bit images,
- * class scores, Pixab-CAM's reduction, the weighted channel sum and ReLU +
- * min-max. The per-element
- * logic is kernels/element/ablate.cuh, score_mask.cuh and map.cuh, which the
+ * class scores, Pixab-CAM's reduction, the weighted channel sum, ReLU +
+ * min-max and guided backpropagation's ReLU backward. The per-element
+ * logic is kernels/element/ablate.cuh, score_mask.cuh, map.cuh and nn.cuh, which the
  * CUDA kernels run too; here whole pixel rows are copied or cleared at once
  * where the element rule allows. */
 #include "cpu_head_ops.h"
@@ -15,6 +15,7 @@
 #include "ablate.cuh"
 #include "error.h"
 #include "map.cuh"
+#include "nn.cuh"
 #include "score_mask.cuh"
 
 static ablate_box_set box_set(const backend_op *op) {
@@ -160,6 +161,22 @@ static pixab_status class_scores(const backend_op *op) {
     return PIXAB_OK;
 }
 
+/* BOP_GUIDED_RELU: the op's channel slice of dy (count, h, w, c) masked in place. */
+static pixab_status guided_relu(const graph *g, const backend_op *op) {
+    if (op->index < 0 || op->index >= g->n_ops || !g->ops[op->index].relu)
+        return pixab_fail(PIXAB_ERR_ARG, "op %d has no ReLU to guide", op->index);
+    const graph_op *o = &g->ops[op->index];
+    const tshape *ys = &g->tensors[o->dst];
+    const size_t rows = (size_t)op->count * ys->h * ys->w;
+#pragma omp parallel for schedule(static)
+    for (size_t r = 0; r < rows; r++)
+        for (int k = 0; k < o->c_out; k++) {
+            const size_t i = r * ys->c + o->dst_c0 + k;
+            op->dst[i] = nn_guided_relu_mask(op->dst[i], op->src[i]);
+        }
+    return PIXAB_OK;
+}
+
 pixab_status cpu_run_head_op(const graph *g, const backend_op *op) {
     const int HW = op->H * op->W;
     pixab_status s = PIXAB_OK;
@@ -185,6 +202,7 @@ pixab_status cpu_run_head_op(const graph *g, const backend_op *op) {
         for (int p = 0; p < HW; p++) op->dst[p] = map_pixel_sum(op->a + (size_t)p * op->K, op->src, op->K);
         return PIXAB_OK;
     case BOP_NORMALIZE: map_normalize(op->dst, op->count); return PIXAB_OK;
+    case BOP_GUIDED_RELU: return guided_relu(g, op);
     default: return pixab_fail(PIXAB_ERR_ARG, "op kind %d is not a head op", (int)op->kind);
     }
 }

@@ -1,4 +1,4 @@
-/* cpu_head_ops.h — the CPU backend's generator and reduction ops (backend.h:
+/* cpu_head_ops.h — the CPU backend's generator, reduction and guided ReLU ops (backend.h:
  * every bop_kind but BOP_NETWORK), implemented in cpu_head_ops.c; the
  * backend's dispatch (cpu_backend.c) sends them here. */
 #ifndef PIXAB_CPU_HEAD_OPS_H
