@@ -212,9 +212,9 @@ static pixab_status check_cancel(void) {
     return cancel_requested ? pixab_fail(PIXAB_ERR_CANCELLED, "cancelled") : PIXAB_OK;
 }
 
-/* Network op i on n images, from src to dst (whole tensors). */
-static pixab_status network_op(pixab_engine *e, int i, int n, const float *src, float *dst) {
-    const backend_op op = {.kind = BOP_NETWORK, .index = i, .count = n, .src = src, .dst = dst};
+/* Network op i on n images, from src (and src2, for two-input ops) to dst (whole tensors). */
+static pixab_status network_op(pixab_engine *e, int i, int n, const float *src, const float *src2, float *dst) {
+    const backend_op op = {.kind = BOP_NETWORK, .index = i, .count = n, .src = src, .src2 = src2, .dst = dst};
     pixab_status s = check_cancel();
     if (s) return s;
     s = e->be->run(e->ctx, &e->g, &op);
@@ -223,7 +223,10 @@ static pixab_status network_op(pixab_engine *e, int i, int n, const float *src, 
 
 static pixab_status run_ops(pixab_engine *e, const plan *p, int begin, int end, int n) {
     pixab_status s = PIXAB_OK;
-    for (int i = begin; i < end && !s; i++) s = network_op(e, i, n, at(p, e->g.ops[i].src), at(p, e->g.ops[i].dst));
+    for (int i = begin; i < end && !s; i++) {
+        const graph_op *o = &e->g.ops[i];
+        s = network_op(e, i, n, at(p, o->src), graph_op_inputs(o) > 1 ? at(p, o->src2) : NULL, at(p, o->dst));
+    }
     return s;
 }
 
@@ -543,7 +546,7 @@ static pixab_status pixel_logits(pixab_engine *e, int HW, int K) {
     pixab_status s = keep_buffer(e, &k->pixel_logits, &k->pixel_logits_cap, rows * classes * sizeof(float));
     for (size_t r = 0, m; r < rows && !s; r += m) {
         m = rows - r < (size_t)e->head.batch ? rows - r : (size_t)e->head.batch;
-        s = network_op(e, fc, (int)m, k->act + r * K, k->pixel_logits + r * classes);
+        s = network_op(e, fc, (int)m, k->act + r * K, NULL, k->pixel_logits + r * classes);
     }
     k->pixel_logits_ready = !s;
     return s;
@@ -680,7 +683,9 @@ static pixab_status gradient_chunk(pixab_engine *e, int layer, int i0, int m, co
     if (!s) s = e->be->upload(e->ctx, p->grad + p->offsets[lt], dlogits, sizeof(float) * (size_t)classes * m);
     for (int i = e->g.n_ops - 1; i >= first && !s && !(s = check_cancel()); i--) {
         const graph_op *o = &e->g.ops[i];
-        s = e->be->run_op_backward(e->ctx, &e->g, i, m, at(p, o->src), at(p, o->dst), p->grad + p->offsets[o->src],
+        const int two = graph_op_inputs(o) > 1;
+        s = e->be->run_op_backward(e->ctx, &e->g, i, m, at(p, o->src), two ? at(p, o->src2) : NULL, at(p, o->dst),
+                                   p->grad + p->offsets[o->src], two ? p->grad + p->offsets[o->src2] : NULL,
                                    p->grad + p->offsets[o->dst]);
         if (s) pixab_fail_context(s, "%s (backward)", o->name);
     }

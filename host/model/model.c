@@ -209,6 +209,7 @@ const char *pixab_model_layer_name(const pixab_model *m, int layer) {
 
 const char *pixab_model_layer_op(const pixab_model *m, int layer) {
     static const char *const kinds[] = {[OP_CONV] = "conv", [OP_MAXPOOL] = "maxpool", [OP_AVGPOOL] = "avgpool",
+                                        [OP_ADD] = "add", [OP_MUL] = "mul", [OP_ACT] = "activation", [OP_PAD] = "pad",
                                         [OP_GAP] = "gap", [OP_FC] = "fc"};
     if (layer < 0 || layer >= m->g.n_layers) return NULL;
     const graph_layer *l = &m->g.layers[layer];
