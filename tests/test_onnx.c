@@ -17,6 +17,11 @@
 #define DATA PIXAB_TEST_DATA "/"
 #define INCEPTION DATA "inception_v3_w8.onnx"
 #define VGG DATA "vgg11_bn_w8.onnx"
+#define TINY_RESNET DATA "tiny_resnet.onnx"
+#define TINY_MOBILENET DATA "tiny_mobilenet.onnx"
+/* test_methods.c's tolerances for maps in [0, 1] against PyTorch */
+#define MAP_TOL 1e-3f
+#define SCORECAM_TOL 2e-3f
 
 #ifdef PIXAB_WITH_ONNX
 #include "onnx.pb-c.h"
@@ -122,6 +127,65 @@ Test(onnx, inception_methods_at_an_earlier_layer) { check_explain(INCEPTION, "/M
 Test(onnx, vgg_methods_at_default_and_earlier_layer) {
     check_explain(VGG, NULL);
     check_explain(VGG, "/features/features.20/Relu_output_0");
+}
+
+Test(onnx, tiny_resnet_logits_match_pytorch) { check_logits(TINY_RESNET, TINY_RESNET ".goldens.safetensors", 33); }
+Test(onnx, tiny_mobilenet_logits_match_pytorch) {
+    check_logits(TINY_MOBILENET, TINY_MOBILENET ".goldens.safetensors", 32);
+}
+
+/* Every method's map at layer `name` (golden tag `tag`) against PyTorch's
+ * (tools/make_onnx_goldens.py: float64, the method's default score, top-1). */
+static void check_maps(const char *model, int S, const char *tag, const char *name) {
+    char gpath[512];
+    snprintf(gpath, sizeof gpath, "%s.goldens.safetensors", model);
+    pixab_model *m;
+    pixab_engine *e;
+    cr_assert_eq(pixab_model_load(model, &m), PIXAB_OK, "%s", pixab_last_error());
+    cr_assert_eq(pixab_engine_create(m, "cpu", 1, &e), PIXAB_OK, "%s", pixab_last_error());
+    float *x = golden_input_nhwc(gpath, S), cls_f;
+    safetensors *st;
+    cr_assert_eq(safetensors_open(gpath, &st), PIXAB_OK, "%s", pixab_last_error());
+    char key[160];
+    snprintf(key, sizeof key, "class/%s", tag);
+    golden_read(st, key, &cls_f, 1);
+    pixab_explain_opts o = {.layer = pixab_model_find_layer(m, name), .cls = -1};
+    cr_assert_geq(o.layer, 0, "%s", pixab_last_error());
+    pixab_method methods[PIXAB_METHOD_COUNT];
+    pixab_map maps[PIXAB_METHOD_COUNT];
+    for (int k = 0; k < PIXAB_METHOD_COUNT; k++) methods[k] = (pixab_method)k;
+    cr_assert_eq(pixab_explain(e, x, methods, PIXAB_METHOD_COUNT, &o, maps), PIXAB_OK, "%s", pixab_last_error());
+    for (int k = 0; k < PIXAB_METHOD_COUNT; k++) {
+        const int hw = maps[k].h * maps[k].w;
+        float *want = malloc(sizeof(float) * (size_t)hw), err = 0.0f;
+        cr_assert(want);
+        snprintf(key, sizeof key, "%s/%s", pixab_method_name(methods[k]), tag);
+        golden_read(st, key, want, hw);
+        for (int i = 0; i < hw; i++) {
+            const float d = fabsf(maps[k].map[i] - want[i]);
+            err = d > err || d != d ? d : err;
+        }
+        const float tol = methods[k] == PIXAB_METHOD_SCORECAM ? SCORECAM_TOL : MAP_TOL;
+        cr_log_info("%s %s: max|d| = %.2e", model, key, err);
+        cr_expect_eq(maps[k].cls, (int)cls_f, "%s: class %d, want %d", key, maps[k].cls, (int)cls_f);
+        cr_expect(err <= tol, "%s %s: max|d| = %g > %g", model, key, err, tol);
+        free(want);
+        pixab_map_free(&maps[k]);
+    }
+    safetensors_close(st);
+    free(x);
+    pixab_engine_destroy(e);
+    pixab_model_free(m);
+}
+
+Test(onnx, tiny_resnet_maps_match_pytorch) {
+    check_maps(TINY_RESNET, 33, "default", "/block2/relu2/Relu_output_0");
+    check_maps(TINY_RESNET, 33, "earlier", "/block1/relu2/Relu_output_0");
+}
+
+Test(onnx, tiny_mobilenet_maps_match_pytorch) {
+    check_maps(TINY_MOBILENET, 32, "default", "/last/last.2/HardSwish_output_0");
+    check_maps(TINY_MOBILENET, 32, "earlier", "/ir1/Add_output_0");
 }
 
 static int has_layer(const pixab_model *m, const char *name) { return pixab_model_find_layer(m, name) >= 0; }
