@@ -124,6 +124,8 @@ static void check_explain(const char *model, const char *layer_name) {
 
 Test(onnx, inception_methods_at_default_layer) { check_explain(INCEPTION, NULL); }
 Test(onnx, inception_methods_at_an_earlier_layer) { check_explain(INCEPTION, "/Mixed_7b/Concat_output_0"); }
+/* Inside a block: the head keeps the block's other branches (side inputs) */
+Test(onnx, inception_methods_inside_a_block) { check_explain(INCEPTION, "/Mixed_7c/branch3x3dbl_2/Relu_output_0"); }
 Test(onnx, vgg_methods_at_default_and_earlier_layer) {
     check_explain(VGG, NULL);
     check_explain(VGG, "/features/features.20/Relu_output_0");
@@ -135,14 +137,16 @@ Test(onnx, tiny_mobilenet_logits_match_pytorch) {
 }
 
 /* Every method's map at layer `name` (golden tag `tag`) against PyTorch's
- * (tools/make_onnx_goldens.py: float64, the method's default score, top-1). */
-static void check_maps(const char *model, int S, const char *tag, const char *name) {
+ * (tools/make_onnx_goldens.py: float64, the method's default score, top-1);
+ * head_budget: bytes (0: the default), small ones run the heads in many chunks. */
+static void check_maps_budget(const char *model, int S, const char *tag, const char *name, size_t head_budget) {
     char gpath[512];
     snprintf(gpath, sizeof gpath, "%s.goldens.safetensors", model);
     pixab_model *m;
     pixab_engine *e;
     cr_assert_eq(pixab_model_load(model, &m), PIXAB_OK, "%s", pixab_last_error());
     cr_assert_eq(pixab_engine_create(m, "cpu", 1, &e), PIXAB_OK, "%s", pixab_last_error());
+    cr_assert_eq(pixab_engine_set_head_budget(e, head_budget), PIXAB_OK);
     float *x = golden_input_nhwc(gpath, S), cls_f;
     safetensors *st;
     cr_assert_eq(safetensors_open(gpath, &st), PIXAB_OK, "%s", pixab_last_error());
@@ -178,14 +182,30 @@ static void check_maps(const char *model, int S, const char *tag, const char *na
     pixab_model_free(m);
 }
 
+static void check_maps(const char *model, int S, const char *tag, const char *name) {
+    check_maps_budget(model, S, tag, name, 0);
+}
+
 Test(onnx, tiny_resnet_maps_match_pytorch) {
     check_maps(TINY_RESNET, 33, "default", "/block2/relu2/Relu_output_0");
     check_maps(TINY_RESNET, 33, "earlier", "/block1/relu2/Relu_output_0");
 }
 
+/* Layers inside a residual block: the skip (here a projection the layer
+ * does not feed) is kept from the body and broadcast over the ablation batch. */
+Test(onnx, tiny_resnet_maps_inside_a_block) {
+    check_maps(TINY_RESNET, 33, "inside", "/block2/relu1/Relu_output_0");
+    /* heads of a few items at a time: the side inputs filled for every chunk */
+    check_maps_budget(TINY_RESNET, 33, "inside", "/block2/relu1/Relu_output_0", 100000);
+}
+
 Test(onnx, tiny_mobilenet_maps_match_pytorch) {
     check_maps(TINY_MOBILENET, 32, "default", "/last/last.2/HardSwish_output_0");
     check_maps(TINY_MOBILENET, 32, "earlier", "/ir1/Add_output_0");
+}
+
+Test(onnx, tiny_mobilenet_maps_inside_a_block) {
+    check_maps(TINY_MOBILENET, 32, "inside", "/ir3/expand/expand.2/Clip_output_0");
 }
 
 static int has_layer(const pixab_model *m, const char *name) { return pixab_model_find_layer(m, name) >= 0; }
@@ -198,13 +218,16 @@ Test(onnx, layers_by_onnx_name) {
         cr_assert_eq(pixab_model_layer_shape(m, l, &C, &H, &W), PIXAB_OK);
         cr_log_info("%2d %-40s %dx%dx%d", l, pixab_model_layer_name(m, l), C, H, W);
     }
-    /* stem convolutions and pools, then one layer per Inception block, pooled, logits */
-    cr_expect_eq(n, 7 + 11 + 2);
+    /* every spatial tensor: the stem's 7, each block's concatenation and the
+     * branch tensors it does not write straight into (65), pooled, logits */
+    cr_expect_eq(n, 7 + 65 + 2);
     cr_expect_str_eq(pixab_model_layer_name(m, 0), "/Conv2d_1a_3x3/Relu_output_0");
     cr_expect_str_eq(pixab_model_layer_name(m, 6), "/maxpool2/MaxPool_output_0");
     cr_expect_str_eq(pixab_model_layer_name(m, d), "/Mixed_7c/Concat_output_0");
     cr_expect(has_layer(m, "/Mixed_5b/Concat_output_0") && has_layer(m, "/Mixed_6e/Concat_output_0"));
-    cr_expect(!has_layer(m, "/Mixed_5b/branch1x1/Relu_output_0"), "inside a block: not a cut");
+    cr_expect(!has_layer(m, "/Mixed_5b/branch1x1/Relu_output_0"), "written into the concatenation: no tensor");
+    cr_expect(has_layer(m, "/Mixed_5b/branch3x3dbl_1/Relu_output_0"), "inside a block: a layer too");
+    cr_expect_str_eq(pixab_model_layer_op(m, pixab_model_find_layer(m, "/Mixed_5b/Concat_output_0")), "concat");
     cr_expect_str_eq(pixab_model_layer_name(m, n - 2), "/avgpool/GlobalAveragePool_output_0");
     cr_expect_str_eq(pixab_model_layer_name(m, n - 1), "logits");
     cr_assert_eq(pixab_model_layer_shape(m, d, &C, &H, &W), PIXAB_OK);

@@ -166,24 +166,63 @@ pixab_status graph_infer_shapes(graph *g, int input_size) {
     return PIXAB_OK;
 }
 
-/* Greedy first-fit over live intervals: tensor t lives from its first writer
- * (or the start, for tensors the range only reads) to its last reader or writer. */
 size_t graph_plan_memory(const graph *g, int batch, int first_op, int reuse, size_t *offsets) {
+    return graph_plan_memory_ops(g, batch, first_op, NULL, reuse, offsets);
+}
+
+int graph_head_split(const graph *g, int l, unsigned char *run, int *side, int *side_ready, int *n_side) {
+    const int t = g->layers[l].out, first = g->layers[l].end_op;
+    *n_side = 0;
+    for (int i = 0; i < g->n_ops; i++) run[i] = 0;
+    for (int u = 0; u < g->n_tensors; u++) side[u] = 0, side_ready[u] = -1; /* side[]: first a flag per tensor */
+    side[t] = 1;                                                               /* depends on the layer */
+    for (int i = first; i < g->n_ops; i++) {
+        const graph_op *o = &g->ops[i];
+        run[i] = side[o->src] == 1 || (graph_op_inputs(o) > 1 && side[o->src2] == 1);
+        if (run[i]) side[o->dst] = 1;
+    }
+    /* 2: written by an op that is not the head's (the body, or a head op that does not depend on the layer) */
+    for (int i = 0; i < g->n_ops; i++)
+        if (!run[i] && g->ops[i].dst != t) side[g->ops[i].dst] |= 2, side_ready[g->ops[i].dst] = i;
+    unsigned char *read = calloc((size_t)g->n_tensors + 1, 1);
+    if (!read) return -1;
+    for (int i = first; i < g->n_ops; i++)
+        if (run[i]) {
+            read[g->ops[i].src] = 1;
+            if (graph_op_inputs(&g->ops[i]) > 1) read[g->ops[i].src2] = 1;
+        }
+    int n = 0; /* the list, written over the flags it has read (n <= u) */
+    for (int u = 0; u < g->n_tensors; u++)
+        if (u != t && read[u] && (u == 0 || (side[u] & 2) || !(side[u] & 1))) side_ready[n] = side_ready[u], side[n++] = u;
+    free(read);
+    *n_side = n;
+    return 0;
+}
+
+/* Greedy first-fit over live intervals: tensor t lives from its first writer
+ * (or the start, for the inputs of the ops) to its last reader or writer. */
+size_t graph_plan_memory_ops(const graph *g, int batch, int first_op, const unsigned char *run, int reuse,
+                             size_t *offsets) {
     int n = g->n_tensors;
     int *first = malloc(sizeof(int) * (size_t)n), *last = malloc(sizeof(int) * (size_t)n);
+    unsigned char *outside = calloc((size_t)n + 1, 1); /* written by an op that does not run (or the input) */
     size_t total = 0;
     const size_t align = 64; /* floats: 256-byte aligned tensors */
-    if (!first || !last) goto done;
+    if (!first || !last || !outside) goto done;
+    outside[0] = 1;
+    for (int i = 0; i < g->n_ops; i++)
+        if (i < first_op || (run && !run[i])) outside[g->ops[i].dst] = 1;
     for (int t = 0; t < n; t++) first[t] = g->n_ops, last[t] = -1;
     for (int i = first_op; i < g->n_ops; i++) {
         const graph_op *o = &g->ops[i];
-        if (i < first[o->dst]) first[o->dst] = i;
-        if (i > last[o->dst]) last[o->dst] = i;
+        if (run && !run[i]) continue;
         for (int k = 0; k < graph_op_inputs(o); k++) {
             const int src = k ? o->src2 : o->src;
-            if (first_op - 1 < first[src] && last[src] < 0) first[src] = first_op - 1; /* an input */
+            if (outside[src]) first[src] = first_op - 1; /* an input */
             if (i > last[src]) last[src] = i;
         }
+        if (i < first[o->dst]) first[o->dst] = i;
+        if (i > last[o->dst]) last[o->dst] = i;
     }
     if (!reuse)
         for (int t = 0; t < n; t++)
@@ -211,5 +250,6 @@ size_t graph_plan_memory(const graph *g, int batch, int first_op, int reuse, siz
 done:
     free(first);
     free(last);
+    free(outside);
     return total;
 }

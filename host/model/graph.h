@@ -93,5 +93,21 @@ int graph_layer_begin(const graph *g, int l);
  * pass needs). Tensors the ops do not touch get no memory (offset 0, unusable).
  * Returns the arena size in floats (0 when out of memory). offsets: n_tensors. */
 size_t graph_plan_memory(const graph *g, int batch, int first_op, int reuse, size_t *offsets);
+/* The same for the ops i >= first_op with run[i] (run: n_ops flags; NULL:
+ * all). A tensor those ops read that an op outside them writes (an input)
+ * lives from the start. */
+size_t graph_plan_memory_ops(const graph *g, int batch, int first_op, const unsigned char *run, int reuse,
+                             size_t *offsets);
+
+/* The head of layer l on a graph with skip connections: run[i] = 1 for the
+ * ops i >= layers[l].end_op that depend on the layer's output (those of
+ * its head), 0 for every other op; side[0 .. *n_side) = the tensors, other
+ * than the layer's output, that those ops read and that are not made by them
+ * alone: what the body computes and the head needs unchanged (a residual
+ * skip that bypasses the layer, a concatenation's other branches), in
+ * ascending order; side_ready[k] = the last op writing side[k] (-1: the
+ * input). The layer is a plain cut when *n_side == 0 and every op after it
+ * runs. run: n_ops; side, side_ready: n_tensors. -1 when out of memory. */
+int graph_head_split(const graph *g, int l, unsigned char *run, int *side, int *side_ready, int *n_side);
 
 #endif

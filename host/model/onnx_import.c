@@ -258,6 +258,23 @@ static void materialize_pad(importer *im, value *v) {
     memset(v->pad, 0, sizeof v->pad);
 }
 
+static const Onnx__AttributeProto *attr(importer *im, const char *name, Onnx__AttributeProto__AttributeType type);
+
+/* Whether the current node takes a pending zero Pad of its input as its own
+ * padding: a Conv, or an AveragePool that counts its padding (or has none),
+ * as ONNX counts the Pad's zeros (what torch.onnx writes for avg_pool2d(...,
+ * padding=1)). */
+static int pad_folds(importer *im) {
+    const char *op = str(im->node->op_type);
+    if (!strcmp(op, "Conv")) return 1;
+    if (strcmp(op, "AveragePool")) return 0;
+    const Onnx__AttributeProto *inc = attr(im, "count_include_pad", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT);
+    const Onnx__AttributeProto *pads = attr(im, "pads", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
+    int own = 0;
+    for (size_t i = 0; pads && i < pads->n_ints; i++) own |= pads->ints[i] != 0;
+    return (inc && inc->i) || !own;
+}
+
 /* Input k of the current node: defined before it, of the kind wanted. */
 static value *input(importer *im, int k, value_kind kind) {
     const Onnx__NodeProto *n = im->node;
@@ -273,8 +290,7 @@ static value *input(importer *im, int k, value_kind kind) {
         return NULL;
     }
     value *v = &im->v[i];
-    if (v->kind == V_ACT && kind == V_ACT && (v->pad[0] || v->pad[1] || v->pad[2] || v->pad[3]) &&
-        strcmp(str(n->op_type), "Conv"))
+    if (v->kind == V_ACT && kind == V_ACT && (v->pad[0] || v->pad[1] || v->pad[2] || v->pad[3]) && !pad_folds(im))
         materialize_pad(im, v);
     if (v->kind != kind) {
         fail(im, PIXAB_ERR_UNSUPPORTED, "input '%.100s' must be %s", v->name,
@@ -659,7 +675,9 @@ static void import_pool(importer *im, op_kind kind) {
     graph_op op = {.kind = kind, .src = x->tensor, .dst = new_tensor(im, y->name), .c_in = x->c, .c_out = x->c,
                    .k_h = (int)kernel[0], .k_w = (int)kernel[1], .s_h = (int)stride[0], .s_w = (int)stride[1],
                    .p_h = (int)pad[0], .p_w = (int)pad[1], .e_h = (int)extra[0], .e_w = (int)extra[1],
-                   .ceil_mode = ceil_mode != 0, .exclude_pad = kind == OP_AVGPOOL && !include_pad};
+                   .ceil_mode = ceil_mode != 0,
+                   /* a folded Pad's zeros count (pad_folds: then the pool has no padding of its own, or counts it) */
+                   .exclude_pad = kind == OP_AVGPOOL && !include_pad && !(x->pad[0] | x->pad[1] | x->pad[2] | x->pad[3])};
     add_op(im, &op);
     y->kind = V_ACT, y->tensor = op.dst, y->c = x->c, y->rank = 4;
 }
@@ -950,7 +968,7 @@ static void import_batchnorm(importer *im) {
 }
 
 /* Pad (constant zeros, H and W only): kept pending for its reader, which
- * folds it (Conv) or makes it an op (materialize_pad). */
+ * folds it (pad_folds) or makes it an op (materialize_pad). */
 static void import_pad(importer *im) {
     value *x = input(im, 0, V_ACT), *pv = input(im, 1, V_CONST);
     int64_t pads[8];
@@ -1186,10 +1204,12 @@ static void compact(importer *im) {
     free(map);
 }
 
-/* Layers: every op i after which the graph can be cut (the ops after it read
- * only its output or what they make) before the classifier's global pooling
- * (the last GAP after which it can be cut: a squeeze-excitation's pooling
- * is not), spatial ones by name; then the pooled tensor and the logits. */
+/* Layers: every spatial tensor, by name, complete before the classifier's
+ * global pooling (the last GAP after which the graph can be cut, i.e. the
+ * ops after it read only its output or what they make: a
+ * squeeze-excitation's pooling is not); then the pooled tensor and the
+ * logits. A layer's head may read tensors that bypass it (the engine keeps
+ * them: graph_head_split). */
 static void make_layers(importer *im, int logits) {
     graph *g = im->g;
     const int n = g->n_ops, nt = g->n_tensors;
@@ -1231,9 +1251,9 @@ static void make_layers(importer *im, int logits) {
         cut[i] = last_w[t] == i && crossing == readers[t];
         if (cut[i] && g->ops[i].kind == OP_GAP) gap = i;
     }
-    for (int i = 0; i < gap && !im->err; i++) {
+    for (int i = 0; i < gap && !im->err; i++) { /* every spatial tensor, complete after op i */
         const int t = g->ops[i].dst;
-        if (!cut[i] || pooled_t[t]) continue;
+        if (last_w[t] != i || pooled_t[t]) continue;
         const char *name = im->tensor_name[t];
         if (strlen(name) >= GRAPH_LAYER_NAME) continue; /* not addressable by name */
         if (graph_add_layer(g, name, t) < 0) fail(im, PIXAB_ERR_NOMEM, "out of memory");
