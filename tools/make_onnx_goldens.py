@@ -118,9 +118,9 @@ class TinyNet(nn.Module):
     """A few-KB CNN over every supported op (fuzz seeds): conv + BN + ReLU,
     a zero-padded average pool (exported as Pad + AveragePool), a max pool,
     a concatenation, global pooling (GAP or ReduceMean) and a classifier
-    (Gemm, or MatMul + Add), optionally one unsupported op (Sigmoid)."""
+    (Gemm, or MatMul + Add), optionally one unsupported op (Tanh)."""
 
-    def __init__(self, reduce_mean=False, sigmoid=False):
+    def __init__(self, reduce_mean=False, tanh=False):
         super().__init__()
         self.a = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1, bias=False), nn.BatchNorm2d(4), nn.ReLU())
         self.b = nn.Conv2d(4, 4, 1)
@@ -128,14 +128,14 @@ class TinyNet(nn.Module):
         self.w = nn.Parameter(torch.randn(8, 3))
         self.bias = nn.Parameter(torch.randn(3))
         self.fc = nn.Linear(8, 3)
-        self.reduce_mean, self.sigmoid = reduce_mean, sigmoid
+        self.reduce_mean, self.tanh = reduce_mean, tanh
 
     def forward(self, x):
         x = self.a(x)
         x = torch.cat([F.relu(self.b(F.avg_pool2d(x, 3, 1, 1))), F.relu(self.c(x))], 1)
         x = F.max_pool2d(x, 2)
-        if self.sigmoid:
-            x = torch.sigmoid(x)
+        if self.tanh:
+            x = torch.tanh(x)
         if self.reduce_mean:
             return x.mean((2, 3)) @ self.w + self.bias
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
@@ -343,7 +343,7 @@ def fuzz_seeds(out_dir):
     os.makedirs(out_dir, exist_ok=True)
     x = torch.rand(1, 3, 8, 8)
     for name, net, keep_bn in (("tiny_gemm.onnx", TinyNet(), True), ("tiny_matmul.onnx", TinyNet(True), False),
-                               ("bad_sigmoid.onnx", TinyNet(sigmoid=True), False)):
+                               ("bad_tanh.onnx", TinyNet(tanh=True), False)):
         path = os.path.join(out_dir, name)
         print("%s (%d bytes)" % (path, export(net.eval(), x, path, 13, {"pixab.input_size": "8"}, keep_bn)))
     with open(os.path.join(out_dir, "tiny_gemm.onnx"), "rb") as f:

@@ -1215,8 +1215,8 @@ static void make_layers(importer *im, int logits) {
     const int n = g->n_ops, nt = g->n_tensors;
     int *first_w = malloc(sizeof(int) * (size_t)nt), *last_w = malloc(sizeof(int) * (size_t)nt);
     int *readers = calloc((size_t)nt, sizeof(int)), *open = calloc((size_t)n + 1, sizeof(int));
-    char *cut = calloc((size_t)n + 1, 1), *pooled_t = calloc((size_t)nt + 1, 1);
-    if (!first_w || !last_w || !readers || !open || !cut || !pooled_t) {
+    char *pooled_t = calloc((size_t)nt + 1, 1);
+    if (!first_w || !last_w || !readers || !open || !pooled_t) {
         fail(im, PIXAB_ERR_NOMEM, "out of memory");
         goto done;
     }
@@ -1248,8 +1248,7 @@ static void make_layers(importer *im, int logits) {
     for (int i = 0; i < n; i++) {
         crossing += open[i]; /* reads after op i of tensors first written at or before i */
         const int t = g->ops[i].dst;
-        cut[i] = last_w[t] == i && crossing == readers[t];
-        if (cut[i] && g->ops[i].kind == OP_GAP) gap = i;
+        if (last_w[t] == i && crossing == readers[t] && g->ops[i].kind == OP_GAP) gap = i; /* a cut after it */
     }
     for (int i = 0; i < gap && !im->err; i++) { /* every spatial tensor, complete after op i */
         const int t = g->ops[i].dst;
@@ -1286,7 +1285,6 @@ done:
     free(last_w);
     free(readers);
     free(open);
-    free(cut);
     free(pooled_t);
 }
 
