@@ -139,6 +139,9 @@ static void op_out_size(const graph *g, const graph_op *o, int *h, int *w, const
     *h = window_out(x->h, kh, o->s_h, o->p_h, o->p_h + o->e_h, o->ceil_mode);
     *w = window_out(x->w, kw, o->s_w, o->p_w, o->p_w + o->e_w, o->ceil_mode);
     if (*h < 1 || *w < 1) *h = *w = -1;
+    if (o->flat && (x->h != o->k_h || x->w != o->k_w))
+        *h = *w = -1, *why = "flattened features of another size than its weights were made for (the model takes "
+                            "one input size)";
 }
 
 pixab_status graph_infer_shapes(graph *g, int input_size) {

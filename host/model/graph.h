@@ -34,6 +34,8 @@ typedef struct {
     int group;                    /* conv: groups (graph_add_op: 0 -> 1); weights (c_out, k_h, k_w, c_in / group) */
     int ceil_mode;                /* pools: output sizes rounded up (PyTorch's rule: no window starts in the padding) */
     int exclude_pad;              /* average pool: divide by the elements inside the image (count_include_pad=0) */
+    int flat;                     /* conv: a fully connected layer over flattened (h, w, c) features: its window
+                                   * is its whole input (graph_infer_shapes checks the output is 1x1) */
     int act;                      /* OP_ACT: an nn_act_kind */
     float act_a, act_b;           /* OP_ACT: its parameters (Clip: min, max; HardSigmoid: alpha, beta) */
     size_t w_off, b_off;          /* into graph.params: w (c_out, k_h, k_w, c_in), b (c_out) */

@@ -130,6 +130,7 @@ typedef struct {
     int tensor;                 /* V_ACT: pixab tensor (shared by aliases) */
     int c, rank;                /* channels; 4 (N, C, H, W) or 2 (N, C) */
     int pooled;                 /* 1x1 at every input size (after global pooling) */
+    int flat;                   /* a spatial tensor flattened to (N, C H W): only a Gemm / MatMul reads it */
     int pad[4];                 /* a zero Pad not yet folded into its reader: top, left, bottom, right */
     const char *pad_node;       /* that Pad's name */
     int uses;                   /* node inputs and graph outputs naming it (aliases add theirs) */
@@ -292,6 +293,12 @@ static value *input(importer *im, int k, value_kind kind) {
     value *v = &im->v[i];
     if (v->kind == V_ACT && kind == V_ACT && (v->pad[0] || v->pad[1] || v->pad[2] || v->pad[3]) && !pad_folds(im))
         materialize_pad(im, v);
+    if (v->flat && strcmp(str(n->op_type), "Gemm") && strcmp(str(n->op_type), "MatMul") &&
+        strcmp(str(n->op_type), "Dropout") && strcmp(str(n->op_type), "Identity")) {
+        fail(im, PIXAB_ERR_UNSUPPORTED, "reads '%.100s', a flattened tensor with spatial extent (only a Gemm or a "
+                                        "MatMul can)", v->name);
+        return NULL;
+    }
     if (v->kind != kind) {
         fail(im, PIXAB_ERR_UNSUPPORTED, "input '%.100s' must be %s", v->name,
              kind == V_CONST ? "an initializer or a Constant (weights computed in the graph are not supported)"
@@ -326,6 +333,7 @@ static void alias(importer *im, value *out, const value *v, int rank) {
     out->c = v->c;
     out->rank = rank;
     out->pooled = v->pooled;
+    out->flat = v->flat;
     memcpy(out->pad, v->pad, sizeof out->pad);
     out->pad_node = v->pad_node;
     out->uses += v->uses - 1;
@@ -727,12 +735,9 @@ static void import_flatten(importer *im, int reshape) {
             return;
         }
     }
-    if (!x->pooled) {
-        fail(im, PIXAB_ERR_UNSUPPORTED, "flattening a tensor with spatial extent: only after global pooling "
-                                        "(GlobalAveragePool) is supported");
-        return;
-    }
-    alias(im, output(im), x, 2);
+    value *y = output(im);
+    alias(im, y, x, 2);
+    if (y && !x->pooled) y->flat = 1; /* VGG's classifier: its Gemm becomes a convolution over the whole map */
 }
 
 /* Gemm, or MatMul (with the Add of its bias when the next reader is one):
@@ -753,18 +758,22 @@ static void import_fc(importer *im, int matmul, int node_index) {
             return;
         }
     }
-    if (x->rank != 2 || !x->pooled) {
-        fail(im, PIXAB_ERR_UNSUPPORTED, "input '%.100s' is not a 2-D (N, C) tensor after global pooling and Flatten",
-             x->name);
+    if (x->rank != 2 || !(x->pooled || x->flat)) {
+        fail(im, PIXAB_ERR_UNSUPPORTED, "input '%.100s' is not a 2-D (N, C) tensor after Flatten", x->name);
         return;
     }
     const int64_t *d = w->t->dims;
-    if (w->t->n_dims != 2 || d[trans_b ? 1 : 0] != x->c || d[trans_b ? 0 : 1] < 1 ||
-        d[trans_b ? 0 : 1] > 1000000) {
-        fail(im, PIXAB_ERR_FORMAT, "weight '%.100s' does not match %d input features", w->name, x->c);
+    /* flattened (C, s, s) features: k = C s s, the window s x s (square inputs) */
+    const int64_t k = w->t->n_dims == 2 ? d[trans_b ? 1 : 0] : -1, cells = k > 0 && k % x->c == 0 ? k / x->c : 0;
+    int64_t side = 1;
+    while (x->flat && side * side < cells) side++;
+    if (w->t->n_dims != 2 || (x->flat ? side * side != cells || side > ONNX_MAX_KERNEL : k != x->c) ||
+        d[trans_b ? 0 : 1] < 1 || d[trans_b ? 0 : 1] > 1000000) {
+        fail(im, PIXAB_ERR_FORMAT, "weight '%.100s' does not match %d input %s", w->name, x->c,
+             x->flat ? "channels of square flattened features" : "features");
         return;
     }
-    const int64_t m = d[trans_b ? 0 : 1], k = x->c;
+    const int64_t m = d[trans_b ? 0 : 1];
     /* MatMul read by nothing but an Add of a constant: that is its bias. */
     size_t add_index = 0;
     if (matmul && im->node->n_output == 1 && readers_of(im, str(im->node->output[0])) == 1) {
@@ -787,15 +796,16 @@ static void import_fc(importer *im, int matmul, int node_index) {
     value *y = output(im);
     im->node = self;
     if (!y) return;
-    graph_op op = {.kind = OP_FC, .src = x->tensor, .c_in = (int)k, .c_out = (int)m, .k_h = 1, .k_w = 1, .s_h = 1,
-                   .s_w = 1};
+    graph_op op = {.kind = x->flat ? OP_CONV : OP_FC, .src = x->tensor, .c_in = x->c, .c_out = (int)m,
+                   .k_h = (int)side, .k_w = (int)side, .s_h = 1, .s_w = 1, .flat = x->flat};
     const size_t nw = (size_t)m * (size_t)k;
     float *tmp = op_weights(im, &op, w, nw);
     if (tmp) {
         float *pw = im->g->params + op.w_off, *pb = im->g->params + op.b_off;
-        for (int64_t o = 0; o < m; o++) /* (M, K) <- B^T (transB) or B (K, M) */
+        const int64_t ss = side * side;
+        for (int64_t o = 0; o < m; o++) /* (M, K) <- B^T (transB) or B (K, M); feature i = (c, y, x) -> (y, x, c) */
             for (int64_t i = 0; i < k; i++)
-                pw[o * k + i] = alpha * (trans_b ? tmp[o * k + i] : tmp[i * m + o]);
+                pw[o * k + (i % ss) * x->c + i / ss] = alpha * (trans_b ? tmp[o * k + i] : tmp[i * m + o]);
         if (b && !read_floats(im, b, m, pb))
             for (int64_t o = 0; o < m; o++) pb[o] *= beta;
     }
@@ -1241,14 +1251,16 @@ static void make_layers(importer *im, int logits) {
             open[first_w[src] > 0 ? first_w[src] : 0]++;
             open[i]--;
         }
-        /* 1x1 at every input size: after global pooling, and what only such tensors make */
-        pooled_t[o->dst] = o->kind == OP_GAP || o->kind == OP_FC || pooled_t[o->src];
+        /* 1x1 at every input size: after global pooling or a classifier over flattened features, and what only
+         * such tensors make */
+        pooled_t[o->dst] = o->kind == OP_GAP || o->kind == OP_FC || o->flat || pooled_t[o->src];
     }
     int gap = -1, crossing = 0;
     for (int i = 0; i < n; i++) {
         crossing += open[i]; /* reads after op i of tensors first written at or before i */
         const int t = g->ops[i].dst;
-        if (last_w[t] == i && crossing == readers[t] && g->ops[i].kind == OP_GAP) gap = i; /* a cut after it */
+        /* the classifier's first op: to 1x1 features, a cut after it */
+        if (last_w[t] == i && crossing == readers[t] && pooled_t[t] && !pooled_t[g->ops[i].src]) gap = i;
     }
     for (int i = 0; i < gap && !im->err; i++) { /* every spatial tensor, complete after op i */
         const int t = g->ops[i].dst;
@@ -1262,7 +1274,7 @@ static void make_layers(importer *im, int logits) {
     if (im->err) goto done;
     if (gap < 0 || gap == n - 1 || !g->n_layers) {
         fail(im, PIXAB_ERR_UNSUPPORTED, "the graph is not a CNN classifier with global average pooling before its "
-                                        "classifier (no GlobalAveragePool that everything after it reads)");
+                                        "classifier (no GlobalAveragePool, or Flatten + Gemm, that everything after it reads)");
         goto done;
     }
     if (g->ops[n - 1].dst != logits || last_w[logits] != n - 1 || first_w[logits] != n - 1) {
