@@ -19,6 +19,7 @@
 #define VGG DATA "vgg11_bn_w8.onnx"
 #define TINY_RESNET DATA "tiny_resnet.onnx"
 #define TINY_MOBILENET DATA "tiny_mobilenet.onnx"
+#define TINY_VGG DATA "tiny_vgg.onnx"
 /* test_methods.c's tolerances for maps in [0, 1] against PyTorch */
 #define MAP_TOL 1e-3f
 #define SCORECAM_TOL 2e-3f
@@ -202,6 +203,14 @@ Test(onnx, tiny_resnet_maps_inside_a_block) {
 Test(onnx, tiny_mobilenet_maps_match_pytorch) {
     check_maps(TINY_MOBILENET, 32, "default", "/last/last.2/HardSwish_output_0");
     check_maps(TINY_MOBILENET, 32, "earlier", "/ir1/Add_output_0");
+}
+
+/* torchvision's VGG classifier shape: Flatten of 2x2 features, Gemm (a
+ * convolution over the whole map), ReLU, Gemm, ReLU, Gemm. */
+Test(onnx, tiny_vgg_flattened_classifier_matches_pytorch) {
+    check_logits(TINY_VGG, TINY_VGG ".goldens.safetensors", 32);
+    check_maps(TINY_VGG, 32, "default", "/avgpool/AveragePool_output_0");
+    check_maps(TINY_VGG, 32, "earlier", "/features/features.7/MaxPool_output_0");
 }
 
 Test(onnx, tiny_mobilenet_maps_inside_a_block) {

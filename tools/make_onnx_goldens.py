@@ -266,6 +266,18 @@ class TinyMobileNet(nn.Module):
         return self.classifier(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
+def tiny_vgg(classes):
+    """torchvision's VGG with BatchNorm (3 stages, widths 8-16-16) and its own
+    classifier shape: AdaptiveAvgPool2d((2, 2)) on 4 x 4 features, Flatten,
+    Linear-ReLU-Dropout twice, Linear (a Gemm on flattened spatial features)."""
+    m = tvv.VGG(tvv.make_layers([8, "M", 16, "M", 16, "M"], batch_norm=True), num_classes=classes,
+                init_weights=True)
+    m.avgpool = nn.AdaptiveAvgPool2d((2, 2))
+    m.classifier = nn.Sequential(nn.Linear(16 * 2 * 2, 32), nn.ReLU(True), nn.Dropout(),
+                                 nn.Linear(32, 32), nn.ReLU(True), nn.Dropout(), nn.Linear(32, classes))
+    return m
+
+
 # The tiny nets' target layers: tag -> (the module whose output it is, its ONNX tensor name).
 TINY_LAYERS = {
     "tiny_resnet": {"default": ("block2", "/block2/relu2/Relu_output_0"),
@@ -274,6 +286,8 @@ TINY_LAYERS = {
     "tiny_mobilenet": {"default": ("last", "/last/last.2/HardSwish_output_0"),
                        "earlier": ("ir1", "/ir1/Add_output_0"),
                        "inside": ("ir3.expand", "/ir3/expand/expand.2/Clip_output_0")},
+    "tiny_vgg": {"default": ("avgpool", "/avgpool/AveragePool_output_0"),
+                 "earlier": ("features.7", "/features/features.7/MaxPool_output_0")},
 }
 TINY_METHODS = ("pixab", "ablation", "activation", "gradcam", "gradcampp", "xgradcam", "scorecam")
 DEFAULT_SCORE = {"pixab": "softmax", "ablation": "softmax", "scorecam": "softmax", "activation": "logit",
@@ -377,6 +391,7 @@ def main():
         torch.manual_seed(args.seed)
         tiny_goldens("tiny_resnet", TinyResNet(K), 33, args, img, mean, std)
         tiny_goldens("tiny_mobilenet", TinyMobileNet(K), 32, args, img, mean, std)
+        tiny_goldens("tiny_vgg", tiny_vgg(K), 32, args, img, mean, std)
         return
 
     # Inception-V3: make_goldens.py's model and weights, mean = std = 0.5.
@@ -415,6 +430,7 @@ def main():
     torch.manual_seed(args.seed)
     tiny_goldens("tiny_resnet", TinyResNet(K), 33, args, img, mean, std)
     tiny_goldens("tiny_mobilenet", TinyMobileNet(K), 32, args, img, mean, std)
+    tiny_goldens("tiny_vgg", tiny_vgg(K), 32, args, img, mean, std)
 
 
 if __name__ == "__main__":
