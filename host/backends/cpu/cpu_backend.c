@@ -1,9 +1,9 @@
 /* cpu_backend.c — the CPU backend: NHWC convolution as GEMMs over the whole
  * batch (1x1: straight on the activations; k x k: through im2col; grouped
  * and depthwise ones direct, nn.cuh), pools, global average pooling and the
- * FC layer; the elementwise ops and zero padding are cpu_eltwise.c's. cblas_sgemm (OpenBLAS) does the
- * heavy work, OpenMP all the parallelism. It is a product path and the
- * reference the CUDA backend is tested against. */
+ * FC layer; the elementwise ops and zero padding are cpu_eltwise.c's.
+ * cblas_sgemm (OpenBLAS) does the heavy work, OpenMP all the parallelism. It
+ * is a product path and the reference the CUDA backend is tested against. */
 #include <cblas.h>
 #include <float.h>
 #include <omp.h>
