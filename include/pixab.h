@@ -199,7 +199,10 @@ void pixab_engine_host_free(pixab_engine *e, void *p);
 pixab_status pixab_engine_forward(pixab_engine *e, const float *input, int n, float *logits);
 /* Body: input (n, S, S, 3) -> activation of `layer` (n, H, W, C). */
 pixab_status pixab_engine_body(pixab_engine *e, const float *input, int n, int layer, float *act);
-/* Head: activation of `layer` (n, H, W, C) -> logits (n, classes). */
+/* Head: activation of `layer` (n, H, W, C) -> logits (n, classes).
+ * PIXAB_ERR_UNSUPPORTED for a layer whose head also reads tensors that
+ * bypass it (inside a residual or Inception block): those run through
+ * pixab_explain, which keeps them. */
 pixab_status pixab_engine_head(pixab_engine *e, const float *act, int n, int layer, float *logits);
 /* d(score)/d(logits) of one image: dlogits (classes) from its logits. */
 typedef void (*pixab_seed_fn)(void *user, const float *logits, int classes, float *dlogits);
@@ -220,7 +223,10 @@ typedef void (*pixab_seed_batch_fn)(void *user, int image, const float *logits, 
  * round a batch's rows differently: about 1e-7 relative). The images run in
  * chunks whose backward memory (every activation of the ops after `layer`,
  * and their gradients) fits the head budget (pixab_engine_set_head_budget),
- * at least one image per chunk. */
+ * at least one image per chunk. At a layer whose head also reads tensors
+ * that bypass it (a skip connection), the images must be the first n of
+ * the ones pixab_explain's forward kept there (their skips are kept with
+ * them): PIXAB_ERR_ARG otherwise. */
 pixab_status pixab_engine_gradient_batch(pixab_engine *e, int layer, const float *x, int n, pixab_seed_batch_fn seed,
                                          void *user, float *logits, float *dx);
 

@@ -1,7 +1,11 @@
 /* cuda_backend.cu — the CUDA backend (backend.h): cuDNN convolutions and
  * pool forwards (through cudnn_legacy.h), cuBLAS for the FC layer, own
  * kernels for bias + ReLU, ReLU masks, global average pooling, the pools'
- * backward and a direct convolution backward-data (nn_kernels.h), for the
+ * backward and a direct convolution backward-data (nn_kernels.h); grouped,
+ * depthwise, dilated or asymmetrically padded convolutions and ceil-mode,
+ * asymmetric or pad-excluding pools run entirely in the own direct kernels
+ * (fp32 at every precision); the elementwise ops (add, mul, activations,
+ * zero padding) in eltwise_kernels.h; kernels for the
  * generator and reduction ops of a head (generate_kernels.h, map_kernels.h)
  * and for the 16-bit precisions (precision.h). One dispatch (cuda_run) runs
  * every backend_op. Same layout and semantics as the CPU backend
@@ -61,6 +65,7 @@
 #include "cuda_check.cuh"
 #include "cudnn_legacy.h"
 #include "cuda_device.h"
+#include "eltwise_kernels.h"
 #include "nn_kernels.h"
 #include "precision.h"
 #include "preprocess.h"
@@ -115,7 +120,12 @@ static int op_chunk(const graph *g, const graph_op *o, int n) {
 static nhwc_view view_of(int n, const tshape *s, int c) { return nhwc_view{n, s->h, s->w, c, s->c}; }
 static nhwc_view packed(int n, const tshape *s, int c) { return nhwc_view{n, s->h, s->w, c, c}; }
 
-static nn_window window_of(const graph_op *o) { return nn_window{o->k_h, o->k_w, o->s_h, o->s_w, o->p_h, o->p_w}; }
+static nn_window window_of(const graph_op *o) {
+    return nn_window{o->k_h, o->k_w, o->s_h, o->s_w, o->p_h, o->p_w, o->e_h, o->e_w, o->d_h, o->d_w, o->exclude_pad};
+}
+
+/* A pool cuDNN can run: floor mode, symmetric pads, the padding counted. */
+static int pool_is_plain(const graph_op *o) { return !o->ceil_mode && !o->e_h && !o->e_w && !o->exclude_pad; }
 
 // ----------------------------------------------------------------------------
 // device memory
@@ -182,7 +192,9 @@ static pixab_status plan_op(cuda_ctx *c, const graph *g, int i, int batch, buffe
     const tshape *xs = &g->tensors[o->src], *ys = &g->tensors[o->dst];
     const int nb = op_chunk(g, o, batch);
     const size_t out = (size_t)nb * ys->h * ys->w * o->c_out, in = (size_t)nb * xs->h * xs->w * o->c_in;
-    if (o->kind == OP_CONV) {
+    if (o->kind == OP_CONV && !c->conv[i]) { /* direct kernels: a packed dz for a slice's backward */
+        if (is_slice(g, o)) need(&nd->scratch, out * sizeof(float));
+    } else if (o->kind == OP_CONV) {
         size_t ws = 0;
         nhwc_view x = c->conv_lp[i] ? packed(nb, xs, o->c_in) : view_of(nb, xs, o->c_in);
         pixab_status s = legacy_conv_plan(c->dnn, c->conv[i], x, packed(nb, ys, o->c_out), CONV_WS_CAP, &ws);
@@ -325,10 +337,10 @@ static pixab_status cuda_create(const graph *g, int max_batch, int device, void 
     }
     for (int i = 0; i < g->n_ops && !s; i++) {
         const graph_op *o = &g->ops[i];
-        if (o->kind == OP_CONV)
+        if (o->kind == OP_CONV && !graph_conv_is_general(o))
             s = legacy_conv_create(&c->conv[i], o->name, o->c_out, o->c_in, o->k_h, o->k_w, o->s_h, o->s_w, o->p_h,
                                    o->p_w);
-        else if (o->kind == OP_MAXPOOL || o->kind == OP_AVGPOOL)
+        else if ((o->kind == OP_MAXPOOL || o->kind == OP_AVGPOOL) && pool_is_plain(o))
             s = legacy_pool_create(&c->pool[i], o->kind == OP_MAXPOOL, o->k_h, o->k_w, o->s_h, o->s_w, o->p_h,
                                    o->p_w);
         if (s) s = pixab_fail_context(s, "%s", o->name);
@@ -409,6 +421,9 @@ static pixab_status conv_forward(cuda_ctx *c, const graph *g, int i, int n, cons
     const tshape *xs = &g->tensors[o->src], *ys = &g->tensors[o->dst];
     const float *w = c->params + o->w_off, *b = c->params + o->b_off;
     const int nb = op_chunk(g, o, n), slice = is_slice(g, o);
+    if (!c->conv[i]) /* direct, into the slice */
+        return nn_conv_direct_cuda(y + o->dst_c0, ys->c, x, xs->c, w, b, n, xs->h, xs->w, o->c_in, ys->h, ys->w,
+                                   o->c_out, o->group, window_of(o), o->relu, c->stream);
     pixab_status s = PIXAB_OK;
     for (int i0 = 0; i0 < n && !s; i0 += nb) {
         const int m = n - i0 < nb ? n - i0 : nb;
@@ -437,6 +452,9 @@ static pixab_status pool_forward(cuda_ctx *c, const graph *g, int i, int n, cons
     const graph_op *o = &g->ops[i];
     const tshape *xs = &g->tensors[o->src], *ys = &g->tensors[o->dst];
     const int nb = op_chunk(g, o, n);
+    if (!c->pool[i]) /* no cuDNN equivalent: the own kernel, into the slice */
+        return nn_pool_cuda(y + o->dst_c0, ys->c, x, xs->c, n, xs->h, xs->w, ys->h, ys->w, o->c_in, window_of(o),
+                            o->kind == OP_MAXPOOL, c->stream);
     pixab_status s = PIXAB_OK;
     for (int i0 = 0; i0 < n && !s; i0 += nb) {
         const int m = n - i0 < nb ? n - i0 : nb;
@@ -483,11 +501,40 @@ static pixab_status fc_forward(cuda_ctx *c, const graph *g, const graph_op *o, i
                             o->relu, c->stream);
 }
 
-static pixab_status network_op(cuda_ctx *c, const graph *g, int i, int n, const float *x, float *y) {
+/* OP_MUL's second input one pixel per image (a per-channel scale). */
+static int mul_per_channel(const graph *g, const graph_op *o) {
+    const tshape *a = &g->tensors[o->src], *b = &g->tensors[o->src2];
+    return o->kind == OP_MUL && b->h * b->w == 1 && a->h * a->w != 1;
+}
+
+/* The elementwise ops and zero padding, into o's slice of y. */
+static pixab_status eltwise_forward(cuda_ctx *c, const graph *g, const graph_op *o, int n, const float *x,
+                                    const float *x2, float *y) {
+    const tshape *xs = &g->tensors[o->src], *ys = &g->tensors[o->dst];
+    const size_t hw = (size_t)xs->h * xs->w, rows = (size_t)n * hw;
+    float *out = y + o->dst_c0;
+    switch (o->kind) {
+    case OP_ADD:
+        return nn_add_cuda(out, ys->c, x, xs->c, x2, g->tensors[o->src2].c, rows, o->c_out, o->relu, c->stream);
+    case OP_MUL:
+        return nn_mul_cuda(out, ys->c, x, xs->c, x2, g->tensors[o->src2].c, rows, o->c_out, hw, mul_per_channel(g, o),
+                           c->stream);
+    case OP_ACT: return nn_act_cuda(out, ys->c, x, xs->c, rows, o->c_out, o->act, o->act_a, o->act_b, c->stream);
+    default: /* OP_PAD */
+        return nn_pad_cuda(out, ys->c, x, xs->c, n, xs->h, xs->w, ys->h, ys->w, o->c_out, o->p_h, o->p_w, c->stream);
+    }
+}
+
+static pixab_status network_op(cuda_ctx *c, const graph *g, int i, int n, const float *x, const float *x2, float *y) {
     const graph_op *o = &g->ops[i];
     pixab_status s = enter_op(c, g, i, n);
     if (s) return s;
+    if (graph_op_inputs(o) > 1 && !x2) return pixab_fail(PIXAB_ERR_ARG, "op %d: no second input", i);
     switch (o->kind) {
+    case OP_ADD:
+    case OP_MUL:
+    case OP_ACT:
+    case OP_PAD: return eltwise_forward(c, g, o, n, x, x2, y);
     case OP_CONV: return conv_forward(c, g, i, n, x, y);
     case OP_MAXPOOL:
     case OP_AVGPOOL: return pool_forward(c, g, i, n, x, y);
@@ -521,7 +568,7 @@ static pixab_status conv_backward(cuda_ctx *c, const graph *g, int i, int n, con
         else if (slice)
             s = nn_bias_act_cuda(dz, o->c_out, dyp, ys->c, NULL, rows, o->c_out, 0, c->stream);
         if (s) break;
-        if (!c->conv_direct[i]) {
+        if (c->conv[i] && !c->conv_direct[i]) {
             s = legacy_conv_backward_data(c->dnn, c->conv[i], packed(m, ys, o->c_out), dz, w,
                                           view_of(m, xs, o->c_in), dxp, c->ws, c->ws_bytes);
             if (s != PIXAB_ERR_UNSUPPORTED && s != PIXAB_ERR_ARG) continue; /* done, or a real error */
@@ -529,7 +576,7 @@ static pixab_status conv_backward(cuda_ctx *c, const graph *g, int i, int n, con
             c->conv_direct[i] = 1;
             pixab_clear_error();
         }
-        s = nn_conv_backward_data_cuda(dxp, xs->c, dz, w, m, xs->h, xs->w, o->c_in, ys->h, ys->w, o->c_out,
+        s = nn_conv_backward_data_cuda(dxp, xs->c, dz, w, m, xs->h, xs->w, o->c_in, ys->h, ys->w, o->c_out, o->group,
                                        window_of(o), c->stream);
     }
     return s;
@@ -551,14 +598,44 @@ static pixab_status fc_backward(cuda_ctx *c, const graph *g, const graph_op *o, 
     return PIXAB_OK;
 }
 
-static pixab_status cuda_run_op_backward(void *ctx, const graph *g, int i, int n, const float *x, const float *y,
-                                         float *dx, float *dy) {
+/* The backward of the elementwise ops and zero padding: dx (and dx2) += ... */
+static pixab_status eltwise_backward(cuda_ctx *c, const graph *g, const graph_op *o, int n, const float *x,
+                                     const float *x2, const float *y, float *dx, float *dx2, float *dy) {
+    const tshape *xs = &g->tensors[o->src], *ys = &g->tensors[o->dst];
+    const size_t hw = (size_t)xs->h * xs->w, rows = (size_t)n * hw;
+    const int ldb = o->kind == OP_ADD || o->kind == OP_MUL ? g->tensors[o->src2].c : 0;
+    float *d = dy + o->dst_c0;
+    pixab_status s;
+    switch (o->kind) {
+    case OP_ADD: /* dz = dy masked by the ReLU (in place: the slice is the op's), to both inputs in turn */
+        if (o->relu && (s = nn_relu_mask_cuda(d, ys->c, d, ys->c, y + o->dst_c0, ys->c, rows, o->c_out, c->stream)))
+            return s;
+        if ((s = nn_accumulate_cuda(dx, xs->c, d, ys->c, rows, o->c_out, c->stream))) return s;
+        return nn_accumulate_cuda(dx2, ldb, d, ys->c, rows, o->c_out, c->stream);
+    case OP_MUL:
+        return nn_mul_backward_cuda(dx, xs->c, dx2, ldb, d, ys->c, x, xs->c, x2, ldb, rows, o->c_out, hw,
+                                    mul_per_channel(g, o), c->stream);
+    case OP_ACT:
+        return nn_act_backward_cuda(dx, xs->c, d, ys->c, x, rows, o->c_out, o->act, o->act_a, o->act_b, c->stream);
+    default: /* OP_PAD */
+        return nn_pad_backward_cuda(dx, xs->c, d, ys->c, n, xs->h, xs->w, ys->h, ys->w, o->c_out, o->p_h, o->p_w,
+                                    c->stream);
+    }
+}
+
+static pixab_status cuda_run_op_backward(void *ctx, const graph *g, int i, int n, const float *x, const float *x2,
+                                         const float *y, float *dx, float *dx2, float *dy) {
     cuda_ctx *c = (cuda_ctx *)ctx;
     const graph_op *o = &g->ops[i];
     const tshape *xs = &g->tensors[o->src], *ys = &g->tensors[o->dst];
     pixab_status s = enter_op(c, g, i, n);
     if (s) return s;
+    if (graph_op_inputs(o) > 1 && (!x2 || !dx2)) return pixab_fail(PIXAB_ERR_ARG, "op %d: no second input", i);
     switch (o->kind) {
+    case OP_ADD:
+    case OP_MUL:
+    case OP_ACT:
+    case OP_PAD: return eltwise_backward(c, g, o, n, x, x2, y, dx, dx2, dy);
     case OP_CONV: return conv_backward(c, g, i, n, y, dx, dy);
     case OP_MAXPOOL:
     case OP_AVGPOOL:
@@ -670,7 +747,7 @@ static pixab_status head_op(cuda_ctx *c, const graph *g, const backend_op *op) {
 
 static pixab_status cuda_run(void *ctx, const graph *g, const backend_op *op) {
     cuda_ctx *c = (cuda_ctx *)ctx;
-    if (op->kind == BOP_NETWORK) return network_op(c, g, op->index, op->count, op->src, op->dst);
+    if (op->kind == BOP_NETWORK) return network_op(c, g, op->index, op->count, op->src, op->src2, op->dst);
     CUDA_CHECK(cudaSetDevice(c->device));
     return head_op(c, g, op);
 }

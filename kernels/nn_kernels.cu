@@ -1,7 +1,8 @@
 /* nn_kernels.cu — the CUDA backend's own network kernels (see nn_kernels.h):
  * bias + ReLU into a channel slice, the ReLU mask of the backward pass, global
- * average pooling and its backward, the pools' backward and a direct
- * convolution backward-data. Per-element work from nn.cuh. */
+ * average pooling and its backward, the pools where cuDNN has none and their
+ * backward, a direct convolution and its backward-data. Per-element work
+ * from nn.cuh. */
 #include <cuda_runtime.h>
 
 #include "cuda_check.cuh"
@@ -68,19 +69,43 @@ __global__ void pool_backward_kernel(float *dx, int ldx, const float *x, const f
         const size_t y_img = img * (size_t)oh * ow * ldy;
         float *d = dx + row * ldx + k;
         *d = nn_pool_backward_at(*d, x + img * (size_t)h * w * ldx + k, ldx, h, w, y + y_img + k, dy + y_img + k, ldy,
-                                 oh, ow, p / w, p % w, win.k_h, win.k_w, win.s_h, win.s_w, win.p_h, win.p_w, is_max);
+                                 oh, ow, p / w, p % w, win, is_max);
+    }
+}
+
+/* One thread per output element (n, oh, ow, c). */
+__global__ void pool_kernel(float *y, int ldy, const float *x, int ldx, int n, int h, int w, int oh, int ow, int c,
+                            nn_window win, int is_max) {
+    const size_t total = (size_t)n * oh * ow * c;
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total; i += (size_t)gridDim.x * blockDim.x) {
+        const size_t row = i / (size_t)c, img = row / ((size_t)oh * ow);
+        const int k = (int)(i - row * (size_t)c), p = (int)(row - img * (size_t)oh * ow);
+        y[row * ldy + k] = nn_pool_at(x + img * (size_t)h * w * ldx + k, ldx, h, w, p / ow, p % ow, win, is_max);
+    }
+}
+
+/* One thread per output element (n, oh, ow, c_out): neighbouring threads, neighbouring channels. */
+__global__ void conv_direct_kernel(float *y, int ldy, const float *x, int ldx, const float *wt, const float *bias,
+                                   int n, int h, int w, int c_in, int oh, int ow, int c_out, int group, nn_window win,
+                                   int relu) {
+    const size_t total = (size_t)n * oh * ow * c_out;
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total; i += (size_t)gridDim.x * blockDim.x) {
+        const size_t row = i / (size_t)c_out, img = row / ((size_t)oh * ow);
+        const int k = (int)(i - row * (size_t)c_out), p = (int)(row - img * (size_t)oh * ow);
+        const float v = nn_conv_at(x + img * (size_t)h * w * ldx, ldx, h, w, wt, c_in, c_out, group, win, p / ow,
+                                   p % ow, k);
+        y[row * ldy + k] = nn_bias_act(v, bias[k], relu);
     }
 }
 
 __global__ void conv_backward_data_kernel(float *dx, int ldx, const float *dz, const float *wt, int n, int h, int w,
-                                          int c_in, int oh, int ow, int c_out, nn_window win) {
+                                          int c_in, int oh, int ow, int c_out, int group, nn_window win) {
     const size_t total = (size_t)n * h * w * c_in;
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total; i += (size_t)gridDim.x * blockDim.x) {
         const size_t row = i / (size_t)c_in, img = row / ((size_t)h * w);
         const int ci = (int)(i - row * (size_t)c_in), p = (int)(row - img * (size_t)h * w);
         dx[row * ldx + ci] += nn_conv_backward_data_at(dz + img * (size_t)oh * ow * c_out, oh, ow, c_out, wt, c_in,
-                                                       win.k_h, win.k_w, win.s_h, win.s_w, win.p_h, win.p_w, p / w,
-                                                       p % w, ci);
+                                                       group, win, p / w, p % w, ci);
     }
 }
 
@@ -162,7 +187,7 @@ extern "C" pixab_status nn_gap_backward_cuda(float *dx, int ldx, const float *dy
 /* Shared preconditions of the two windowed backward launchers. */
 static pixab_status window_check(const char *who, int n, int h, int w, int oh, int ow, nn_window win) {
     if (n < 0 || h < 1 || w < 1 || oh < 1 || ow < 1 || win.k_h < 1 || win.k_w < 1 || win.s_h < 1 || win.s_w < 1 ||
-        win.p_h < 0 || win.p_w < 0)
+        win.p_h < 0 || win.p_w < 0 || win.p_h + win.e_h < 0 || win.p_w + win.e_w < 0)
         return pixab_fail(PIXAB_ERR_ARG, "%s: bad shape (%d images, %dx%d -> %dx%d, window %dx%d s%d,%d p%d,%d)",
                           who, n, h, w, oh, ow, win.k_h, win.k_w, win.s_h, win.s_w, win.p_h, win.p_w);
     return PIXAB_OK;
@@ -180,15 +205,48 @@ extern "C" pixab_status nn_pool_backward_cuda(float *dx, int ldx, const float *x
     return PIXAB_OK;
 }
 
+extern "C" pixab_status nn_pool_cuda(float *y, int ldy, const float *x, int ldx, int n, int h, int w, int oh, int ow,
+                                     int c, nn_window win, int is_max, void *stream) {
+    if (!y || !x) return pixab_fail(PIXAB_ERR_ARG, "nn_pool_cuda: NULL tensor");
+    pixab_status s = nn_check("nn_pool_cuda", c, ldy, ldx, c);
+    if (s || (s = window_check("nn_pool_cuda", n, h, w, oh, ow, win)) || n == 0) return s;
+    pool_kernel<<<nn_blocks((size_t)n * oh * ow * c), CUDA_BLOCK, 0, (cudaStream_t)stream>>>(y, ldy, x, ldx, n, h, w, oh,
+                                                                                              ow, c, win, is_max);
+    CUDA_CHECK_LAUNCH();
+    return PIXAB_OK;
+}
+
+/* Groups that divide both channel counts. */
+static pixab_status group_check(const char *who, int c_in, int c_out, int group) {
+    if (c_out < 1 || group < 1 || c_in % group || c_out % group)
+        return pixab_fail(PIXAB_ERR_ARG, "%s: %d -> %d channels in %d groups", who, c_in, c_out, group);
+    return PIXAB_OK;
+}
+
+extern "C" pixab_status nn_conv_direct_cuda(float *y, int ldy, const float *x, int ldx, const float *wt,
+                                            const float *bias, int n, int h, int w, int c_in, int oh, int ow,
+                                            int c_out, int group, nn_window win, int relu, void *stream) {
+    if (!y || !x || !wt || !bias) return pixab_fail(PIXAB_ERR_ARG, "nn_conv_direct_cuda: NULL tensor");
+    pixab_status s = nn_check("nn_conv_direct_cuda", c_in, ldx, c_in, c_in);
+    if (!s) s = nn_check("nn_conv_direct_cuda", c_out, ldy, c_out, c_out);
+    if (s || (s = group_check("nn_conv_direct_cuda", c_in, c_out, group)) ||
+        (s = window_check("nn_conv_direct_cuda", n, h, w, oh, ow, win)) || n == 0)
+        return s;
+    conv_direct_kernel<<<nn_blocks((size_t)n * oh * ow * c_out), CUDA_BLOCK, 0, (cudaStream_t)stream>>>(
+        y, ldy, x, ldx, wt, bias, n, h, w, c_in, oh, ow, c_out, group, win, relu);
+    CUDA_CHECK_LAUNCH();
+    return PIXAB_OK;
+}
+
 extern "C" pixab_status nn_conv_backward_data_cuda(float *dx, int ldx, const float *dz, const float *wt, int n,
-                                                   int h, int w, int c_in, int oh, int ow, int c_out, nn_window win,
-                                                   void *stream) {
+                                                   int h, int w, int c_in, int oh, int ow, int c_out, int group,
+                                                   nn_window win, void *stream) {
     if (!dx || !dz || !wt) return pixab_fail(PIXAB_ERR_ARG, "nn_conv_backward_data_cuda: NULL tensor");
     pixab_status s = nn_check("nn_conv_backward_data_cuda", c_in, ldx, c_in, c_in);
     if (s || (s = window_check("nn_conv_backward_data_cuda", n, h, w, oh, ow, win)) || n == 0) return s;
-    if (c_out < 1) return pixab_fail(PIXAB_ERR_ARG, "nn_conv_backward_data_cuda: %d output channels", c_out);
+    if ((s = group_check("nn_conv_backward_data_cuda", c_in, c_out, group))) return s;
     conv_backward_data_kernel<<<nn_blocks((size_t)n * h * w * c_in), CUDA_BLOCK, 0, (cudaStream_t)stream>>>(
-        dx, ldx, dz, wt, n, h, w, c_in, oh, ow, c_out, win);
+        dx, ldx, dz, wt, n, h, w, c_in, oh, ow, c_out, group, win);
     CUDA_CHECK_LAUNCH();
     return PIXAB_OK;
 }

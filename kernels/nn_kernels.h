@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 
+#include "nn.cuh" /* nn_window */
 #include "pixab.h"
 
 #ifdef __cplusplus
@@ -39,13 +40,14 @@ pixab_status nn_gap_cuda(float *y, int ldy, const float *x, int ldx, int n, size
 pixab_status nn_gap_backward_cuda(float *dx, int ldx, const float *dy, int ldy, int n, size_t hw, int c,
                                   void *stream);
 
-/* A pooling or convolution window: size, stride, padding (top / left; the
- * output size is given, so bottom / right padding follows). */
-typedef struct {
-    int k_h, k_w, s_h, s_w, p_h, p_w;
-} nn_window;
+/* A max (is_max) or average pool of n images where cuDNN has no equivalent
+ * (ceil mode, asymmetric pads, padding left out of the average):
+ * y[i, oy, ox, k] = nn_pool_at(...); x (n, h, w, ldx), y (n, oh, ow, ldy)
+ * pointing at the op's first channel. */
+pixab_status nn_pool_cuda(float *y, int ldy, const float *x, int ldx, int n, int h, int w, int oh, int ow, int c,
+                          nn_window win, int is_max, void *stream);
 
-/* Backward of a max (is_max) or average pool (padding counted) of n images:
+/* Backward of a max (is_max) or average pool of n images:
  * dx[i, p, k] = nn_pool_backward_at(...) for every element of dx (n, h, w,
  * ldx)'s first c channels; x its forward input (same layout), y and dy its
  * output and output gradient (n, oh, ow, ldy), pointing at the op's first
@@ -54,12 +56,21 @@ pixab_status nn_pool_backward_cuda(float *dx, int ldx, const float *x, const flo
                                    int n, int h, int w, int oh, int ow, int c, nn_window win, int is_max,
                                    void *stream);
 
+/* Direct convolution of n images: y (n, oh, ow, ldy)[.., :c_out] =
+ * nn_bias_act(nn_conv_at(...), bias, relu), y pointing at the op's first
+ * channel; x (n, h, w, ldx), wt (c_out, k_h, k_w, c_in / group). One thread
+ * per output element: for grouped / depthwise convolutions and those cuDNN
+ * cannot express (dilated, asymmetric pads). */
+pixab_status nn_conv_direct_cuda(float *y, int ldy, const float *x, int ldx, const float *wt, const float *bias, int n,
+                                 int h, int w, int c_in, int oh, int ow, int c_out, int group, nn_window win, int relu,
+                                 void *stream);
+
 /* Direct convolution backward-data of n images: dx (n, h, w, ldx)[.., :c_in]
  * += conv_transpose(dz, wt); dz (n, oh, ow, c_out) packed, wt (c_out, k_h,
- * k_w, c_in). One thread per dx element (nn_conv_backward_data_at): slow,
- * for convolutions cuDNN has no backward-data algorithm for. */
+ * k_w, c_in / group). One thread per dx element (nn_conv_backward_data_at):
+ * for the direct convolutions and those cuDNN has no backward-data algorithm for. */
 pixab_status nn_conv_backward_data_cuda(float *dx, int ldx, const float *dz, const float *wt, int n, int h, int w,
-                                        int c_in, int oh, int ow, int c_out, nn_window win, void *stream);
+                                        int c_in, int oh, int ow, int c_out, int group, nn_window win, void *stream);
 
 #ifdef __cplusplus
 }

@@ -116,7 +116,7 @@ Test(nn_shared, pool_backward_gather_equals_the_scatter_bit_for_bit) {
                 for (int k = 0; k < t->c; k++) {
                     size_t at = ((size_t)iy * t->w + ix) * t->c + k;
                     got[at] = nn_pool_backward_at(dx0[at], x + k, t->c, t->h, t->w, y + k, dy + k, t->c, oh, ow, iy, ix,
-                                                  t->k, t->k, t->s, t->s, t->p, t->p, t->is_max);
+                                                  (nn_window){.k_h = t->k, .k_w = t->k, .s_h = t->s, .s_w = t->s, .p_h = t->p, .p_w = t->p}, t->is_max);
                 }
         cr_expect(!memcmp(got, want, sizeof(float) * nx), "case %zu (%dx%dx%d, k%d s%d p%d, %s): gather != scatter",
                   ci, t->h, t->w, t->c, t->k, t->s, t->p, t->is_max ? "max" : "avg");
@@ -163,15 +163,16 @@ Test(nn_shared, direct_conv_backward_data_matches_the_cpu_backend) {
         for (size_t i = 0; i < ny; i++) dy[i] = dz[i] = frand(), y[i] = 1.0f;
         void *ctx;
         cr_assert_eq(cpu_backend.create(&g, 1, -1, &ctx), PIXAB_OK);
-        cr_assert_eq(cpu_backend.run_op_backward(ctx, &g, 0, 1, x, y, dx, dy), PIXAB_OK);
+        cr_assert_eq(cpu_backend.run_op_backward(ctx, &g, 0, 1, x, NULL, y, dx, NULL, dy), PIXAB_OK);
         cpu_backend.destroy(ctx);
         double err = 0.0, scale = 0.0;
         for (int iy = 0; iy < t->h; iy++)
             for (int ix = 0; ix < t->w; ix++)
                 for (int c = 0; c < t->c_in; c++) {
                     size_t at = ((size_t)iy * t->w + ix) * t->c_in + c;
-                    float v = nn_conv_backward_data_at(dz, oh, ow, t->c_out, g.params + o.w_off, t->c_in, t->k_h,
-                                                       t->k_w, t->s, t->s, t->p_h, t->p_w, iy, ix, c);
+                    float v = nn_conv_backward_data_at(dz, oh, ow, t->c_out, g.params + o.w_off, t->c_in, 1,
+                                                       (nn_window){.k_h = t->k_h, .k_w = t->k_w, .s_h = t->s, .s_w = t->s, .p_h = t->p_h, .p_w = t->p_w}, iy,
+                                                       ix, c);
                     err = fmax(err, fabs((double)v - dx[at]));
                     scale = fmax(scale, fabs((double)dx[at]));
                 }

@@ -17,6 +17,12 @@
 #define DATA PIXAB_TEST_DATA "/"
 #define INCEPTION DATA "inception_v3_w8.onnx"
 #define VGG DATA "vgg11_bn_w8.onnx"
+#define TINY_RESNET DATA "tiny_resnet.onnx"
+#define TINY_MOBILENET DATA "tiny_mobilenet.onnx"
+#define TINY_VGG DATA "tiny_vgg.onnx"
+/* test_methods.c's tolerances for maps in [0, 1] against PyTorch */
+#define MAP_TOL 1e-3f
+#define SCORECAM_TOL 2e-3f
 
 #ifdef PIXAB_WITH_ONNX
 #include "onnx.pb-c.h"
@@ -119,9 +125,96 @@ static void check_explain(const char *model, const char *layer_name) {
 
 Test(onnx, inception_methods_at_default_layer) { check_explain(INCEPTION, NULL); }
 Test(onnx, inception_methods_at_an_earlier_layer) { check_explain(INCEPTION, "/Mixed_7b/Concat_output_0"); }
+/* Inside a block: the head keeps the block's other branches (side inputs) */
+Test(onnx, inception_methods_inside_a_block) { check_explain(INCEPTION, "/Mixed_7c/branch3x3dbl_2/Relu_output_0"); }
 Test(onnx, vgg_methods_at_default_and_earlier_layer) {
     check_explain(VGG, NULL);
     check_explain(VGG, "/features/features.20/Relu_output_0");
+}
+
+Test(onnx, tiny_resnet_logits_match_pytorch) { check_logits(TINY_RESNET, TINY_RESNET ".goldens.safetensors", 33); }
+Test(onnx, tiny_mobilenet_logits_match_pytorch) {
+    check_logits(TINY_MOBILENET, TINY_MOBILENET ".goldens.safetensors", 32);
+}
+
+/* Every method's map at layer `name` (golden tag `tag`) against PyTorch's
+ * (tools/make_onnx_goldens.py: float64, the method's default score, top-1);
+ * head_budget: bytes (0: the default), small ones run the heads in many chunks. */
+static void check_maps_budget(const char *model, int S, const char *tag, const char *name, size_t head_budget) {
+    char gpath[512];
+    snprintf(gpath, sizeof gpath, "%s.goldens.safetensors", model);
+    pixab_model *m;
+    pixab_engine *e;
+    cr_assert_eq(pixab_model_load(model, &m), PIXAB_OK, "%s", pixab_last_error());
+    cr_assert_eq(pixab_engine_create(m, "cpu", 1, &e), PIXAB_OK, "%s", pixab_last_error());
+    cr_assert_eq(pixab_engine_set_head_budget(e, head_budget), PIXAB_OK);
+    float *x = golden_input_nhwc(gpath, S), cls_f;
+    safetensors *st;
+    cr_assert_eq(safetensors_open(gpath, &st), PIXAB_OK, "%s", pixab_last_error());
+    char key[160];
+    snprintf(key, sizeof key, "class/%s", tag);
+    golden_read(st, key, &cls_f, 1);
+    pixab_explain_opts o = {.layer = pixab_model_find_layer(m, name), .cls = -1};
+    cr_assert_geq(o.layer, 0, "%s", pixab_last_error());
+    pixab_method methods[PIXAB_METHOD_COUNT];
+    pixab_map maps[PIXAB_METHOD_COUNT];
+    for (int k = 0; k < PIXAB_METHOD_COUNT; k++) methods[k] = (pixab_method)k;
+    cr_assert_eq(pixab_explain(e, x, methods, PIXAB_METHOD_COUNT, &o, maps), PIXAB_OK, "%s", pixab_last_error());
+    for (int k = 0; k < PIXAB_METHOD_COUNT; k++) {
+        const int hw = maps[k].h * maps[k].w;
+        float *want = malloc(sizeof(float) * (size_t)hw), err = 0.0f;
+        cr_assert(want);
+        snprintf(key, sizeof key, "%s/%s", pixab_method_name(methods[k]), tag);
+        golden_read(st, key, want, hw);
+        for (int i = 0; i < hw; i++) {
+            const float d = fabsf(maps[k].map[i] - want[i]);
+            err = d > err || d != d ? d : err;
+        }
+        const float tol = methods[k] == PIXAB_METHOD_SCORECAM ? SCORECAM_TOL : MAP_TOL;
+        cr_log_info("%s %s: max|d| = %.2e", model, key, err);
+        cr_expect_eq(maps[k].cls, (int)cls_f, "%s: class %d, want %d", key, maps[k].cls, (int)cls_f);
+        cr_expect(err <= tol, "%s %s: max|d| = %g > %g", model, key, err, tol);
+        free(want);
+        pixab_map_free(&maps[k]);
+    }
+    safetensors_close(st);
+    free(x);
+    pixab_engine_destroy(e);
+    pixab_model_free(m);
+}
+
+static void check_maps(const char *model, int S, const char *tag, const char *name) {
+    check_maps_budget(model, S, tag, name, 0);
+}
+
+Test(onnx, tiny_resnet_maps_match_pytorch) {
+    check_maps(TINY_RESNET, 33, "default", "/block2/relu2/Relu_output_0");
+    check_maps(TINY_RESNET, 33, "earlier", "/block1/relu2/Relu_output_0");
+}
+
+/* Layers inside a residual block: the skip (here a projection the layer
+ * does not feed) is kept from the body and broadcast over the ablation batch. */
+Test(onnx, tiny_resnet_maps_inside_a_block) {
+    check_maps(TINY_RESNET, 33, "inside", "/block2/relu1/Relu_output_0");
+    /* heads of a few items at a time: the side inputs filled for every chunk */
+    check_maps_budget(TINY_RESNET, 33, "inside", "/block2/relu1/Relu_output_0", 100000);
+}
+
+Test(onnx, tiny_mobilenet_maps_match_pytorch) {
+    check_maps(TINY_MOBILENET, 32, "default", "/last/last.2/HardSwish_output_0");
+    check_maps(TINY_MOBILENET, 32, "earlier", "/ir1/Add_output_0");
+}
+
+/* torchvision's VGG classifier shape: Flatten of 2x2 features, Gemm (a
+ * convolution over the whole map), ReLU, Gemm, ReLU, Gemm. */
+Test(onnx, tiny_vgg_flattened_classifier_matches_pytorch) {
+    check_logits(TINY_VGG, TINY_VGG ".goldens.safetensors", 32);
+    check_maps(TINY_VGG, 32, "default", "/avgpool/AveragePool_output_0");
+    check_maps(TINY_VGG, 32, "earlier", "/features/features.7/MaxPool_output_0");
+}
+
+Test(onnx, tiny_mobilenet_maps_inside_a_block) {
+    check_maps(TINY_MOBILENET, 32, "inside", "/ir3/expand/expand.2/Clip_output_0");
 }
 
 static int has_layer(const pixab_model *m, const char *name) { return pixab_model_find_layer(m, name) >= 0; }
@@ -134,13 +227,16 @@ Test(onnx, layers_by_onnx_name) {
         cr_assert_eq(pixab_model_layer_shape(m, l, &C, &H, &W), PIXAB_OK);
         cr_log_info("%2d %-40s %dx%dx%d", l, pixab_model_layer_name(m, l), C, H, W);
     }
-    /* stem convolutions and pools, then one layer per Inception block, pooled, logits */
-    cr_expect_eq(n, 7 + 11 + 2);
+    /* every spatial tensor: the stem's 7, each block's concatenation and the
+     * branch tensors it does not write straight into (65), pooled, logits */
+    cr_expect_eq(n, 7 + 65 + 2);
     cr_expect_str_eq(pixab_model_layer_name(m, 0), "/Conv2d_1a_3x3/Relu_output_0");
     cr_expect_str_eq(pixab_model_layer_name(m, 6), "/maxpool2/MaxPool_output_0");
     cr_expect_str_eq(pixab_model_layer_name(m, d), "/Mixed_7c/Concat_output_0");
     cr_expect(has_layer(m, "/Mixed_5b/Concat_output_0") && has_layer(m, "/Mixed_6e/Concat_output_0"));
-    cr_expect(!has_layer(m, "/Mixed_5b/branch1x1/Relu_output_0"), "inside a block: not a cut");
+    cr_expect(!has_layer(m, "/Mixed_5b/branch1x1/Relu_output_0"), "written into the concatenation: no tensor");
+    cr_expect(has_layer(m, "/Mixed_5b/branch3x3dbl_1/Relu_output_0"), "inside a block: a layer too");
+    cr_expect_str_eq(pixab_model_layer_op(m, pixab_model_find_layer(m, "/Mixed_5b/Concat_output_0")), "concat");
     cr_expect_str_eq(pixab_model_layer_name(m, n - 2), "/avgpool/GlobalAveragePool_output_0");
     cr_expect_str_eq(pixab_model_layer_name(m, n - 1), "logits");
     cr_assert_eq(pixab_model_layer_shape(m, d, &C, &H, &W), PIXAB_OK);
@@ -285,8 +381,8 @@ static void to_float16(Onnx__TensorProto *t) {
 }
 
 typedef enum {
-    BAD_NONE, GOOD_FLOAT16, BAD_SIGMOID, BAD_EXTERNAL, BAD_GROUP, BAD_CEIL, BAD_ASYM_PADS, BAD_OPSET, BAD_AVG_EXCL_PAD,
-    BAD_CONCAT_SHARED, BAD_FLATTEN_SPATIAL
+    BAD_NONE, GOOD_FLOAT16, GOOD_CEIL, GOOD_ASYM_PADS, GOOD_AVG_EXCL_PAD, BAD_TANH, BAD_EXTERNAL, BAD_GROUP, BAD_OPSET,
+    BAD_CONCAT_SHARED, BAD_FLATTEN_SPATIAL, BAD_ADD_SHAPES
 } bad_kind;
 
 /* x (1, 3, 8, 8) -> Conv 3x3 (4) -> Relu -> [the bad part] -> GlobalAveragePool
@@ -318,19 +414,19 @@ static void write_model(const char *path, bad_kind bad) {
     g.initializer = inits;
 
     Onnx__AttributeProto *conv_attrs[2] = {
-        attr_ints("pads", 4, bad == BAD_ASYM_PADS ? (int64_t[]){0, 0, 1, 1} : (int64_t[]){1, 1, 1, 1}),
+        attr_ints("pads", 4, bad == GOOD_ASYM_PADS ? (int64_t[]){0, 0, 1, 1} : (int64_t[]){1, 1, 1, 1}),
         attr_int("group", bad == BAD_GROUP ? 2 : 1)};
     Onnx__NodeProto *nodes[8];
     int n = 0;
     nodes[n++] = node("Conv", "conv1", "x", "w", "b", "c", 2, conv_attrs);
-    nodes[n++] = node(bad == BAD_SIGMOID ? "Sigmoid" : "Relu", "act1", "c", NULL, NULL, "r", 0, NULL);
+    nodes[n++] = node(bad == BAD_TANH ? "Tanh" : "Relu", "act1", "c", NULL, NULL, "r", 0, NULL);
     const char *feat = "r";
-    if (bad == BAD_CEIL) {
+    if (bad == GOOD_CEIL) {
         Onnx__AttributeProto *a[] = {attr_ints("kernel_shape", 2, (int64_t[]){3, 3}),
                                      attr_ints("strides", 2, (int64_t[]){2, 2}), attr_int("ceil_mode", 1)};
         nodes[n++] = node("MaxPool", "pool1", "r", NULL, NULL, "p", 3, a);
         feat = "p";
-    } else if (bad == BAD_AVG_EXCL_PAD) {
+    } else if (bad == GOOD_AVG_EXCL_PAD) {
         Onnx__AttributeProto *a[] = {attr_ints("kernel_shape", 2, (int64_t[]){3, 3}),
                                      attr_ints("pads", 4, (int64_t[]){1, 1, 1, 1}), attr_int("count_include_pad", 0)};
         nodes[n++] = node("AveragePool", "pool1", "r", NULL, NULL, "p", 3, a);
@@ -341,6 +437,11 @@ static void write_model(const char *path, bad_kind bad) {
         inits[2]->dims[1] = 8; /* fw (2, 8) */
         inits[2]->n_float_data = 16;
         inits[2]->float_data = keep(calloc(16, sizeof(float)));
+        feat = "p";
+    }
+    if (bad == BAD_ADD_SHAPES) { /* a spatial tensor plus a pooled one */
+        nodes[n++] = node("GlobalAveragePool", "gap0", feat, NULL, NULL, "g0", 0, NULL);
+        nodes[n++] = node("Add", "add1", feat, "g0", NULL, "p", 0, NULL);
         feat = "p";
     }
     if (bad == BAD_FLATTEN_SPATIAL) {
@@ -441,18 +542,43 @@ Test(onnx_bad, float16_initializers) {
     scratch_remove();
 }
 
+/* Ceil-mode pools, asymmetric conv pads and an average pool that leaves its
+ * padding out: they load, with the output sizes ONNX defines, and run
+ * (their values: the PyTorch goldens of the small nets above). */
+Test(onnx_bad, pool_and_pad_variants_load) {
+    scratch_make("onnx_variants");
+    static const struct { bad_kind kind; int h; } cases[] = {{GOOD_CEIL, 4}, {GOOD_ASYM_PADS, 7}, {GOOD_AVG_EXCL_PAD, 8}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        write_model(tp("v.onnx"), cases[i].kind);
+        pixab_model *m;
+        pixab_engine *e;
+        cr_assert_eq(pixab_model_load(tp("v.onnx"), &m), PIXAB_OK, "%s", pixab_last_error());
+        int C, H, W;
+        cr_assert_eq(pixab_model_layer_shape(m, pixab_model_default_layer(m), &C, &H, &W), PIXAB_OK);
+        cr_expect(H == cases[i].h && W == cases[i].h, "case %zu: default layer %dx%d, expected %d", i, H, W,
+                  cases[i].h);
+        float x[8 * 8 * 3], y[2];
+        for (int k = 0; k < 8 * 8 * 3; k++) x[k] = (float)(k % 13) / 6.0f - 1.0f;
+        cr_assert_eq(pixab_engine_create(m, "cpu", 1, &e), PIXAB_OK, "%s", pixab_last_error());
+        cr_assert_eq(pixab_engine_forward(e, x, 1, y), PIXAB_OK, "%s", pixab_last_error());
+        cr_expect(isfinite(y[0]) && isfinite(y[1]));
+        pixab_engine_destroy(e);
+        pixab_model_free(m);
+    }
+    scratch_remove();
+}
+
 Test(onnx_bad, refused_with_one_line_naming_the_node) {
     scratch_make("onnx_bad");
     static const struct { bad_kind bad; pixab_status s; const char *want1, *want2; } cases[] = {
-        {BAD_SIGMOID, PIXAB_ERR_UNSUPPORTED, "'act1' (Sigmoid)", "op type 'Sigmoid' is not supported"},
+        {BAD_TANH, PIXAB_ERR_UNSUPPORTED, "'act1' (Tanh)", "op type 'Tanh' is not supported"},
         {BAD_EXTERNAL, PIXAB_ERR_UNSUPPORTED, "'w'", "external file"},
-        {BAD_GROUP, PIXAB_ERR_UNSUPPORTED, "'conv1' (Conv)", "group 2"},
-        {BAD_CEIL, PIXAB_ERR_UNSUPPORTED, "'pool1' (MaxPool)", "ceil_mode"},
-        {BAD_ASYM_PADS, PIXAB_ERR_UNSUPPORTED, "'conv1' (Conv)", "asymmetric pads"},
+        {BAD_GROUP, PIXAB_ERR_FORMAT, "'conv1' (Conv)", "group 2 does not divide 3 input channels"},
         {BAD_OPSET, PIXAB_ERR_UNSUPPORTED, "opset 9", NULL},
-        {BAD_AVG_EXCL_PAD, PIXAB_ERR_UNSUPPORTED, "'pool1' (AveragePool)", "count_include_pad"},
+        {BAD_ADD_SHAPES, PIXAB_ERR_UNSUPPORTED, "'add1' (Add)", "differ in shape"},
         {BAD_CONCAT_SHARED, PIXAB_ERR_UNSUPPORTED, "'cat1' (Concat)", "read elsewhere"},
-        {BAD_FLATTEN_SPATIAL, PIXAB_ERR_UNSUPPORTED, "'flat1' (Flatten)", "spatial extent"},
+        /* one Gemm over the flattened 8x8 map: no classifier after its features */
+        {BAD_FLATTEN_SPATIAL, PIXAB_ERR_UNSUPPORTED, "not a CNN classifier", "Flatten + Gemm"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         write_model(tp("bad.onnx"), cases[i].bad);

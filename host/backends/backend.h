@@ -22,8 +22,8 @@
  * written to dst, item `first` at dst's start. */
 typedef enum {
     /* op `index` of g on `count` images: src is its whole src tensor
-     * (count, h, w, c), dst its whole dst tensor, of which the op writes
-     * channels [dst_c0, dst_c0 + c_out). */
+     * (count, h, w, c) (src2 its src2 tensor, for the two-input ops), dst
+     * its whole dst tensor, of which the op writes channels [dst_c0, dst_c0 + c_out). */
     BOP_NETWORK,
     /* ---- generators */
     /* dst (count, H, W, K): Pixab-CAM's box batch of a (ablate.cuh: original,
@@ -77,6 +77,7 @@ typedef struct {
     bop_kind kind;
     float *dst;
     const float *src;
+    const float *src2;            /* NETWORK: the second input of OP_ADD, OP_MUL */
     const float *a;
     const float *pixel_logits;
     const float *ranges;
@@ -112,10 +113,12 @@ typedef struct {
     /* Run one op (queued: the backend's download waits for it). */
     pixab_status (*run)(void *ctx, const graph *g, const backend_op *op);
     /* Backward of op `i`: dx += (d op / d x)^T dy, given its forward input x and
-     * output y. The op's slice of dy may be overwritten (ReLU masking): each
-     * slice belongs to exactly one op. dx must be zeroed by the caller first. */
-    pixab_status (*run_op_backward)(void *ctx, const graph *g, int i, int n, const float *x, const float *y,
-                                    float *dx, float *dy);
+     * output y (two-input ops: x2 and dx2 likewise for src2; else unused,
+     * may be NULL). The op's slice of dy may be overwritten (ReLU masking):
+     * each slice belongs to exactly one op. dx must be zeroed by the caller
+     * first; gradients of a tensor read by several ops add up. */
+    pixab_status (*run_op_backward)(void *ctx, const graph *g, int i, int n, const float *x, const float *x2,
+                                    const float *y, float *dx, float *dx2, float *dy);
     pixab_status (*zero)(void *ctx, void *p, size_t bytes);
     /* Copy within the backend's memory. */
     pixab_status (*copy)(void *ctx, void *dst, const void *src, size_t bytes);

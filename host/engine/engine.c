@@ -70,7 +70,20 @@ typedef struct {
     size_t rgb_cap, rgb_host_cap;
     size_t input_cap, act_cap, logits_cap, pixel_logits_cap, ranges_cap, channels_cap, scores_cap, weights_cap, map_cap;
     int ranges_of;           /* -1: no ranges made */
+    float *side;             /* (sum_k n floats of side k) the side inputs of `layer`'s head (split), image-major per side */
+    size_t side_cap;
 } keep;
+
+/* The head of a layer on a graph with skip connections (graph_head_split):
+ * the ops that depend on the layer, and the side inputs the body makes for
+ * them; plain when that is every op after the layer and no side input. */
+typedef struct {
+    int layer;               /* -2: none computed */
+    int plain;
+    unsigned char *run;      /* (n_ops) */
+    int *side, *ready;       /* (n_tensors) side tensors, the last op writing each (-1: the input) */
+    int n_side;
+} head_split;
 
 struct pixab_engine {
     graph g;                 /* the model's ops and weights; its own copy of the shapes */
@@ -83,6 +96,7 @@ struct pixab_engine {
     pixab_precision precision;
     size_t head_budget;      /* bytes for the head plan; 0: automatic (see HEAD_DEFAULT_BYTES) */
     size_t back_budget;      /* head_budget when the gradient plan was sized */
+    head_split split;
 };
 
 /* "cpu" -> -1; "cuda" -> 0; "cuda:K" -> K; "auto" -> -2; else error. */
@@ -129,12 +143,14 @@ static void plan_free(pixab_engine *e, plan *p) {
     memset(p, 0, sizeof *p);
 }
 
-static pixab_status plan_make(pixab_engine *e, plan *p, int first_op, int batch, int with_grad) {
+/* run: the ops of a split head (NULL: every op from first_op). */
+static pixab_status plan_make(pixab_engine *e, plan *p, int first_op, const unsigned char *run, int batch,
+                              int with_grad) {
     plan_free(e, p);
     p->first_op = first_op;
     p->batch = batch;
     p->offsets = malloc(sizeof(size_t) * (size_t)e->g.n_tensors);
-    size_t floats = p->offsets ? graph_plan_memory(&e->g, batch, first_op, !with_grad, p->offsets) : 0;
+    size_t floats = p->offsets ? graph_plan_memory_ops(&e->g, batch, first_op, run, !with_grad, p->offsets) : 0;
     pixab_status s = PIXAB_OK;
     p->floats = floats;
     if (!floats) s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory planning activations");
@@ -159,13 +175,14 @@ pixab_status pixab_engine_create(const pixab_model *m, const char *device, int m
     e->be = be;
     e->max_batch = max_batch;
     e->keep.layer = e->keep.ranges_of = -1;
+    e->split.layer = -2;
     snprintf(e->device, sizeof e->device, index < 0 ? "cpu" : "cuda:%d", index);
     if (!e->g.tensors) {
         s = pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
         goto fail;
     }
     memcpy(e->g.tensors, m->g.tensors, sizeof(tshape) * (size_t)m->g.n_tensors);
-    if ((s = be->create(&e->g, max_batch, index, &e->ctx)) || (s = plan_make(e, &e->body, 0, max_batch, 0)))
+    if ((s = be->create(&e->g, max_batch, index, &e->ctx)) || (s = plan_make(e, &e->body, 0, NULL, max_batch, 0)))
         goto fail;
     *out = e;
     return PIXAB_OK;
@@ -178,7 +195,7 @@ void pixab_engine_destroy(pixab_engine *e) {
     if (!e) return;
     if (e->ctx) {
         void *kept_bufs[] = {e->keep.input,    e->keep.act,    e->keep.logits,  e->keep.pixel_logits, e->keep.ranges,
-                             e->keep.channels, e->keep.scores, e->keep.weights, e->keep.map};
+                             e->keep.channels, e->keep.scores, e->keep.weights, e->keep.map,          e->keep.side};
         for (size_t i = 0; i < sizeof kept_bufs / sizeof kept_bufs[0]; i++)
             if (kept_bufs[i]) e->be->free(e->ctx, kept_bufs[i]);
         if (e->keep.rgb) e->be->free(e->ctx, e->keep.rgb);
@@ -188,6 +205,9 @@ void pixab_engine_destroy(pixab_engine *e) {
         plan_free(e, &e->back);
         e->be->destroy(e->ctx);
     }
+    free(e->split.run);
+    free(e->split.side);
+    free(e->split.ready);
     free(e->g.tensors);
     free(e);
 }
@@ -222,19 +242,28 @@ static pixab_status check_cancel(void) {
     return cancel_requested ? pixab_fail(PIXAB_ERR_CANCELLED, "cancelled") : PIXAB_OK;
 }
 
-/* Network op i on n images, from src to dst (whole tensors). */
-static pixab_status network_op(pixab_engine *e, int i, int n, const float *src, float *dst) {
-    const backend_op op = {.kind = BOP_NETWORK, .index = i, .count = n, .src = src, .dst = dst};
+/* Network op i on n images, from src (and src2, for two-input ops) to dst (whole tensors). */
+static pixab_status network_op(pixab_engine *e, int i, int n, const float *src, const float *src2, float *dst) {
+    const backend_op op = {.kind = BOP_NETWORK, .index = i, .count = n, .src = src, .src2 = src2, .dst = dst};
     pixab_status s = check_cancel();
     if (s) return s;
     s = e->be->run(e->ctx, &e->g, &op);
     return s ? pixab_fail_context(s, "%s", e->g.ops[i].name) : PIXAB_OK;
 }
 
-static pixab_status run_ops(pixab_engine *e, const plan *p, int begin, int end, int n) {
+/* Ops [begin, end) on n images of plan p; with run, only the ops it marks (a split head's). */
+static pixab_status run_ops_of(pixab_engine *e, const plan *p, int begin, int end, int n, const unsigned char *run) {
     pixab_status s = PIXAB_OK;
-    for (int i = begin; i < end && !s; i++) s = network_op(e, i, n, at(p, e->g.ops[i].src), at(p, e->g.ops[i].dst));
+    for (int i = begin; i < end && !s; i++) {
+        const graph_op *o = &e->g.ops[i];
+        if (run && !run[i]) continue;
+        s = network_op(e, i, n, at(p, o->src), graph_op_inputs(o) > 1 ? at(p, o->src2) : NULL, at(p, o->dst));
+    }
     return s;
+}
+
+static pixab_status run_ops(pixab_engine *e, const plan *p, int begin, int end, int n) {
+    return run_ops_of(e, p, begin, end, n, NULL);
 }
 
 static pixab_status check_call(const pixab_engine *e, int n, int limit, int layer) {
@@ -263,6 +292,74 @@ static int logits_tensor(const pixab_engine *e) { return e->g.layers[e->g.n_laye
 
 int pixab_engine_num_classes(const pixab_engine *e) { return e->g.tensors[logits_tensor(e)].c; }
 
+/* ---- heads with side inputs ----------------------------------------------
+ * A layer inside a residual block (or a concatenation's branch) is not a
+ * plain cut: ops after it may not depend on it (a projection skip), and its
+ * head reads tensors the body makes (the skip). The body's side inputs are
+ * kept with the activation (keep_run), copied into the head plan for every
+ * item of a generated batch (the image's own values, broadcast) or per
+ * image for the backward pass, and the head runs only the ops that depend
+ * on the layer. */
+
+/* e->split for `layer` (-1: the input, a plain cut). */
+static pixab_status split_for(pixab_engine *e, int layer) {
+    head_split *h = &e->split;
+    if (h->layer == layer) return PIXAB_OK;
+    h->layer = -2;
+    if (!h->run && (!(h->run = malloc((size_t)e->g.n_ops + 1)) ||
+                    !(h->side = malloc(sizeof(int) * ((size_t)e->g.n_tensors + 1))) ||
+                    !(h->ready = malloc(sizeof(int) * ((size_t)e->g.n_tensors + 1))))) {
+        free(h->run), free(h->side), h->run = NULL, h->side = NULL;
+        return pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
+    }
+    h->plain = 1, h->n_side = 0;
+    if (layer >= 0) {
+        if (graph_head_split(&e->g, layer, h->run, h->side, h->ready, &h->n_side))
+            return pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
+        for (int i = layer_end(e, layer); i < e->g.n_ops; i++) h->plain &= h->run[i];
+        h->plain &= h->n_side == 0;
+    }
+    h->layer = layer;
+    return PIXAB_OK;
+}
+
+/* The ops of layer's head for run_ops_of and the plans (NULL: every op after it); NULL after an error too. */
+static const unsigned char *head_run(pixab_engine *e, int layer) {
+    return split_for(e, layer) || e->split.plain ? NULL : e->split.run;
+}
+
+/* Floats of side input k of the split for n images, and where side k of image i is kept. */
+static size_t side_floats(const pixab_engine *e, int k) { return graph_tensor_floats(&e->g, e->split.side[k]); }
+static float *kept_side(const pixab_engine *e, int k, int image) {
+    size_t off = 0;
+    for (int j = 0; j < k; j++) off += side_floats(e, j) * (size_t)e->keep.n;
+    return e->keep.side + off + side_floats(e, k) * (size_t)image;
+}
+
+/* After op i of keep_run's forward (-1: before the first): the side inputs it completes, to keep.side. */
+static pixab_status keep_sides(pixab_engine *e, int i, int n) {
+    pixab_status s = PIXAB_OK;
+    for (int k = 0; k < e->split.n_side && !s; k++)
+        if (e->split.ready[k] == i)
+            s = e->be->copy(e->ctx, kept_side(e, k, 0), at(&e->body, e->split.side[k]), tensor_bytes(e, e->split.side[k], n));
+    return s;
+}
+
+/* The side inputs into rows [row, row + m) of plan p: kept image `image`'s
+ * own, copied to every item (broadcast: doubling copies), or with per_image
+ * images [image, image + m) (a backward batch). */
+static pixab_status fill_sides(pixab_engine *e, const plan *p, int image, int row, int m, int per_image) {
+    pixab_status s = PIXAB_OK;
+    for (int k = 0; k < e->split.n_side && !s; k++) {
+        const size_t bytes = side_floats(e, k) * sizeof(float);
+        char *dst = (char *)at(p, e->split.side[k]) + bytes * (size_t)row;
+        s = e->be->copy(e->ctx, dst, kept_side(e, k, image), bytes * (size_t)(per_image ? m : 1));
+        for (int c = 1; c < m && !per_image && !s; c *= 2)
+            s = e->be->copy(e->ctx, dst + bytes * (size_t)c, dst, bytes * (size_t)(m - c < c ? m - c : c));
+    }
+    return s;
+}
+
 pixab_status pixab_engine_body(pixab_engine *e, const float *input, int n, int layer, float *act) {
     pixab_status s = check_call(e, n, e->max_batch, layer);
     if (s || (s = put(e, &e->body, 0, input, n)) || (s = run_ops(e, &e->body, 0, layer_end(e, layer), n))) return s;
@@ -271,6 +368,9 @@ pixab_status pixab_engine_body(pixab_engine *e, const float *input, int n, int l
 
 pixab_status pixab_engine_head(pixab_engine *e, const float *act, int n, int layer, float *logits) {
     pixab_status s = check_call(e, n, e->max_batch, layer);
+    if (!s && head_run(e, layer))
+        s = pixab_fail(PIXAB_ERR_UNSUPPORTED, "layer %s: its head also reads tensors that bypass it (a skip "
+                                              "connection): it runs only on kept images", e->g.layers[layer].name);
     if (s || (s = put(e, &e->body, layer_out(e, layer), act, n)) ||
         (s = run_ops(e, &e->body, layer_end(e, layer), e->g.n_ops, n)))
         return s;
@@ -318,9 +418,10 @@ static size_t head_budget_bytes(const pixab_engine *e) {
 static pixab_status head_plan(pixab_engine *e, int layer) {
     const int first = layer_end(e, layer);
     if (e->head.arena && e->head.first_op == first) return PIXAB_OK;
+    const unsigned char *run = head_run(e, layer);
     size_t per_image = 0; /* the plan for one image, scaled */
     size_t *off = malloc(sizeof(size_t) * (size_t)e->g.n_tensors);
-    if (off) per_image = graph_plan_memory(&e->g, 1, first, 1, off);
+    if (off) per_image = graph_plan_memory_ops(&e->g, 1, first, run, 1, off);
     free(off);
     if (!per_image) return pixab_fail(PIXAB_ERR_NOMEM, "out of memory planning the head");
     plan_free(e, &e->head); /* before measuring what is free */
@@ -328,7 +429,7 @@ static pixab_status head_plan(pixab_engine *e, int layer) {
     batch = batch < 1 ? 1 : batch > HEAD_MAX_BATCH ? HEAD_MAX_BATCH : batch;
     if (batch >= HEAD_ITEM_ALIGN) batch -= batch % HEAD_ITEM_ALIGN; /* chunks shared by images (item_offsets) */
     for (;;) {
-        pixab_status s = plan_make(e, &e->head, first, (int)batch, 0);
+        pixab_status s = plan_make(e, &e->head, first, run, (int)batch, 0);
         if (s != PIXAB_ERR_NOMEM || batch == 1) return s;
         batch /= 2;
     }
@@ -357,9 +458,12 @@ static pixab_status keep_prepare(pixab_engine *e, int n, int layer) {
     if ((s = keep_buffer(e, &k->input, &k->input_cap, tensor_bytes(e, 0, n))) ||
         (s = keep_buffer(e, &k->act, &k->act_cap, tensor_bytes(e, t, n))) ||
         (s = keep_buffer(e, &k->logits, &k->logits_cap, tensor_bytes(e, lt, n))) ||
-        (s = keep_buffer(e, &k->map, &k->map_cap, (size_t)e->g.tensors[t].h * e->g.tensors[t].w * sizeof(float))))
+        (s = keep_buffer(e, &k->map, &k->map_cap, (size_t)e->g.tensors[t].h * e->g.tensors[t].w * sizeof(float))) ||
+        (s = split_for(e, layer)))
         return s;
-    return PIXAB_OK;
+    size_t side = 0;
+    for (int j = 0; j < e->split.n_side; j++) side += side_floats(e, j) * (size_t)n;
+    return side ? keep_buffer(e, &k->side, &k->side_cap, side * sizeof(float)) : PIXAB_OK;
 }
 
 /* keep.input (n images) into the body's input, the body to the layer, a copy
@@ -369,10 +473,13 @@ static pixab_status keep_run(pixab_engine *e, int n, int layer, float *act, floa
     const size_t bytes = tensor_bytes(e, t, n), logit_bytes = tensor_bytes(e, lt, n);
     keep *k = &e->keep;
     pixab_status s;
-    if ((s = e->be->copy(e->ctx, at(&e->body, 0), k->input, tensor_bytes(e, 0, n))) ||
-        (s = run_ops(e, &e->body, 0, layer_end(e, layer), n)) ||
-        (s = e->be->copy(e->ctx, k->act, at(&e->body, t), bytes)) || (s = e->be->download(e->ctx, act, k->act, bytes)) ||
-        (s = run_ops(e, &e->body, layer_end(e, layer), e->g.n_ops, n)) ||
+    k->n = n; /* kept_side's layout */
+    if ((s = e->be->copy(e->ctx, at(&e->body, 0), k->input, tensor_bytes(e, 0, n))) || (s = keep_sides(e, -1, n)))
+        return s;
+    for (int i = 0; i < e->g.n_ops && !s; i++) /* op by op while side inputs are to be kept */
+        if (!(s = run_ops(e, &e->body, i, i + 1, n)) && !(s = keep_sides(e, i, n)) && i + 1 == layer_end(e, layer))
+            s = e->be->copy(e->ctx, k->act, at(&e->body, t), bytes);
+    if (s || (s = e->be->download(e->ctx, act, k->act, bytes)) ||
         (s = e->be->copy(e->ctx, k->logits, at(&e->body, lt), logit_bytes)) ||
         (s = e->be->download(e->ctx, logits, k->logits, logit_bytes)))
         return s;
@@ -472,7 +579,8 @@ int engine_head_items(const pixab_engine *e, const head_desc *h) {
 
 static const char *const bop_names[BOP_COUNT] = {
     "network", "box batch", "box logits", "channel batch", "channel logits", "masked inputs",
-    "preprocessing", "mask ranges", "class scores", "Pixab-CAM reduction", "weighted sum", "normalisation"};
+    "preprocessing", "mask ranges", "class scores", "Pixab-CAM reduction", "weighted sum", "normalisation",
+    "guided ReLU backward"};
 
 /* The ops head h runs, so that a backend lacking one fails before it starts. */
 static pixab_status check_support(const pixab_engine *e, const head_desc *h) {
@@ -543,7 +651,8 @@ static pixab_status generate_items(pixab_engine *e, const plan *p, const head_de
         break;
     }
     op.dst = at(p, dst_t) + graph_tensor_floats(&e->g, dst_t) * (size_t)row;
-    return e->be->run(e->ctx, &e->g, &op);
+    pixab_status s = e->be->run(e->ctx, &e->g, &op);
+    return !s && entry >= 0 && head_run(e, entry) ? fill_sides(e, p, h->image, row, count, 0) : s;
 }
 
 /* Zero rows [r0, r1) of plan p's tensor t (the gap between two images' items). */
@@ -563,7 +672,7 @@ static pixab_status pixel_logits(pixab_engine *e, int HW, int K) {
     pixab_status s = keep_buffer(e, &k->pixel_logits, &k->pixel_logits_cap, rows * classes * sizeof(float));
     for (size_t r = 0, m; r < rows && !s; r += m) {
         m = rows - r < (size_t)e->head.batch ? rows - r : (size_t)e->head.batch;
-        s = network_op(e, fc, (int)m, k->act + r * K, k->pixel_logits + r * classes);
+        s = network_op(e, fc, (int)m, k->act + r * K, NULL, k->pixel_logits + r * classes);
     }
     k->pixel_logits_ready = !s;
     return s;
@@ -631,7 +740,7 @@ static pixab_status generated_scores(pixab_engine *e, const head_desc *h, int n,
             filled = (int)(hi - g0);
         }
         if (!s) s = zero_rows(e, p, entry_t, filled, (int)m);
-        if (!s && entry != -2) s = run_ops(e, p, p->first_op, e->g.n_ops, (int)m);
+        if (!s && entry != -2) s = run_ops_of(e, p, p->first_op, e->g.n_ops, (int)m, head_run(e, entry));
         for (int j = 0; j < n && !s; j++) {
             const size_t lo = off[j] > g0 ? off[j] : g0, items_end = off[j] + (size_t)engine_head_items(e, &h[j]),
                          hi = items_end < g0 + m ? items_end : g0 + m;
@@ -726,12 +835,12 @@ static int back_batch(const pixab_engine *e, size_t per_image, int n) {
  * a gradient arena as large. Grown on demand, made again when the budget
  * changes; when the backend cannot allocate it, fewer images (halving down
  * to one), as the head plan. */
-static pixab_status back_plan(pixab_engine *e, int first, int n) {
+static pixab_status back_plan(pixab_engine *e, int first, const unsigned char *run, int n) {
     const int same = e->back.arena && e->back.first_op == first && e->back_budget == e->head_budget;
     if (same && e->back.batch >= n) return PIXAB_OK;
     size_t per_image = 0; /* activations and gradients of one image, in floats */
     size_t *off = malloc(sizeof(size_t) * (size_t)e->g.n_tensors);
-    if (off) per_image = 2 * graph_plan_memory(&e->g, 1, first, 0, off);
+    if (off) per_image = 2 * graph_plan_memory_ops(&e->g, 1, first, run, 0, off);
     free(off);
     if (!per_image) return pixab_fail(PIXAB_ERR_NOMEM, "out of memory planning the backward pass");
     if (same && e->back.batch >= back_batch(e, per_image, n)) return PIXAB_OK; /* as many as the budget holds */
@@ -739,7 +848,7 @@ static pixab_status back_plan(pixab_engine *e, int first, int n) {
     int batch = back_batch(e, per_image, n);
     e->back_budget = e->head_budget;
     for (;;) {
-        pixab_status s = plan_make(e, &e->back, first, batch, 1);
+        pixab_status s = plan_make(e, &e->back, first, run, batch, 1);
         if (s != PIXAB_ERR_NOMEM || batch == 1) return s;
         batch /= 2;
     }
@@ -752,8 +861,10 @@ static pixab_status gradient_chunk(pixab_engine *e, int layer, int guided, int i
                                    pixab_seed_batch_fn seed, void *user, float *logits, float *dlogits, float *dx) {
     const plan *p = &e->back;
     const int first = p->first_op, lt = logits_tensor(e), in = layer_out(e, layer), classes = e->g.tensors[lt].c;
+    const unsigned char *run = head_run(e, layer); /* a split head: the kept images' side inputs */
     pixab_status s;
-    if ((s = put(e, p, in, x, m)) || (s = run_ops(e, p, first, e->g.n_ops, m)) || (s = get(e, p, lt, logits, m)))
+    if ((s = put(e, p, in, x, m)) || (run && (s = fill_sides(e, p, i0, 0, m, 1))) ||
+        (s = run_ops_of(e, p, first, e->g.n_ops, m, run)) || (s = get(e, p, lt, logits, m)))
         return s;
     for (int j = 0; j < m; j++)
         seed(user, i0 + j, logits + (size_t)classes * j, classes, dlogits + (size_t)classes * j);
@@ -761,10 +872,13 @@ static pixab_status gradient_chunk(pixab_engine *e, int layer, int guided, int i
     if (!s) s = e->be->upload(e->ctx, p->grad + p->offsets[lt], dlogits, sizeof(float) * (size_t)classes * m);
     for (int i = e->g.n_ops - 1; i >= first && !s && !(s = check_cancel()); i--) {
         const graph_op *o = &e->g.ops[i];
+        if (run && !run[i]) continue;
         const backend_op gr = {.kind = BOP_GUIDED_RELU, .dst = p->grad + p->offsets[o->dst], .src = at(p, o->dst),
                                .index = i, .count = m};
         if (guided && o->relu && (s = e->be->run(e->ctx, &e->g, &gr))) break;
-        s = e->be->run_op_backward(e->ctx, &e->g, i, m, at(p, o->src), at(p, o->dst), p->grad + p->offsets[o->src],
+        const int two = graph_op_inputs(o) > 1;
+        s = e->be->run_op_backward(e->ctx, &e->g, i, m, at(p, o->src), two ? at(p, o->src2) : NULL, at(p, o->dst),
+                                   p->grad + p->offsets[o->src], two ? p->grad + p->offsets[o->src2] : NULL,
                                    p->grad + p->offsets[o->dst]);
         if (s) pixab_fail_context(s, "%s (backward)", o->name);
     }
@@ -776,7 +890,12 @@ pixab_status engine_gradient_batch(pixab_engine *e, int layer, int guided, const
     pixab_status s = check_call(e, n, e->max_batch, layer);
     if (!s && guided && !e->be->supports_op(e->ctx, BOP_GUIDED_RELU))
         s = pixab_fail(PIXAB_ERR_UNSUPPORTED, "the %s backend has no guided ReLU backward", e->be->name);
-    if (s || (s = back_plan(e, layer_end(e, layer), n))) return s;
+    const unsigned char *run = s ? NULL : head_run(e, layer);
+    if (!s && run && (e->keep.layer != layer || n > e->keep.n))
+        s = pixab_fail(PIXAB_ERR_ARG, "layer %s: its head also reads tensors that bypass it (a skip connection): "
+                                      "gradients there are of the images kept by engine_forward_keep",
+                       e->g.layers[layer].name);
+    if (s || (s = back_plan(e, layer_end(e, layer), run, n))) return s;
     const int classes = pixab_engine_num_classes(e), chunk = e->back.batch < n ? e->back.batch : n;
     const size_t x_floats = graph_tensor_floats(&e->g, layer_out(e, layer));
     float *dlogits = malloc(sizeof(float) * (size_t)classes * chunk);

@@ -26,7 +26,14 @@ int graph_add_tensor(graph *g, int channels) {
 
 size_t graph_op_weights(const graph_op *o) {
     if (o->kind != OP_CONV && o->kind != OP_FC) return 0;
-    return (size_t)o->c_out * (size_t)o->k_h * (size_t)o->k_w * (size_t)o->c_in;
+    const int group = o->group > 1 ? o->group : 1;
+    return (size_t)o->c_out * (size_t)o->k_h * (size_t)o->k_w * (size_t)(o->c_in / group);
+}
+
+int graph_op_inputs(const graph_op *o) { return o->kind == OP_ADD || o->kind == OP_MUL ? 2 : 1; }
+
+int graph_conv_is_general(const graph_op *o) {
+    return o->kind == OP_CONV && (o->group > 1 || o->d_h > 1 || o->d_w > 1 || o->e_h || o->e_w);
 }
 
 size_t graph_reserve_params(graph *g, size_t n) {
@@ -39,6 +46,9 @@ int graph_add_op(graph *g, const graph_op *op) {
     if (grow((void **)&g->ops, &g->cap_ops, g->n_ops + 1, sizeof(graph_op))) return -1;
     graph_op *o = &g->ops[g->n_ops];
     *o = *op;
+    if (o->group < 1) o->group = 1;
+    if (o->d_h < 1) o->d_h = 1;
+    if (o->d_w < 1) o->d_w = 1;
     o->dst_c0 = g->tensors[op->dst].c;
     g->tensors[op->dst].c += op->c_out;
     return g->n_ops++;
@@ -95,10 +105,43 @@ size_t graph_tensor_floats(const graph *g, int t) {
     return (size_t)s->c * (size_t)s->h * (size_t)s->w;
 }
 
-/* Output size of a window: floor((in + 2p - k) / s) + 1, or 0 if it does not fit. */
-static int window_out(int in, int k, int s, int p) {
-    int span = in + 2 * p - k;
-    return span < 0 ? 0 : span / s + 1;
+/* Output size of a window of extent k: floor((in + p0 + p1 - k) / s) + 1 (or
+ * rounded up in ceil mode, PyTorch's way: the last window must start inside
+ * the image or its top / left padding), or 0 if it does not fit. */
+static int window_out(int in, int k, int s, int p0, int p1, int ceil_mode) {
+    int span = in + p0 + p1 - k;
+    if (span < 0) return 0;
+    int out = (ceil_mode ? span + s - 1 : span) / s + 1;
+    if (ceil_mode && (out - 1) * s >= in + p0) out--;
+    return out;
+}
+
+/* Spatial size of op o's output from its inputs' (h, w: -1 after an error, with why set). */
+static void op_out_size(const graph *g, const graph_op *o, int *h, int *w, const char **why) {
+    const tshape *x = &g->tensors[o->src];
+    *h = x->h, *w = x->w;
+    switch (o->kind) {
+    case OP_GAP:
+    case OP_FC: *h = *w = 1; return;
+    case OP_ADD:
+    case OP_MUL: {
+        const tshape *b = &g->tensors[o->src2];
+        const int per_channel = o->kind == OP_MUL && b->h == 1 && b->w == 1;
+        if (!per_channel && (b->h != x->h || b->w != x->w)) *h = *w = -1, *why = "inputs of different sizes";
+        return;
+    }
+    case OP_ACT: return;
+    case OP_PAD: *h = x->h + 2 * o->p_h + o->e_h, *w = x->w + 2 * o->p_w + o->e_w; return;
+    default: break; /* windows */
+    }
+    const int kh = o->kind == OP_CONV ? o->d_h * (o->k_h - 1) + 1 : o->k_h;
+    const int kw = o->kind == OP_CONV ? o->d_w * (o->k_w - 1) + 1 : o->k_w;
+    *h = window_out(x->h, kh, o->s_h, o->p_h, o->p_h + o->e_h, o->ceil_mode);
+    *w = window_out(x->w, kw, o->s_w, o->p_w, o->p_w + o->e_w, o->ceil_mode);
+    if (*h < 1 || *w < 1) *h = *w = -1;
+    if (o->flat && (x->h != o->k_h || x->w != o->k_w))
+        *h = *w = -1, *why = "flattened features of another size than its weights were made for (the model takes "
+                            "one input size)";
 }
 
 pixab_status graph_infer_shapes(graph *g, int input_size) {
@@ -108,15 +151,11 @@ pixab_status graph_infer_shapes(graph *g, int input_size) {
     for (int t = 1; t < g->n_tensors; t++) g->tensors[t].h = g->tensors[t].w = -1;
     for (int i = 0; i < g->n_ops; i++) {
         const graph_op *o = &g->ops[i];
-        const tshape *x = &g->tensors[o->src];
         tshape *y = &g->tensors[o->dst];
+        const char *why = NULL;
         int h, w;
-        if (o->kind == OP_GAP || o->kind == OP_FC) {
-            h = w = 1;
-        } else {
-            h = window_out(x->h, o->k_h, o->s_h, o->p_h);
-            w = window_out(x->w, o->k_w, o->s_w, o->p_w);
-        }
+        op_out_size(g, o, &h, &w, &why);
+        if (why) return pixab_fail(PIXAB_ERR_SHAPE, "input size %d: '%s' gets %s", input_size, o->name, why);
         if (h < 1 || w < 1)
             return pixab_fail(PIXAB_ERR_ARG, "input size %d is too small: '%s' would get an empty output",
                               input_size, o->name);
@@ -130,21 +169,63 @@ pixab_status graph_infer_shapes(graph *g, int input_size) {
     return PIXAB_OK;
 }
 
-/* Greedy first-fit over live intervals: tensor t lives from its first writer
- * (or the start, for tensors the range only reads) to its last reader or writer. */
 size_t graph_plan_memory(const graph *g, int batch, int first_op, int reuse, size_t *offsets) {
+    return graph_plan_memory_ops(g, batch, first_op, NULL, reuse, offsets);
+}
+
+int graph_head_split(const graph *g, int l, unsigned char *run, int *side, int *side_ready, int *n_side) {
+    const int t = g->layers[l].out, first = g->layers[l].end_op;
+    *n_side = 0;
+    for (int i = 0; i < g->n_ops; i++) run[i] = 0;
+    for (int u = 0; u < g->n_tensors; u++) side[u] = 0, side_ready[u] = -1; /* side[]: first a flag per tensor */
+    side[t] = 1;                                                               /* depends on the layer */
+    for (int i = first; i < g->n_ops; i++) {
+        const graph_op *o = &g->ops[i];
+        run[i] = side[o->src] == 1 || (graph_op_inputs(o) > 1 && side[o->src2] == 1);
+        if (run[i]) side[o->dst] = 1;
+    }
+    /* 2: written by an op that is not the head's (the body, or a head op that does not depend on the layer) */
+    for (int i = 0; i < g->n_ops; i++)
+        if (!run[i] && g->ops[i].dst != t) side[g->ops[i].dst] |= 2, side_ready[g->ops[i].dst] = i;
+    unsigned char *read = calloc((size_t)g->n_tensors + 1, 1);
+    if (!read) return -1;
+    for (int i = first; i < g->n_ops; i++)
+        if (run[i]) {
+            read[g->ops[i].src] = 1;
+            if (graph_op_inputs(&g->ops[i]) > 1) read[g->ops[i].src2] = 1;
+        }
+    int n = 0; /* the list, written over the flags it has read (n <= u) */
+    for (int u = 0; u < g->n_tensors; u++)
+        if (u != t && read[u] && (u == 0 || (side[u] & 2) || !(side[u] & 1))) side_ready[n] = side_ready[u], side[n++] = u;
+    free(read);
+    *n_side = n;
+    return 0;
+}
+
+/* Greedy first-fit over live intervals: tensor t lives from its first writer
+ * (or the start, for the inputs of the ops) to its last reader or writer. */
+size_t graph_plan_memory_ops(const graph *g, int batch, int first_op, const unsigned char *run, int reuse,
+                             size_t *offsets) {
     int n = g->n_tensors;
     int *first = malloc(sizeof(int) * (size_t)n), *last = malloc(sizeof(int) * (size_t)n);
+    unsigned char *outside = calloc((size_t)n + 1, 1); /* written by an op that does not run (or the input) */
     size_t total = 0;
     const size_t align = 64; /* floats: 256-byte aligned tensors */
-    if (!first || !last) goto done;
+    if (!first || !last || !outside) goto done;
+    outside[0] = 1;
+    for (int i = 0; i < g->n_ops; i++)
+        if (i < first_op || (run && !run[i])) outside[g->ops[i].dst] = 1;
     for (int t = 0; t < n; t++) first[t] = g->n_ops, last[t] = -1;
     for (int i = first_op; i < g->n_ops; i++) {
         const graph_op *o = &g->ops[i];
+        if (run && !run[i]) continue;
+        for (int k = 0; k < graph_op_inputs(o); k++) {
+            const int src = k ? o->src2 : o->src;
+            if (outside[src]) first[src] = first_op - 1; /* an input */
+            if (i > last[src]) last[src] = i;
+        }
         if (i < first[o->dst]) first[o->dst] = i;
         if (i > last[o->dst]) last[o->dst] = i;
-        if (first_op - 1 < first[o->src] && last[o->src] < 0) first[o->src] = first_op - 1; /* an input */
-        if (i > last[o->src]) last[o->src] = i;
     }
     if (!reuse)
         for (int t = 0; t < n; t++)
@@ -172,5 +253,6 @@ size_t graph_plan_memory(const graph *g, int batch, int first_op, int reuse, siz
 done:
     free(first);
     free(last);
+    free(outside);
     return total;
 }

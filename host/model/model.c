@@ -209,11 +209,12 @@ const char *pixab_model_layer_name(const pixab_model *m, int layer) {
 
 const char *pixab_model_layer_op(const pixab_model *m, int layer) {
     static const char *const kinds[] = {[OP_CONV] = "conv", [OP_MAXPOOL] = "maxpool", [OP_AVGPOOL] = "avgpool",
+                                        [OP_ADD] = "add", [OP_MUL] = "mul", [OP_ACT] = "activation", [OP_PAD] = "pad",
                                         [OP_GAP] = "gap", [OP_FC] = "fc"};
     if (layer < 0 || layer >= m->g.n_layers) return NULL;
     const graph_layer *l = &m->g.layers[layer];
     int writers = 0, last = -1;
-    for (int i = graph_layer_begin(&m->g, layer); i < l->end_op; i++)
+    for (int i = 0; i < l->end_op; i++) /* a concatenation's slices may be written before the previous layer */
         if (m->g.ops[i].dst == l->out) writers++, last = i;
     return writers > 1 ? "concat" : last < 0 ? NULL : kinds[m->g.ops[last].kind];
 }

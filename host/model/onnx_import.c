@@ -1,9 +1,11 @@
 /* onnx_import.c — an ONNX model (parsed by the protobuf-c code generated at
  * build time from Debian's onnx.proto) imported into pixab's NHWC op list.
- * Values (ONNX tensor names) map to pixab tensors; Relu and BatchNormalization
- * fold into the ops that produce their input, a zero Pad into the Conv or
- * AveragePool that reads it, a Concat redirects its inputs' producers into
- * channel slices of one tensor, Flatten / Reshape / Dropout / Identity alias.
+ * Values (ONNX tensor names) map to pixab tensors; BatchNormalization folds
+ * into the convolutions that produce its input, Relu too where it can (else
+ * an activation op), a zero Pad into the Conv that reads it (else a padding
+ * op), a Concat redirects its inputs' producers into channel slices of one
+ * tensor, Flatten / Reshape / Dropout / Identity alias; Add, Mul and the
+ * activations (Clip, Sigmoid, HardSigmoid, HardSwish) are ops of their own.
  * Every count, index, dtype, shape and attribute is checked; errors are one
  * line naming the node. See onnx_import.h. */
 #include "onnx_import.h"
@@ -19,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "eltwise.cuh"
 #include "error.h"
 #include "onnx.pb-c.h"
 #include "safetensors.h"
@@ -127,7 +130,9 @@ typedef struct {
     int tensor;                 /* V_ACT: pixab tensor (shared by aliases) */
     int c, rank;                /* channels; 4 (N, C, H, W) or 2 (N, C) */
     int pooled;                 /* 1x1 at every input size (after global pooling) */
-    int pad_h, pad_w;           /* a zero Pad not yet folded into its reader */
+    int flat;                   /* a spatial tensor flattened to (N, C H W): only a Gemm / MatMul reads it */
+    int pad[4];                 /* a zero Pad not yet folded into its reader: top, left, bottom, right */
+    const char *pad_node;       /* that Pad's name */
     int uses;                   /* node inputs and graph outputs naming it (aliases add theirs) */
 } value;
 
@@ -234,6 +239,43 @@ static value *define(importer *im, const char *name) {
     return v;
 }
 
+static int new_tensor(importer *im, const char *name);
+
+/* v's pending zero Pad as an op of its own (read by other than a Conv, which
+ * folds it): v then names the padded tensor. */
+static void materialize_pad(importer *im, value *v) {
+    if (im->err) return;
+    const int t = new_tensor(im, v->name);
+    if (t < 0) return;
+    graph_op op = {.kind = OP_PAD, .src = v->tensor, .dst = t, .c_in = v->c, .c_out = v->c, .k_h = 1, .k_w = 1,
+                   .s_h = 1, .s_w = 1, .p_h = v->pad[0], .p_w = v->pad[1], .e_h = v->pad[2] - v->pad[0],
+                   .e_w = v->pad[3] - v->pad[1]};
+    snprintf(op.name, sizeof op.name, "%s", str(v->pad_node));
+    if (graph_add_op(im->g, &op) < 0) {
+        fail(im, PIXAB_ERR_NOMEM, "out of memory building the graph");
+        return;
+    }
+    v->tensor = t;
+    memset(v->pad, 0, sizeof v->pad);
+}
+
+static const Onnx__AttributeProto *attr(importer *im, const char *name, Onnx__AttributeProto__AttributeType type);
+
+/* Whether the current node takes a pending zero Pad of its input as its own
+ * padding: a Conv, or an AveragePool that counts its padding (or has none),
+ * as ONNX counts the Pad's zeros (what torch.onnx writes for avg_pool2d(...,
+ * padding=1)). */
+static int pad_folds(importer *im) {
+    const char *op = str(im->node->op_type);
+    if (!strcmp(op, "Conv")) return 1;
+    if (strcmp(op, "AveragePool")) return 0;
+    const Onnx__AttributeProto *inc = attr(im, "count_include_pad", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT);
+    const Onnx__AttributeProto *pads = attr(im, "pads", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
+    int own = 0;
+    for (size_t i = 0; pads && i < pads->n_ints; i++) own |= pads->ints[i] != 0;
+    return (inc && inc->i) || !own;
+}
+
 /* Input k of the current node: defined before it, of the kind wanted. */
 static value *input(importer *im, int k, value_kind kind) {
     const Onnx__NodeProto *n = im->node;
@@ -249,18 +291,21 @@ static value *input(importer *im, int k, value_kind kind) {
         return NULL;
     }
     value *v = &im->v[i];
+    if (v->kind == V_ACT && kind == V_ACT && (v->pad[0] || v->pad[1] || v->pad[2] || v->pad[3]) && !pad_folds(im))
+        materialize_pad(im, v);
+    if (v->flat && strcmp(str(n->op_type), "Gemm") && strcmp(str(n->op_type), "MatMul") &&
+        strcmp(str(n->op_type), "Dropout") && strcmp(str(n->op_type), "Identity")) {
+        fail(im, PIXAB_ERR_UNSUPPORTED, "reads '%.100s', a flattened tensor with spatial extent (only a Gemm or a "
+                                        "MatMul can)", v->name);
+        return NULL;
+    }
     if (v->kind != kind) {
         fail(im, PIXAB_ERR_UNSUPPORTED, "input '%.100s' must be %s", v->name,
              kind == V_CONST ? "an initializer or a Constant (weights computed in the graph are not supported)"
                              : "computed by the graph, not a constant");
         return NULL;
     }
-    if (kind == V_ACT && (v->pad_h || v->pad_w) && strcmp(str(n->op_type), "Conv") &&
-        strcmp(str(n->op_type), "AveragePool")) {
-        fail(im, PIXAB_ERR_UNSUPPORTED, "reads the output of a Pad (only a Conv or an AveragePool can take one)");
-        return NULL;
-    }
-    return v;
+    return im->err ? NULL : v;
 }
 
 /* The node's only output (more outputs are an error unless unnamed or unused). */
@@ -288,8 +333,9 @@ static void alias(importer *im, value *out, const value *v, int rank) {
     out->c = v->c;
     out->rank = rank;
     out->pooled = v->pooled;
-    out->pad_h = v->pad_h;
-    out->pad_w = v->pad_w;
+    out->flat = v->flat;
+    memcpy(out->pad, v->pad, sizeof out->pad);
+    out->pad_node = v->pad_node;
     out->uses += v->uses - 1;
 }
 
@@ -518,25 +564,32 @@ static int in_range(importer *im, const char *what, const int64_t *v, int64_t lo
     return 1;
 }
 
-/* strides, pads (symmetric) and dilations (1) of a Conv or a pool, the Pad
- * folded in; kernel: the window. Returns 0 after an error. */
-static int window(importer *im, const value *x, const int64_t *kernel, int64_t *stride, int64_t *pad) {
-    int64_t pads[4] = {0, 0, 0, 0}, dil[2] = {1, 1};
+/* strides, pads (top, left; bottom - top, right - left in extra) and
+ * dilations (a Conv's; pools: 1) of a Conv or a pool, a pending Pad folded
+ * in (Conv); kernel: the window. Returns 0 after an error. */
+static int window(importer *im, const value *x, const int64_t *kernel, int64_t *stride, int64_t *pad, int64_t *extra,
+                  int64_t *dil) {
+    int64_t pads[4] = {0, 0, 0, 0};
     stride[0] = stride[1] = 1;
+    dil[0] = dil[1] = 1;
     attr_ints(im, "strides", 2, stride);
     attr_ints(im, "pads", 4, pads);
     attr_ints(im, "dilations", 2, dil);
     if (!attr_is(im, "auto_pad", "NOTSET", "VALID") || im->err) return 0;
-    if (dil[0] != 1 || dil[1] != 1) return fail(im, PIXAB_ERR_UNSUPPORTED, "dilations other than 1"), 0;
-    if (pads[0] != pads[2] || pads[1] != pads[3])
-        return fail(im, PIXAB_ERR_UNSUPPORTED, "asymmetric pads [%lld,%lld,%lld,%lld]", (long long)pads[0],
-                    (long long)pads[1], (long long)pads[2], (long long)pads[3]), 0;
-    if (!in_range(im, "padding", pads, 0, ONNX_MAX_PAD)) return 0;
-    pad[0] = pads[0] + x->pad_h; /* a Pad before it: at most ONNX_MAX_PAD per node */
-    pad[1] = pads[1] + x->pad_w;
+    if ((dil[0] != 1 || dil[1] != 1) && strcmp(str(im->node->op_type), "Conv"))
+        return fail(im, PIXAB_ERR_UNSUPPORTED, "dilations other than 1 (only a Conv can have them)"), 0;
+    if (!in_range(im, "padding", pads, 0, ONNX_MAX_PAD) || !in_range(im, "padding", pads + 2, 0, ONNX_MAX_PAD) ||
+        !in_range(im, "dilation", dil, 1, ONNX_MAX_KERNEL))
+        return 0;
+    int64_t end[2];
+    for (int k = 0; k < 2; k++) { /* a Pad before it: at most ONNX_MAX_PAD per node */
+        pad[k] = pads[k] + x->pad[k];
+        end[k] = pads[k + 2] + x->pad[k + 2];
+        extra[k] = end[k] - pad[k];
+    }
     return in_range(im, "kernel size", kernel, 1, ONNX_MAX_KERNEL) &&
-           in_range(im, "stride", stride, 1, ONNX_MAX_STRIDE) &&
-           in_range(im, "padding", pad, 0, ONNX_MAX_PAD);
+           in_range(im, "stride", stride, 1, ONNX_MAX_STRIDE) && in_range(im, "padding", pad, 0, ONNX_MAX_PAD) &&
+           in_range(im, "padding", end, 0, ONNX_MAX_PAD);
 }
 
 /* A spatial (N, C, H, W) activation, or one after global pooling when the op
@@ -551,24 +604,26 @@ static void import_conv(importer *im) {
     value *x = input(im, 0, V_ACT), *w = input(im, 1, V_CONST), *b = NULL;
     if (im->node->n_input > 2 && *str(im->node->input[2])) b = input(im, 2, V_CONST);
     if (!needs_4d(im, x) || !w || im->err) return;
-    if (attr_int(im, "group", 1) != 1) {
-        fail(im, PIXAB_ERR_UNSUPPORTED, "grouped or depthwise convolution (group %lld) is not supported yet",
-             (long long)attr_int(im, "group", 1));
+    const int64_t group = attr_int(im, "group", 1);
+    if (group < 1 || x->c % group) {
+        fail(im, PIXAB_ERR_FORMAT, "group %lld does not divide %d input channels", (long long)group, x->c);
         return;
     }
-    if (!dims_are(w->t, 4, (int64_t[]){-1, x->c, -1, -1}) || w->t->dims[0] < 1 || w->t->dims[0] > ONNX_MAX_CHANNELS) {
-        fail(im, PIXAB_ERR_FORMAT, "weight '%.100s' is not (M, %d, kH, kW)", w->name, x->c);
+    if (!dims_are(w->t, 4, (int64_t[]){-1, x->c / group, -1, -1}) || w->t->dims[0] < 1 ||
+        w->t->dims[0] > ONNX_MAX_CHANNELS || w->t->dims[0] % group) {
+        fail(im, PIXAB_ERR_FORMAT, "weight '%.100s' is not (M, %lld, kH, kW) with M a multiple of %lld", w->name,
+             (long long)(x->c / group), (long long)group);
         return;
     }
     const int64_t *d = w->t->dims;
-    int64_t kernel[2] = {d[2], d[3]}, ks[2] = {d[2], d[3]}, stride[2], pad[2];
+    int64_t kernel[2] = {d[2], d[3]}, ks[2] = {d[2], d[3]}, stride[2], pad[2], extra[2], dil[2];
     attr_ints(im, "kernel_shape", 2, ks);
     if (ks[0] != kernel[0] || ks[1] != kernel[1]) {
         fail(im, PIXAB_ERR_FORMAT, "kernel_shape does not match the weight's");
         return;
     }
-    if (!window(im, x, kernel, stride, pad)) return;
-    if (x->pooled && (kernel[0] != 1 || kernel[1] != 1 || pad[0] || pad[1])) {
+    if (!window(im, x, kernel, stride, pad, extra, dil)) return;
+    if (x->pooled && (kernel[0] != 1 || kernel[1] != 1 || pad[0] || pad[1] || extra[0] || extra[1])) {
         fail(im, PIXAB_ERR_UNSUPPORTED, "a convolution wider than 1x1 after global pooling");
         return;
     }
@@ -578,15 +633,16 @@ static void import_conv(importer *im) {
     }
     value *y = output(im);
     if (!y) return;
-    const int cout = (int)d[0], cin = x->c, kh = (int)kernel[0], kw = (int)kernel[1];
-    graph_op op = {.kind = OP_CONV, .src = x->tensor, .dst = new_tensor(im, y->name), .c_in = cin, .c_out = cout,
+    const int cout = (int)d[0], cin = (int)(x->c / group), kh = (int)kernel[0], kw = (int)kernel[1];
+    graph_op op = {.kind = OP_CONV, .src = x->tensor, .dst = new_tensor(im, y->name), .c_in = x->c, .c_out = cout,
                    .k_h = kh, .k_w = kw, .s_h = (int)stride[0], .s_w = (int)stride[1], .p_h = (int)pad[0],
-                   .p_w = (int)pad[1]};
+                   .p_w = (int)pad[1], .e_h = (int)extra[0], .e_w = (int)extra[1], .d_h = (int)dil[0],
+                   .d_w = (int)dil[1], .group = (int)group};
     const size_t nw = (size_t)cout * (size_t)(kh * kw) * (size_t)cin;
     float *tmp = op_weights(im, &op, w, nw);
     if (tmp) {
         float *pw = im->g->params + op.w_off, *pb = im->g->params + op.b_off;
-        const int kk = kh * kw; /* (M, C, kH, kW) -> (M, kH, kW, C) */
+        const int kk = kh * kw; /* (M, C / group, kH, kW) -> (M, kH, kW, C / group) */
         for (int co = 0; co < cout; co++)
             for (int ci = 0; ci < cin; ci++)
                 for (int k = 0; k < kk; k++)
@@ -605,28 +661,20 @@ static void import_pool(importer *im, op_kind kind) {
         fail(im, PIXAB_ERR_UNSUPPORTED, "a pool after global pooling");
         return;
     }
-    int64_t kernel[2] = {0, 0}, stride[2], pad[2];
+    int64_t kernel[2] = {0, 0}, stride[2], pad[2], extra[2], dil[2];
     if (!attr(im, "kernel_shape", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS)) {
         fail(im, PIXAB_ERR_FORMAT, "no kernel_shape");
         return;
     }
     attr_ints(im, "kernel_shape", 2, kernel);
-    if (!window(im, x, kernel, stride, pad)) return;
-    if (attr_int(im, "ceil_mode", 0) != 0) {
-        fail(im, PIXAB_ERR_UNSUPPORTED, "ceil_mode=1 is not supported (output sizes are floored)");
-        return;
-    }
+    if (!window(im, x, kernel, stride, pad, extra, dil)) return;
+    const int64_t ceil_mode = attr_int(im, "ceil_mode", 0), include_pad = attr_int(im, "count_include_pad", 0);
     if (kind == OP_MAXPOOL && attr_int(im, "storage_order", 0) != 0) {
         fail(im, PIXAB_ERR_UNSUPPORTED, "storage_order=1 is not supported");
         return;
     }
-    /* pixab's average pool divides by the whole window, padding included; a
-     * zero Pad before it is counted by ONNX too. */
-    if (kind == OP_AVGPOOL && !attr_int(im, "count_include_pad", 0) && (pad[0] != x->pad_h || pad[1] != x->pad_w)) {
-        fail(im, PIXAB_ERR_UNSUPPORTED, "count_include_pad=0 with padding is not supported (the padding is counted)");
-        return;
-    }
-    if (pad[0] >= kernel[0] || pad[1] >= kernel[1]) {
+    if (pad[0] >= kernel[0] || pad[1] >= kernel[1] || pad[0] + extra[0] >= kernel[0] ||
+        pad[1] + extra[1] >= kernel[1]) {
         fail(im, PIXAB_ERR_UNSUPPORTED, "padding as wide as the window");
         return;
     }
@@ -634,7 +682,10 @@ static void import_pool(importer *im, op_kind kind) {
     if (!y) return;
     graph_op op = {.kind = kind, .src = x->tensor, .dst = new_tensor(im, y->name), .c_in = x->c, .c_out = x->c,
                    .k_h = (int)kernel[0], .k_w = (int)kernel[1], .s_h = (int)stride[0], .s_w = (int)stride[1],
-                   .p_h = (int)pad[0], .p_w = (int)pad[1]};
+                   .p_h = (int)pad[0], .p_w = (int)pad[1], .e_h = (int)extra[0], .e_w = (int)extra[1],
+                   .ceil_mode = ceil_mode != 0,
+                   /* a folded Pad's zeros count (pad_folds: then the pool has no padding of its own, or counts it) */
+                   .exclude_pad = kind == OP_AVGPOOL && !include_pad && !(x->pad[0] | x->pad[1] | x->pad[2] | x->pad[3])};
     add_op(im, &op);
     y->kind = V_ACT, y->tensor = op.dst, y->c = x->c, y->rank = 4;
 }
@@ -684,12 +735,9 @@ static void import_flatten(importer *im, int reshape) {
             return;
         }
     }
-    if (!x->pooled) {
-        fail(im, PIXAB_ERR_UNSUPPORTED, "flattening a tensor with spatial extent: only after global pooling "
-                                        "(GlobalAveragePool) is supported");
-        return;
-    }
-    alias(im, output(im), x, 2);
+    value *y = output(im);
+    alias(im, y, x, 2);
+    if (y && !x->pooled) y->flat = 1; /* VGG's classifier: its Gemm becomes a convolution over the whole map */
 }
 
 /* Gemm, or MatMul (with the Add of its bias when the next reader is one):
@@ -710,18 +758,22 @@ static void import_fc(importer *im, int matmul, int node_index) {
             return;
         }
     }
-    if (x->rank != 2 || !x->pooled) {
-        fail(im, PIXAB_ERR_UNSUPPORTED, "input '%.100s' is not a 2-D (N, C) tensor after global pooling and Flatten",
-             x->name);
+    if (x->rank != 2 || !(x->pooled || x->flat)) {
+        fail(im, PIXAB_ERR_UNSUPPORTED, "input '%.100s' is not a 2-D (N, C) tensor after Flatten", x->name);
         return;
     }
     const int64_t *d = w->t->dims;
-    if (w->t->n_dims != 2 || d[trans_b ? 1 : 0] != x->c || d[trans_b ? 0 : 1] < 1 ||
-        d[trans_b ? 0 : 1] > 1000000) {
-        fail(im, PIXAB_ERR_FORMAT, "weight '%.100s' does not match %d input features", w->name, x->c);
+    /* flattened (C, s, s) features: k = C s s, the window s x s (square inputs) */
+    const int64_t k = w->t->n_dims == 2 ? d[trans_b ? 1 : 0] : -1, cells = k > 0 && k % x->c == 0 ? k / x->c : 0;
+    int64_t side = 1;
+    while (x->flat && side * side < cells) side++;
+    if (w->t->n_dims != 2 || (x->flat ? side * side != cells || side > ONNX_MAX_KERNEL : k != x->c) ||
+        d[trans_b ? 0 : 1] < 1 || d[trans_b ? 0 : 1] > 1000000) {
+        fail(im, PIXAB_ERR_FORMAT, "weight '%.100s' does not match %d input %s", w->name, x->c,
+             x->flat ? "channels of square flattened features" : "features");
         return;
     }
-    const int64_t m = d[trans_b ? 0 : 1], k = x->c;
+    const int64_t m = d[trans_b ? 0 : 1];
     /* MatMul read by nothing but an Add of a constant: that is its bias. */
     size_t add_index = 0;
     if (matmul && im->node->n_output == 1 && readers_of(im, str(im->node->output[0])) == 1) {
@@ -744,15 +796,16 @@ static void import_fc(importer *im, int matmul, int node_index) {
     value *y = output(im);
     im->node = self;
     if (!y) return;
-    graph_op op = {.kind = OP_FC, .src = x->tensor, .c_in = (int)k, .c_out = (int)m, .k_h = 1, .k_w = 1, .s_h = 1,
-                   .s_w = 1};
+    graph_op op = {.kind = x->flat ? OP_CONV : OP_FC, .src = x->tensor, .c_in = x->c, .c_out = (int)m,
+                   .k_h = (int)side, .k_w = (int)side, .s_h = 1, .s_w = 1, .flat = x->flat};
     const size_t nw = (size_t)m * (size_t)k;
     float *tmp = op_weights(im, &op, w, nw);
     if (tmp) {
         float *pw = im->g->params + op.w_off, *pb = im->g->params + op.b_off;
-        for (int64_t o = 0; o < m; o++) /* (M, K) <- B^T (transB) or B (K, M) */
+        const int64_t ss = side * side;
+        for (int64_t o = 0; o < m; o++) /* (M, K) <- B^T (transB) or B (K, M); feature i = (c, y, x) -> (y, x, c) */
             for (int64_t i = 0; i < k; i++)
-                pw[o * k + i] = alpha * (trans_b ? tmp[o * k + i] : tmp[i * m + o]);
+                pw[o * k + (i % ss) * x->c + i / ss] = alpha * (trans_b ? tmp[o * k + i] : tmp[i * m + o]);
         if (b && !read_floats(im, b, m, pb))
             for (int64_t o = 0; o < m; o++) pb[o] *= beta;
     }
@@ -781,18 +834,101 @@ static int producers(importer *im, const value *x, int allow_fc, const char *wha
     return n;
 }
 
+/* An activation op y = act(x) of its own (a new tensor). */
+static void add_act(importer *im, value *x, int act, float a, float b) {
+    value *y = output(im);
+    if (!x || !y) return;
+    graph_op op = {.kind = OP_ACT, .src = x->tensor, .dst = new_tensor(im, y->name), .c_in = x->c, .c_out = x->c,
+                   .k_h = 1, .k_w = 1, .s_h = 1, .s_w = 1, .act = act, .act_a = a, .act_b = b};
+    add_op(im, &op);
+    y->kind = V_ACT, y->tensor = op.dst, y->c = x->c, y->rank = x->rank, y->pooled = x->pooled;
+}
+
+/* Whether a Relu on x folds into the ops that write x: Conv, Gemm or Add
+ * without a ReLU yet, x read by the Relu alone. */
+static int relu_folds(importer *im, const value *x) {
+    int n = 0;
+    for (int i = 0; i < im->g->n_ops; i++) {
+        const graph_op *o = &im->g->ops[i];
+        if (o->dst != x->tensor) continue;
+        if (!(o->kind == OP_CONV || o->kind == OP_FC || o->kind == OP_ADD) || o->relu) return 0;
+        n++;
+    }
+    return n > 0 && x->uses == 1;
+}
+
 static void import_relu(importer *im) {
     value *x = input(im, 0, V_ACT);
-    if (!producers(im, x, 1, "a Relu")) return;
+    if (!x || im->err) return;
+    if (!relu_folds(im, x)) {
+        add_act(im, x, NN_ACT_CLIP, 0.0f, INFINITY);
+        return;
+    }
     for (int i = 0; i < im->g->n_ops; i++) {
         graph_op *o = &im->g->ops[i];
         if (o->dst != x->tensor) continue;
         o->relu = 1;
-        o->kind = OP_CONV; /* a fully connected layer with a ReLU: a 1x1 convolution of the pooled pixel */
+        if (o->kind == OP_FC) o->kind = OP_CONV; /* with a ReLU: a 1x1 convolution of the pooled pixel */
     }
     value *y = output(im);
     alias(im, y, x, x->rank);
     if (y) im->tensor_name[y->tensor] = y->name;
+}
+
+/* Clip (min and max: optional constant inputs), Sigmoid, HardSigmoid, HardSwish. */
+static void import_activation(importer *im, int act) {
+    value *x = input(im, 0, V_ACT);
+    float p[2] = {-INFINITY, INFINITY};
+    if (!x || im->err) return;
+    if (act == NN_ACT_CLIP) {
+        for (int k = 1; k <= 2; k++) {
+            if (im->node->n_input <= (size_t)k || !*str(im->node->input[k])) continue;
+            const value *v = input(im, k, V_CONST);
+            if (!v || numel(im, v->t) != 1 || read_floats(im, v, 1, &p[k - 1])) {
+                if (!im->err) fail(im, PIXAB_ERR_UNSUPPORTED, "Clip bounds must be scalar constants");
+                return;
+            }
+        }
+        if (!(p[0] <= p[1])) {
+            fail(im, PIXAB_ERR_FORMAT, "Clip min %g is above max %g", p[0], p[1]);
+            return;
+        }
+    } else if (act == NN_ACT_HARDSIGMOID) {
+        p[0] = attr_float(im, "alpha", 0.2f), p[1] = attr_float(im, "beta", 0.5f);
+        if (!isfinite(p[0]) || !isfinite(p[1])) {
+            fail(im, PIXAB_ERR_FORMAT, "alpha %g, beta %g", p[0], p[1]);
+            return;
+        }
+    }
+    add_act(im, x, act, p[0], p[1]);
+}
+
+/* Add or Mul of two computed tensors: the same shape, or (Mul) a per-channel
+ * scale (N, C, 1, 1) of a spatial tensor, which becomes src2. */
+static void import_binary(importer *im, op_kind kind) {
+    if (im->node->n_input != 2) {
+        fail(im, PIXAB_ERR_FORMAT, "%zu inputs (2 expected)", im->node->n_input);
+        return;
+    }
+    value *a = input(im, 0, V_ACT), *b = input(im, 1, V_ACT);
+    if (!a || !b || im->err) return;
+    if (a->pooled && !b->pooled) {
+        value *t = a;
+        a = b, b = t;
+    }
+    const int per_channel = kind == OP_MUL && b->pooled && !a->pooled && b->rank == 4;
+    if (a->c != b->c || a->rank != b->rank || (a->pooled != b->pooled && !per_channel)) {
+        fail(im, PIXAB_ERR_UNSUPPORTED, "inputs '%.100s' and '%.100s' differ in shape (%s)", a->name, b->name,
+             kind == OP_ADD ? "only same-shape Adds are supported"
+                            : "only the same shape or a per-channel (N, C, 1, 1) scale are supported");
+        return;
+    }
+    value *y = output(im);
+    if (!y) return;
+    graph_op op = {.kind = kind, .src = a->tensor, .src2 = b->tensor, .dst = new_tensor(im, y->name), .c_in = a->c,
+                   .c_out = a->c, .k_h = 1, .k_w = 1, .s_h = 1, .s_w = 1};
+    add_op(im, &op);
+    y->kind = V_ACT, y->tensor = op.dst, y->c = a->c, y->rank = a->rank, y->pooled = a->pooled;
 }
 
 /* BatchNormalization (inference) folded into the convolutions that make its input. */
@@ -841,7 +977,8 @@ static void import_batchnorm(importer *im) {
     free(bn);
 }
 
-/* Pad (constant zeros, H and W only, symmetric): kept pending for its reader. */
+/* Pad (constant zeros, H and W only): kept pending for its reader, which
+ * folds it (pad_folds) or makes it an op (materialize_pad). */
 static void import_pad(importer *im) {
     value *x = input(im, 0, V_ACT), *pv = input(im, 1, V_CONST);
     int64_t pads[8];
@@ -855,14 +992,25 @@ static void import_pad(importer *im) {
             return;
         }
     }
-    if (pads[0] || pads[1] || pads[4] || pads[5] || pads[2] != pads[6] || pads[3] != pads[7] || pads[2] < 0 ||
-        pads[3] < 0 || pads[2] > ONNX_MAX_PAD || pads[3] > ONNX_MAX_PAD) {
-        fail(im, PIXAB_ERR_UNSUPPORTED, "only symmetric zero padding of H and W is supported");
+    if (pads[0] || pads[1] || pads[4] || pads[5]) {
+        fail(im, PIXAB_ERR_UNSUPPORTED, "only zero padding of H and W is supported (not of N or C)");
         return;
     }
+    if (x->pooled) {
+        fail(im, PIXAB_ERR_UNSUPPORTED, "padding after global pooling");
+        return;
+    }
+    const int64_t p4[4] = {pads[2], pads[3], pads[6], pads[7]}; /* top, left, bottom, right */
+    for (int k = 0; k < 4; k++)
+        if (p4[k] < 0 || p4[k] + x->pad[k] > ONNX_MAX_PAD) {
+            fail(im, PIXAB_ERR_UNSUPPORTED, "padding %lld (0 to %d are supported)", (long long)p4[k], ONNX_MAX_PAD);
+            return;
+        }
     value *y = output(im);
     alias(im, y, x, 4);
-    if (y) y->pad_h += (int)pads[2], y->pad_w += (int)pads[3];
+    if (!y) return;
+    for (int k = 0; k < 4; k++) y->pad[k] += (int)p4[k];
+    y->pad_node = *str(im->node->name) ? im->node->name : "Pad";
 }
 
 /* Concat on channels: its inputs' producers write slices of one new tensor. */
@@ -1005,6 +1153,12 @@ static void import_node(importer *im, size_t j) {
     else if (!strcmp(op, "BatchNormalization")) import_batchnorm(im);
     else if (!strcmp(op, "Pad")) import_pad(im);
     else if (!strcmp(op, "Concat")) import_concat(im);
+    else if (!strcmp(op, "Add")) import_binary(im, OP_ADD);
+    else if (!strcmp(op, "Mul")) import_binary(im, OP_MUL);
+    else if (!strcmp(op, "Clip")) import_activation(im, NN_ACT_CLIP);
+    else if (!strcmp(op, "Sigmoid")) import_activation(im, NN_ACT_SIGMOID);
+    else if (!strcmp(op, "HardSigmoid")) import_activation(im, NN_ACT_HARDSIGMOID);
+    else if (!strcmp(op, "HardSwish")) import_activation(im, NN_ACT_HARDSWISH);
     else if (!strcmp(op, "Dropout") || !strcmp(op, "Identity")) {
         int k = n->n_input ? find(im, str(n->input[0])) : -1;
         if (k >= 0 && im->v[k].kind == V_CONST) { /* a shared weight (torch.onnx writes these) */
@@ -1041,27 +1195,38 @@ static void compact(importer *im) {
         return;
     }
     for (int t = 0; t < g->n_tensors; t++) map[t] = t == 0 ? 0 : -1;
-    for (int i = 0; i < g->n_ops; i++) map[g->ops[i].src] = map[g->ops[i].dst] = 0;
+    for (int i = 0; i < g->n_ops; i++) {
+        map[g->ops[i].src] = map[g->ops[i].dst] = 0;
+        if (graph_op_inputs(&g->ops[i]) > 1) map[g->ops[i].src2] = 0;
+    }
     for (int t = 0; t < g->n_tensors; t++)
         if (map[t] == 0) {
             g->tensors[n] = g->tensors[t];
             im->tensor_name[n] = im->tensor_name[t];
             map[t] = n++;
         }
-    for (int i = 0; i < g->n_ops; i++) g->ops[i].src = map[g->ops[i].src], g->ops[i].dst = map[g->ops[i].dst];
+    for (int i = 0; i < g->n_ops; i++) {
+        graph_op *o = &g->ops[i];
+        o->src = map[o->src], o->dst = map[o->dst];
+        if (graph_op_inputs(o) > 1) o->src2 = map[o->src2];
+    }
     g->n_tensors = n;
     free(map);
 }
 
-/* Layers: every op i after which the graph can be cut (the ops after it read
- * only its output or what they make), spatial ones by name; then the pooled
- * tensor and the logits. */
+/* Layers: every spatial tensor, by name, complete before the classifier's
+ * global pooling (the last GAP after which the graph can be cut, i.e. the
+ * ops after it read only its output or what they make: a
+ * squeeze-excitation's pooling is not); then the pooled tensor and the
+ * logits. A layer's head may read tensors that bypass it (the engine keeps
+ * them: graph_head_split). */
 static void make_layers(importer *im, int logits) {
     graph *g = im->g;
     const int n = g->n_ops, nt = g->n_tensors;
     int *first_w = malloc(sizeof(int) * (size_t)nt), *last_w = malloc(sizeof(int) * (size_t)nt);
     int *readers = calloc((size_t)nt, sizeof(int)), *open = calloc((size_t)n + 1, sizeof(int));
-    if (!first_w || !last_w || !readers || !open) {
+    char *pooled_t = calloc((size_t)nt + 1, 1);
+    if (!first_w || !last_w || !readers || !open || !pooled_t) {
         fail(im, PIXAB_ERR_NOMEM, "out of memory");
         goto done;
     }
@@ -1074,25 +1239,32 @@ static void make_layers(importer *im, int logits) {
     first_w[0] = -1; /* the input exists from the start */
     for (int i = 0; i < n; i++) {
         const graph_op *o = &g->ops[i];
-        if (o->dst == 0 || last_w[o->src] >= i || o->src == o->dst) {
-            im->node = NULL;
-            fail(im, PIXAB_ERR_UNSUPPORTED, "op '%.60s' reads a tensor before it is complete", o->name);
-            goto done;
+        for (int k = 0; k < graph_op_inputs(o); k++) {
+            const int src = k ? o->src2 : o->src;
+            if (o->dst == 0 || last_w[src] >= i || src == o->dst) {
+                im->node = NULL;
+                fail(im, PIXAB_ERR_UNSUPPORTED, "op '%.60s' reads a tensor before it is complete", o->name);
+                goto done;
+            }
+            readers[src]++;
+            /* op i reads src: a cut after any op in [first_w[src], i) leaves it reading the body */
+            open[first_w[src] > 0 ? first_w[src] : 0]++;
+            open[i]--;
         }
-        readers[o->src]++;
-        /* op i reads src: a cut after any op in [first_w[src], i) leaves it reading the body */
-        open[first_w[o->src] > 0 ? first_w[o->src] : 0]++;
-        open[i]--;
+        /* 1x1 at every input size: after global pooling or a classifier over flattened features, and what only
+         * such tensors make */
+        pooled_t[o->dst] = o->kind == OP_GAP || o->kind == OP_FC || o->flat || pooled_t[o->src];
     }
     int gap = -1, crossing = 0;
-    for (int i = 0; i < n && !im->err; i++) {
+    for (int i = 0; i < n; i++) {
         crossing += open[i]; /* reads after op i of tensors first written at or before i */
         const int t = g->ops[i].dst;
-        if (last_w[t] != i || crossing != readers[t]) continue; /* no cut here */
-        if (g->ops[i].kind == OP_GAP) {
-            gap = i;
-            break;
-        }
+        /* the classifier's first op: to 1x1 features, a cut after it */
+        if (last_w[t] == i && crossing == readers[t] && pooled_t[t] && !pooled_t[g->ops[i].src]) gap = i;
+    }
+    for (int i = 0; i < gap && !im->err; i++) { /* every spatial tensor, complete after op i */
+        const int t = g->ops[i].dst;
+        if (last_w[t] != i || pooled_t[t]) continue;
         const char *name = im->tensor_name[t];
         if (strlen(name) >= GRAPH_LAYER_NAME) continue; /* not addressable by name */
         if (graph_add_layer(g, name, t) < 0) fail(im, PIXAB_ERR_NOMEM, "out of memory");
@@ -1102,7 +1274,7 @@ static void make_layers(importer *im, int logits) {
     if (im->err) goto done;
     if (gap < 0 || gap == n - 1 || !g->n_layers) {
         fail(im, PIXAB_ERR_UNSUPPORTED, "the graph is not a CNN classifier with global average pooling before its "
-                                        "classifier (no GlobalAveragePool that everything after it reads)");
+                                        "classifier (no GlobalAveragePool, or Flatten + Gemm, that everything after it reads)");
         goto done;
     }
     if (g->ops[n - 1].dst != logits || last_w[logits] != n - 1 || first_w[logits] != n - 1) {
@@ -1125,6 +1297,7 @@ done:
     free(last_w);
     free(readers);
     free(open);
+    free(pooled_t);
 }
 
 static void import_graph(importer *im, int *input_size) {

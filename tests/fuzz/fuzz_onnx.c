@@ -38,6 +38,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         const graph_op *o = &g.ops[i];
         check(o->src >= 0 && o->src < g.n_tensors && o->dst > 0 && o->dst < g.n_tensors);
         check(o->c_in == g.tensors[o->src].c && o->dst_c0 >= 0 && o->dst_c0 + o->c_out <= g.tensors[o->dst].c);
+        if (graph_op_inputs(o) > 1) /* the second input: a tensor of as many channels */
+            check(o->src2 >= 0 && o->src2 < g.n_tensors && g.tensors[o->src2].c == o->c_in);
+        if (o->kind == OP_CONV) /* groups divide both channel counts */
+            check(o->group >= 1 && o->c_in % o->group == 0 && o->c_out % o->group == 0 && o->d_h >= 1 && o->d_w >= 1);
         size_t w = graph_op_weights(o);
         if (w) check(o->w_off + w <= g.n_params && o->b_off + (size_t)o->c_out <= g.n_params);
         /* read every weight so ASan sees the whole allocation */

@@ -134,20 +134,42 @@ void parity_fill(float *v, size_t n) {
     for (size_t i = 0; i < n; i++) v[i] = parity_rand();
 }
 
-static int window_out(int in, int k, int s, int p) { return (in + 2 * p - k) / s + 1; }
+/* The output size of a one-op graph's op along an axis of `in` (window k,
+ * stride s, top / left padding p, bottom / right p + e, dilation d; ceil mode
+ * as PyTorch: no window may start in the bottom / right padding). */
+static int out_size(const graph_op *o, int in, int k, int s, int p, int e, int d) {
+    switch (o->kind) {
+    case OP_GAP:
+    case OP_FC: return 1;
+    case OP_ADD:
+    case OP_MUL:
+    case OP_ACT: return in;
+    case OP_PAD: return in + 2 * p + e;
+    default: break;
+    }
+    const int span = in + 2 * p + e - (o->kind == OP_CONV ? d * (k - 1) + 1 : k);
+    int out = (o->ceil_mode ? span + s - 1 : span) / s + 1;
+    if (o->ceil_mode && (out - 1) * s >= in + p) out--;
+    return out;
+}
 
-int parity_build_graph(graph *g, const op_case *t) {
+int parity_build_graph(graph *g, const op_case *t, const op_variant *v) {
+    static const op_variant none;
+    if (!v) v = &none;
     memset(g, 0, sizeof *g);
-    int x = graph_add_tensor(g, t->c_in), y = graph_add_tensor(g, t->pre);
-    if (x < 0 || y < 0) return -1;
+    int x = graph_add_tensor(g, t->c_in), y = graph_add_tensor(g, t->pre), x2 = v->in2 ? graph_add_tensor(g, t->c_in) : 0;
+    if (x < 0 || y < 0 || x2 < 0) return -1;
     graph_op o;
     memset(&o, 0, sizeof o);
     o.kind = t->kind, o.src = x, o.dst = y, o.c_in = t->c_in, o.c_out = t->c_out;
     o.k_h = t->k_h, o.k_w = t->k_w, o.s_h = t->s_h, o.s_w = t->s_w, o.p_h = t->p_h, o.p_w = t->p_w;
     o.relu = t->relu;
+    o.group = v->group, o.d_h = o.d_w = v->dil, o.e_h = v->e_h, o.e_w = v->e_w;
+    o.ceil_mode = v->ceil_mode, o.exclude_pad = v->exclude_pad;
+    o.act = v->act, o.act_a = v->act_a, o.act_b = v->act_b, o.src2 = x2;
     snprintf(o.name, sizeof o.name, "%s", t->name);
     if (t->kind == OP_CONV || t->kind == OP_FC) { /* aligned like a loaded model's */
-        size_t wn = (size_t)t->c_out * t->k_h * t->k_w * t->c_in;
+        size_t wn = (size_t)t->c_out * t->k_h * t->k_w * t->c_in / (v->group > 1 ? v->group : 1);
         o.w_off = graph_reserve_params(g, wn);
         o.b_off = graph_reserve_params(g, (size_t)t->c_out);
         if (!(g->params = calloc(g->n_params + 1, sizeof(float)))) return -1;
@@ -156,11 +178,11 @@ int parity_build_graph(graph *g, const op_case *t) {
     }
     if (graph_add_op(g, &o) < 0) return -1;
     g->tensors[y].c += t->post;
+    const graph_op *op = &g->ops[0];
     g->tensors[x].h = t->h, g->tensors[x].w = t->w;
-    if (t->kind == OP_GAP || t->kind == OP_FC)
-        g->tensors[y].h = g->tensors[y].w = 1;
-    else
-        g->tensors[y].h = window_out(t->h, t->k_h, t->s_h, t->p_h), g->tensors[y].w = window_out(t->w, t->k_w, t->s_w, t->p_w);
+    g->tensors[y].h = out_size(op, t->h, op->k_h, op->s_h, op->p_h, op->e_h, op->d_h);
+    g->tensors[y].w = out_size(op, t->w, op->k_w, op->s_w, op->p_w, op->e_w, op->d_w);
+    if (x2) g->tensors[x2].h = v->in2 == 2 ? 1 : t->h, g->tensors[x2].w = v->in2 == 2 ? 1 : t->w;
     g->input_size = t->h;
     return 0;
 }
@@ -168,7 +190,7 @@ int parity_build_graph(graph *g, const op_case *t) {
 pixab_status parity_run_op(const backend_ops *be, int device, int precision, const graph *g, const op_io *io,
                            float *y_out, float *dx_out) {
     void *ctx = NULL;
-    float *x = NULL, *y = NULL, *dx = NULL, *dy = NULL;
+    float *x = NULL, *y = NULL, *dx = NULL, *dy = NULL, *x2 = NULL, *dx2 = NULL;
     int max_batch = io->n > 3 ? 3 : io->n;
     backend_op fwd = {.kind = BOP_NETWORK, .index = 0, .count = io->n};
     pixab_status s = be->create(g, max_batch, device, &ctx);
@@ -179,7 +201,12 @@ pixab_status parity_run_op(const backend_ops *be, int device, int precision, con
         (s = be->alloc(ctx, io->xf * sizeof(float), (void **)&dx)) ||
         (s = be->alloc(ctx, io->yf * sizeof(float), (void **)&dy)))
         goto done;
-    fwd.src = x, fwd.dst = y;
+    if (io->x2f && ((s = be->alloc(ctx, io->x2f * sizeof(float), (void **)&x2)) ||
+                    (s = be->alloc(ctx, io->x2f * sizeof(float), (void **)&dx2)) ||
+                    (s = be->upload(ctx, x2, io->x2, io->x2f * sizeof(float))) ||
+                    (s = be->upload(ctx, dx2, io->dx2_0, io->x2f * sizeof(float)))))
+        goto done;
+    fwd.src = x, fwd.src2 = x2, fwd.dst = y;
     if ((s = be->upload(ctx, x, io->x, io->xf * sizeof(float))) ||
         (s = be->upload(ctx, y, io->y0, io->yf * sizeof(float))) || (s = be->run(ctx, g, &fwd)) ||
         (s = be->download(ctx, y_out, y, io->yf * sizeof(float))))
@@ -187,10 +214,13 @@ pixab_status parity_run_op(const backend_ops *be, int device, int precision, con
     if ((s = be->upload(ctx, y, io->y_fwd, io->yf * sizeof(float))) ||
         (s = be->upload(ctx, dy, io->dy, io->yf * sizeof(float))) ||
         (s = be->upload(ctx, dx, io->dx0, io->xf * sizeof(float))) ||
-        (s = be->run_op_backward(ctx, g, 0, io->n, x, y, dx, dy)) ||
+        (s = be->run_op_backward(ctx, g, 0, io->n, x, x2, y, dx, dx2, dy)) ||
         (s = be->download(ctx, dx_out, dx, io->xf * sizeof(float))))
         goto done;
+    if (io->x2f) s = be->download(ctx, io->dx2_out, dx2, io->x2f * sizeof(float));
 done:
+    if (x2) be->free(ctx, x2);
+    if (dx2) be->free(ctx, dx2);
     if (x) be->free(ctx, x);
     if (y) be->free(ctx, y);
     if (dx) be->free(ctx, dx);

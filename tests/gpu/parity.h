@@ -63,10 +63,30 @@ typedef struct {
     int ties;                   /* input mostly zeros: max pool windows full of equal maxima */
 } op_case;
 
-int parity_build_graph(graph *g, const op_case *t);
-/* The one-op cases of parity_ops.c (convolutions, pools, GAP, FC). */
+/* What ONNX models add to a case (all 0: nothing): the ops of eltwise.cuh
+ * and the window variants of the direct kernels. */
+typedef struct {
+    int group, dil, e_h, e_w;   /* conv groups, dilation; bottom / right padding minus top / left */
+    int ceil_mode, exclude_pad; /* pools */
+    int act;                    /* OP_ACT: nn_act_kind, parameters act_a, act_b */
+    float act_a, act_b;
+    int in2;                    /* OP_ADD, OP_MUL: a second input, tensor 2 of c_in channels, of the
+                                 * input's size (1) or one pixel (2: a per-channel scale) */
+} op_variant;
+
+typedef struct {
+    op_case c;
+    op_variant v;
+} variant_case;
+
+/* v: NULL for none. */
+int parity_build_graph(graph *g, const op_case *t, const op_variant *v);
+/* The one-op cases of parity_ops.c (convolutions, pools, GAP, FC), and
+ * those of ONNX models' ops and variants. */
 extern const op_case parity_op_cases[];
 extern const int parity_n_op_cases;
+extern const variant_case parity_variant_cases[];
+extern const int parity_n_variant_cases;
 
 /* Buffers of one op run: forward y = y0, then op 0; backward dx = dx0, then
  * += the op's backward for dy, given the forward's output y_fwd. */
@@ -74,6 +94,8 @@ typedef struct {
     int n;
     size_t xf, yf;              /* floats of x and y for n images */
     float *x, *y0, *y_fwd, *dy, *dx0;
+    size_t x2f;                 /* a second input's floats (0: none); x2 and its gradient: dx2 = dx2_0 + ... */
+    float *x2, *dx2_0, *dx2_out;
 } op_io;
 
 /* Run op 0 of g on a backend at a pixab_precision; y_out (yf) and dx_out

@@ -18,6 +18,7 @@
 #include <cuda_runtime.h>
 
 #include "backend.h"
+#include "eltwise.cuh"
 #include "map_kernels.h"
 #include "cuda_backend.h"
 #include "nn.cuh"
@@ -89,31 +90,78 @@ const op_case parity_op_cases[] = {
 };
 const int parity_n_op_cases = (int)(sizeof parity_op_cases / sizeof parity_op_cases[0]);
 
+/* ONNX models' ops and window variants: the direct kernels (grouped,
+ * dilated, asymmetric convolutions; pools cuDNN cannot run) and eltwise.cuh. */
+const variant_case parity_variant_cases[] = {
+    {{"conv 3x3 depthwise p1 relu, slice", OP_CONV, 6, 6, 3, 3, 1, 1, 1, 1, 1, 11, 9, 2, 1, 0}, {.group = 6}},
+    {{"conv 3x3 depthwise s2 p1, whole", OP_CONV, 5, 5, 3, 3, 2, 2, 1, 1, 0, 12, 7, 0, 0, 0}, {.group = 5}},
+    {{"conv 3x3 depthwise x2 on 1x1, whole", OP_CONV, 3, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0}, {.group = 3}},
+    {{"conv 3x3 groups 2 8->6 relu, slice", OP_CONV, 8, 6, 3, 3, 1, 1, 1, 1, 1, 9, 10, 1, 2, 0}, {.group = 2}},
+    {{"conv 3x3 dilation 2 p2 relu, whole", OP_CONV, 4, 5, 3, 3, 1, 1, 2, 2, 1, 11, 13, 0, 0, 0}, {.dil = 2}},
+    {{"conv 3x3 s2 pads (0, 0, 1, 1), slice", OP_CONV, 3, 4, 3, 3, 2, 2, 0, 0, 1, 10, 9, 1, 0, 0},
+     {.e_h = 1, .e_w = 1}},
+    {{"conv 2x2 pads (1, 0, 0, 1), whole", OP_CONV, 3, 4, 2, 2, 1, 1, 1, 0, 0, 7, 8, 0, 0, 0}, {.e_h = -1, .e_w = 1}},
+    {{"maxpool 3x3 s2 ceil, slice", OP_MAXPOOL, 5, 5, 3, 3, 2, 2, 0, 0, 0, 10, 8, 1, 1, 0}, {.ceil_mode = 1}},
+    {{"maxpool 2x2 s2 ceil on 1x1, whole", OP_MAXPOOL, 2, 2, 2, 2, 2, 2, 0, 0, 0, 1, 1, 0, 0, 0}, {.ceil_mode = 1}},
+    {{"maxpool 3x3 s2 pads (0, 0, 1, 1) ties, whole", OP_MAXPOOL, 4, 4, 3, 3, 2, 2, 0, 0, 0, 9, 10, 0, 0, 1},
+     {.e_h = 1, .e_w = 1}},
+    {{"avgpool 3x3 s2 p1 ceil, slice", OP_AVGPOOL, 4, 4, 3, 3, 2, 2, 1, 1, 0, 10, 9, 2, 0, 0}, {.ceil_mode = 1}},
+    {{"avgpool 3x3 s2 p1 ceil exclude pad, whole", OP_AVGPOOL, 3, 3, 3, 3, 2, 2, 1, 1, 0, 10, 7, 0, 0, 0},
+     {.ceil_mode = 1, .exclude_pad = 1}},
+    {{"avgpool 3x3 s1 p1 exclude pad, slice", OP_AVGPOOL, 5, 5, 3, 3, 1, 1, 1, 1, 0, 6, 9, 1, 3, 0},
+     {.exclude_pad = 1}},
+    {{"avgpool 2x2 s2 pads (0, 0, 1, 1), whole", OP_AVGPOOL, 3, 3, 2, 2, 2, 2, 0, 0, 0, 9, 7, 0, 0, 0},
+     {.e_h = 1, .e_w = 1}},
+    {{"add, slice", OP_ADD, 5, 5, 1, 1, 1, 1, 0, 0, 0, 7, 6, 2, 1, 0}, {.in2 = 1}},
+    {{"add relu, whole", OP_ADD, 4, 4, 1, 1, 1, 1, 0, 0, 1, 9, 9, 0, 0, 0}, {.in2 = 1}},
+    {{"mul, whole", OP_MUL, 6, 6, 1, 1, 1, 1, 0, 0, 0, 5, 7, 0, 0, 0}, {.in2 = 1}},
+    {{"mul per channel (SE), slice", OP_MUL, 7, 7, 1, 1, 1, 1, 0, 0, 0, 9, 8, 3, 2, 0}, {.in2 = 2}},
+    {{"mul per channel on 1x1, whole", OP_MUL, 3, 3, 1, 1, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0}, {.in2 = 2}},
+    {{"clip (0, 0.25): ReLU6 scaled, slice", OP_ACT, 6, 6, 1, 1, 1, 1, 0, 0, 0, 8, 7, 1, 1, 0},
+     {.act = NN_ACT_CLIP, .act_a = 0.0f, .act_b = 0.25f}},
+    {{"clip (-0.5, 0.3), whole", OP_ACT, 5, 5, 1, 1, 1, 1, 0, 0, 0, 6, 6, 0, 0, 0},
+     {.act = NN_ACT_CLIP, .act_a = -0.5f, .act_b = 0.3f}},
+    {{"sigmoid, slice", OP_ACT, 4, 4, 1, 1, 1, 1, 0, 0, 0, 9, 5, 2, 0, 0}, {.act = NN_ACT_SIGMOID}},
+    {{"hardsigmoid (2, 0.5), whole", OP_ACT, 5, 5, 1, 1, 1, 1, 0, 0, 0, 7, 7, 0, 0, 0},
+     {.act = NN_ACT_HARDSIGMOID, .act_a = 2.0f, .act_b = 0.5f}},
+    {{"hardswish, slice", OP_ACT, 6, 6, 1, 1, 1, 1, 0, 0, 0, 5, 9, 0, 2, 0}, {.act = NN_ACT_HARDSWISH}},
+    {{"pad (1, 2, 0, 1), slice", OP_PAD, 3, 3, 1, 1, 1, 1, 1, 2, 0, 6, 5, 1, 1, 0}, {.e_h = -1, .e_w = -1}},
+    {{"pad (0, 0, 1, 1) on 1x1, whole", OP_PAD, 2, 2, 1, 1, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0}, {.e_h = 1, .e_w = 1}},
+};
+const int parity_n_variant_cases = (int)(sizeof parity_variant_cases / sizeof parity_variant_cases[0]);
 
 /* Forward and backward errors of one case at batch n (inf on any failure). */
 static void op_errors(const graph *g, int n, int ties, double *fwd, double *bwd) {
     const tshape *ys = &g->tensors[1];
     const int lo = g->ops[0].dst_c0, hi = lo + g->ops[0].c_out;
     op_io io = {n, graph_tensor_floats(g, 0) * (size_t)n, graph_tensor_floats(g, 1) * (size_t)n,
-                NULL, NULL, NULL, NULL, NULL};
+                NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL};
+    const int two = graph_op_inputs(&g->ops[0]) > 1;
+    io.x2f = two ? graph_tensor_floats(g, g->ops[0].src2) * (size_t)n : 0;
     float *cy = malloc(sizeof(float) * io.yf), *gy = malloc(sizeof(float) * io.yf);
     float *cs = malloc(sizeof(float) * io.yf), *gs = malloc(sizeof(float) * io.yf);
     float *cdx = malloc(sizeof(float) * io.xf), *gdx = malloc(sizeof(float) * io.xf);
-    float *grad = malloc(sizeof(float) * io.xf);
+    float *grad = malloc(sizeof(float) * (io.xf > io.x2f ? io.xf : io.x2f));
+    /* the second input: x2, dx2_0, the CPU's and the GPU's dx2 */
+    float *in2 = two ? malloc(sizeof(float) * 4 * io.x2f) : NULL;
+    if (in2) io.x2 = in2, io.dx2_0 = in2 + io.x2f, io.dx2_out = in2 + 2 * io.x2f;
     io.x = malloc(sizeof(float) * io.xf), io.dx0 = malloc(sizeof(float) * io.xf);
     io.y0 = malloc(sizeof(float) * io.yf), io.y_fwd = malloc(sizeof(float) * io.yf);
     io.dy = malloc(sizeof(float) * io.yf);
     *fwd = *bwd = INFINITY;
-    if (!cy || !gy || !cs || !gs || !cdx || !gdx || !grad || !io.x || !io.dx0 || !io.y0 || !io.y_fwd || !io.dy) {
+    if (!cy || !gy || !cs || !gs || !cdx || !gdx || !grad || !io.x || !io.dx0 || !io.y0 || !io.y_fwd || !io.dy ||
+        (two && !in2)) {
         fprintf(stderr, "gpu_parity: %s: out of memory\n", g->ops[0].name);
         goto done;
     }
     parity_fill(io.x, io.xf), parity_fill(io.y0, io.yf), parity_fill(io.dy, io.yf), parity_fill(io.dx0, io.xf);
+    if (two) parity_fill(io.x2, io.x2f), parity_fill(io.dx2_0, io.x2f);
     if (ties) /* ~90% zeros, as after a ReLU: many 3x3 windows hold only equal maxima */
         for (size_t i = 0; i < io.xf; i++) io.x[i] = io.x[i] > 0.8f ? io.x[i] : 0.0f;
-    if (parity_cpu_reference(g, &io, cy, cdx) ||
-        parity_run_op(parity_gpu, parity_gpu_index, PIXAB_PRECISION_FP32, g, &io, gy, gdx))
-        goto fail;
+    if (parity_cpu_reference(g, &io, cy, cdx)) goto fail;
+    float *cdx2 = io.dx2_out;
+    io.dx2_out = in2 ? in2 + 3 * io.x2f : NULL;
+    if (parity_run_op(parity_gpu, parity_gpu_index, PIXAB_PRECISION_FP32, g, &io, gy, gdx)) goto fail;
     /* Forward: the op's slice, relative to its own size; other channels exactly as they were. */
     size_t m = 0, untouched = 0;
     for (size_t i = 0; i < io.yf; i++) {
@@ -129,19 +177,24 @@ static void op_errors(const graph *g, int n, int ties, double *fwd, double *bwd)
     /* Backward: dx (= dx0 + gradient), relative to the gradient added. */
     for (size_t i = 0; i < io.xf; i++) grad[i] = cdx[i] - io.dx0[i];
     *bwd = parity_rel_err(gdx, cdx, grad, io.xf);
+    if (two) { /* and dx2 likewise: the worse of the two */
+        for (size_t i = 0; i < io.x2f; i++) grad[i] = cdx2[i] - io.dx2_0[i];
+        const double e2 = parity_rel_err(io.dx2_out, cdx2, grad, io.x2f);
+        *bwd = e2 > *bwd || e2 != e2 ? e2 : *bwd;
+    }
     goto done;
 fail:
     fprintf(stderr, "gpu_parity: %s, n=%d: %s\n", g->ops[0].name, n, pixab_last_error());
 done:
     free(cy), free(gy), free(cs), free(gs), free(cdx), free(gdx), free(grad);
-    free(io.x), free(io.dx0), free(io.y0), free(io.y_fwd), free(io.dy);
+    free(io.x), free(io.dx0), free(io.y0), free(io.y_fwd), free(io.dy), free(in2);
 }
 
-static void check_op(const op_case *t, int n, unsigned long long seed) {
+static void check_op(const op_case *t, const op_variant *v, int n, unsigned long long seed) {
     graph g;
     double fwd = INFINITY, bwd = INFINITY;
     parity_seed(seed);
-    if (parity_build_graph(&g, t))
+    if (parity_build_graph(&g, t, v))
         fprintf(stderr, "gpu_parity: %s: out of memory\n", t->name);
     else
         op_errors(&g, n, t->ties, &fwd, &bwd);
@@ -156,7 +209,12 @@ static void check_op(const op_case *t, int n, unsigned long long seed) {
 void check_ops(void) {
     static const int batches[] = {1, 3, 8};
     for (int i = 0; i < parity_n_op_cases; i++)
-        for (int b = 0; b < 3; b++) check_op(&parity_op_cases[i], batches[b], 1000 * (unsigned)i + (unsigned)b + 1);
+        for (int b = 0; b < 3; b++)
+            check_op(&parity_op_cases[i], NULL, batches[b], 1000 * (unsigned)i + (unsigned)b + 1);
+    for (int i = 0; i < parity_n_variant_cases; i++)
+        for (int b = 0; b < 3; b++)
+            check_op(&parity_variant_cases[i].c, &parity_variant_cases[i].v, batches[b],
+                     5000 + 1000 * (unsigned)i + (unsigned)b + 1);
 }
 
 /* The direct convolution backward-data kernel (the fallback where cuDNN has
@@ -169,7 +227,7 @@ static double direct_conv_backward_err(graph *g) {
     const int n = 3;
     const tshape *xs = &g->tensors[o->src], *ys = &g->tensors[o->dst];
     op_io io = {n, graph_tensor_floats(g, 0) * (size_t)n, graph_tensor_floats(g, 1) * (size_t)n,
-                NULL, NULL, NULL, NULL, NULL};
+                NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL};
     const size_t X = io.xf, Y = io.yf, rows = (size_t)n * ys->h * ys->w, nz = rows * (size_t)o->c_out;
     const size_t nw = graph_op_weights(o);
     /* x, dx0, cpu dx, gpu dx | y0, y_fwd, dy, cpu y | dz (the packed slice of dy) */
@@ -191,8 +249,10 @@ static double direct_conv_backward_err(graph *g) {
         cudaMemcpy(dx, io.dx0, sizeof(float) * X, cudaMemcpyHostToDevice) ||
         cudaMemcpy(dz, z, sizeof(float) * nz, cudaMemcpyHostToDevice) ||
         cudaMemcpy(w, g->params + o->w_off, sizeof(float) * nw, cudaMemcpyHostToDevice) ||
-        nn_conv_backward_data_cuda(dx, xs->c, dz, w, n, xs->h, xs->w, o->c_in, ys->h, ys->w, o->c_out,
-                                   (nn_window){o->k_h, o->k_w, o->s_h, o->s_w, o->p_h, o->p_w}, NULL) ||
+        nn_conv_backward_data_cuda(dx, xs->c, dz, w, n, xs->h, xs->w, o->c_in, ys->h, ys->w, o->c_out, o->group,
+                                   (nn_window){o->k_h, o->k_w, o->s_h, o->s_w, o->p_h, o->p_w, o->e_h, o->e_w, o->d_h,
+                                               o->d_w, o->exclude_pad},
+                                   NULL) ||
         cudaMemcpy(gdx, dx, sizeof(float) * X, cudaMemcpyDeviceToHost)) {
         fprintf(stderr, "gpu_parity: direct backward-data %s: %s\n", o->name,
                 pixab_last_error()[0] ? pixab_last_error() : cudaGetErrorString(cudaGetLastError()));
@@ -208,13 +268,16 @@ done:
 }
 
 void check_direct_conv_backward(void) {
-    for (int i = 0; i < parity_n_op_cases; i++) {
-        if (parity_op_cases[i].kind != OP_CONV) continue;
+    for (int i = 0; i < parity_n_op_cases + parity_n_variant_cases; i++) {
+        const int plain = i < parity_n_op_cases;
+        const op_case *t = plain ? &parity_op_cases[i] : &parity_variant_cases[i - parity_n_op_cases].c;
+        if (t->kind != OP_CONV) continue;
         graph g;
         double err = INFINITY;
         parity_seed(3000 + (unsigned)i);
-        if (!parity_build_graph(&g, &parity_op_cases[i])) err = direct_conv_backward_err(&g);
-        parity_recordf(err, TOL_OP, "direct conv backward-data kernel: %s, n=3", parity_op_cases[i].name);
+        if (!parity_build_graph(&g, t, plain ? NULL : &parity_variant_cases[i - parity_n_op_cases].v))
+            err = direct_conv_backward_err(&g);
+        parity_recordf(err, TOL_OP, "direct conv backward-data kernel: %s, n=3", t->name);
         graph_free(&g);
     }
 }
@@ -275,7 +338,7 @@ void check_guided_relu(void) {
             graph g;
             double err = INFINITY;
             parity_seed(9000 + 10 * (unsigned)i + (unsigned)n);
-            if (parity_build_graph(&g, t)) continue;
+            if (parity_build_graph(&g, t, NULL)) continue;
             const size_t yf = graph_tensor_floats(&g, 1) * (size_t)n;
             float *y = malloc(sizeof(float) * yf), *dc = malloc(sizeof(float) * yf), *dg = malloc(sizeof(float) * yf);
             if (y && dc && dg) {
@@ -375,7 +438,7 @@ void check_xops(void) {
         op_case fc = {"fc", OP_FC, K, t.classes, 1, 1, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0};
         graph g;
         parity_seed(7000 + ci);
-        if (parity_build_graph(&g, &fc)) continue;
+        if (parity_build_graph(&g, &fc, NULL)) continue;
         const size_t image = (size_t)xop_size(&t) * xop_size(&t) * 3;
         size_t n_a = (size_t)HW * K, n_v = (size_t)(batch > K + 1 ? batch : K + 1) * t.classes + 1 + image;
         float *a = malloc(sizeof(float) * n_a), *v = malloc(sizeof(float) * n_v);

@@ -173,7 +173,7 @@ static void check_case(const op_case *t, int precision, double tol) {
     double fwd = INFINITY, bwd = INFINITY;
     float *buf = NULL;
     parity_seed(5000 + (unsigned long long)(t - parity_op_cases));
-    if (parity_build_graph(&g, t)) {
+    if (parity_build_graph(&g, t, NULL)) {
         fprintf(stderr, "gpu_parity: %s: out of memory\n", t->name);
         goto record;
     }
@@ -183,7 +183,7 @@ static void check_case(const op_case *t, int precision, double tol) {
     memset(ga.params + ga.ops[0].b_off, 0, sizeof(float) * (size_t)ga.ops[0].c_out);
     ga.ops[0].relu = 0;
     op_io io = {n, graph_tensor_floats(&g, 0) * (size_t)n, graph_tensor_floats(&g, 1) * (size_t)n,
-                NULL, NULL, NULL, NULL, NULL};
+                NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL};
     op_io ia = io;
     const size_t X = io.xf, Y = io.yf;
     /* x, y0, y_fwd, dy, dx0 | |x|, zeros (y0, dx0), |dy| | cpu y, dx | gpu y, dx | bound y, dx */

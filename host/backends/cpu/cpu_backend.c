@@ -1,8 +1,9 @@
 /* cpu_backend.c — the CPU backend: NHWC convolution as GEMMs over the whole
- * batch (1x1: straight on the activations; k x k: through im2col), pools,
- * global average pooling and the FC layer. cblas_sgemm (OpenBLAS) does the
- * heavy work, OpenMP all the parallelism. It is a product path and the
- * reference the CUDA backend is tested against. */
+ * batch (1x1: straight on the activations; k x k: through im2col; grouped
+ * and depthwise ones direct, nn.cuh), pools, global average pooling and the
+ * FC layer; the elementwise ops and zero padding are cpu_eltwise.c's.
+ * cblas_sgemm (OpenBLAS) does the heavy work, OpenMP all the parallelism. It
+ * is a product path and the reference the CUDA backend is tested against. */
 #include <cblas.h>
 #include <float.h>
 #include <omp.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "cpu_eltwise.h"
 #include "cpu_head_ops.h"
 #include "error.h"
 #include "nn.cuh"
@@ -30,11 +32,17 @@ typedef struct {
     size_t col_floats;
     float *pad;        /* per thread: a padded row group, ROW_GROUP x (c_in + c_out) */
     size_t pad_floats; /* per thread */
+    float *dz;         /* one image's packed output gradient of the widest grouped convolution */
     int threads;
 } cpu_ctx;
 
 static int is_pointwise(const graph_op *o) {
-    return o->k_h == 1 && o->k_w == 1 && o->s_h == 1 && o->s_w == 1 && o->p_h == 0 && o->p_w == 0;
+    return o->k_h == 1 && o->k_w == 1 && o->s_h == 1 && o->s_w == 1 && o->p_h == 0 && o->p_w == 0 && !o->e_h &&
+           !o->e_w && o->group <= 1;
+}
+
+static nn_window window_of(const graph_op *o) {
+    return (nn_window){o->k_h, o->k_w, o->s_h, o->s_w, o->p_h, o->p_w, o->e_h, o->e_w, o->d_h, o->d_w, o->exclude_pad};
 }
 
 /* Rows of a tile for an im2col width of kk floats. */
@@ -51,22 +59,28 @@ static pixab_status cpu_create(const graph *g, int max_batch, int device, void *
     c->threads = omp_get_max_threads();
     /* A row tile per thread for the widest im2col; the rows of an image too
      * small to give every thread a tile fit in it too. */
-    size_t need = 0;
+    size_t need = 0, need_dz = 0, dz_floats;
     for (int i = 0; i < g->n_ops; i++) {
         const graph_op *o = &g->ops[i];
         if (o->kind == OP_CONV || o->kind == OP_FC) { /* a row group of either may run padded */
             size_t pad = (size_t)ROW_GROUP * (size_t)(o->c_in + o->c_out);
             if (pad > c->pad_floats) c->pad_floats = pad;
         }
-        if (o->kind != OP_CONV || is_pointwise(o)) continue;
+        if (o->kind == OP_CONV && o->group > 1) {
+            dz_floats = (size_t)g->tensors[o->dst].h * g->tensors[o->dst].w * o->c_out;
+            need_dz = dz_floats > need_dz ? dz_floats : need_dz;
+        }
+        if (o->kind != OP_CONV || is_pointwise(o) || o->group > 1) continue; /* grouped: direct */
         size_t kk = (size_t)o->k_h * o->k_w * o->c_in, floats = tile_rows(kk) * kk * (size_t)c->threads;
         if (floats > need) need = floats;
     }
     c->col_floats = need;
     if ((need && !(c->col = malloc(need * sizeof(float)))) ||
-        (c->pad_floats && !(c->pad = malloc(c->pad_floats * (size_t)c->threads * sizeof(float))))) {
-        const size_t mib = (need + c->pad_floats * (size_t)c->threads) * sizeof(float) >> 20;
+        (c->pad_floats && !(c->pad = malloc(c->pad_floats * (size_t)c->threads * sizeof(float)))) ||
+        (need_dz && !(c->dz = malloc(need_dz * sizeof(float))))) {
+        const size_t mib = (need + need_dz + c->pad_floats * (size_t)c->threads) * sizeof(float) >> 20;
         free(c->col);
+        free(c->pad);
         free(c);
         return pixab_fail(PIXAB_ERR_NOMEM, "out of memory for GEMM workspaces (%zu MiB)", mib);
     }
@@ -79,6 +93,7 @@ static void cpu_destroy(void *ctx) {
     if (!c) return;
     free(c->col);
     free(c->pad);
+    free(c->dz);
     free(c);
 }
 
@@ -120,9 +135,9 @@ static void im2col(float *col, const float *x, const tshape *xs, const tshape *y
         int oy = (int)(p / (size_t)ys->w), ox = (int)(p % (size_t)ys->w);
         float *dst = col + r * kk;
         for (int ky = 0; ky < o->k_h; ky++) {
-            int iy = oy * o->s_h - o->p_h + ky;
+            int iy = oy * o->s_h - o->p_h + ky * o->d_h;
             for (int kx = 0; kx < o->k_w; kx++, dst += o->c_in) {
-                int ix = ox * o->s_w - o->p_w + kx;
+                int ix = ox * o->s_w - o->p_w + kx * o->d_w;
                 if (iy < 0 || iy >= xs->h || ix < 0 || ix >= xs->w)
                     memset(dst, 0, sizeof(float) * (size_t)o->c_in);
                 else
@@ -180,8 +195,31 @@ static void rows_1x1(cpu_ctx *c, const graph *g, const graph_op *o, int n, const
  * value by its place in the call): an image with rows for a tile per thread
  * is cut into tiles from its first row; a smaller one (late layers) is one
  * im2col shared by the threads, each computing a part of the channels. */
+/* A grouped (or depthwise) convolution, direct: one output pixel's channels
+ * at a time, each from nn_conv_at (the CUDA kernel's very code). */
+static void conv_grouped(const graph *g, const graph_op *o, int n, const float *x, float *y) {
+    const tshape *xs = &g->tensors[o->src], *ys = &g->tensors[o->dst];
+    const size_t hw = (size_t)ys->h * ys->w, rows = (size_t)n * hw, x_img = (size_t)xs->h * xs->w * xs->c;
+    const float *w = g->params + o->w_off, *b = g->params + o->b_off;
+    const nn_window win = window_of(o);
+#pragma omp parallel for schedule(static)
+    for (size_t r = 0; r < rows; r++) {
+        const size_t img = r / hw, p = r % hw;
+        const int oy = (int)(p / (size_t)ys->w), ox = (int)(p % (size_t)ys->w);
+        float *dst = y + r * (size_t)ys->c + o->dst_c0;
+        for (int k = 0; k < o->c_out; k++)
+            dst[k] = nn_bias_act(nn_conv_at(x + img * x_img, xs->c, xs->h, xs->w, w, o->c_in, o->c_out, o->group,
+                                            win, oy, ox, k),
+                                 b[k], o->relu);
+    }
+}
+
 static void conv(cpu_ctx *c, const graph *g, const graph_op *o, int n, const float *x, float *y) {
     const tshape *xs = &g->tensors[o->src], *ys = &g->tensors[o->dst];
+    if (o->group > 1) {
+        conv_grouped(g, o, n, x, y);
+        return;
+    }
     if (ys->h * ys->w == 1 && is_pointwise(o)) {
         rows_1x1(c, g, o, n, x, y);
         return;
@@ -213,16 +251,18 @@ static void conv(cpu_ctx *c, const graph *g, const graph_op *o, int n, const flo
     }
 }
 
-/* Max or average (padding counted, as torchvision's count_include_pad=True) pool. */
+/* Max or average pool, the average's divisor per window (nn_pool_divisor:
+ * the padding counted, as torchvision's count_include_pad=True, or not);
+ * the same sums in the same order as nn_pool_at, a pixel's channels at once. */
 static void pool(const graph *g, const graph_op *o, int n, const float *x, float *y) {
     const tshape *xs = &g->tensors[o->src], *ys = &g->tensors[o->dst];
     const size_t rows = (size_t)n * ys->h * ys->w, hw = (size_t)ys->h * ys->w;
     const int is_max = o->kind == OP_MAXPOOL, C = o->c_in;
-    const float inv = 1.0f / (float)(o->k_h * o->k_w);
 #pragma omp parallel for schedule(static)
     for (size_t r = 0; r < rows; r++) {
         size_t img = r / hw, p = r % hw;
         int oy = (int)(p / (size_t)ys->w), ox = (int)(p % (size_t)ys->w);
+        const float inv = is_max ? 1.0f : 1.0f / (float)nn_pool_divisor(xs->h, xs->w, oy, ox, window_of(o));
         float *dst = y + r * (size_t)ys->c + o->dst_c0;
         for (int k = 0; k < C; k++) dst[k] = is_max ? -FLT_MAX : 0.0f;
         for (int ky = 0; ky < o->k_h; ky++) {
@@ -262,6 +302,10 @@ static void network_op(cpu_ctx *c, const graph *g, const backend_op *op) {
     const graph_op *o = &g->ops[op->index];
     const int n = op->count;
     switch (o->kind) {
+    case OP_ADD:
+    case OP_MUL:
+    case OP_ACT:
+    case OP_PAD: cpu_eltwise_forward(g, o, n, op->src, op->src2, op->dst); break;
     case OP_CONV: conv(c, g, o, n, op->src, op->dst); break;
     case OP_MAXPOOL:
     case OP_AVGPOOL: pool(g, o, n, op->src, op->dst); break;
@@ -289,14 +333,36 @@ static void col2im_add(float *dx, const float *dcol, const tshape *xs, const tsh
         int oy = (int)(p / (size_t)ys->w), ox = (int)(p % (size_t)ys->w);
         const float *src = dcol + r * kk;
         for (int ky = 0; ky < o->k_h; ky++) {
-            int iy = oy * o->s_h - o->p_h + ky;
+            int iy = oy * o->s_h - o->p_h + ky * o->d_h;
             for (int kx = 0; kx < o->k_w; kx++, src += o->c_in) {
-                int ix = ox * o->s_w - o->p_w + kx;
+                int ix = ox * o->s_w - o->p_w + kx * o->d_w;
                 if (iy < 0 || iy >= xs->h || ix < 0 || ix >= xs->w) continue;
                 float *d = dx + ((img * xs->h + iy) * xs->w + ix) * (size_t)xs->c;
                 for (int k = 0; k < o->c_in; k++) d[k] += src[k];
             }
         }
+    }
+}
+
+/* dx += the backward-data of a grouped convolution, dz = its output
+ * gradient (already ReLU-masked) in dy's slice: image by image, dz packed
+ * into scratch (one image's output), then one nn_conv_backward_data_at per
+ * element of dx (the CUDA kernel's code). */
+static void conv_backward_grouped(cpu_ctx *c, const graph *g, const graph_op *o, int n, float *dx, const float *dys) {
+    const tshape *xs = &g->tensors[o->src], *ys = &g->tensors[o->dst];
+    const size_t hw = (size_t)ys->h * ys->w, xhw = (size_t)xs->h * xs->w;
+    float *dz = c->dz;
+    const nn_window win = window_of(o);
+    for (int i = 0; i < n; i++) {
+        for (size_t p = 0; p < hw; p++)
+            memcpy(dz + p * o->c_out, dys + ((size_t)i * hw + p) * ys->c, sizeof(float) * (size_t)o->c_out);
+        float *dxi = dx + (size_t)i * xhw * xs->c;
+#pragma omp parallel for schedule(static)
+        for (size_t p = 0; p < xhw; p++)
+            for (int k = 0; k < o->c_in; k++)
+                dxi[p * xs->c + k] += nn_conv_backward_data_at(dz, ys->h, ys->w, o->c_out, g->params + o->w_off,
+                                                               o->c_in, o->group, win, (int)(p / (size_t)xs->w),
+                                                               (int)(p % (size_t)xs->w), k);
     }
 }
 
@@ -314,6 +380,10 @@ static void conv_backward(cpu_ctx *c, const graph *g, const graph_op *o, int n, 
                 if (!(yo[r * ys->c + k] > 0.0f)) dys[r * ys->c + k] = 0.0f;
     /* Image by image, as the forward: an image's gradient does not depend on the batch. */
     const size_t hw = (size_t)ys->h * ys->w, x_img = (size_t)xs->h * xs->w * xs->c;
+    if (o->group > 1) { /* direct, a gather per dx element (nn.cuh); dz packed per image in the col workspace */
+        conv_backward_grouped(c, g, o, n, dx, dys);
+        return;
+    }
     if (is_pointwise(o)) {
         for (int i = 0; i < n; i++)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)hw, o->c_in, o->c_out, 1.0f,
@@ -345,16 +415,19 @@ static void pool_backward(const graph *g, const graph_op *o, int n, const float 
         const float *xi = x + img * hw * xs->c, *yi = y + img * y_img + o->dst_c0, *dyi = dy + img * y_img + o->dst_c0;
         for (int k = 0; k < o->c_in; k++)
             dx[r * xs->c + k] = nn_pool_backward_at(dx[r * xs->c + k], xi + k, xs->c, xs->h, xs->w, yi + k, dyi + k,
-                                                    ys->c, ys->h, ys->w, iy, ix, o->k_h, o->k_w, o->s_h, o->s_w,
-                                                    o->p_h, o->p_w, o->kind == OP_MAXPOOL);
+                                                    ys->c, ys->h, ys->w, iy, ix, window_of(o), o->kind == OP_MAXPOOL);
     }
 }
 
-static pixab_status cpu_run_op_backward(void *ctx, const graph *g, int i, int n, const float *x, const float *y,
-                                        float *dx, float *dy) {
+static pixab_status cpu_run_op_backward(void *ctx, const graph *g, int i, int n, const float *x, const float *x2,
+                                        const float *y, float *dx, float *dx2, float *dy) {
     const graph_op *o = &g->ops[i];
     const tshape *xs = &g->tensors[o->src], *ys = &g->tensors[o->dst];
     switch (o->kind) {
+    case OP_ADD:
+    case OP_MUL:
+    case OP_ACT:
+    case OP_PAD: cpu_eltwise_backward(g, o, n, x, x2, y, dx, dx2, dy); break;
     case OP_CONV: conv_backward(ctx, g, o, n, y, dx, dy); break;
     case OP_MAXPOOL:
     case OP_AVGPOOL: pool_backward(g, o, n, x, y, dx, dy); break;
