@@ -32,7 +32,6 @@
 #include "model_opts.h"
 #include "npy.h"
 #include "outputs.h"
-#include "overlay.h"
 #include "pipeline.h"
 #include "preprocess.cuh"
 #include "results.h"
@@ -391,7 +390,7 @@ static int write_overlay(const char *path, const pixab_image *img, const pixab_m
         snprintf(why, cap, "cannot write '%s': out of memory", path);
         return -1;
     }
-    pixab_status s = cli_overlay(img, mp->map, mp->h, mp->w, 0.5f, rgb);
+    pixab_status s = pixab_map_overlay(img, mp->map, mp->h, mp->w, 0.5f, rgb);
     int rc = s ? -1 : cli_write_png(path, rgb, img->width, img->height, why, cap);
     if (s)
         snprintf(why, cap, "cannot write '%s': %s", path, s == PIXAB_ERR_NOMEM ? "out of memory" : pixab_last_error());

@@ -1,9 +1,10 @@
-/* overlay.c — heat-map overlays of explanation maps: the map upsampled to the
- * image's own size (bilinear, half-pixel centres), coloured with matplotlib's
- * "jet" and blended over the image, as pixels (the caller writes them). */
+/* map_overlay.c — pixab_map_overlay (public API, pixab.h): heat-map overlays
+ * of explanation maps, the map upsampled to the image's own size (bilinear,
+ * half-pixel centres), coloured with matplotlib's "jet" and blended over the
+ * image, as pixels (the CLI's .png overlays, the Python package's overlay). */
 #include <stdlib.h>
 
-#include "overlay.h"
+#include "error.h"
 
 /* matplotlib's _jet_data: (x, y) knots of each channel, piecewise linear. */
 typedef struct {
@@ -32,7 +33,9 @@ static unsigned char jet_entry(const jet_channel *c, int i) {
     return (unsigned char)(v * 255.0);
 }
 
-void cli_jet(float v, unsigned char rgb[3]) {
+/* matplotlib's "jet" colormap at v in [0,1] (clamped; NaN is 0), quantised to
+ * 256 levels as matplotlib does; rgb: (3). */
+static void jet(float v, unsigned char rgb[3]) {
     /* matplotlib looks the table up at int(v * 256), v = 1 giving 255. */
     if (!(v > 0.0f)) v = 0.0f; /* NaN too */
     int i = (int)(v * 256.0f);
@@ -40,17 +43,23 @@ void cli_jet(float v, unsigned char rgb[3]) {
     for (int c = 0; c < 3; c++) rgb[c] = jet_entry(&jet_data[c], i);
 }
 
-pixab_status cli_overlay(const pixab_image *img, const float *map, int h, int w, float alpha, unsigned char *out) {
+pixab_status pixab_map_overlay(const pixab_image *img, const float *map, int h, int w, float alpha,
+                               unsigned char *out) {
+    if (!img || !img->rgb || !map || !out) return pixab_fail(PIXAB_ERR_ARG, "pixab_map_overlay: NULL argument");
+    if (!(alpha >= 0.0f && alpha <= 1.0f)) return pixab_fail(PIXAB_ERR_ARG, "overlay alpha %g is not in [0,1]", alpha);
+    if (img->width < 1 || img->height < 1 || img->width > PIXAB_IMAGE_MAX_SIDE || img->height > PIXAB_IMAGE_MAX_SIDE ||
+        (size_t)img->width * (size_t)img->height > PIXAB_IMAGE_MAX_PIXELS)
+        return pixab_fail(PIXAB_ERR_ARG, "cannot overlay a map on a %dx%d image", img->width, img->height);
     const size_t pixels = (size_t)img->width * (size_t)img->height;
     float *up = malloc(sizeof(float) * pixels);
-    if (!up) return PIXAB_ERR_NOMEM;
+    if (!up) return pixab_fail(PIXAB_ERR_NOMEM, "overlay of a %dx%d image: out of memory", img->width, img->height);
     pixab_status s = pixab_map_upsample(map, h, w, img->height, img->width, up);
     if (s) {
         free(up);
         return s;
     }
     unsigned char lut[256][3];
-    for (int i = 0; i < 256; i++) cli_jet((float)i / 256.0f, lut[i]);
+    for (int i = 0; i < 256; i++) jet((float)i / 256.0f, lut[i]);
     for (size_t p = 0; p < pixels; p++) {
         float v = up[p];
         int i = v > 0.0f ? (int)(v * 256.0f) : 0;
