@@ -1,17 +1,20 @@
 #!/usr/bin/env python3
 """python_overhead.py: what the Python package adds to the C library's time
-for one image's explanation (default: Pixab-CAM at Mixed_7c, demo model, CPU).
-In one run, alternating round by round (the machine may be busy: compare the
-ratios, not the times), three ways of doing the same work:
-  C        build/explain_one (a C program on the static library: decode +
-           pixab_explain_images, or pixab_explain of a preprocessed input);
-  ctypes   the same calls made directly through ctypes on the very libpixab.so
-           the package loads (the library's own time plus a few microseconds);
-  package  pixab.Engine.explain(path or float32 array): argument checks,
-           ImageBatch, the same calls, and the results copied into numpy.
-Each figure is the median per call of --runs calls; the table gives the
-median over --rounds rounds. Writes markdown to --out (and stdout).
-Needs the package installed (python3 -m pip install .) or PIXAB_LIBRARY set."""
+for one image's explanation (default: Pixab-CAM at Mixed_7c, demo model, CPU),
+in one run, three ways:
+  package  pixab.Engine.explain(path or float32 array), with the time spent
+           inside the library's functions clocked around each foreign call
+           (the package's own ctypes function objects, wrapped): the
+           overhead is the rest of the call, measured in the very same call,
+           so a busy machine moves both alike;
+  ctypes   the package's C calls made directly through ctypes on the same
+           libpixab.so (decode + pixab_explain_images, or pixab_explain_batch
+           of a preprocessed input, then pixab_map_free), alternating call by
+           call with the package's;
+  C        build/explain_one, a C program on the static library doing the
+           same, before and after (a separate process: a reference only).
+Writes markdown to --out (and stdout). Needs the package installed (python3
+-m pip install .) or PIXAB_LIBRARY set."""
 import argparse
 import ctypes
 import os
@@ -27,16 +30,60 @@ import pixab  # noqa: E402
 from pixab._lib import ExplainOpts, Image, Map, f32_ptr, lib  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The library functions an explanation of one image calls.
+WORK = ["pixab_image_load", "pixab_image_free", "pixab_image_preprocess", "pixab_explain_images",
+        "pixab_explain_batch", "pixab_map_free"]
 
 
-def median_ms(fn, runs):
-    fn()  # warm-up
-    t = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        t.append(time.perf_counter() - t0)
-    return 1e3 * statistics.median(t)
+class InLibrary:
+    """Wraps the library's functions (on the ctypes library object the
+    package calls through) so that the time inside them adds up in .s."""
+
+    def __init__(self, names):
+        self.s = 0.0
+        self.saved = {name: getattr(lib, name) for name in names}
+        for name, fn in self.saved.items():
+            setattr(lib, name, self._timed(fn))
+
+    def restore(self):
+        for name, fn in self.saved.items():
+            setattr(lib, name, fn)
+
+    def _timed(self, fn):
+        def call(*args):
+            t0 = time.perf_counter()
+            try:
+                return fn(*args)
+            finally:
+                self.s += time.perf_counter() - t0
+        return call
+
+
+def alternate(raw, package, clock, runs):
+    """runs calls of each, alternating (order swapped every pair), after a
+    warm-up: ms of the raw calls, of the package's, and of the package's
+    time inside the library."""
+    raw(), package()
+    t_raw, t_pkg, t_in = [], [], []
+    for i in range(runs):
+        for fn in (raw, package) if i % 2 == 0 else (package, raw):
+            clock.s = 0.0
+            t0 = time.perf_counter()
+            fn()
+            dt = 1e3 * (time.perf_counter() - t0)
+            if fn is raw:
+                t_raw.append(dt)
+            else:
+                t_pkg.append(dt)
+                t_in.append(1e3 * clock.s)
+    return t_raw, t_pkg, t_in
+
+
+def c_program_ms(a, mode):
+    out = subprocess.run([a.c_program, a.model, a.image, "--device", a.device, "-l", a.layer, "-m", a.method,
+                          "--input", mode, "--runs", str(max(5, a.runs // 4))], check=True, capture_output=True,
+                         text=True)
+    return float(out.stdout.split('"ms":')[1].rstrip("}\n"))
 
 
 def raw_call(engine, path, x, method, layer):
@@ -75,8 +122,7 @@ def main():
     ap.add_argument("--layer", default="Mixed_7c")
     ap.add_argument("--method", default="pixab")
     ap.add_argument("--device", default="cpu")
-    ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--runs", type=int, default=40, help="calls of each (default 40)")
     ap.add_argument("--c-program", default=os.path.join(ROOT, "build", "explain_one"))
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results", "python_cpu.md"))
     a = ap.parse_args()
@@ -85,35 +131,40 @@ def main():
     x = engine.model.preprocess(a.image)
     rows = {}
     for mode, item in (("file", a.image), ("array", x)):
-        t = {"C": [], "ctypes": [], "package": []}
-        raw = raw_call(engine, a.image, None if mode == "file" else x, a.method, a.layer)
-        for _ in range(a.rounds):
-            out = subprocess.run([a.c_program, a.model, a.image, "--device", a.device, "-l", a.layer, "-m", a.method,
-                                  "--input", mode, "--runs", str(a.runs)], check=True, capture_output=True, text=True)
-            t["C"].append(float(out.stdout.split('"ms":')[1].rstrip("}\n")))
-            t["ctypes"].append(median_ms(raw, a.runs))
-            t["package"].append(median_ms(lambda: engine.explain(item, methods=a.method, layer=a.layer), a.runs))
-        rows[mode] = {k: statistics.median(v) for k, v in t.items()}
+        raw = raw_call(engine, a.image, None if mode == "file" else x, a.method, a.layer)  # before the wrapping
+        clock = InLibrary(WORK)
+        c0 = c_program_ms(a, mode)
+        t_raw, t_pkg, t_in = alternate(raw, lambda: engine.explain(item, methods=a.method, layer=a.layer), clock,
+                                       a.runs)
+        c1 = c_program_ms(a, mode)
+        clock.restore()
+        over = [p - i for p, i in zip(t_pkg, t_in)]
+        rows[mode] = {"C": (c0, c1), "ctypes": statistics.median(t_raw), "package": statistics.median(t_pkg),
+                      "in": statistics.median(t_in), "over": statistics.median(over),
+                      "share": statistics.median([o / p for o, p in zip(over, t_pkg)])}
 
     cpu, busy = machine()
     lines = [
         "# Python package overhead over the C library (one image, %s at %s, %s)" % (a.method, a.layer, engine.device),
         "",
-        "Machine: %s. Date: %s. Command: `/usr/bin/python3 bench/python_overhead.py` (rounds %d x runs %d; "
+        "Machine: %s. Date: %s. Command: `python3 bench/python_overhead.py`, the package installed by pip (%d calls of each; "
         "model %s, image %s, engine batch 1)." % (cpu, datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-                                                  a.rounds, a.runs, os.path.basename(a.model),
-                                                  os.path.relpath(a.image, ROOT)),
-        "Other processes busy on the CPU during the run: %s. The machine is shared with other agents: the times "
-        "move from run to run; the ratios, measured round by round in the same run, are the figure." % (busy or "none"),
+                                                  a.runs, os.path.basename(a.model), os.path.relpath(a.image, ROOT)),
+        "Other processes busy on the CPU during the run (from ps): %s; load average at the end %.1f on %d cores. "
+        "The machine is shared with other agents (in other containers, not in ps): times move from run to run "
+        "and between the columns; the overhead, measured inside each call, is the figure."
+        % (busy or "none", os.getloadavg()[0], os.cpu_count()),
         "",
-        "| input | C program (ms) | ctypes, same libpixab.so (ms) | package (ms) | package / ctypes | package / C |",
-        "|---|---|---|---|---|---|",
+        "| input | package call (ms) | of it inside the library (ms) | Python overhead (ms) | overhead / call "
+        "| ctypes direct (ms) | C program before / after (ms) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for mode, r in rows.items():
         what = "file path (decode + explain)" if mode == "file" else "preprocessed float32 (S, S, 3)"
-        lines.append("| %s | %.2f | %.2f | %.2f | %+.1f %% | %+.1f %% |" % (
-            what, r["C"], r["ctypes"], r["package"], 100 * (r["package"] / r["ctypes"] - 1),
-            100 * (r["package"] / r["C"] - 1)))
+        lines.append("| %s | %.2f | %.2f | %.3f | %.2f %% | %.2f | %.1f / %.1f |" % (
+            what, r["package"], r["in"], r["over"], 100 * r["share"], r["ctypes"], r["C"][0], r["C"][1]))
+    lines += ["", "Medians of %d calls each; the overhead and its share are medians over the package's calls of "
+              "(call - time inside the library), each within one call." % a.runs]
     text = "\n".join(lines) + "\n"
     sys.stdout.write(text)
     if a.out:

@@ -11,8 +11,6 @@ import argparse
 import os
 import sys
 
-import numpy as np
-
 import pixab
 
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga", ".ppm", ".pgm")
@@ -67,7 +65,7 @@ def main():
     fig, axes = plt.subplots(len(rows), 1 + len(methods), figsize=(2.2 * (1 + len(methods)), 2.2 * len(rows)),
                              squeeze=False)
     for r, (path, label, overlays) in enumerate(rows):
-        axes[r][0].imshow(np.asarray(pixab.overlay(path, np.zeros((1, 1), np.float32), alpha=0.0)))
+        axes[r][0].imshow(pixab.load_image(path))
         axes[r][0].set_title("%s\n%s" % (os.path.basename(path), label), fontsize=8)
         for c, (m, rgb) in enumerate(zip(methods, overlays)):
             axes[r][1 + c].imshow(rgb)

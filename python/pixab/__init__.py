@@ -18,7 +18,7 @@ from ._lib import lib as _native
 from .engine import METHODS, Engine, Explanation
 from .errors import (ArgumentError, CancelledError, DeviceError, EngineBusyError, Error, FileError, FormatError,
                      OutOfMemoryError, ShapeError, Status, UnsupportedError)
-from .images import overlay, upsample
+from .images import load_image, overlay, upsample
 from .model import Layer, Model, Preproc
 
 __version__ = "0.1.0"
@@ -34,6 +34,7 @@ def cuda_device_count():
     return _native.pixab_cuda_device_count()
 
 
-__all__ = ["METHODS", "Engine", "Explanation", "Model", "Layer", "Preproc", "overlay", "upsample", "built_with_cuda",
+__all__ = ["METHODS", "Engine", "Explanation", "Model", "Layer", "Preproc", "load_image", "overlay", "upsample",
+           "built_with_cuda",
            "cuda_device_count", "Status", "Error", "ArgumentError", "FileError", "FormatError", "ShapeError",
            "OutOfMemoryError", "DeviceError", "UnsupportedError", "CancelledError", "EngineBusyError"]

@@ -6,7 +6,7 @@ argument and result types. ctypes releases the GIL around every foreign call.
 import ctypes
 import os
 import warnings
-from ctypes import POINTER, c_char_p, c_double, c_float, c_int, c_size_t, c_ubyte, c_void_p
+from ctypes import POINTER, c_char_p, c_double, c_float, c_int, c_ubyte, c_void_p
 
 MAX_BOXES = 16  # PIXAB_MAX_BOXES
 

@@ -127,6 +127,17 @@ class ImageBatch:
         self.close()
 
 
+def load_image(path):
+    """Decode an image file as the library does for every path it is given
+    (JPEG, PNG, BMP, GIF, TGA, PNM; gray to RGB, alpha dropped): uint8 (H, W, 3)."""
+    img = Image()
+    raise_for(lib.pixab_image_load(os.fsencode(path), ctypes.byref(img)))
+    try:
+        return np.ctypeslib.as_array(img.rgb, shape=(img.height, img.width, 3)).copy()
+    finally:
+        lib.pixab_image_free(ctypes.byref(img))
+
+
 def map_array(m):
     """A map as a C-contiguous float32 (h, w) array."""
     m = np.asarray(m)

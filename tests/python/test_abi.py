@@ -24,8 +24,8 @@ def test_struct_layouts_and_statuses_match_the_header(tmp_path):
         lines.append('printf("status %s %%d\\n", (int)PIXAB_%s);' % (s, s))
     lines.append('printf("boxes %d\\n", PIXAB_MAX_BOXES); return 0; }')
     (tmp_path / "abi.c").write_text("\n".join(lines))
-    subprocess.run(["cc", "-std=c11", "-I", str(ROOT / "include"), "-o", str(tmp_path / "abi"), str(tmp_path / "abi.c")],
-                   check=True)
+    subprocess.run(["cc", "-std=c11", "-I", str(ROOT / "include"), "-o", str(tmp_path / "abi"),
+                    str(tmp_path / "abi.c")], check=True)
     out = subprocess.run([str(tmp_path / "abi")], check=True, capture_output=True, text=True).stdout.splitlines()
     want = []
     for cname, py in STRUCTS.items():

@@ -1,7 +1,7 @@
 """test_cli_parity.py: the package gives exactly the pixab command's outputs on
 the bundled demo model and example images: maps (.npy), classes and scores
 (results.jsonl), overlays (.png pixels), logits (classify --logits), top
-classes, and the layer table (pixab layers)."""
+classes, and the layer table (pixab layers); and an ONNX model's maps."""
 import json
 
 import numpy as np
@@ -88,3 +88,16 @@ def test_layers_match_the_layer_table(model):
     assert model.default_layer == next(r[2] for r in rows if r[0] == "*")
     assert model.num_classes == 8 and len(model.class_names) == 8
     assert model.preproc == pixab.Preproc(299, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5))
+
+
+def test_onnx_model_matches_the_command(tmp_path):
+    onnx = MODEL.parent.parent / "tests" / "data" / "vgg11_bn_w8.onnx"
+    imgs = [IMAGES[0], IMAGES[-1]]
+    run_cli("explain", "--device", "cpu", "-w", onnx, "-m", "pixab,gradcam", "-o", tmp_path, *imgs)
+    with pixab.Model(onnx) as model, pixab.Engine(model, "cpu") as engine:
+        got = engine.explain(imgs, methods=("pixab", "gradcam"))
+        for line in read_results(tmp_path):
+            r = got[[str(p) for p in imgs].index(line["image"])][line["method"]]
+            assert np.array_equal(r.map, np.load(line["map"])) and (r.cls, r.layer) == (line["class"], line["layer"])
+        assert model.preproc.size == engine.input_size == 64 and model.default_layer == got[0]["pixab"].layer
+        assert model.preproc.mean == pytest.approx((0.485, 0.456, 0.406))  # torchvision's, the ONNX default

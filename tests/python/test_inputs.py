@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import pixab
 from conftest import IMAGES, SMALL
 
 PHOTO = IMAGES[-1]  # not 299 x 299: resized
@@ -46,6 +47,12 @@ def test_preprocess_is_the_normalised_image(model):
 def test_preprocess_resizes_to_the_input_size(small):
     x = small.model.preprocess([IMAGES[0], PHOTO])
     assert x.dtype == np.float32 and x.shape == (2, SMALL, SMALL, 3) and small.input_size == SMALL
+
+
+def test_load_image_is_the_decoded_file():
+    for path in (IMAGES[0], PHOTO):
+        rgb = pixab.load_image(path)
+        assert rgb.dtype == np.uint8 and np.array_equal(rgb, np.asarray(Image.open(path).convert("RGB")))
 
 
 def test_gray_and_rgba_images_become_rgb(small, tmp_path):
