@@ -6,20 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "pixab.h"
-
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
+#include "timing.h"
 
 /* One explanation of the image: from the file (x NULL) or from x (S, S, 3). */
 static pixab_status explain_once(pixab_engine *e, const pixab_model *m, const char *image, const float *x,
@@ -73,13 +62,12 @@ int main(int argc, char **argv) {
     }
     if (explain_once(e, m, image, x, (pixab_method)meth, &o)) goto fail; /* warm-up: plans, pools */
     for (int r = 0; r < runs; r++) {
-        double t0 = now_s();
+        double t0 = bench_now_s();
         if (explain_once(e, m, image, x, (pixab_method)meth, &o)) goto fail;
-        t[r] = now_s() - t0;
+        t[r] = bench_now_s() - t0;
     }
-    qsort(t, (size_t)runs, sizeof(double), cmp_double);
     printf("{\"device\":\"%s\",\"layer\":\"%s\",\"method\":\"%s\",\"input\":\"%s\",\"runs\":%d,\"ms\":%.4f}\n",
-           pixab_engine_device(e), pixab_model_layer_name(m, o.layer), method, input, runs, 1e3 * t[runs / 2]);
+           pixab_engine_device(e), pixab_model_layer_name(m, o.layer), method, input, runs, 1e3 * bench_median(t, runs));
     pixab_image_free(&img);
     free(x), free(t);
     pixab_engine_destroy(e);

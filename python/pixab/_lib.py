@@ -94,6 +94,37 @@ for _name, (_res, _args) in _PROTOTYPES.items():
     _fn.restype, _fn.argtypes = _res, _args
 
 
+class Handle:
+    """A C object (pixab_model *, pixab_engine *) owned by a Python object:
+    freed by close(), at the end of a with block, or when collected.
+    Subclasses name the C function that frees it (_free_name) and what it is
+    (_what), and keep the pointer in self._ptr."""
+
+    _free_name = None
+    _what = None
+
+    def _handle(self):
+        """The pointer; ArgumentError once closed."""
+        if not self._ptr:
+            from .errors import ArgumentError  # errors imports this module
+            raise ArgumentError("the %s is closed" % self._what)
+        return self._ptr
+
+    def _free(self):
+        if getattr(self, "_ptr", None):
+            getattr(lib, self._free_name)(self._ptr)
+            self._ptr = c_void_p()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        self._free()
+
+
 def last_error():
     """This thread's one-line reason for the library's last failure."""
     return lib.pixab_last_error().decode("utf-8", "replace")

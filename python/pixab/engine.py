@@ -9,7 +9,7 @@ from typing import Optional
 
 import numpy as np
 
-from ._lib import MAX_BOXES, ExplainOpts, Image, Map, f32_ptr, lib
+from ._lib import MAX_BOXES, ExplainOpts, Handle, Image, Map, f32_ptr, lib
 from .errors import ArgumentError, EngineBusyError, check_index, raise_for
 from .images import ImageBatch, as_list, is_single
 
@@ -41,7 +41,7 @@ def _copy_floats(ptr, n):
     return np.ctypeslib.as_array(ptr, shape=(n,)).copy()
 
 
-class Engine:
+class Engine(Handle):
     """A model on a device, its buffers planned for up to max_batch images
     per body forward.
 
@@ -52,6 +52,9 @@ class Engine:
     engine serves one call at a time: a call made while another thread's call
     is running on the same engine raises EngineBusyError (use one engine per
     thread)."""
+
+    _what = "engine"
+    _free_name = "pixab_engine_destroy"
 
     def __init__(self, model, device="auto", max_batch=8, precision="fp32"):
         self.model = model
@@ -69,11 +72,6 @@ class Engine:
             except BaseException:
                 self.close()
                 raise
-
-    def _handle(self):
-        if not self._ptr:
-            raise ArgumentError("the engine is closed")
-        return self._ptr
 
     def _acquire(self):
         h = self._handle()
@@ -238,22 +236,10 @@ class Engine:
             if not self._lock.acquire(blocking=False):
                 raise EngineBusyError("cannot close an engine while another thread's call is running on it")
             try:
-                lib.pixab_engine_destroy(self._ptr)
-                self._ptr = ctypes.c_void_p()
+                self._free()
                 self.model._engines.discard(self)
             finally:
                 self._lock.release()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        if getattr(self, "_ptr", None):
-            lib.pixab_engine_destroy(self._ptr)
-            self._ptr = ctypes.c_void_p()
 
     def __repr__(self):
         return "pixab.Engine(%r, device=%r)" % (self.model, self.device if self._ptr else "closed")

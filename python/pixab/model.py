@@ -7,7 +7,7 @@ import weakref
 from collections import namedtuple
 
 from ._lib import Preproc as _PreprocStruct
-from ._lib import lib
+from ._lib import Handle, lib
 from .errors import ArgumentError, check_index, raise_for
 from .images import ImageBatch, as_list, is_single
 
@@ -20,13 +20,16 @@ Preproc.__doc__ = """Preprocessing: decode, [0,1], bilinear resize to size x siz
 (x - mean) / std per channel (mean, std: 3 floats each)."""
 
 
-class Model:
+class Model(Handle):
     """A classifier loaded from an Inception-V3 safetensors checkpoint
     (torchvision/timm names; F32/F16/BF16) or an .onnx file, as `pixab -w`
     loads it. size, mean, std override the preprocessing the checkpoint asks
     for (as the command's --size, --mean, --std): the input size S, and the
     per-channel mean and std (3 floats, or one for all three). Engines share
     its weights: it stays alive while they do."""
+
+    _what = "model"
+    _free_name = "pixab_model_free"
 
     def __init__(self, path, size=None, mean=None, std=None):
         self._ptr = ctypes.c_void_p()
@@ -44,11 +47,6 @@ class Model:
                         raise ArgumentError("%s must be one value or three, not %r" % (field, value))
                     getattr(p, field)[:] = v
             raise_for(lib.pixab_model_set_preproc(self._ptr, ctypes.byref(p)))
-
-    def _handle(self):
-        if not self._ptr:
-            raise ArgumentError("the model is closed")
-        return self._ptr
 
     @property
     def num_classes(self):
@@ -115,20 +113,7 @@ class Model:
         while an open engine uses it."""
         if self._ptr and len(self._engines):
             raise ArgumentError("the model is used by %d open engine(s): close them first" % len(self._engines))
-        if self._ptr:
-            lib.pixab_model_free(self._ptr)
-            self._ptr = ctypes.c_void_p()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        if getattr(self, "_ptr", None):
-            lib.pixab_model_free(self._ptr)
-            self._ptr = ctypes.c_void_p()
+        self._free()
 
     def __repr__(self):
         return "pixab.Model(%r, %d classes)" % (getattr(self, "path", "?"), self.num_classes if self._ptr else 0)
