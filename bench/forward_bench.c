@@ -4,20 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "pixab.h"
-
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
+#include "timing.h"
 
 int main(int argc, char **argv) {
     const char *model = NULL, *device = "cpu", *batches = "1,8";
@@ -52,15 +41,14 @@ int main(int argc, char **argv) {
         for (size_t i = 0; i < n; i++) x[i] = (float)((i * 2654435761u) % 1000) / 500.0f - 1.0f;
         pixab_engine_forward(e, x, batch, y); /* warm-up */
         for (int r = 0; r < runs; r++) {
-            double t0 = now_s();
+            double t0 = bench_now_s();
             if (pixab_engine_forward(e, x, batch, y)) {
                 fprintf(stderr, "forward_bench: %s\n", pixab_last_error());
                 return 2;
             }
-            t[r] = now_s() - t0;
+            t[r] = bench_now_s() - t0;
         }
-        qsort(t, (size_t)runs, sizeof(double), cmp_double);
-        double med = t[runs / 2];
+        double med = bench_median(t, runs);
         printf("{\"impl\":\"pixab\",\"device\":\"%s\",\"batch\":%d,\"images_per_s\":%.3f,\"s_per_image\":%.4f}\n",
                pixab_engine_device(e), batch, batch / med, med / batch);
         fflush(stdout);

@@ -309,6 +309,13 @@ pixab_status pixab_explain_images(pixab_engine *e, const pixab_image *images, in
 void pixab_map_free(pixab_map *m);
 /* Bilinear (half-pixel centres) resize of a map (h, w) to (out_h, out_w). */
 pixab_status pixab_map_upsample(const float *map, int h, int w, int out_h, int out_w, float *out);
+/* The heat-map overlay of a map on its image (the pixels of pixab explain's
+ * .png): out (img->height, img->width, 3) = alpha * jet(map upsampled to the
+ * image's size) + (1 - alpha) * image, rounded to 8 bits, jet being
+ * matplotlib's colormap quantised to 256 levels as matplotlib does. map: (h,
+ * w) in [0,1]; alpha in [0,1]. */
+pixab_status pixab_map_overlay(const pixab_image *img, const float *map, int h, int w, float alpha,
+                               unsigned char *out);
 
 /* ---- guided backpropagation (Springenberg et al.; docs/evaluation.md) ------ */
 

@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 pkgs=(build-essential cmake pkg-config libstb-dev libjpeg62-turbo-dev libcriterion-dev libopenblas-dev
-  protobuf-c-compiler libprotobuf-c-dev libonnx-dev)
+  protobuf-c-compiler libprotobuf-c-dev libonnx-dev
+  python3-pip python3-venv python3-numpy python3-pil python3-pytest) # the Python package (python/pixab)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # test.sh — the test suite: builds build/ (Release) and build-asan/
 # (AddressSanitizer + UndefinedBehaviorSanitizer) and runs ctest in both; once,
-# between them, checks that the GPU bundle is self-contained (tests/bundle/).
-# Needs what tools/setup.sh installs, and Chromium for the report's browser
-# test (installed here when missing); no Python, no GPU, no network otherwise.
+# between them, checks that the GPU bundle is self-contained (tests/bundle/)
+# and builds and tests the Python package (tests/python).
+# Needs what tools/setup.sh installs, Chromium for the report's browser test
+# (installed here when missing) and PyPI for the Python package's build
+# backend (scikit-build-core); no GPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh
@@ -24,6 +26,17 @@ export PIXAB_REQUIRE_BROWSER=1
 
 echo "== tests (Release) ==" >&2
 ctest --test-dir build --output-on-failure
+
+echo "== Python package (pip install ., pytest tests/python) ==" >&2
+# Built as a user builds it (PEP 517: scikit-build-core from PyPI runs CMake
+# for libpixab.so), CPU-only here to keep the step under a minute, into a
+# virtual environment over Debian's numpy, Pillow and pytest; the tests
+# compare the package with build/pixab.
+rm -rf build-python
+/usr/bin/python3 -m venv --system-site-packages build-python/venv
+build-python/venv/bin/python -m pip install -q --disable-pip-version-check \
+  --config-settings=cmake.define.PIXAB_CUDA=OFF --config-settings=build-dir=build-python/cmake .
+build-python/venv/bin/python -m pytest -q -p no:cacheprovider tests/python
 
 echo "== GPU bundle (tests/bundle/check_bundle.sh) ==" >&2
 tests/bundle/check_bundle.sh

@@ -441,7 +441,7 @@ static int write_overlay(const char *path, const pixab_image *img, const pixab_m
         snprintf(why, cap, "cannot write '%s': out of memory", path);
         return -1;
     }
-    pixab_status s = cli_overlay(img, mp->map, mp->h, mp->w, 0.5f, rgb);
+    pixab_status s = pixab_map_overlay(img, mp->map, mp->h, mp->w, 0.5f, rgb);
     const int side = img->width < img->height ? img->width : img->height;
     if (!s && box) cli_draw_box(rgb, img->width, img->height, box, side >= 150 ? side / 150 + 1 : 1, wsol_colour);
     int rc = s ? -1 : cli_write_png(path, rgb, img->width, img->height, why, cap);
