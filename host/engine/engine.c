@@ -706,6 +706,15 @@ static size_t item_offsets(const pixab_engine *e, const head_desc *h, int n, int
     return end;
 }
 
+/* Image items [off, off + items) of the stream within chunk [g0, g0 + m):
+ * [lo, hi) and 1, or 0 when none are. */
+static int chunk_part(size_t off, int items, size_t g0, size_t m, size_t *lo, size_t *hi) {
+    const size_t end = off + (size_t)items;
+    *lo = off > g0 ? off : g0;
+    *hi = end < g0 + m ? end : g0 + m;
+    return *lo < *hi;
+}
+
 /* The class scores of every item of heads h (n images) into keep.scores, at
  * the offsets off (item_offsets): the items made and run in chunks as large as
  * the head plan, a chunk holding the items of as many images as it fits.
@@ -732,9 +741,8 @@ static pixab_status generated_scores(pixab_engine *e, const head_desc *h, int n,
         m = masked && g0 == 0 ? 1 : total - g0 < (size_t)p->batch ? total - g0 : (size_t)p->batch;
         int filled = 0; /* rows of the chunk made */
         for (int j = 0; j < n && !s; j++) {
-            const size_t lo = off[j] > g0 ? off[j] : g0, items_end = off[j] + (size_t)engine_head_items(e, &h[j]),
-                         hi = items_end < g0 + m ? items_end : g0 + m;
-            if (lo >= hi) continue;
+            size_t lo, hi;
+            if (!chunk_part(off[j], engine_head_items(e, &h[j]), g0, m, &lo, &hi)) continue;
             if (!(s = zero_rows(e, p, entry_t, filled, (int)(lo - g0))) && !(s = check_cancel()))
                 s = generate_items(e, p, &h[j], entry, (int)(lo - off[j]), (int)(hi - lo), (int)(lo - g0));
             filled = (int)(hi - g0);
@@ -742,9 +750,8 @@ static pixab_status generated_scores(pixab_engine *e, const head_desc *h, int n,
         if (!s) s = zero_rows(e, p, entry_t, filled, (int)m);
         if (!s && entry != -2) s = run_ops_of(e, p, p->first_op, e->g.n_ops, (int)m, head_run(e, entry));
         for (int j = 0; j < n && !s; j++) {
-            const size_t lo = off[j] > g0 ? off[j] : g0, items_end = off[j] + (size_t)engine_head_items(e, &h[j]),
-                         hi = items_end < g0 + m ? items_end : g0 + m;
-            if (lo >= hi) continue;
+            size_t lo, hi;
+            if (!chunk_part(off[j], engine_head_items(e, &h[j]), g0, m, &lo, &hi)) continue;
             const backend_op score = {.kind = BOP_CLASS_SCORES, .dst = e->keep.scores + lo,
                                       .src = at(p, lt) + (size_t)classes * (lo - g0), .count = (int)(hi - lo),
                                       .classes = classes, .cls = h[j].cls, .softmax = h[j].score != PIXAB_SCORE_LOGIT};
