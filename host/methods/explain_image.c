@@ -90,8 +90,9 @@ static pixab_status explain_method(cam_ctx *cs, int n, const cam_method *m, pixa
     double t0 = now_ms();
     if (!s && m->run_images) {
         s = m->run_images(cs, n, out);
-        for (int i = 0; i < n; i++) maps[(size_t)i * stride].ms = (now_ms() - t0) / n;
-        t0 = now_ms();
+        const double now = now_ms();
+        for (int i = 0; i < n; i++) maps[(size_t)i * stride].ms = (now - t0) / n;
+        t0 = now;
     }
     for (int i = 0; i < n && !s; i++) {
         pixab_map *map = &maps[(size_t)i * stride];
