@@ -135,7 +135,7 @@ pixab_status pixab_model_load(const char *path, pixab_model **out) {
     if (!m) return pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
     pixab_status s = is_onnx(path) ? load_onnx(m, path) : load_safetensors(m, path);
     if (s || (s = graph_infer_shapes(&m->g, m->pre.size))) {
-        pixab_fail_context(s, "%s", path);
+        if (!strstr(pixab_last_error(), path)) pixab_fail_context(s, "%s", path); /* the file named once */
         pixab_model_free(m);
         return s;
     }
