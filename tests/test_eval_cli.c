@@ -239,6 +239,14 @@ Test(eval, tasks_select_rows_and_a_missing_image_is_skipped) {
     for (int i = 0; i < n; i++) cr_expect(!strcmp(rows[i].task, "MOD"), "row of task %s", rows[i].task);
     free(rows);
     cr_expect(exists(tp("out/deletion.png")) && !exists(tp("out/sanity.png")));
+    /* The run's line in runs.jsonl (pixab report reads it): the model, 2 images, the missing one and why. */
+    char *runs = read_file(tp("out/runs.jsonl"), NULL);
+    cr_assert_not_null(runs);
+    cr_expect(strstr(runs, "\"layer\":\"Mixed_7c\",\"device\":\"cpu\",\"methods\":[\"pixab\"]") &&
+                  strstr(runs, "\"images\":2,\"failed\":1,") && strstr(runs, "gone.png': No such file") &&
+                  strchr(runs, '\n') == runs + strlen(runs) - 1,
+              "%s", runs);
+    free(runs);
 }
 
 /* A box wholly outside its image is an error naming the annotation line; the

@@ -1,8 +1,9 @@
 /* eval.c — `pixab eval`: the paper's evaluation suite (DESIGN.md §7) over an
  * annotated image set: runs the tasks of host/eval/tasks.h for every method
  * and writes OUTDIR/metrics.csv (method,task,metric,value,n), OUTDIR/metrics.md
- * (the tables in the paper's layout), OUTDIR/curves.csv and the plots
- * (deletion.png, insertion.png, sanity.png). */
+ * (the tables in the paper's layout), OUTDIR/curves.csv, the plots
+ * (deletion.png, insertion.png, sanity.png) and the run's line in
+ * OUTDIR/runs.jsonl (run_log.h, as explain's: for `pixab report`). */
 #include <errno.h>
 #include <math.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 #include "outputs.h"
 #include "plot.h"
 #include "results.h"
+#include "run_log.h"
 #include "tasks.h"
 
 enum { TASK_MOD = 1, TASK_DAP1 = 2, TASK_DAP2 = 4, TASK_SANITY = 8, TASK_WSOL = 16, TASK_ALL = 31 };
@@ -105,7 +107,8 @@ static const cli_command eval_command = {
     "           the image, pixels >= T * max, largest 8-connected component) against that class's boxes:\n"
     "           loc_acc (best IoU >= 0.5), miou, and maxboxacc over T = 0.05 ... 0.95 (Choe et al.)\n"
     "Writes OUTDIR/metrics.csv (method,task,metric,value,n: value = mean over n observations),\n"
-    "OUTDIR/metrics.md (the tables), OUTDIR/curves.csv and deletion.png, insertion.png, sanity.png.\n",
+    "OUTDIR/metrics.md (the tables), OUTDIR/curves.csv, deletion.png, insertion.png, sanity.png, and\n"
+    "appends the run (model, layer, device, methods, images, seconds, failed inputs) to OUTDIR/runs.jsonl.\n",
     "A bad image is reported on stderr and skipped (exit status 1); usage errors and failures to write\n"
     "the outputs exit with 2.\n",
     {{eval_options, 0}, {cli_model_options, offsetof(eval_args, mo)}},
@@ -352,6 +355,7 @@ int cmd_eval(int argc, char **argv) {
     float *inputs = NULL;
     metrics_box *boxes = NULL, *raw = NULL;
     int *classes = NULL;
+    cli_failures failures = {0};
     const int S = pixab_model_preproc(m)->size;
     const size_t in_floats = (size_t)S * S * 3;
     int layer = cli_layer("pixab eval", m, a.layer ? a.layer : CLI_DEFAULT_LAYER);
@@ -390,6 +394,10 @@ int cmd_eval(int argc, char **argv) {
         int w, h;
         if (load_item(&data, it, pixab_model_preproc(m), input, boxes, raw, classes, &w, &h)) {
             partial = 1;
+            if (cli_failures_add(&failures, it->path, pixab_last_error())) {
+                fprintf(stderr, "pixab eval: out of memory\n");
+                goto done;
+            }
             continue;
         }
         uint64_t seed = (uint64_t)a.seed * 1000003u + (uint64_t)i;
@@ -428,8 +436,16 @@ int cmd_eval(int argc, char **argv) {
         write_markdown(a.outdir, &a, &table, m, n_done, sanity_layers, n_sanity, stdout) ||
         write_plots(a.outdir, &a, &c, m, sanity_layers, n_sanity))
         goto done;
+    /* The run's line in OUTDIR/runs.jsonl, as explain writes it (for pixab report). */
+    cli_run_info info = {a.mo.weights, pixab_model_layer_name(m, layer), pixab_engine_device(e), a.methods.v,
+                         a.methods.n, 0, 1, n_done, failures.n, cli_now_s() - t0, 0};
+    if (cli_run_log_append(a.outdir, &info, &failures)) {
+        fprintf(stderr, "pixab eval: cannot write '%s/runs.jsonl': %s\n", cli_shown(a.outdir), strerror(errno));
+        goto done;
+    }
     rc = partial ? CLI_PARTIAL : CLI_OK;
 done:
+    cli_failures_free(&failures);
     eval_ctx_free(&c);
     eval_table_free(&table);
     eval_dataset_free(&data);
