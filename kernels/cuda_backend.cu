@@ -734,7 +734,7 @@ static pixab_status head_op(cuda_ctx *c, const graph *g, const backend_op *op) {
     case BOP_WEIGHTED_SUM: return map_weighted_sum_cuda(op->dst, op->a, op->src, HW, op->K, st);
     case BOP_NORMALIZE: return map_normalize_cuda(op->dst, op->count, st);
     case BOP_GUIDED_RELU: {
-        if (op->index < 0 || op->index >= g->n_ops || !g->ops[op->index].relu)
+        if (op->index < 0 || op->index >= g->n_ops || !graph_op_is_relu(&g->ops[op->index]))
             return pixab_fail(PIXAB_ERR_ARG, "op %d has no ReLU to guide", op->index);
         o = &g->ops[op->index];
         const tshape *ys = &g->tensors[o->dst];

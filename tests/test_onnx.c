@@ -20,6 +20,7 @@
 #define TINY_RESNET DATA "tiny_resnet.onnx"
 #define TINY_MOBILENET DATA "tiny_mobilenet.onnx"
 #define TINY_VGG DATA "tiny_vgg.onnx"
+#define TINY_GUIDED DATA "tiny_guided.onnx"
 /* test_methods.c's tolerances for maps in [0, 1] against PyTorch */
 #define MAP_TOL 1e-3f
 #define SCORECAM_TOL 2e-3f
@@ -140,6 +141,43 @@ Test(onnx, tiny_mobilenet_logits_match_pytorch) {
 /* Every method's map at layer `name` (golden tag `tag`) against PyTorch's
  * (tools/make_onnx_goldens.py: float64, the method's default score, top-1);
  * head_budget: bytes (0: the default), small ones run the heads in many chunks. */
+/* Guided backpropagation guides every ReLU, also those the importer cannot
+ * fold into a convolution (one after a max pool, one on a tensor an Add also
+ * reads): the whole GB of two classes against float64 PyTorch with every
+ * ReLU guided (tools/make_guided_goldens.py --tiny-onnx), and the logits. */
+Test(onnx, guided_backprop_guides_standalone_relus) {
+    enum { S = 24, N = S * S * 3, K = 10 };
+    static const char *tags[2] = {"top1", "other"};
+    pixab_model *m;
+    pixab_engine *e;
+    safetensors *st;
+    cr_assert_eq(pixab_model_load(TINY_GUIDED, &m), PIXAB_OK, "%s", pixab_last_error());
+    cr_assert_eq(pixab_engine_create(m, "cpu", 1, &e), PIXAB_OK, "%s", pixab_last_error());
+    cr_assert_eq(safetensors_open(DATA "tiny_guided_goldens.safetensors", &st), PIXAB_OK, "%s", pixab_last_error());
+    static float x[N], want[N], got[N];
+    float logits[K], want_logits[K], max_w, cls_f;
+    golden_read(st, "input", x, N);
+    golden_read(st, "logits", want_logits, K);
+    cr_assert_eq(pixab_engine_forward(e, x, 1, logits), PIXAB_OK, "%s", pixab_last_error());
+    float err = max_abs_diff(logits, want_logits, K, &max_w);
+    cr_expect(err <= 1e-4f * max_w, "logits max|d| = %g of %g", err, max_w);
+    for (int t = 0; t < 2; t++) {
+        char key[32];
+        snprintf(key, sizeof key, "class/%s", tags[t]);
+        golden_read(st, key, &cls_f, 1);
+        snprintf(key, sizeof key, "gb/%s", tags[t]);
+        golden_read(st, key, want, N);
+        const int cls = (int)cls_f;
+        cr_assert_eq(pixab_guided_backprop(e, x, 1, &cls, got), PIXAB_OK, "%s", pixab_last_error());
+        err = max_abs_diff(got, want, N, &max_w);
+        cr_log_info("tiny_guided %s: GB max|d| = %.3g of max %.3g", tags[t], err, max_w);
+        cr_expect(max_w > 0.0f && err <= 1e-4f * max_w, "%s: GB max|d| = %g of max %g", tags[t], err, max_w);
+    }
+    safetensors_close(st);
+    pixab_engine_destroy(e);
+    pixab_model_free(m);
+}
+
 static void check_maps_budget(const char *model, int S, const char *tag, const char *name, size_t head_budget) {
     char gpath[512];
     snprintf(gpath, sizeof gpath, "%s.goldens.safetensors", model);

@@ -25,6 +25,12 @@ and 200 (NHWC, float32); per guided map the same three.
 Run with Debian's /usr/bin/python3 (python3-torch, torchvision):
   tools/make_guided_goldens.py tests/data/inception_v3_w8.safetensors \
       tests/data/guided_goldens_w8.safetensors
+
+--tiny-onnx DIR writes DIR/tiny_guided.onnx and its goldens instead: a small
+net whose ReLUs an ONNX importer cannot all fold into a convolution (one after
+a max pool, one whose input an Add also reads) beside fused ones; the
+(seeded, random) input and the whole GB of two classes, float64 PyTorch with
+every nn.ReLU swapped for GuidedReLU.
 """
 
 import argparse
@@ -78,6 +84,65 @@ def guided_backprop(model, x, c):
     return x64.grad[0].permute(1, 2, 0).contiguous().numpy()
 
 
+class TinyGuided(torch.nn.Module):
+    """24 x 24 in: conv+ReLU (folds into the conv), max pool, ReLU (standalone:
+    after a pool), conv, ReLU on a tensor the Add also reads (standalone),
+    1x1 conv+ReLU, global average pooling, FC to 10 classes."""
+
+    def __init__(self):
+        super().__init__()
+        nn = torch.nn
+        self.c1, self.r1, self.pool, self.r2 = nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.ReLU()
+        self.c2, self.r3 = nn.Conv2d(8, 8, 3, padding=1), nn.ReLU()
+        self.c3, self.r4, self.fc = nn.Conv2d(8, 12, 1), nn.ReLU(), nn.Linear(12, 10)
+
+    def forward(self, x):
+        x = self.r2(self.pool(self.r1(self.c1(x))))
+        y = self.c2(x)
+        z = self.r4(self.c3(self.r3(y) + y))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(z, 1), 1))
+
+
+class GuidedReLUModule(torch.nn.Module):
+    def forward(self, x):
+        return GuidedReLU.apply(x)
+
+
+def tiny_onnx(out_dir):
+    """DIR/tiny_guided.onnx and DIR/tiny_guided_goldens.safetensors (input,
+    logits, class/TAG, gb/TAG: the whole (24, 24, 3) NHWC GB)."""
+    from make_onnx_goldens import export
+    torch.manual_seed(7)
+    net = TinyGuided().eval()
+    x = torch.randn(1, 3, 24, 24)
+    path = os.path.join(out_dir, "tiny_guided.onnx")
+    export(net, x, path, 13, None, False)
+    g = copy.deepcopy(net).double()
+    for name in ("r1", "r2", "r3", "r4"):
+        setattr(g, name, GuidedReLUModule())
+    with torch.no_grad():
+        logits = net.double()(x.double())[0]
+    order = torch.argsort(logits, descending=True)
+    out = {"input": x.permute(0, 2, 3, 1).contiguous().numpy().astype(np.float32),
+           "logits": logits.numpy().astype(np.float32)}
+    for tag, c in zip(TAGS, (int(order[0]), int(order[5]))):
+        x64 = x.double().requires_grad_(True)
+        g(x64)[0, c].backward()
+        gb = x64.grad[0].permute(1, 2, 0).contiguous().numpy()
+        x64.grad = None
+        xp = x.double().requires_grad_(True)
+        net(xp)[0, c].backward()
+        plain = xp.grad[0].permute(1, 2, 0).numpy()
+        print("%s: class %d, |GB| %.6g, |GB - plain gradient| %.6g" % (
+            tag, c, np.linalg.norm(gb), np.linalg.norm(gb - plain)))
+        out["class/%s" % tag] = np.array([c], np.float32)
+        out["gb/%s" % tag] = gb.astype(np.float32)
+    gpath = os.path.join(out_dir, "tiny_guided_goldens.safetensors")
+    safetensors_io.save(gpath, out, {"source": "tools/make_guided_goldens.py --tiny-onnx", "model": "tiny_guided.onnx",
+                                     "keys": "input (1,24,24,3) NHWC, logits, class/TAG, gb/TAG (24,24,3); "
+                                             "TAG in top1, other (the 6th largest logit)"})
+
+
 def summary(prefix, v):
     """norm, projections and rows of v (299, 299, 3)."""
     flat = v.ravel()
@@ -88,13 +153,18 @@ def summary(prefix, v):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("model")
-    ap.add_argument("out")
+    ap.add_argument("model", nargs="?")
+    ap.add_argument("out", nargs="?")
+    ap.add_argument("--tiny-onnx", metavar="DIR", help="write DIR/tiny_guided.onnx and its goldens instead")
     ap.add_argument("--image", default=os.path.join(os.path.dirname(__file__), "..", "tests", "data", "small53x37.png"))
     ap.add_argument("--cam-goldens", default=os.path.join(os.path.dirname(__file__), "..", "tests", "data",
                                                           "cam_goldens_w8.safetensors"))
     args = ap.parse_args()
     torch.set_num_threads(2)
+    if args.tiny_onnx:
+        return tiny_onnx(args.tiny_onnx)
+    if not args.out:
+        ap.error("the model and the output file are needed (or --tiny-onnx DIR)")
     model, _, _, _ = load_model(args.model)
     cam, _ = safetensors_io.load(args.cam_goldens, float32=True)
     x = load_input(args.image)

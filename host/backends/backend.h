@@ -64,7 +64,7 @@ typedef enum {
     BOP_NORMALIZE,
     /* ---- backward */
     /* Guided backpropagation's ReLU backward of op `index` of g (one with a
-     * ReLU) on `count` images, in place: dst is its whole output gradient
+     * ReLU, graph_op_is_relu) on `count` images, in place: dst is its whole output gradient
      * tensor, src its whole forward output; in the op's channel slice an
      * element of dst stays only where it and src are both positive
      * (nn_guided_relu_mask), else it becomes 0. Run before the op's

@@ -882,7 +882,7 @@ static pixab_status gradient_chunk(pixab_engine *e, int layer, int guided, int i
         if (run && !run[i]) continue;
         const backend_op gr = {.kind = BOP_GUIDED_RELU, .dst = p->grad + p->offsets[o->dst], .src = at(p, o->dst),
                                .index = i, .count = m};
-        if (guided && o->relu && (s = e->be->run(e->ctx, &e->g, &gr))) break;
+        if (guided && graph_op_is_relu(o) && (s = e->be->run(e->ctx, &e->g, &gr))) break;
         const int two = graph_op_inputs(o) > 1;
         s = e->be->run_op_backward(e->ctx, &e->g, i, m, at(p, o->src), two ? at(p, o->src2) : NULL, at(p, o->dst),
                                    p->grad + p->offsets[o->src], two ? p->grad + p->offsets[o->src2] : NULL,

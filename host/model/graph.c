@@ -2,9 +2,11 @@
  * plan (liveness-based offsets in one arena) for a graph (see graph.h). */
 #include "graph.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "eltwise.cuh"
 #include "error.h"
 
 static int grow(void **p, int *cap, int need, size_t elem) {
@@ -31,6 +33,10 @@ size_t graph_op_weights(const graph_op *o) {
 }
 
 int graph_op_inputs(const graph_op *o) { return o->kind == OP_ADD || o->kind == OP_MUL ? 2 : 1; }
+
+int graph_op_is_relu(const graph_op *o) {
+    return o->relu || (o->kind == OP_ACT && o->act == NN_ACT_CLIP && o->act_a == 0.0f && isinf(o->act_b) && o->act_b > 0);
+}
 
 int graph_conv_is_general(const graph_op *o) {
     return o->kind == OP_CONV && (o->group > 1 || o->d_h > 1 || o->d_w > 1 || o->e_h || o->e_w);

@@ -72,6 +72,9 @@ int graph_add_tensor(graph *g, int channels);               /* -1 on NOMEM */
 int graph_add_op(graph *g, const graph_op *op);              /* appends to dst's channels; -1 on NOMEM */
 /* Input tensors op o reads: 1, or 2 (src, src2) for OP_ADD and OP_MUL. */
 int graph_op_inputs(const graph_op *o);
+/* Whether op o's output is a ReLU's: fused into it (relu), or a standalone
+ * ReLU (OP_ACT clipping to [0, inf), an ONNX Relu that could not be fused). */
+int graph_op_is_relu(const graph_op *o);
 /* Whether op o is a convolution with groups, dilation or asymmetric pads. */
 int graph_conv_is_general(const graph_op *o);
 int graph_add_layer(graph *g, const char *name, int out);   /* ends at the current op */

@@ -119,6 +119,8 @@ const variant_case parity_variant_cases[] = {
     {{"mul per channel on 1x1, whole", OP_MUL, 3, 3, 1, 1, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0}, {.in2 = 2}},
     {{"clip (0, 0.25): ReLU6 scaled, slice", OP_ACT, 6, 6, 1, 1, 1, 1, 0, 0, 0, 8, 7, 1, 1, 0},
      {.act = NN_ACT_CLIP, .act_a = 0.0f, .act_b = 0.25f}},
+    {{"relu: clip (0, inf), unfused, slice", OP_ACT, 5, 5, 1, 1, 1, 1, 0, 0, 0, 7, 6, 1, 2, 0},
+     {.act = NN_ACT_CLIP, .act_a = 0.0f, .act_b = INFINITY}},
     {{"clip (-0.5, 0.3), whole", OP_ACT, 5, 5, 1, 1, 1, 1, 0, 0, 0, 6, 6, 0, 0, 0},
      {.act = NN_ACT_CLIP, .act_a = -0.5f, .act_b = 0.3f}},
     {{"sigmoid, slice", OP_ACT, 4, 4, 1, 1, 1, 1, 0, 0, 0, 9, 5, 2, 0, 0}, {.act = NN_ACT_SIGMOID}},
@@ -328,17 +330,23 @@ static pixab_status run_guided_relu(const backend_ops *be, int device, const gra
     return s;
 }
 
-/* Every ReLU convolution case at n = 1 and 3: the masked gradient exactly
- * the CPU's (a selection), the channels outside the op's slice untouched. */
+/* Every case ending in a ReLU (graph_op_is_relu: a fused one, or a
+ * standalone Relu) at n = 1 and 3: the masked gradient exactly the CPU's (a
+ * selection), the channels outside the op's slice untouched. */
 void check_guided_relu(void) {
-    for (int i = 0; i < parity_n_op_cases; i++) {
-        const op_case *t = &parity_op_cases[i];
-        if (!t->relu) continue;
+    for (int i = 0; i < parity_n_op_cases + parity_n_variant_cases; i++) {
+        const int plain = i < parity_n_op_cases;
+        const op_case *t = plain ? &parity_op_cases[i] : &parity_variant_cases[i - parity_n_op_cases].c;
+        const op_variant *v = plain ? NULL : &parity_variant_cases[i - parity_n_op_cases].v;
         for (int n = 1; n <= 3; n += 2) {
             graph g;
             double err = INFINITY;
             parity_seed(9000 + 10 * (unsigned)i + (unsigned)n);
-            if (parity_build_graph(&g, t, NULL)) continue;
+            if (parity_build_graph(&g, t, v)) continue;
+            if (!graph_op_is_relu(&g.ops[0])) {
+                graph_free(&g);
+                break;
+            }
             const size_t yf = graph_tensor_floats(&g, 1) * (size_t)n;
             float *y = malloc(sizeof(float) * yf), *dc = malloc(sizeof(float) * yf), *dg = malloc(sizeof(float) * yf);
             if (y && dc && dg) {

@@ -163,7 +163,7 @@ static pixab_status class_scores(const backend_op *op) {
 
 /* BOP_GUIDED_RELU: the op's channel slice of dy (count, h, w, c) masked in place. */
 static pixab_status guided_relu(const graph *g, const backend_op *op) {
-    if (op->index < 0 || op->index >= g->n_ops || !g->ops[op->index].relu)
+    if (op->index < 0 || op->index >= g->n_ops || !graph_op_is_relu(&g->ops[op->index]))
         return pixab_fail(PIXAB_ERR_ARG, "op %d has no ReLU to guide", op->index);
     const graph_op *o = &g->ops[op->index];
     const tshape *ys = &g->tensors[o->dst];
