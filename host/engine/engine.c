@@ -517,9 +517,10 @@ pixab_status engine_forward_keep_images(pixab_engine *e, const pixab_image *imag
     if (!s && p->size != e->g.input_size)
         s = pixab_fail(PIXAB_ERR_ARG, "preprocessing to %dx%d for an engine of %dx%d inputs", p->size, p->size,
                        e->g.input_size, e->g.input_size);
-    if (!s && (!e->be->supports_op(e->ctx, BOP_PREPROCESS) ||
-               (!e->be->host_memory && (!e->be->stage || !e->be->stage_release))))
+    if (!s && !e->be->supports_op(e->ctx, BOP_PREPROCESS))
         s = pixab_fail(PIXAB_ERR_UNSUPPORTED, "the %s backend has no preprocessing op", e->be->name);
+    if (!s && !e->be->host_memory && (!e->be->stage || !e->be->stage_release))
+        s = pixab_fail(PIXAB_ERR_UNSUPPORTED, "the %s backend cannot stage images", e->be->name);
     /* Slots in turn: image i is staged while those before it are copied and preprocessed. */
     for (int i = 0; i < n && !s; i++)
         if ((s = preprocess_image(e, &images[i], p, i % BACKEND_STAGE_SLOTS,
