@@ -177,7 +177,9 @@ static pixab_status device_alloc(void **p, size_t bytes, const char *what) {
     return CUDA_RECORD_(e, "cudaMalloc");
 }
 
-/* Make the stream idle, then free (cudaFree of memory in use is undefined). */
+/* Make the stream idle, then free (cudaFree of memory in use is undefined).
+ * copy_stream needs no wait here: it only touches the staging slots, which
+ * stage_grow and cuda_destroy free after waiting for it. */
 static void device_free(cuda_ctx *c, void *p) {
     if (!p) return;
     (void)cudaStreamSynchronize(c->stream);
