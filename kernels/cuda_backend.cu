@@ -50,8 +50,13 @@
  * convolution cuDNN has no 16-bit algorithm for (e.g. 3 input channels) runs
  * in tf32 instead (logged). The backward pass keeps fp32 data (TF32 math
  * below fp32). Diagnostics (algorithms, fallbacks) go to pixab_log (-v).
- * Everything is queued on the backend's stream; upload and download wait for it. */
+ * Everything is queued on the backend's stream; upload and download wait for
+ * it. Staged uploads (cuda_stage: the 8-bit images that BOP_PREPROCESS reads)
+ * run on a second stream, copy_stream, ordered against the first by events
+ * only, so that an image's copy overlaps the ops queued before it and the
+ * host's staging of the next image ("staged uploads" below). */
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,9 +78,23 @@
 /* Largest cuDNN workspace one convolution may ask for. */
 #define CONV_WS_CAP ((size_t)256 << 20)
 
+/* A staging slot of cuda_stage: cap bytes of page-locked host memory and as
+ * many of device memory. copied: recorded on copy_stream after the slot's
+ * last copy (host memory free again once it completes); released: recorded
+ * on the compute stream after the last op that reads the device memory
+ * (copy_stream waits for it before the next copy). */
+typedef struct {
+    void *host, *dev;
+    size_t cap;
+    cudaEvent_t copied, released;
+    int pending;               /* staged, not yet released */
+} stage_slot;
+
 typedef struct {
     int device;
     cudaStream_t stream;
+    cudaStream_t copy_stream;  /* staged uploads, beside `stream` */
+    stage_slot slots[BACKEND_STAGE_SLOTS];
     legacy_dnn *dnn;
     cublasHandle_t blas;
     float *params;             /* (n_params) the graph's weights and biases */
@@ -158,7 +177,9 @@ static pixab_status device_alloc(void **p, size_t bytes, const char *what) {
     return CUDA_RECORD_(e, "cudaMalloc");
 }
 
-/* Make the stream idle, then free (cudaFree of memory in use is undefined). */
+/* Make the stream idle, then free (cudaFree of memory in use is undefined).
+ * copy_stream needs no wait here: it only touches the staging slots, which
+ * stage_grow and cuda_destroy free after waiting for it. */
 static void device_free(cuda_ctx *c, void *p) {
     if (!p) return;
     (void)cudaStreamSynchronize(c->stream);
@@ -279,7 +300,16 @@ static void cuda_destroy(void *ctx) {
     cuda_ctx *c = (cuda_ctx *)ctx;
     if (!c) return;
     (void)cudaSetDevice(c->device);
+    /* Copies in flight (an engine torn down after a failed batch) first. */
+    if (c->copy_stream) (void)cudaStreamSynchronize(c->copy_stream);
     if (c->stream) (void)cudaStreamSynchronize(c->stream);
+    for (int i = 0; i < BACKEND_STAGE_SLOTS; i++) {
+        stage_slot *t = &c->slots[i];
+        if (t->host) (void)cudaFreeHost(t->host);
+        (void)cudaFree(t->dev);
+        if (t->copied) (void)cudaEventDestroy(t->copied);
+        if (t->released) (void)cudaEventDestroy(t->released);
+    }
     for (int i = 0; i < c->n_ops; i++) {
         if (c->conv) legacy_conv_destroy(c->conv[i]);
         if (c->pool) legacy_pool_destroy(c->pool[i]);
@@ -298,6 +328,7 @@ static void cuda_destroy(void *ctx) {
     (void)cudaFree(c->params);
     if (c->blas) (void)cublasDestroy(c->blas);
     legacy_dnn_destroy(c->dnn);
+    if (c->copy_stream) (void)cudaStreamDestroy(c->copy_stream);
     if (c->stream) (void)cudaStreamDestroy(c->stream);
     free(c);
 }
@@ -312,6 +343,11 @@ static pixab_status cuda_create(const graph *g, int max_batch, int device, void 
     c->device = device;
     c->n_ops = g->n_ops;
     CUDA_CHECK_GOTO(cudaStreamCreate(&c->stream), s, fail);
+    CUDA_CHECK_GOTO(cudaStreamCreate(&c->copy_stream), s, fail);
+    for (int i = 0; i < BACKEND_STAGE_SLOTS; i++) {
+        CUDA_CHECK_GOTO(cudaEventCreateWithFlags(&c->slots[i].copied, cudaEventDisableTiming), s, fail);
+        CUDA_CHECK_GOTO(cudaEventCreateWithFlags(&c->slots[i].released, cudaEventDisableTiming), s, fail);
+    }
     if ((s = legacy_dnn_create(&c->dnn, c->stream))) goto fail;
     CUBLAS_CHECK_GOTO(cublasCreate(&c->blas), s, fail);
     CUBLAS_CHECK_GOTO(cublasSetStream(c->blas, c->stream), s, fail);
@@ -367,17 +403,23 @@ static void cuda_free(void *ctx, void *p) {
 }
 
 /* Page-locked host memory (cudaHostAlloc): uploads from it are DMA at the
- * link's full speed, where pageable memory is staged by the driver. */
+ * link's full speed, where pageable memory is staged by the driver. A
+ * failure is PIXAB_ERR_NOMEM with the CUDA error cleared. */
+static pixab_status pinned_alloc(void **out, size_t bytes, const char *what) {
+    if (cudaHostAlloc(out, bytes ? bytes : 1, cudaHostAllocPortable) != cudaSuccess) {
+        (void)cudaGetLastError();
+        *out = NULL;
+        return pixab_fail(PIXAB_ERR_NOMEM, "out of page-locked host memory for %.1f MiB of %s",
+                          (double)bytes / (1 << 20), what);
+    }
+    return PIXAB_OK;
+}
+
 static pixab_status cuda_host_alloc(void *ctx, size_t bytes, void **out) {
     cuda_ctx *c = (cuda_ctx *)ctx;
     *out = NULL;
     CUDA_CHECK(cudaSetDevice(c->device));
-    if (cudaHostAlloc(out, bytes ? bytes : 1, cudaHostAllocPortable) != cudaSuccess) {
-        (void)cudaGetLastError();
-        *out = NULL;
-        return pixab_fail(PIXAB_ERR_NOMEM, "out of page-locked host memory for %zu MiB of inputs", bytes >> 20);
-    }
-    return PIXAB_OK;
+    return pinned_alloc(out, bytes, "inputs");
 }
 
 static void cuda_host_free(void *, void *p) { (void)cudaFreeHost(p); }
@@ -388,6 +430,91 @@ static pixab_status cuda_upload(void *ctx, void *dst, const void *src, size_t by
     CUDA_CHECK(cudaSetDevice(c->device));
     CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, c->stream));
     CUDA_CHECK(cudaStreamSynchronize(c->stream));
+    return PIXAB_OK;
+}
+
+// ----------------------------------------------------------------------------
+// staged uploads
+//
+// Per image (cuda_stage, then the engine's preprocessing op, then
+// cuda_stage_release), with t its slot:
+//   host:        wait t.copied; memcpy src -> t.host
+//   copy_stream: wait t.released; t.host -> t.dev; record t.copied
+//   stream:      wait t.copied; (the op reads t.dev); record t.released
+// Why nothing is overwritten while in use: t.host is written only by the
+// host, after t.copied (the copy that read it) has completed; t.dev is
+// written only by copy_stream, queued behind t.released, i.e. behind every op
+// queued before the slot's release (and a stage into an unreleased slot
+// releases it first); an op reads t.dev only after the compute stream's wait
+// for t.copied (the copy that filled it, as events are examined at the time
+// of the wait); memory is freed or regrown only after both events, and at
+// teardown after both streams, have drained. Events not yet recorded count as
+// complete, so a fresh slot waits for nothing. Nothing waits on the host per
+// image unless a slot comes round again while its copy still runs.
+
+static pixab_status check_slot(int slot) {
+    return slot >= 0 && slot < BACKEND_STAGE_SLOTS
+               ? PIXAB_OK
+               : pixab_fail(PIXAB_ERR_ARG, "CUDA backend: staging slot %d of %d", slot, BACKEND_STAGE_SLOTS);
+}
+
+static pixab_status cuda_stage_release(void *ctx, int slot) {
+    cuda_ctx *c = (cuda_ctx *)ctx;
+    pixab_status s = check_slot(slot);
+    if (s || (s = enter(c))) return s;
+    CUDA_CHECK(cudaEventRecord(c->slots[slot].released, c->stream));
+    c->slots[slot].pending = 0;
+    return PIXAB_OK;
+}
+
+/* Slot t with room for `bytes` (a quarter more, so that a run of growing
+ * images regrows it rarely). Its old memory is freed once unused: its last
+ * copy done (the caller waited for t->copied) and the ops that read it done
+ * (t->released). On failure the slot holds nothing (cap 0). */
+static pixab_status stage_grow(stage_slot *t, size_t bytes) {
+    CUDA_CHECK(cudaEventSynchronize(t->released));
+    const cudaError_t eh = t->host ? cudaFreeHost(t->host) : cudaSuccess, ed = cudaFree(t->dev);
+    t->host = t->dev = NULL, t->cap = 0;
+    if (eh != cudaSuccess) return CUDA_RECORD_(eh, "cudaFreeHost(t->host)");
+    if (ed != cudaSuccess) return CUDA_RECORD_(ed, "cudaFree(t->dev)");
+    const size_t cap = bytes > SIZE_MAX / 2 ? bytes : bytes + bytes / 4;
+    pixab_status s = device_alloc(&t->dev, cap, "staged images");
+    if (!s && (s = pinned_alloc(&t->host, cap, "staged images"))) {
+        (void)cudaFree(t->dev);
+        t->dev = NULL;
+    }
+    if (!s) t->cap = cap;
+    return s;
+}
+
+static pixab_status cuda_stage(void *ctx, int slot, const void *src, size_t bytes, const void **dev) {
+    cuda_ctx *c = (cuda_ctx *)ctx;
+    *dev = NULL;
+    pixab_status s = check_slot(slot);
+    if (!s && (!src || !bytes))
+        s = pixab_fail(PIXAB_ERR_ARG, "CUDA backend: staging %zu bytes%s", bytes, src ? "" : " from NULL");
+    if (s || (s = enter(c))) return s;
+    stage_slot *t = &c->slots[slot];
+    if (t->pending && (s = cuda_stage_release(ctx, slot))) return s;
+    CUDA_CHECK(cudaEventSynchronize(t->copied)); /* t->host is read by its last copy until then */
+    if (bytes > t->cap && (s = stage_grow(t, bytes))) return s;
+    memcpy(t->host, src, bytes);
+    CUDA_CHECK(cudaStreamWaitEvent(c->copy_stream, t->released, 0));
+    CUDA_CHECK(cudaMemcpyAsync(t->dev, t->host, bytes, cudaMemcpyHostToDevice, c->copy_stream));
+    /* From here the copy is queued: should recording or waiting fail, wait
+     * for it on the host, so that no later stage rewrites t->host under it. */
+    cudaError_t e = cudaEventRecord(t->copied, c->copy_stream);
+    const char *call = "cudaEventRecord(t->copied, c->copy_stream)";
+    if (e == cudaSuccess) {
+        e = cudaStreamWaitEvent(c->stream, t->copied, 0);
+        call = "cudaStreamWaitEvent(c->stream, t->copied, 0)";
+    }
+    if (e != cudaSuccess) {
+        (void)cudaStreamSynchronize(c->copy_stream);
+        return CUDA_RECORD_(e, call);
+    }
+    t->pending = 1;
+    *dev = t->dev;
     return PIXAB_OK;
 }
 
@@ -780,6 +907,8 @@ static backend_ops cuda_backend_make(void) {
     o.host_alloc = cuda_host_alloc;
     o.host_free = cuda_host_free;
     o.download = cuda_download;
+    o.stage = cuda_stage;
+    o.stage_release = cuda_stage_release;
     o.supports_op = cuda_supports_op;
     o.run = cuda_run;
     o.run_op_backward = cuda_run_op_backward;

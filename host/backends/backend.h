@@ -93,6 +93,9 @@ typedef struct {
     const pixab_preproc *pre;     /* host memory */
 } backend_op;
 
+/* Staging slots of a backend's stage: the images of a batch in flight at once. */
+#define BACKEND_STAGE_SLOTS 4
+
 typedef struct {
     const char *name;
     int host_memory;  /* 1: the backend's memory is host memory (the CPU): callers may write it directly */
@@ -102,12 +105,28 @@ typedef struct {
     /* Memory the backend's ops can read and write. */
     pixab_status (*alloc)(void *ctx, size_t bytes, void **out);
     void (*free)(void *ctx, void *p);
+    /* Returns once the copy is done (src free to reuse); waits for the ops queued before it. */
     pixab_status (*upload)(void *ctx, void *dst, const void *src, size_t bytes);
     /* Host memory that upload reads fastest (page-locked on a GPU: copied by
      * DMA, without staging through the driver's buffers). */
     pixab_status (*host_alloc)(void *ctx, size_t bytes, void **out);
     void (*host_free)(void *ctx, void *p);
     pixab_status (*download)(void *ctx, void *dst, const void *src, size_t bytes);
+    /* Staged uploads, for the host data that ops turn into inputs on the
+     * backend (the 8-bit images of BOP_PREPROCESS); NULL on a backend whose
+     * memory is host memory (ops read the host data where it is). stage
+     * copies `bytes` (>= 1) of host src into staging slot `slot` (0 to
+     * BACKEND_STAGE_SLOTS - 1): its host memory (page-locked on a GPU), then,
+     * queued beside the ops (a GPU's copy stream), its backend memory, *dev.
+     * It returns without waiting for that copy (src is free to reuse at
+     * once); the ops run after it wait for it (on the device). The ops that
+     * read *dev are those run before stage_release(slot) (a stage into a slot
+     * not released releases it first); the next stage into the slot waits
+     * for them (on the device) and for the slot's last copy (on the host)
+     * before it overwrites either memory, so consecutive images fill
+     * consecutive slots while earlier ones are still being copied and read. */
+    pixab_status (*stage)(void *ctx, int slot, const void *src, size_t bytes, const void **dev);
+    pixab_status (*stage_release)(void *ctx, int slot);
     /* Whether run can do ops of this kind (1) or not (0). */
     int (*supports_op)(void *ctx, bop_kind kind);
     /* Run one op (queued: the backend's download waits for it). */

@@ -65,9 +65,6 @@ typedef struct {
     float *scores;           /* (m) class scores of the last generated batch */
     float *weights;          /* (K) channel weights of a weighted map */
     float *map;              /* (H, W) */
-    unsigned char *rgb;      /* an 8-bit image being preprocessed on the backend */
-    void *rgb_host;          /* its staging copy in the backend's host memory (host_alloc) */
-    size_t rgb_cap, rgb_host_cap;
     size_t input_cap, act_cap, logits_cap, pixel_logits_cap, ranges_cap, channels_cap, scores_cap, weights_cap, map_cap;
     int ranges_of;           /* -1: no ranges made */
     float *side;             /* (sum_k n floats of side k) the side inputs of `layer`'s head (split), image-major per side */
@@ -198,8 +195,6 @@ void pixab_engine_destroy(pixab_engine *e) {
                              e->keep.channels, e->keep.scores, e->keep.weights, e->keep.map,          e->keep.side};
         for (size_t i = 0; i < sizeof kept_bufs / sizeof kept_bufs[0]; i++)
             if (kept_bufs[i]) e->be->free(e->ctx, kept_bufs[i]);
-        if (e->keep.rgb) e->be->free(e->ctx, e->keep.rgb);
-        if (e->keep.rgb_host) e->be->host_free(e->ctx, e->keep.rgb_host);
         plan_free(e, &e->body);
         plan_free(e, &e->head);
         plan_free(e, &e->back);
@@ -494,26 +489,26 @@ pixab_status engine_forward_keep(pixab_engine *e, const float *input, int n, int
     return s ? s : keep_run(e, n, layer, act, logits);
 }
 
-/* Image img preprocessed with p on the backend into input (S, S, 3): its
- * 8-bit pixels staged in the backend's host memory, uploaded, then the
- * preprocessing op. */
-static pixab_status preprocess_image(pixab_engine *e, const pixab_image *img, const pixab_preproc *p, float *input) {
-    keep *k = &e->keep;
+/* Image img preprocessed with p on the backend into input (S, S, 3): on a
+ * backend of host memory from its pixels where they are; else its 8-bit
+ * pixels staged in slot `slot` (backend.h's stage: copied beside the ops,
+ * without waiting on the host), then the preprocessing op on them, which
+ * waits for that copy on the device. */
+static pixab_status preprocess_image(pixab_engine *e, const pixab_image *img, const pixab_preproc *p, int slot,
+                                     float *input) {
     char why[160];
     if (!img || !img->rgb) return pixab_fail(PIXAB_ERR_ARG, "an image without pixels");
     if (preprocess_check(why, sizeof why, img->width, img->height, p)) return pixab_fail(PIXAB_ERR_ARG, "%s", why);
     backend_op op = {.kind = BOP_PREPROCESS, .dst = input, .rgb = img->rgb, .H = img->height, .W = img->width, .pre = p};
-    if (e->be->host_memory) return e->be->run(e->ctx, &e->g, &op); /* the pixels where they are */
-    const size_t bytes = (size_t)img->width * img->height * 3;
-    pixab_status s = keep_buffer(e, &k->rgb, &k->rgb_cap, bytes);
-    if (!s && k->rgb_host_cap < bytes) { /* staged in the upload memory (page-locked on a GPU) */
-        if (k->rgb_host) e->be->host_free(e->ctx, k->rgb_host);
-        k->rgb_host = NULL, k->rgb_host_cap = 0;
-        if (!(s = e->be->host_alloc(e->ctx, bytes, &k->rgb_host))) k->rgb_host_cap = bytes;
-    }
-    if (s || (s = e->be->upload(e->ctx, k->rgb, memcpy(k->rgb_host, img->rgb, bytes), bytes))) return s;
-    op.rgb = k->rgb;
-    return e->be->run(e->ctx, &e->g, &op);
+    if (e->be->host_memory) return e->be->run(e->ctx, &e->g, &op);
+    const void *staged;
+    pixab_status s = e->be->stage(e->ctx, slot, img->rgb, (size_t)img->width * img->height * 3, &staged);
+    if (s) return s;
+    op.rgb = staged;
+    s = e->be->run(e->ctx, &e->g, &op);
+    /* Released whether the op ran or not: all that reads the slot is queued by now. */
+    const pixab_status r = e->be->stage_release(e->ctx, slot);
+    return s ? s : r;
 }
 
 pixab_status engine_forward_keep_images(pixab_engine *e, const pixab_image *images, int n, const pixab_preproc *p,
@@ -524,8 +519,12 @@ pixab_status engine_forward_keep_images(pixab_engine *e, const pixab_image *imag
                        e->g.input_size, e->g.input_size);
     if (!s && !e->be->supports_op(e->ctx, BOP_PREPROCESS))
         s = pixab_fail(PIXAB_ERR_UNSUPPORTED, "the %s backend has no preprocessing op", e->be->name);
+    if (!s && !e->be->host_memory && (!e->be->stage || !e->be->stage_release))
+        s = pixab_fail(PIXAB_ERR_UNSUPPORTED, "the %s backend cannot stage images", e->be->name);
+    /* Slots in turn: image i is staged while those before it are copied and preprocessed. */
     for (int i = 0; i < n && !s; i++)
-        if ((s = preprocess_image(e, &images[i], p, e->keep.input + graph_tensor_floats(&e->g, 0) * (size_t)i)))
+        if ((s = preprocess_image(e, &images[i], p, i % BACKEND_STAGE_SLOTS,
+                                  e->keep.input + graph_tensor_floats(&e->g, 0) * (size_t)i)))
             pixab_fail_context(s, "image %d of the batch", i);
     return s ? s : keep_run(e, n, layer, act, logits);
 }

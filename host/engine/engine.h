@@ -24,8 +24,9 @@ const graph *engine_graph(const pixab_engine *e);
 pixab_status engine_forward_keep(pixab_engine *e, const float *input, int n, int layer, float *act, float *logits);
 /* The same from n 8-bit images, each preprocessed with p (p->size: the
  * engine's input size) on the backend: on a GPU only their 8-bit pixels are
- * uploaded. The same inputs as pixab_image_preprocess makes (the same
- * per-pixel code). */
+ * uploaded, staged (backend.h's stage) so that an image's copy overlaps the
+ * preprocessing of the one before and the host's staging of the next. The
+ * same inputs as pixab_image_preprocess makes (the same per-pixel code). */
 pixab_status engine_forward_keep_images(pixab_engine *e, const pixab_image *images, int n, const pixab_preproc *p,
                                         int layer, float *act, float *logits);
 

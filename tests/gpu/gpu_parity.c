@@ -15,7 +15,8 @@
  * precision rows of whole maps, explained on --image (else a synthetic input).
  * --bench prints CUDA forward images/s at batch 1, 8 and 64 (before the table).
  * The parts: parity_ops.c (fp32, op by op), parity_precision.c (tf32, fp16,
- * bf16, op by op), parity_model.c (whole engines); tolerances in parity.h. */
+ * bf16, op by op), parity_model.c (whole engines), parity_stage.c (batches of
+ * 8-bit images preprocessed on the device); tolerances in parity.h. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +109,7 @@ int main(int argc, char **argv) {
         check_xops();
         check_guided_relu();
         check_model(w8, "w8", 1); /* the shorter "full" plan: the CPU is slow on both sides */
+        check_staged_images(w8);
         if (demo) check_precision_model(demo, image);
         return parity_report() ? 1 : 0;
     }
@@ -138,6 +140,7 @@ int main(int argc, char **argv) {
         check_direct_conv_backward();
         check_precision_ops();
         check_model(w8, "w8", 0);
+        check_staged_images(w8);
     }
     if (demo)
         check_precision_model(demo, image);

@@ -130,6 +130,9 @@ void check_upsample(void);
 void check_direct_conv_backward(void);
 void check_precision_ops(void);
 void check_model(const char *path, const char *tag, int full);
+/* Batches of 8-bit images preprocessed on the device, one after another
+ * (staged uploads; parity_stage.c), on the model at path. */
+void check_staged_images(const char *path);
 /* The precision rows of whole maps, on a trained checkpoint (the demo
  * model) and an image (NULL: a synthetic input). */
 void check_precision_model(const char *path, const char *image);
