@@ -6,10 +6,10 @@
 
 /* What the CPU and the OS together support, for GEMM kernels. */
 typedef enum {
-    CPU_LEVEL_BASE,   /* below AVX2 + FMA (or not x86-64) */
-    CPU_LEVEL_AVX2,   /* AVX2 and FMA, YMM state saved by the OS */
-    CPU_LEVEL_AVX512_HALF, /* AVX-512 as below, on an AMD CPU: 256-bit units, a 512-bit op in two halves (Zen 4) */
-    CPU_LEVEL_AVX512, /* and AVX-512 F, CD, BW, DQ, VL, ZMM state saved */
+    CPU_LEVEL_BASE,        /* below AVX2 + FMA (or not x86-64) */
+    CPU_LEVEL_AVX2,        /* AVX2 and FMA, YMM state saved by the OS */
+    CPU_LEVEL_AVX512_HALF, /* AVX512 below, on an AMD CPU: 256-bit units, a 512-bit op in two halves (Zen 4) */
+    CPU_LEVEL_AVX512,      /* and AVX-512 F, CD, BW, DQ, VL, ZMM state saved */
 } cpu_level;
 
 cpu_level cpu_feature_level(void);
