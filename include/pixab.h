@@ -339,7 +339,8 @@ void pixab_softmax(float *x, int rows, int cols);
 const char *pixab_cpu_kernels(void);
 /* The family this CPU's features call for when the running one falls short,
  * else NULL. OpenBLAS picks its kernels when it loads, from a table of CPU
- * models, and a model newer than its table gets its oldest (SSE3) kernels.
+ * models, and a model newer than its table gets its oldest (SSE3) kernels;
+ * on AMD's AVX-512 (512-bit ops in two halves) its AVX2 family is the faster.
  * It reads OPENBLAS_CORETYPE then: a program sets that variable to this
  * value before OpenBLAS loads (the pixab command re-runs itself once with
  * it), and never to a family the CPU or the OS cannot run. */

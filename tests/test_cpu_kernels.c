@@ -17,6 +17,15 @@ Test(cpu_kernels, old_families_on_modern_cpus_are_replaced) {
     cr_expect_str_eq(cpu_kernels_for(CPU_LEVEL_AVX2, NULL), "Haswell");
 }
 
+/* AVX-512 on 256-bit units (AMD's Zen 4) runs the AVX2 family, even over an AVX-512 one. */
+Test(cpu_kernels, half_width_avx512_runs_the_avx2_family) {
+    static const char *replaced[] = {"Prescott", "SkylakeX", "Cooperlake", "SapphireRapids"};
+    for (size_t i = 0; i < sizeof replaced / sizeof replaced[0]; i++)
+        cr_expect_str_eq(cpu_kernels_for(CPU_LEVEL_AVX512_HALF, replaced[i]), "Haswell", "%s", replaced[i]);
+    cr_expect_null(cpu_kernels_for(CPU_LEVEL_AVX512_HALF, "Haswell"));
+    cr_expect_null(cpu_kernels_for(CPU_LEVEL_AVX512_HALF, "Zen"));
+}
+
 Test(cpu_kernels, modern_families_and_old_cpus_are_left_alone) {
     static const char *modern[] = {"Haswell", "Zen", "SkylakeX", "Cooperlake", "SapphireRapids"};
     for (size_t i = 0; i < sizeof modern / sizeof modern[0]; i++) {

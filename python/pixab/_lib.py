@@ -143,9 +143,10 @@ def u8_ptr(a):
 
 
 # OpenBLAS picks its kernels when it loads (with this library), and a CPU newer
-# than its table gets the slowest ones; the pixab command re-runs itself with
+# than its table gets the slowest ones (AMD's AVX-512 gets AVX-512 kernels that
+# are slower there than the AVX2 ones); the pixab command re-runs itself with
 # OPENBLAS_CORETYPE set, which a library cannot do for its host process.
 _wanted = lib.pixab_cpu_kernels_wanted()
 if _wanted and not os.environ.get("OPENBLAS_CORETYPE"):
-    warnings.warn("pixab: OpenBLAS runs slow generic kernels on this CPU; set OPENBLAS_CORETYPE=%s before "
+    warnings.warn("pixab: OpenBLAS runs slower kernels than this CPU's best; set OPENBLAS_CORETYPE=%s before "
                   "starting Python" % _wanted.decode(), RuntimeWarning, stacklevel=2)

@@ -23,7 +23,12 @@
  * Tiles never cross images (conv), so an image's values do not depend on the
  * batch. */
 #define TILE_COL_FLOATS (96u << 10) /* im2col tile: 384 KiB, under half an L2 */
-#define TILE_MIN_ROWS 16
+#define TILE_MIN_ROWS 72
+/* Tiles are a multiple of TILE_ROW_STEP rows: OpenBLAS's AVX2 sgemm (Haswell,
+ * Zen) rounds a row by its place in the call modulo 12, so with them an
+ * image's values are those of one GEMM over all its rows, whatever the cut. */
+#define TILE_ROW_STEP 24
+#define TILE_COST_ROWS 8 /* a tile's own cost (packing the weights again), in rows */
 /* Ops on 1x1 maps (the FC layer) run their rows in groups of ROW_GROUP. */
 #define ROW_GROUP 16
 
@@ -47,7 +52,7 @@ static nn_window window_of(const graph_op *o) {
 
 /* Rows of a tile for an im2col width of kk floats. */
 static size_t tile_rows(size_t kk) {
-    size_t r = TILE_COL_FLOATS / kk;
+    const size_t r = TILE_COL_FLOATS / kk / TILE_ROW_STEP * TILE_ROW_STEP;
     return r < TILE_MIN_ROWS ? TILE_MIN_ROWS : r;
 }
 
@@ -114,14 +119,23 @@ static pixab_status cpu_copy(void *ctx, void *dst, const void *src, size_t bytes
     return PIXAB_OK;
 }
 
-/* y[r, 0:c] = max(y[r, 0:c] + b, 0) (or without the max) for `rows` rows of stride ldy. */
-static void bias_act(float *y, size_t rows, int c, int ldy, const float *b, int relu) {
+/* y[r, 0:c] = max(y[r, 0:c] + b, 0) (or without the max) for `rows` rows of
+ * stride ldy. The loops over channels are SIMD (restrict: y and b never
+ * overlap; plain -O2 vectorises nothing it cannot prove independent), one
+ * element's arithmetic as the scalar code's. */
+static void bias_act(float *restrict y, size_t rows, int c, int ldy, const float *restrict b, int relu) {
     for (size_t r = 0; r < rows; r++) {
-        float *yr = y + r * (size_t)ldy;
-        if (relu)
-            for (int k = 0; k < c; k++) yr[k] = yr[k] + b[k] > 0.0f ? yr[k] + b[k] : 0.0f;
-        else
+        float *restrict yr = y + r * (size_t)ldy;
+        if (relu) {
+#pragma omp simd
+            for (int k = 0; k < c; k++) {
+                const float v = yr[k] + b[k];
+                yr[k] = v > 0.0f ? v : 0.0f;
+            }
+        } else {
+#pragma omp simd
             for (int k = 0; k < c; k++) yr[k] += b[k];
+        }
     }
 }
 
@@ -129,13 +143,20 @@ static void bias_act(float *y, size_t rows, int c, int ldy, const float *b, int 
  * col[r, (ky * k_w + kx) * c_in + ci]; zero outside the image. */
 static void im2col(float *col, const float *x, const tshape *xs, const tshape *ys, const graph_op *o, size_t r0,
                    size_t rows) {
-    const size_t kk = (size_t)o->k_h * o->k_w * o->c_in, hw = (size_t)ys->h * ys->w;
+    const size_t kk = (size_t)o->k_h * o->k_w * o->c_in, hw = (size_t)ys->h * ys->w, row = (size_t)o->k_w * o->c_in;
+    const int whole = o->d_w == 1 && xs->c == o->c_in;
     for (size_t r = 0; r < rows; r++) {
-        size_t row = r0 + r, img = row / hw, p = row % hw;
+        size_t img = (r0 + r) / hw, p = (r0 + r) % hw;
         int oy = (int)(p / (size_t)ys->w), ox = (int)(p % (size_t)ys->w);
         float *dst = col + r * kk;
+        const int ix0 = ox * o->s_w - o->p_w, inside = ix0 >= 0 && ix0 + (o->k_w - 1) * o->d_w < xs->w;
         for (int ky = 0; ky < o->k_h; ky++) {
             int iy = oy * o->s_h - o->p_h + ky * o->d_h;
+            if (whole && inside && iy >= 0 && iy < xs->h) { /* the kernel row's pixels lie side by side in x */
+                memcpy(dst, x + ((img * xs->h + iy) * xs->w + ix0) * (size_t)xs->c, sizeof(float) * row);
+                dst += row;
+                continue;
+            }
             for (int kx = 0; kx < o->k_w; kx++, dst += o->c_in) {
                 int ix = ox * o->s_w - o->p_w + kx * o->d_w;
                 if (iy < 0 || iy >= xs->h || ix < 0 || ix >= xs->w)
@@ -163,38 +184,63 @@ static void conv_tile(const graph *g, const graph_op *o, const float *x, float *
 
 /* A pointwise op on 1x1 maps (the FC layer), one row per image: the rows in
  * groups of ROW_GROUP at their own place (row r: group r / ROW_GROUP), each
- * group one GEMM of exactly ROW_GROUP rows, the last one padded with zero
- * rows in the thread's scratch. A row meets the same call whatever the number
- * of rows, so its values do not depend on it (an image's logits on the
- * batch). Kernels that round a row by its place in the call (OpenBLAS's AVX2
- * sgemm) still tie its last bits to that place, r % ROW_GROUP. */
+ * group's output channels in a part per thread, each part one GEMM of exactly
+ * ROW_GROUP rows, the last group padded with zero rows in the thread's
+ * scratch. A row meets the same calls whatever the number of rows, so its
+ * values do not depend on it (an image's logits on the batch); a single image
+ * still keeps every thread busy. Kernels that round a row by its place in the
+ * call (OpenBLAS's AVX2 sgemm) still tie its last bits to that place, r % ROW_GROUP. */
 static void rows_1x1(cpu_ctx *c, const graph *g, const graph_op *o, int n, const float *x, float *y) {
     const tshape *xs = &g->tensors[o->src], *ys = &g->tensors[o->dst];
-    const int K = o->c_in, N = o->c_out;
-    const long groups = (n + ROW_GROUP - 1) / ROW_GROUP;
+    const int K = o->c_in, N = o->c_out, parts = c->threads, step = (N + parts - 1) / parts;
+    const long tasks = (n + ROW_GROUP - 1) / ROW_GROUP * (long)parts;
     float *out = y + o->dst_c0;
 #pragma omp parallel for schedule(dynamic)
-    for (long t = 0; t < groups; t++) {
-        const size_t r0 = (size_t)t * ROW_GROUP, m = n - r0 < ROW_GROUP ? n - r0 : ROW_GROUP;
+    for (long t = 0; t < tasks; t++) {
+        const size_t r0 = (size_t)(t / parts) * ROW_GROUP, m = n - r0 < ROW_GROUP ? n - r0 : ROW_GROUP;
+        const int c0 = (int)(t % parts) * step, nc = N - c0 < step ? N - c0 : step;
+        if (nc <= 0) continue;
         if (m == ROW_GROUP) {
-            conv_tile(g, o, x, out, NULL, r0, m, 0, N);
+            conv_tile(g, o, x, out, NULL, r0, m, c0, nc);
             continue;
         }
         float *a = c->pad + (size_t)omp_get_thread_num() * c->pad_floats, *p = a + (size_t)ROW_GROUP * K;
         memset(a, 0, sizeof(float) * ROW_GROUP * (size_t)K);
         for (size_t r = 0; r < m; r++) memcpy(a + r * K, x + (r0 + r) * xs->c, sizeof(float) * (size_t)K);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ROW_GROUP, N, K, 1.0f, a, K, g->params + o->w_off, K,
-                    0.0f, p, N);
-        bias_act(p, m, N, N, g->params + o->b_off, o->relu);
-        for (size_t r = 0; r < m; r++) memcpy(out + (r0 + r) * ys->c, p + r * N, sizeof(float) * (size_t)N);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ROW_GROUP, nc, K, 1.0f, a, K,
+                    g->params + o->w_off + (size_t)c0 * K, K, 0.0f, p, nc);
+        bias_act(p, m, nc, nc, g->params + o->b_off + c0, o->relu);
+        for (size_t r = 0; r < m; r++) memcpy(out + (r0 + r) * ys->c + c0, p + r * nc, sizeof(float) * (size_t)nc);
     }
 }
 
-/* A conv's GEMMs are cut per image, the same way whatever the batch, so that
- * an image's values do not depend on the batch size (BLAS kernels round a
- * value by its place in the call): an image with rows for a tile per thread
- * is cut into tiles from its first row; a smaller one (late layers) is one
- * im2col shared by the threads, each computing a part of the channels. */
+/* How a conv cuts an image's rows, the same for every image whatever the
+ * batch (BLAS kernels round a value by its place in the call, so an image's
+ * values do not depend on the batch size): tiles of `rows` rows from its
+ * first row, the last one shorter; or none (tiles = 0) for an image too small
+ * to give every thread a tile of TILE_MIN_ROWS (late layers). `rows` is a
+ * multiple of TILE_ROW_STEP, at most tile_rows, chosen so that the threads
+ * finish a single image together: the rows of the busiest thread (tiles
+ * handed out in order, as schedule(dynamic) does with tiles of equal cost),
+ * plus TILE_COST_ROWS a tile, as few as can be; the larger tile on a tie. */
+typedef struct {
+    size_t tiles, rows;
+} row_cut;
+
+static row_cut cut_rows(size_t hw, size_t kk, int threads) {
+    const size_t tr = tile_rows(kk), th = (size_t)threads;
+    if (hw < tr * th) return (row_cut){0, hw};
+    row_cut best = {0, 0};
+    size_t best_cost = (size_t)-1;
+    for (size_t rows = tr; rows >= TILE_ROW_STEP; rows -= TILE_ROW_STEP) {
+        const size_t tiles = (hw + rows - 1) / rows, last = hw - (tiles - 1) * rows, q = tiles / th, r = tiles % th;
+        const size_t busiest = r == 0 ? (th > 1 ? q * rows : hw) : r == 1 ? q * rows + last : (q + 1) * rows;
+        const size_t cost = busiest + ((tiles + th - 1) / th) * TILE_COST_ROWS;
+        if (cost < best_cost) best_cost = cost, best = (row_cut){tiles, rows};
+    }
+    return best;
+}
+
 /* A grouped (or depthwise) convolution, direct: one output pixel's channels
  * at a time, each from nn_conv_at (the CUDA kernel's very code). */
 static void conv_grouped(const graph *g, const graph_op *o, int n, const float *x, float *y) {
@@ -224,29 +270,37 @@ static void conv(cpu_ctx *c, const graph *g, const graph_op *o, int n, const flo
         rows_1x1(c, g, o, n, x, y);
         return;
     }
-    const size_t hw = (size_t)ys->h * ys->w, kk = (size_t)o->k_h * o->k_w * o->c_in, tr = tile_rows(kk);
+    const size_t hw = (size_t)ys->h * ys->w, kk = (size_t)o->k_h * o->k_w * o->c_in;
+    const row_cut cut = cut_rows(hw, kk, c->threads);
     const int pw = is_pointwise(o);
     float *out = y + o->dst_c0;
-    if (hw >= tr * (size_t)c->threads) {
-        const size_t per_image = (hw + tr - 1) / tr;
-        const long tiles = (long)((size_t)n * per_image);
+    if (cut.tiles) { /* tiles of all images, each im2col'd into its thread's own buffer */
+        const long tiles = (long)((size_t)n * cut.tiles);
 #pragma omp parallel for schedule(dynamic)
         for (long t = 0; t < tiles; t++) {
-            const size_t k = (size_t)t % per_image, r0 = (size_t)t / per_image * hw + k * tr,
-                         m = hw - k * tr < tr ? hw - k * tr : tr;
-            float *col = c->col + (size_t)omp_get_thread_num() * tr * kk;
+            const size_t k = (size_t)t % cut.tiles, r0 = (size_t)t / cut.tiles * hw + k * cut.rows,
+                         m = hw - k * cut.rows < cut.rows ? hw - k * cut.rows : cut.rows;
+            float *col = c->col + (size_t)omp_get_thread_num() * tile_rows(kk) * kk;
             if (!pw) im2col(col, x, xs, ys, o, r0, m);
             conv_tile(g, o, x, out, col, r0, m, 0, o->c_out);
         }
         return;
     }
+    /* Image by image: one im2col, its rows shared out, then a part of the channels per thread. */
     const int parts = c->threads, step = (o->c_out + parts - 1) / parts;
     for (int i = 0; i < n; i++) {
-        if (!pw) im2col(c->col, x, xs, ys, o, (size_t)i * hw, hw);
-#pragma omp parallel for schedule(static)
-        for (int p = 0; p < parts; p++) {
-            int c0 = p * step, nc = o->c_out - c0 < step ? o->c_out - c0 : step;
-            if (nc > 0) conv_tile(g, o, x, out, c->col, (size_t)i * hw, hw, c0, nc);
+        const size_t r0 = (size_t)i * hw;
+#pragma omp parallel
+        {
+            if (!pw) {
+#pragma omp for schedule(static)
+                for (size_t r = 0; r < hw; r++) im2col(c->col + r * kk, x, xs, ys, o, r0 + r, 1);
+            }
+#pragma omp for schedule(static)
+            for (int p = 0; p < parts; p++) {
+                int c0 = p * step, nc = o->c_out - c0 < step ? o->c_out - c0 : step;
+                if (nc > 0) conv_tile(g, o, x, out, c->col, r0, hw, c0, nc);
+            }
         }
     }
 }
@@ -263,22 +317,28 @@ static void pool(const graph *g, const graph_op *o, int n, const float *x, float
         size_t img = r / hw, p = r % hw;
         int oy = (int)(p / (size_t)ys->w), ox = (int)(p % (size_t)ys->w);
         const float inv = is_max ? 1.0f : 1.0f / (float)nn_pool_divisor(xs->h, xs->w, oy, ox, window_of(o));
-        float *dst = y + r * (size_t)ys->c + o->dst_c0;
-        for (int k = 0; k < C; k++) dst[k] = is_max ? -FLT_MAX : 0.0f;
+        float *restrict dst = y + r * (size_t)ys->c + o->dst_c0;
+        const float init = is_max ? -FLT_MAX : 0.0f;
+#pragma omp simd
+        for (int k = 0; k < C; k++) dst[k] = init;
         for (int ky = 0; ky < o->k_h; ky++) {
             int iy = oy * o->s_h - o->p_h + ky;
             if (iy < 0 || iy >= xs->h) continue;
             for (int kx = 0; kx < o->k_w; kx++) {
                 int ix = ox * o->s_w - o->p_w + kx;
                 if (ix < 0 || ix >= xs->w) continue;
-                const float *src = x + ((img * xs->h + iy) * xs->w + ix) * (size_t)xs->c;
-                if (is_max)
+                const float *restrict src = x + ((img * xs->h + iy) * xs->w + ix) * (size_t)xs->c;
+                if (is_max) {
+#pragma omp simd
                     for (int k = 0; k < C; k++) dst[k] = src[k] > dst[k] ? src[k] : dst[k];
-                else
+                } else {
+#pragma omp simd
                     for (int k = 0; k < C; k++) dst[k] += src[k];
+                }
             }
         }
         if (!is_max)
+#pragma omp simd
             for (int k = 0; k < C; k++) dst[k] *= inv;
     }
 }
