@@ -1,14 +1,23 @@
 /* forward_bench.c — Inception-V3 forward images/s of pixab on one device, for
- * the batch sizes given; one JSON line per batch size (median of the runs).
+ * the batch sizes given; one JSON line per batch size (median of the runs),
+ * with the CPU kernels that ran. Like any program using the library (README),
+ * it runs itself again once with the kernels pixab_cpu_kernels_wanted()
+ * names when OPENBLAS_CORETYPE is unset: what a new user of pixab gets.
  * usage: forward_bench MODEL [--device D] [--batch 1,8] [--runs N] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pixab.h"
 #include "timing.h"
 
 int main(int argc, char **argv) {
+    const char *want = getenv("OPENBLAS_CORETYPE") ? NULL : pixab_cpu_kernels_wanted();
+    if (want && !setenv("OPENBLAS_CORETYPE", want, 1)) {
+        execv("/proc/self/exe", argv);
+        unsetenv("OPENBLAS_CORETYPE");
+    }
     const char *model = NULL, *device = "cpu", *batches = "1,8";
     int runs = 7;
     for (int i = 1; i < argc; i++) {
@@ -49,8 +58,9 @@ int main(int argc, char **argv) {
             t[r] = bench_now_s() - t0;
         }
         double med = bench_median(t, runs);
-        printf("{\"impl\":\"pixab\",\"device\":\"%s\",\"batch\":%d,\"images_per_s\":%.3f,\"s_per_image\":%.4f}\n",
-               pixab_engine_device(e), batch, batch / med, med / batch);
+        printf("{\"impl\":\"pixab\",\"device\":\"%s\",\"cpu_kernels\":\"%s\",\"batch\":%d,\"images_per_s\":%.3f,"
+               "\"s_per_image\":%.4f}\n",
+               pixab_engine_device(e), pixab_cpu_kernels(), batch, batch / med, med / batch);
         fflush(stdout);
         free(x), free(y), free(t);
         pixab_engine_destroy(e);

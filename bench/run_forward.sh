@@ -2,8 +2,10 @@
 # run_forward.sh — forward images/s of pixab (CPU) and PyTorch (Debian's torch,
 # same thread count) on the full-width Inception-V3, in one run on one machine;
 # appends the JSON lines, with machine and date, to bench/results/forward_cpu.jsonl.
-# Also runs pixab with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset (OpenBLAS then
-# picks its own kernels) and checks its logits against the default run.
+# Also runs pixab with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset, as a new user
+# has it (pixab then picks the kernels from the CPU's features,
+# pixab_cpu_kernels_wanted; "cpu_kernels" names them) and checks its logits
+# against the default run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model=build/full/inception_v3_full.safetensors
