@@ -118,10 +118,13 @@ static pixab_status cpu_copy(void *ctx, void *dst, const void *src, size_t bytes
 static void bias_act(float *y, size_t rows, int c, int ldy, const float *b, int relu) {
     for (size_t r = 0; r < rows; r++) {
         float *yr = y + r * (size_t)ldy;
-        if (relu)
+        if (relu) {
+#pragma omp simd
             for (int k = 0; k < c; k++) yr[k] = yr[k] + b[k] > 0.0f ? yr[k] + b[k] : 0.0f;
-        else
+        } else {
+#pragma omp simd
             for (int k = 0; k < c; k++) yr[k] += b[k];
+        }
     }
 }
 
