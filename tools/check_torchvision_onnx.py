@@ -31,7 +31,7 @@ dS/dA jumps, and float32 engines (pixab, PyTorch alike) land on either side
 
 A model pixab refuses prints its one-line reason. Nothing is written into
 the repository; large files stay in --work. The whole run (three models,
-seven methods, two layers) takes about 45 min on 2 busy cores, most of it
+seven methods, two layers) took 32 min on 2 busy cores, most of it
 Score-CAM on both sides (PyTorch 2048 + 1024 forward passes of ResNet-50,
 1024 of VGG-16); --models, --layers and --methods restrict it. Exit status
 1 when a check is beyond its tolerance. --export DIR only writes the models.
