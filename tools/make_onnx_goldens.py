@@ -294,12 +294,15 @@ DEFAULT_SCORE = {"pixab": "softmax", "ablation": "softmax", "scorecam": "softmax
                  "gradcam": "logit", "gradcampp": "logit", "xgradcam": "logit"}
 
 
-def hooked_split(model, x, layers):
+def hooked_split(model, x, layers, broadcast=False):
     """make_cam_goldens' body / head for any graph: body runs the model and
     keeps the output of module layers[name]; head runs the whole model on
     len(a) copies of x with that output replaced by a (a forward hook), so
     every input of the head that does not depend on the layer (a skip) is
-    the image's own."""
+    the image's own. broadcast: the head runs the model on x itself (the
+    modules before the layer once, not once per copy) and the hook's a
+    carries the batch; right only when every tensor that bypasses the layer
+    meets the batch in a broadcasting op (Add, Mul), not a Concat."""
     mods = dict(model.named_modules())
 
     def body(m, xx, layer):
@@ -311,7 +314,7 @@ def hooked_split(model, x, layers):
 
     def head(m, a, layer):
         h = mods[layers[layer]].register_forward_hook(lambda mod, i, o: a)
-        out = m(x.expand(a.shape[0], -1, -1, -1))
+        out = m(x if broadcast else x.expand(a.shape[0], -1, -1, -1))
         h.remove()
         return out
 

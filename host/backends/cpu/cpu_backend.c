@@ -38,6 +38,7 @@ typedef struct {
     float *pad;        /* per thread: a padded row group, ROW_GROUP x (c_in + c_out) */
     size_t pad_floats; /* per thread */
     float *dz;         /* one image's packed output gradient of the widest grouped convolution */
+    float *dwt;        /* the widest depthwise convolution's weights, transposed to (k_h * k_w, C) */
     int threads;
 } cpu_ctx;
 
@@ -45,6 +46,9 @@ static int is_pointwise(const graph_op *o) {
     return o->k_h == 1 && o->k_w == 1 && o->s_h == 1 && o->s_w == 1 && o->p_h == 0 && o->p_w == 0 && !o->e_h &&
            !o->e_w && o->group <= 1;
 }
+
+/* One input channel per output channel (MobileNet's, EfficientNet's). */
+static int is_depthwise(const graph_op *o) { return o->group > 1 && o->group == o->c_in && o->c_out == o->c_in; }
 
 static nn_window window_of(const graph_op *o) {
     return (nn_window){o->k_h, o->k_w, o->s_h, o->s_w, o->p_h, o->p_w, o->e_h, o->e_w, o->d_h, o->d_w, o->exclude_pad};
@@ -64,7 +68,7 @@ static pixab_status cpu_create(const graph *g, int max_batch, int device, void *
     c->threads = omp_get_max_threads();
     /* A row tile per thread for the widest im2col; the rows of an image too
      * small to give every thread a tile fit in it too. */
-    size_t need = 0, need_dz = 0, dz_floats;
+    size_t need = 0, need_dz = 0, need_dwt = 0, dz_floats;
     for (int i = 0; i < g->n_ops; i++) {
         const graph_op *o = &g->ops[i];
         if (o->kind == OP_CONV || o->kind == OP_FC) { /* a row group of either may run padded */
@@ -75,6 +79,8 @@ static pixab_status cpu_create(const graph *g, int max_batch, int device, void *
             dz_floats = (size_t)g->tensors[o->dst].h * g->tensors[o->dst].w * o->c_out;
             need_dz = dz_floats > need_dz ? dz_floats : need_dz;
         }
+        if (o->kind == OP_CONV && is_depthwise(o) && (size_t)o->c_out * o->k_h * o->k_w > need_dwt)
+            need_dwt = (size_t)o->c_out * o->k_h * o->k_w;
         if (o->kind != OP_CONV || is_pointwise(o) || o->group > 1) continue; /* grouped: direct */
         size_t kk = (size_t)o->k_h * o->k_w * o->c_in, floats = tile_rows(kk) * kk * (size_t)c->threads;
         if (floats > need) need = floats;
@@ -82,10 +88,12 @@ static pixab_status cpu_create(const graph *g, int max_batch, int device, void *
     c->col_floats = need;
     if ((need && !(c->col = malloc(need * sizeof(float)))) ||
         (c->pad_floats && !(c->pad = malloc(c->pad_floats * (size_t)c->threads * sizeof(float)))) ||
-        (need_dz && !(c->dz = malloc(need_dz * sizeof(float))))) {
-        const size_t mib = (need + need_dz + c->pad_floats * (size_t)c->threads) * sizeof(float) >> 20;
+        (need_dz && !(c->dz = malloc(need_dz * sizeof(float)))) ||
+        (need_dwt && !(c->dwt = malloc(need_dwt * sizeof(float))))) {
+        const size_t mib = (need + need_dz + need_dwt + c->pad_floats * (size_t)c->threads) * sizeof(float) >> 20;
         free(c->col);
         free(c->pad);
+        free(c->dz);
         free(c);
         return pixab_fail(PIXAB_ERR_NOMEM, "out of memory for GEMM workspaces (%zu MiB)", mib);
     }
@@ -99,6 +107,7 @@ static void cpu_destroy(void *ctx) {
     free(c->col);
     free(c->pad);
     free(c->dz);
+    free(c->dwt);
     free(c);
 }
 
@@ -260,8 +269,47 @@ static void conv_grouped(const graph *g, const graph_op *o, int n, const float *
     }
 }
 
+/* A depthwise convolution, direct: per output pixel its taps in nn_conv_at's
+ * order, each across all channels at once (the weights transposed into wt,
+ * (k_h * k_w, C)). Every channel's sum adds the same products in the same
+ * order from 0 as nn_conv_at's, so the values are conv_grouped's. */
+static void conv_depthwise(const graph *g, const graph_op *o, int n, const float *x, float *y, float *wt) {
+    const tshape *xs = &g->tensors[o->src], *ys = &g->tensors[o->dst];
+    const int C = o->c_out, taps = o->k_h * o->k_w, dh = nn_dilation(o->d_h), dw = nn_dilation(o->d_w),
+              relu = o->relu;
+    const size_t hw = (size_t)ys->h * ys->w, rows = (size_t)n * hw, x_img = (size_t)xs->h * xs->w * xs->c;
+    const float *w = g->params + o->w_off, *b = g->params + o->b_off;
+    for (int k = 0; k < C; k++)
+        for (int t = 0; t < taps; t++) wt[(size_t)t * C + k] = w[(size_t)k * taps + t];
+#pragma omp parallel for schedule(static)
+    for (size_t r = 0; r < rows; r++) {
+        const size_t img = r / hw, p = r % hw;
+        const int oy = (int)(p / (size_t)ys->w), ox = (int)(p % (size_t)ys->w);
+        float *dst = y + r * (size_t)ys->c + o->dst_c0;
+        for (int k = 0; k < C; k++) dst[k] = 0.0f;
+        for (int ky = 0; ky < o->k_h; ky++) {
+            const int iy = oy * o->s_h - o->p_h + ky * dh;
+            if (iy < 0 || iy >= xs->h) continue;
+            for (int kx = 0; kx < o->k_w; kx++) {
+                const int ix = ox * o->s_w - o->p_w + kx * dw;
+                if (ix < 0 || ix >= xs->w) continue;
+                const float *xp = x + img * x_img + ((size_t)iy * xs->w + ix) * (size_t)xs->c;
+                const float *wp = wt + (size_t)(ky * o->k_w + kx) * C;
+#pragma omp simd
+                for (int k = 0; k < C; k++) dst[k] += xp[k] * wp[k];
+            }
+        }
+#pragma omp simd
+        for (int k = 0; k < C; k++) dst[k] = nn_bias_act(dst[k], b[k], relu);
+    }
+}
+
 static void conv(cpu_ctx *c, const graph *g, const graph_op *o, int n, const float *x, float *y) {
     const tshape *xs = &g->tensors[o->src], *ys = &g->tensors[o->dst];
+    if (is_depthwise(o)) {
+        conv_depthwise(g, o, n, x, y, c->dwt);
+        return;
+    }
     if (o->group > 1) {
         conv_grouped(g, o, n, x, y);
         return;

@@ -33,17 +33,29 @@ void cpu_eltwise_forward(const graph *g, const graph_op *o, int n, const float *
         }
         return;
     }
-    const int pc = per_channel(g, o), ldb = o->kind == OP_ACT ? 0 : g->tensors[o->src2].c;
+    const int pc = per_channel(g, o), ldb = o->kind == OP_ACT ? 0 : g->tensors[o->src2].c, relu = o->relu;
 #pragma omp parallel for schedule(static)
     for (size_t r = 0; r < rows; r++) {
         const float *a = x + r * ldx;
         float *dst = y + r * ldy + o->dst_c0;
-        if (o->kind == OP_ACT)
+        if (o->kind == OP_ACT && o->act == NN_ACT_CLIP) { /* ReLU6: the constant act lets it vectorise */
+#pragma omp simd
+            for (int k = 0; k < C; k++) dst[k] = nn_act(a[k], NN_ACT_CLIP, o->act_a, o->act_b);
+            continue;
+        }
+        if (o->kind == OP_ACT) {
             for (int k = 0; k < C; k++) dst[k] = nn_act(a[k], o->act, o->act_a, o->act_b);
-        else if (o->kind == OP_ADD)
-            for (int k = 0; k < C; k++) dst[k] = nn_bias_act(a[k], x2[nn_b_index(r, k, ldb, hw, 0)], o->relu);
-        else
-            for (int k = 0; k < C; k++) dst[k] = a[k] * x2[nn_b_index(r, k, ldb, hw, pc)];
+            continue;
+        }
+        /* the row of x2 (its element k is nn_b_index(r, k, ...)), vectorised across channels */
+        const float *b = x2 + nn_b_index(r, 0, ldb, hw, o->kind == OP_ADD ? 0 : pc);
+        if (o->kind == OP_ADD) {
+#pragma omp simd
+            for (int k = 0; k < C; k++) dst[k] = nn_bias_act(a[k], b[k], relu);
+        } else {
+#pragma omp simd
+            for (int k = 0; k < C; k++) dst[k] = a[k] * b[k];
+        }
     }
 }
 
