@@ -318,9 +318,11 @@ static pixab_status split_for(pixab_engine *e, int layer) {
     return PIXAB_OK;
 }
 
-/* The ops of layer's head for run_ops_of and the plans (NULL: every op after it); NULL after an error too. */
-static const unsigned char *head_run(pixab_engine *e, int layer) {
-    return split_for(e, layer) || e->split.plain ? NULL : e->split.run;
+/* *run: the ops of layer's head for run_ops_of and the plans (NULL: every op after it). */
+static pixab_status head_run(pixab_engine *e, int layer, const unsigned char **run) {
+    const pixab_status s = split_for(e, layer);
+    *run = s || e->split.plain ? NULL : e->split.run;
+    return s;
 }
 
 /* Floats of side input k of the split for n images, and where side k of image i is kept. */
@@ -363,7 +365,9 @@ pixab_status pixab_engine_body(pixab_engine *e, const float *input, int n, int l
 
 pixab_status pixab_engine_head(pixab_engine *e, const float *act, int n, int layer, float *logits) {
     pixab_status s = check_call(e, n, e->max_batch, layer);
-    if (!s && head_run(e, layer))
+    const unsigned char *run = NULL;
+    if (!s) s = head_run(e, layer, &run);
+    if (!s && run)
         s = pixab_fail(PIXAB_ERR_UNSUPPORTED, "layer %s: its head also reads tensors that bypass it (a skip "
                                               "connection): it runs only on kept images", e->g.layers[layer].name);
     if (s || (s = put(e, &e->body, layer_out(e, layer), act, n)) ||
@@ -413,7 +417,9 @@ static size_t head_budget_bytes(const pixab_engine *e) {
 static pixab_status head_plan(pixab_engine *e, int layer) {
     const int first = layer_end(e, layer);
     if (e->head.arena && e->head.first_op == first) return PIXAB_OK;
-    const unsigned char *run = head_run(e, layer);
+    const unsigned char *run;
+    const pixab_status split = head_run(e, layer, &run);
+    if (split) return split;
     size_t per_image = 0; /* the plan for one image, scaled */
     size_t *off = malloc(sizeof(size_t) * (size_t)e->g.n_tensors);
     if (off) per_image = graph_plan_memory_ops(&e->g, 1, first, run, 1, off);
@@ -651,7 +657,9 @@ static pixab_status generate_items(pixab_engine *e, const plan *p, const head_de
     }
     op.dst = at(p, dst_t) + graph_tensor_floats(&e->g, dst_t) * (size_t)row;
     pixab_status s = e->be->run(e->ctx, &e->g, &op);
-    return !s && entry >= 0 && head_run(e, entry) ? fill_sides(e, p, h->image, row, count, 0) : s;
+    const unsigned char *run = NULL;
+    if (!s && entry >= 0) s = head_run(e, entry, &run);
+    return !s && run ? fill_sides(e, p, h->image, row, count, 0) : s;
 }
 
 /* Zero rows [r0, r1) of plan p's tensor t (the gap between two images' items). */
@@ -747,7 +755,9 @@ static pixab_status generated_scores(pixab_engine *e, const head_desc *h, int n,
             filled = (int)(hi - g0);
         }
         if (!s) s = zero_rows(e, p, entry_t, filled, (int)m);
-        if (!s && entry != -2) s = run_ops_of(e, p, p->first_op, e->g.n_ops, (int)m, head_run(e, entry));
+        const unsigned char *run = NULL;
+        if (!s && entry != -2 && !(s = head_run(e, entry, &run)))
+            s = run_ops_of(e, p, p->first_op, e->g.n_ops, (int)m, run);
         for (int j = 0; j < n && !s; j++) {
             size_t lo, hi;
             if (!chunk_part(off[j], engine_head_items(e, &h[j]), g0, m, &lo, &hi)) continue;
@@ -867,9 +877,9 @@ static pixab_status gradient_chunk(pixab_engine *e, int layer, int guided, int i
                                    pixab_seed_batch_fn seed, void *user, float *logits, float *dlogits, float *dx) {
     const plan *p = &e->back;
     const int first = p->first_op, lt = logits_tensor(e), in = layer_out(e, layer), classes = e->g.tensors[lt].c;
-    const unsigned char *run = head_run(e, layer); /* a split head: the kept images' side inputs */
+    const unsigned char *run; /* a split head: the kept images' side inputs */
     pixab_status s;
-    if ((s = put(e, p, in, x, m)) || (run && (s = fill_sides(e, p, i0, 0, m, 1))) ||
+    if ((s = head_run(e, layer, &run)) || (s = put(e, p, in, x, m)) || (run && (s = fill_sides(e, p, i0, 0, m, 1))) ||
         (s = run_ops_of(e, p, first, e->g.n_ops, m, run)) || (s = get(e, p, lt, logits, m)))
         return s;
     for (int j = 0; j < m; j++)
@@ -896,7 +906,8 @@ pixab_status engine_gradient_batch(pixab_engine *e, int layer, int guided, const
     pixab_status s = check_call(e, n, e->max_batch, layer);
     if (!s && guided && !e->be->supports_op(e->ctx, BOP_GUIDED_RELU))
         s = pixab_fail(PIXAB_ERR_UNSUPPORTED, "the %s backend has no guided ReLU backward", e->be->name);
-    const unsigned char *run = s ? NULL : head_run(e, layer);
+    const unsigned char *run = NULL;
+    if (!s) s = head_run(e, layer, &run);
     if (!s && run && (e->keep.layer != layer || n > e->keep.n))
         s = pixab_fail(PIXAB_ERR_ARG, "layer %s: its head also reads tensors that bypass it (a skip connection): "
                                       "gradients there are of the images kept by engine_forward_keep",
