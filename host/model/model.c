@@ -85,6 +85,7 @@ static pixab_status read_metadata(pixab_model *m, meta_fn meta, const void *file
 
 static const char *st_meta(const void *st, const char *key) { return safetensors_meta(st, key); }
 
+/* The loaders: the opener's errors name the file already, the others get it as context. */
 static pixab_status load_safetensors(pixab_model *m, const char *path) {
     safetensors *st;
     pixab_status s = safetensors_open(path, &st);
@@ -92,7 +93,7 @@ static pixab_status load_safetensors(pixab_model *m, const char *path) {
     m->pre = (pixab_preproc){.size = 299, .mean = {0.5f, 0.5f, 0.5f}, .std = {0.5f, 0.5f, 0.5f}};
     if (!(s = inception_v3_build(st, &m->g))) s = read_metadata(m, st_meta, st);
     safetensors_close(st);
-    return s;
+    return s ? pixab_fail_context(s, "%s", path) : s;
 }
 
 #ifdef PIXAB_WITH_ONNX
@@ -110,11 +111,13 @@ static pixab_status load_onnx(pixab_model *m, const char *path) {
         s = read_metadata(m, onnx_meta_fn, om);
     }
     onnx_close(om);
-    return s;
+    return s ? pixab_fail_context(s, "%s", path) : s;
 }
 #else
 static pixab_status load_onnx(pixab_model *m, const char *path) {
-    return pixab_fail(PIXAB_ERR_UNSUPPORTED, "this build of pixab reads no ONNX models (built with PIXAB_ONNX=OFF)");
+    return pixab_fail_context(
+        pixab_fail(PIXAB_ERR_UNSUPPORTED, "this build of pixab reads no ONNX models (built with PIXAB_ONNX=OFF)"),
+        "%s", path);
 }
 #endif
 
@@ -134,8 +137,8 @@ pixab_status pixab_model_load(const char *path, pixab_model **out) {
     pixab_model *m = calloc(1, sizeof *m);
     if (!m) return pixab_fail(PIXAB_ERR_NOMEM, "out of memory");
     pixab_status s = is_onnx(path) ? load_onnx(m, path) : load_safetensors(m, path);
-    if (s || (s = graph_infer_shapes(&m->g, m->pre.size))) {
-        if (!strstr(pixab_last_error(), path)) pixab_fail_context(s, "%s", path); /* the file named once */
+    if (!s && (s = graph_infer_shapes(&m->g, m->pre.size))) pixab_fail_context(s, "%s", path);
+    if (s) {
         pixab_model_free(m);
         return s;
     }

@@ -87,12 +87,13 @@ pixab_status onnx_open(const char *path, onnx_model **out) {
     size_t size = (size_t)sb.st_size, got = 0;
     if ((uint64_t)sb.st_size > ONNX_MAX_FILE) {
         close(fd);
-        return pixab_fail(PIXAB_ERR_FORMAT, "ONNX: %lld bytes is over protobuf's 2 GiB", (long long)sb.st_size);
+        return pixab_fail(PIXAB_ERR_FORMAT, "%s: ONNX: %lld bytes is over protobuf's 2 GiB", path,
+                          (long long)sb.st_size);
     }
     unsigned char *buf = malloc(size ? size : 1);
     if (!buf) {
         close(fd);
-        return pixab_fail(PIXAB_ERR_NOMEM, "out of memory for a %zu-byte model", size);
+        return pixab_fail(PIXAB_ERR_NOMEM, "out of memory for '%s' (%zu bytes)", path, size);
     }
     while (got < size) {
         ssize_t r = read(fd, buf + got, size - got);
@@ -104,7 +105,7 @@ pixab_status onnx_open(const char *path, onnx_model **out) {
     pixab_status s = got == size ? onnx_parse(buf, size, out)
                                  : pixab_fail(PIXAB_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
     free(buf);
-    return s;
+    return s && got == size ? pixab_fail_context(s, "%s", path) : s;
 }
 
 void onnx_close(onnx_model *om) {

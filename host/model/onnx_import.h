@@ -14,7 +14,7 @@
 /* A parsed model file (the protobuf, unpacked). */
 typedef struct onnx_model onnx_model;
 
-/* Read and parse a file; its opset must be 11-17. */
+/* Read and parse a file; its opset must be 11-17. Every error names the file. */
 pixab_status onnx_open(const char *path, onnx_model **out);
 /* The same for bytes in memory (not kept: they may be freed after the call). */
 pixab_status onnx_parse(const void *buf, size_t size, onnx_model **out);
